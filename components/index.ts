@@ -1,0 +1,6 @@
+export * from "./secure-function";
+export * from "./serverless-api";
+export * from "./queue-worker";
+export { BundlingOptions } from "./bundling";
+export { PermissionStatement } from "./policy";
+export { ArgumentProblem, ComponentArgumentsError } from "./validation";

@@ -1,0 +1,201 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { NAME_LIMITS, physicalName } from "./naming";
+import { PermissionStatement, tlsOnlyQueuePolicy } from "./policy";
+import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { ProblemCollector } from "./validation";
+
+/** The arguments of a {@link QueueWorker}: the consumer function's, plus the queue's. */
+export interface QueueWorkerArgs extends SecureFunctionArgs {
+  /**
+   * Messages per invocation, 1-10000 (above 10 needs `batchWindowSeconds` >= 1; FIFO at most 10).
+   * @default 10
+   */
+  batchSize?: number;
+  /**
+   * How long Lambda gathers a batch before invoking, in seconds, 0-300.
+   * @default 0
+   */
+  batchWindowSeconds?: number;
+  /**
+   * The most concurrent invocations the event source mapping starts, 2-1000.
+   * @default 5
+   */
+  maxConcurrency?: number;
+  /**
+   * Receives before a message moves to the dead-letter queue, 1-1000.
+   * @default 5
+   */
+  maxReceiveCount?: number;
+  /**
+   * How long a received message stays hidden, in seconds (at most 43200).
+   * @default 6 x the function timeout + batchWindowSeconds (AWS's recommendation)
+   */
+  visibilityTimeoutSeconds?: number;
+  /**
+   * How long the queue keeps a message, in seconds, 60-1209599; the dead-letter queue
+   * keeps messages for the 14-day maximum, longer than the source.
+   * @default 345600 (4 days)
+   */
+  messageRetentionSeconds?: number;
+  /**
+   * A FIFO queue (and FIFO dead-letter queue): ordered, exactly-once processing per group.
+   * @default false
+   */
+  fifo?: boolean;
+  /**
+   * The age of the oldest message, in seconds, that raises the backlog alarm.
+   * @default 900
+   */
+  maxMessageAgeAlarmSeconds?: number;
+}
+
+export const QUEUE_WORKER_DEFAULTS = {
+  batchSize: 10,
+  batchWindowSeconds: 0,
+  maxConcurrency: 5,
+  maxReceiveCount: 5,
+  messageRetentionSeconds: 4 * 24 * 3600,
+  fifo: false,
+  maxMessageAgeAlarmSeconds: 900,
+} as const;
+
+/** SQS's longest retention: the dead-letter queue always keeps messages this long. */
+export const MAX_RETENTION_SECONDS = 14 * 24 * 3600;
+const MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600;
+
+/** What the consumer may do with its queue, and nothing more. */
+export const CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"];
+
+type QueueSettings = Required<Pick<QueueWorkerArgs, keyof typeof QUEUE_WORKER_DEFAULTS>> & { visibilityTimeoutSeconds: number };
+
+/** Validates the queue settings (and the consumer's) and resolves every default. */
+export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings: QueueSettings; functionArgs: SecureFunctionArgs } {
+  const problems = new ProblemCollector();
+  const { batchSize, batchWindowSeconds, maxConcurrency, maxReceiveCount, visibilityTimeoutSeconds, messageRetentionSeconds, fifo, maxMessageAgeAlarmSeconds, ...functionArgs } = args;
+  const timeout = functionArgs.timeout ?? SECURE_FUNCTION_DEFAULTS.timeout;
+  const settings: QueueSettings = {
+    ...QUEUE_WORKER_DEFAULTS,
+    ...Object.fromEntries(Object.entries({ batchSize, batchWindowSeconds, maxConcurrency, maxReceiveCount, messageRetentionSeconds, fifo, maxMessageAgeAlarmSeconds }).filter(([, v]) => v !== undefined)),
+    visibilityTimeoutSeconds: visibilityTimeoutSeconds ?? 6 * timeout + (batchWindowSeconds ?? 0),
+  };
+
+  problems.integerInRange("batchSize", settings.batchSize, 1, settings.fifo ? 10 : 10000, settings.fifo ? "messages (FIFO)" : "messages");
+  problems.integerInRange("batchWindowSeconds", settings.batchWindowSeconds, 0, 300, "seconds");
+  if (settings.batchSize > 10 && !settings.fifo && settings.batchWindowSeconds < 1) {
+    problems.add("batchSize", `${settings.batchSize} is above 10, which needs batchWindowSeconds of 1 or more; set batchWindowSeconds or lower batchSize.`);
+  }
+  if (settings.fifo && settings.batchWindowSeconds > 0) {
+    problems.add("batchWindowSeconds", "FIFO queues do not support a batch window; set it to 0.");
+  }
+  problems.integerInRange("maxConcurrency", settings.maxConcurrency, 2, 1000, "invocations");
+  if (functionArgs.reservedConcurrency !== undefined && settings.maxConcurrency > functionArgs.reservedConcurrency) {
+    problems.add("maxConcurrency", `${settings.maxConcurrency} is above reservedConcurrency ${functionArgs.reservedConcurrency}; throttled batches go back to the queue and count towards maxReceiveCount. Lower maxConcurrency or raise reservedConcurrency.`);
+  }
+  problems.integerInRange("maxReceiveCount", settings.maxReceiveCount, 1, 1000, "receives");
+  problems.integerInRange("messageRetentionSeconds", settings.messageRetentionSeconds, 60, MAX_RETENTION_SECONDS - 1, "seconds");
+  problems.integerInRange("maxMessageAgeAlarmSeconds", settings.maxMessageAgeAlarmSeconds, 60, MAX_RETENTION_SECONDS, "seconds");
+  if (Number.isInteger(settings.visibilityTimeoutSeconds) && settings.visibilityTimeoutSeconds < timeout) {
+    problems.add("visibilityTimeoutSeconds", `${settings.visibilityTimeoutSeconds} seconds is less than the function timeout of ${timeout} s; a message would be delivered again while still in work. Use at least ${6 * timeout} (6x the timeout).`);
+  } else {
+    problems.integerInRange("visibilityTimeoutSeconds", settings.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_TIMEOUT_SECONDS, "seconds");
+  }
+  prepareFunction(functionArgs, "", problems);
+  problems.throwIfAny("QueueWorker", name);
+  return { settings, functionArgs };
+}
+
+/**
+ * An SQS queue with its dead-letter queue, consumed by a SecureFunction through an event
+ * source mapping that reports partial batch failures, with alarms on the backlog and on
+ * dead letters.
+ */
+export class QueueWorker extends pulumi.ComponentResource {
+  readonly queue: aws.sqs.Queue;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly queuePolicies: aws.sqs.QueuePolicy[];
+  /** The consumer. */
+  readonly function: SecureFunction;
+  readonly eventSourceMapping: aws.lambda.EventSourceMapping;
+  /** Dead letters present, and the age of the oldest waiting message. */
+  readonly alarms: aws.cloudwatch.MetricAlarm[];
+  readonly queueUrl: pulumi.Output<string>;
+  readonly queueArn: pulumi.Output<string>;
+  /** The statement a producer adds to its own `permissions` to send to this queue. */
+  readonly sendPermission: PermissionStatement;
+
+  constructor(name: string, args: QueueWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { settings, functionArgs } = planQueueWorker(name, args);
+    super("serverless:index:QueueWorker", name, {}, opts);
+    const parent = { parent: this };
+    const suffix = settings.fifo ? ".fifo" : "";
+
+    this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
+      name: physicalName(`${name}-dlq`, NAME_LIMITS.sqsQueue, suffix),
+      fifoQueue: settings.fifo || undefined,
+      messageRetentionSeconds: MAX_RETENTION_SECONDS,
+      sqsManagedSseEnabled: true,
+    }, parent);
+
+    this.queue = new aws.sqs.Queue(`${name}-queue`, {
+      name: physicalName(name, NAME_LIMITS.sqsQueue, suffix),
+      fifoQueue: settings.fifo || undefined,
+      messageRetentionSeconds: settings.messageRetentionSeconds,
+      visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
+      sqsManagedSseEnabled: true,
+      redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) =>
+        JSON.stringify({ deadLetterTargetArn, maxReceiveCount: settings.maxReceiveCount })),
+    }, parent);
+
+    this.queuePolicies = [this.queue, this.deadLetterQueue].map((queue, index) =>
+      new aws.sqs.QueuePolicy(`${name}-${index === 0 ? "queue" : "dlq"}-tls-only`, {
+        queueUrl: queue.url,
+        policy: tlsOnlyQueuePolicy(queue.arn),
+      }, parent));
+
+    this.function = new SecureFunction(`${name}-consumer`, {
+      ...functionArgs,
+      permissions: [...(functionArgs.permissions ?? []), { actions: CONSUMER_ACTIONS, resources: [this.queue.arn] }],
+    }, parent);
+
+    this.eventSourceMapping = new aws.lambda.EventSourceMapping(`${name}-mapping`, {
+      eventSourceArn: this.queue.arn,
+      functionName: this.function.targetArn,
+      batchSize: settings.batchSize,
+      maximumBatchingWindowInSeconds: settings.batchWindowSeconds > 0 ? settings.batchWindowSeconds : undefined,
+      scalingConfig: { maximumConcurrency: settings.maxConcurrency },
+      functionResponseTypes: ["ReportBatchItemFailures"],
+    }, parent);
+
+    const alarmActions = args.alarmActions ?? [];
+    this.alarms = [
+      new aws.cloudwatch.MetricAlarm(`${name}-dead-letters`, {
+        name: physicalName(`${name}-dead-letters`, NAME_LIMITS.alarm),
+        alarmDescription: `${name}: messages failed ${settings.maxReceiveCount} times and wait in the dead-letter queue.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: this.deadLetterQueue.name },
+        statistic: "Maximum", period: 60, evaluationPeriods: 1, threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions, okActions: alarmActions,
+      }, parent),
+      new aws.cloudwatch.MetricAlarm(`${name}-backlog-age`, {
+        name: physicalName(`${name}-backlog-age`, NAME_LIMITS.alarm),
+        alarmDescription: `${name}: the oldest message has waited ${settings.maxMessageAgeAlarmSeconds} s or more.`,
+        namespace: "AWS/SQS",
+        metricName: "ApproximateAgeOfOldestMessage",
+        dimensions: { QueueName: this.queue.name },
+        statistic: "Maximum", period: 60, evaluationPeriods: 5, threshold: settings.maxMessageAgeAlarmSeconds,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions, okActions: alarmActions,
+      }, parent),
+    ];
+
+    this.queueUrl = this.queue.url;
+    this.queueArn = this.queue.arn;
+    this.sendPermission = { actions: ["sqs:SendMessage"], resources: [this.queue.arn] };
+    this.registerOutputs({ queueUrl: this.queueUrl, queueArn: this.queueArn, deadLetterQueueUrl: this.deadLetterQueue.url });
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The one mocks harness of the test suite: every test evaluates components or the
+ * program against the recording mock engine (tools/mock-engine.ts), which gives each
+ * resource realistic outputs, refuses unknown data sources, and records what was
+ * registered. Tests assert on the recorded inputs, which are fully resolved values.
+ */
+import { evaluate, Evaluation, EngineOptions, RecordedResource } from "../tools/mock-engine";
+
+export { RecordedResource } from "../tools/mock-engine";
+
+export const TEST_PROJECT = "shop";
+export const TEST_STACK = "dev";
+export const TEST_REGION = "eu-west-1";
+
+/** Evaluates `build` (which creates components) and returns what it registered. */
+export function record(build: () => unknown, options: Partial<EngineOptions> = {}): Promise<Evaluation> {
+  return evaluate(build, {
+    project: TEST_PROJECT,
+    stack: TEST_STACK,
+    ...options,
+    config: { "aws:region": TEST_REGION, ...options.config },
+  });
+}
+
+/** Every recorded resource of a type, e.g. `aws:lambda/function:Function`. */
+export function ofType(resources: RecordedResource[], type: string): RecordedResource[] {
+  return resources.filter((resource) => resource.type === type);
+}
+
+/** The one resource of a type (and name, if given); fails when there is not exactly one. */
+export function one(resources: RecordedResource[], type: string, name?: string): RecordedResource {
+  const found = ofType(resources, type).filter((resource) => name === undefined || resource.name === name);
+  if (found.length !== 1) {
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+  }
+  return found[0];
+}
+
+/** The name of a resource's parent, from its URN. */
+export function parentName(resource: RecordedResource): string | undefined {
+  return resource.parent?.split("::").pop();
+}
+
+/** The statements of a recorded IAM policy document. */
+export function statementsOf(policyResource: RecordedResource): Array<{ Sid?: string; Effect: string; Action: string[]; Resource: string[] }> {
+  return JSON.parse(policyResource.inputs.policy).Statement;
+}

@@ -1,0 +1,194 @@
+/**
+ * A recording stand-in for the Pulumi engine: it evaluates a program in-process under
+ * `pulumi.runtime.setMocks`, answers every resource with realistic outputs (ARNs, URLs,
+ * ids shaped like AWS's), refuses any data source it does not know, and records what
+ * the program registered: type, name, parent, protect, dependencies and inputs.
+ * The plan command and every test use it; no AWS account or Pulumi CLI is involved.
+ */
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+/** One resource as the engine saw it. */
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  /** The parent's URN; the stack's for top-level resources. */
+  parent?: string;
+  custom: boolean;
+  protect: boolean;
+  /** URNs it depends on: `dependsOn` and the resources its inputs came from. */
+  dependencies: string[];
+  inputs: Record<string, any>;
+  outputs: Record<string, any>;
+}
+
+function digest(text: string, length: number): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+/** Realistic outputs for a resource, so ARNs and URLs built from them look like AWS's. */
+export function mockResourceState(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
+  const account = MOCK_ACCOUNT_ID;
+  const physical: string = inputs.name ?? name;
+  const shortId = digest(`${type}/${name}`, 10);
+  const arn = (service: string, resource: string, withRegion = true) => `arn:aws:${service}:${withRegion ? region : ""}:${account}:${resource}`;
+  switch (type) {
+    case "aws:lambda/function:Function": {
+      const functionArn = arn("lambda", `function:${physical}`);
+      const version = inputs.publish ? "1" : "$LATEST";
+      return { id: physical, state: { ...inputs, arn: functionArn, qualifiedArn: `${functionArn}:${version}`, version, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations` } };
+    }
+    case "aws:lambda/alias:Alias": {
+      const aliasArn = arn("lambda", `function:${inputs.functionName}:${physical}`);
+      return { id: aliasArn, state: { ...inputs, arn: aliasArn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${aliasArn}/invocations` } };
+    }
+    case "aws:iam/role:Role":
+      return { id: physical, state: { ...inputs, name: physical, arn: `arn:aws:iam::${account}:role/${physical}`, uniqueId: `AROA${shortId.toUpperCase()}` } };
+    case "aws:iam/rolePolicy:RolePolicy":
+      return { id: `${inputs.role}:${name}`, state: { ...inputs, name } };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { id: physical, state: { ...inputs, arn: arn("logs", `log-group:${physical}`) } };
+    case "aws:ssm/parameter:Parameter":
+      return { id: physical, state: { ...inputs, arn: arn("ssm", `parameter${physical}`), version: 1 } };
+    case "aws:sqs/queue:Queue": {
+      const url = `https://sqs.${region}.amazonaws.com/${account}/${physical}`;
+      return { id: url, state: { ...inputs, name: physical, arn: arn("sqs", physical), url } };
+    }
+    case "aws:apigatewayv2/api:Api":
+      return { id: shortId, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/apis/${shortId}`, apiEndpoint: `https://${shortId}.execute-api.${region}.amazonaws.com`, executionArn: arn("execute-api", shortId) } };
+    case "aws:apigatewayv2/stage:Stage":
+      return { id: physical, state: { ...inputs, invokeUrl: `https://${inputs.apiId}.execute-api.${region}.amazonaws.com/${physical === "$default" ? "" : physical}` } };
+    case "aws:dynamodb/table:Table":
+      return { id: physical, state: { ...inputs, arn: arn("dynamodb", `table/${physical}`) } };
+    case "aws:cognito/userPool:UserPool": {
+      const poolId = `${region}_${shortId.slice(0, 9)}`;
+      return { id: poolId, state: { ...inputs, arn: arn("cognito-idp", `userpool/${poolId}`), endpoint: `cognito-idp.${region}.amazonaws.com/${poolId}` } };
+    }
+    case "aws:sns/topic:Topic":
+      return { id: arn("sns", physical), state: { ...inputs, arn: arn("sns", physical) } };
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return { id: `sg-${shortId}`, state: { ...inputs, arn: arn("ec2", `security-group/sg-${shortId}`) } };
+    case "aws:ec2/vpcEndpoint:VpcEndpoint":
+      return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`) } };
+    case "awsx:ec2:Vpc": {
+      const zones = ["a", "b"].map((zone) => `subnet-${digest(name + zone, 8)}`);
+      return { id: "", state: { vpcId: `vpc-${shortId}`, isolatedSubnetIds: zones, privateSubnetIds: [], publicSubnetIds: [] } };
+    }
+    default:
+      return { id: `${physical}-${shortId}`, state: { ...inputs, ...(inputs.arn === undefined && type.startsWith("aws:") ? { arn: arn(type.split(":")[1].split("/")[0], physical) } : {}) } };
+  }
+}
+
+/** Answers to the data sources the program may call; anything else is an error. */
+export function mockInvoke(token: string, inputs: Record<string, any>, region: string): Record<string, any> {
+  switch (token) {
+    case "aws:index/getRegion:getRegion":
+      return { name: region, region, id: region, endpoint: `ec2.${region}.amazonaws.com` };
+    case "aws:index/getCallerIdentity:getCallerIdentity":
+      return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/plan`, userId: "AIDAPLAN", id: MOCK_ACCOUNT_ID };
+    case "aws:index/getPartition:getPartition":
+      return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+    case "aws:ec2/getRouteTables:getRouteTables":
+      return { ids: [`rtb-${digest(JSON.stringify(inputs), 8)}`, `rtb-${digest(JSON.stringify(inputs) + "b", 8)}`], id: "route-tables" };
+    default:
+      throw new Error(`mock engine: no answer for data source ${token}; add one to tools/mock-engine.ts`);
+  }
+}
+
+/** What one evaluation of a program registered. */
+export interface Evaluation {
+  resources: RecordedResource[];
+  /** The stack outputs. */
+  outputs: Record<string, any>;
+}
+
+export interface EngineOptions {
+  project: string;
+  stack: string;
+  /** Fully qualified config (`project:key`, `aws:region`) as the CLI passes it: strings. */
+  config?: Record<string, string>;
+  secretKeys?: string[];
+  /** Preview (true) leaves unknowns unknown, like `pulumi preview`. */
+  preview?: boolean;
+}
+
+/**
+ * Points the Pulumi runtime at a fresh recording mock engine. Returns the list that
+ * fills as resources register; `settle()` waits until every registration is done.
+ */
+export async function startEngine(options: EngineOptions): Promise<{ resources: RecordedResource[]; settle: () => Promise<void> }> {
+  const region = options.config?.["aws:region"] ?? "us-east-1";
+  const resources: RecordedResource[] = [];
+  pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => mockResourceState(args.type, args.name, args.inputs, region),
+      call: (args) => mockInvoke(args.token, args.inputs, region),
+    },
+    options.project,
+    options.stack,
+    options.preview ?? false,
+  );
+  const monitor = (pulumi.runtime as any).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request: any, callback: (error: any, response: any) => void) =>
+    register(request, (error: any, response: any) => {
+      if (!error) {
+        const stored = monitor.resources.get(response.getUrn());
+        resources.push({
+          urn: response.getUrn(),
+          type: request.getType(),
+          name: request.getName(),
+          parent: request.getParent() || undefined,
+          custom: request.getCustom(),
+          protect: request.getProtect() === true,
+          dependencies: request.getDependenciesList(),
+          inputs: deserialize(request.getObject()),
+          outputs: stored ? deserializeJs(stored.state) : {},
+        });
+      }
+      callback(error, response);
+    });
+  return { resources, settle: waitForRegistrations };
+}
+
+function deserialize(struct: any): Record<string, any> {
+  return deserializeJs(struct ? struct.toJavaScript() : {});
+}
+
+function deserializeJs(properties: Record<string, any>): Record<string, any> {
+  const rpc = require("@pulumi/pulumi/runtime/rpc");
+  return rpc.deserializeProperties({ toJavaScript: () => properties });
+}
+
+/** Resolves once the runtime has no registration or invoke in flight. */
+async function waitForRegistrations(): Promise<void> {
+  await require("@pulumi/pulumi/runtime/settings").waitForRPCs();
+}
+
+/**
+ * Runs `program` inside a root stack, as `pulumi up` runs a program, against a fresh
+ * recording engine, and returns what it registered once every registration is done.
+ * `program` returns the stack outputs.
+ */
+export async function evaluate(program: () => unknown, options: EngineOptions): Promise<Evaluation> {
+  const { resources, settle } = await startEngine(options);
+  const outputs = await pulumi.runtime.runInPulumiStack(async () => program());
+  await settle();
+  return { resources, outputs: (outputs ?? {}) as Record<string, any> };
+}
+
+/**
+ * Evaluates a program file (one whose import registers resources, like `index.ts`). The
+ * file is loaded afresh each time, so one process can evaluate several stacks.
+ */
+export function evaluateProgram(programFile: string, options: EngineOptions): Promise<Evaluation> {
+  const resolved = require.resolve(programFile);
+  return evaluate(() => {
+    delete require.cache[resolved];
+    return require(resolved);
+  }, options);
+}
