@@ -1,0 +1,107 @@
+import * as pulumi from "@pulumi/pulumi";
+import { LOG_RETENTION_DAYS } from "../components/validation";
+
+/** The stack's settings, read from its config (Pulumi.yaml declares each key and default). */
+export interface StackSettings {
+  apiMemorySize: number;
+  apiTimeout: number;
+  /** Undefined: the API functions share the account's unreserved pool. */
+  apiReservedConcurrency?: number;
+  readProvisionedConcurrency: number;
+  workerMemorySize: number;
+  workerTimeout: number;
+  workerMaxConcurrency: number;
+  workerBatchSize: number;
+  logRetentionDays: number;
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  alarmEmail?: string;
+  vpcEnabled: boolean;
+  protectData: boolean;
+  maxItemsPerOrder: number;
+  orderTokenSecret: pulumi.Output<string>;
+}
+
+/** Inclusive ranges of the numeric settings, with their unit. */
+export const SETTING_RANGES: Record<string, [number, number, string]> = {
+  apiMemorySize: [128, 10240, "MB"],
+  apiTimeout: [1, 30, "seconds"],
+  apiReservedConcurrency: [0, 10000, "executions"],
+  readProvisionedConcurrency: [0, 10000, "executions"],
+  workerMemorySize: [128, 10240, "MB"],
+  workerTimeout: [1, 900, "seconds"],
+  workerMaxConcurrency: [2, 1000, "invocations"],
+  workerBatchSize: [1, 10, "messages"],
+  throttleRateLimit: [1, 10000, "requests per second"],
+  throttleBurstLimit: [1, 5000, "requests"],
+  maxItemsPerOrder: [1, 100, "items"],
+};
+
+/** Every problem with the stack's config, thrown at once. */
+export class StackConfigError extends Error {
+  constructor(stack: string, problems: string[]) {
+    super(`Stack "${stack}" has invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "StackConfigError";
+  }
+}
+
+/** Reads and checks the stack's config; throws a StackConfigError naming each bad key. */
+export function readSettings(): StackSettings {
+  const config = new pulumi.Config();
+  const stack = pulumi.getStack();
+  const project = pulumi.getProject();
+  const problems: string[] = [];
+  const setHint = (key: string, secret = false) => `pulumi config set ${secret ? "--secret " : ""}${key} <value> --stack ${stack}`;
+
+  const integer = (key: string): number => {
+    const raw = config.get(key);
+    const [min, max, unit] = SETTING_RANGES[key];
+    const value = raw === undefined ? NaN : Number(raw);
+    if (raw === undefined) {
+      problems.push(`${project}:${key} is not set; allowed ${min}-${max} ${unit}. Set it with \`${setHint(key)}\`.`);
+    } else if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${project}:${key} = ${JSON.stringify(raw)} is outside ${min}-${max} ${unit}. Set it with \`${setHint(key)}\`.`);
+    }
+    return value;
+  };
+  const boolean = (key: string): boolean => {
+    const raw = config.get(key) ?? "false";
+    if (raw !== "true" && raw !== "false") problems.push(`${project}:${key} = ${JSON.stringify(raw)} is not true or false.`);
+    return raw === "true";
+  };
+
+  const settings = {
+    apiMemorySize: integer("apiMemorySize"),
+    apiTimeout: integer("apiTimeout"),
+    apiReservedConcurrency: integer("apiReservedConcurrency") || undefined,
+    readProvisionedConcurrency: integer("readProvisionedConcurrency"),
+    workerMemorySize: integer("workerMemorySize"),
+    workerTimeout: integer("workerTimeout"),
+    workerMaxConcurrency: integer("workerMaxConcurrency"),
+    workerBatchSize: integer("workerBatchSize"),
+    logRetentionDays: Number(config.get("logRetentionDays")),
+    throttleRateLimit: integer("throttleRateLimit"),
+    throttleBurstLimit: integer("throttleBurstLimit"),
+    alarmEmail: config.get("alarmEmail") || undefined,
+    vpcEnabled: boolean("vpcEnabled"),
+    protectData: boolean("protectData"),
+    maxItemsPerOrder: integer("maxItemsPerOrder"),
+  };
+
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(settings.logRetentionDays)) {
+    problems.push(`${project}:logRetentionDays = ${JSON.stringify(config.get("logRetentionDays"))} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(", ")} days.`);
+  }
+  const reserved = settings.apiReservedConcurrency;
+  if (reserved !== undefined && settings.readProvisionedConcurrency > reserved) {
+    problems.push(`${project}:readProvisionedConcurrency = ${settings.readProvisionedConcurrency} is above apiReservedConcurrency = ${reserved}; provisioned must be at most reserved.`);
+  }
+  if (settings.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.alarmEmail)) {
+    problems.push(`${project}:alarmEmail = ${JSON.stringify(settings.alarmEmail)} is not an email address; set one, or "" for none.`);
+  }
+  const orderTokenSecret = config.getSecret("orderTokenSecret");
+  if (orderTokenSecret === undefined) {
+    problems.push(`${project}:orderTokenSecret (a secret) is not set. Set it with \`pulumi config set --secret orderTokenSecret "$(openssl rand -hex 32)" --stack ${stack}\`.`);
+  }
+  if (problems.length > 0) throw new StackConfigError(stack, problems);
+  return { ...settings, orderTokenSecret: orderTokenSecret! };
+}

@@ -1,0 +1,125 @@
+/**
+ * The orders service: an HTTP API to create and read orders, a DynamoDB table, and
+ * asynchronous fulfilment through a queue, configured per stack (Pulumi.<stack>.yaml).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { FunctionVpcArgs, QueueWorker, ServerlessApi } from "./components";
+import { physicalName } from "./components/naming";
+import { createPrivateNetwork } from "./app/network";
+import { readSettings } from "./app/settings";
+import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
+
+const settings = readSettings();
+const dataProtection = { protect: settings.protectData };
+
+const table = new aws.dynamodb.Table("orders", {
+  name: physicalName("orders", 255),
+  billingMode: "PAY_PER_REQUEST",
+  hashKey: ordersTable.hashKey,
+  attributes: ordersTable.attributes.map((attribute) => ({ ...attribute })),
+  globalSecondaryIndexes: ordersTable.globalSecondaryIndexes.map((index) => ({ ...index })),
+  pointInTimeRecovery: { enabled: true },
+  serverSideEncryption: { enabled: true },
+  deletionProtectionEnabled: settings.protectData,
+}, dataProtection);
+
+const alarmTopic = new aws.sns.Topic("alarms", { name: physicalName("alarms", 256), kmsMasterKeyId: "alias/aws/sns" });
+if (settings.alarmEmail) {
+  new aws.sns.TopicSubscription("alarms-email", { topic: alarmTopic.arn, protocol: "email", endpoint: settings.alarmEmail });
+}
+
+const userPool = new aws.cognito.UserPool("customers", {
+  name: physicalName("customers", 128),
+  usernameAttributes: ["email"],
+  autoVerifiedAttributes: ["email"],
+  passwordPolicy: { minimumLength: 12, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: false },
+  deletionProtection: settings.protectData ? "ACTIVE" : "INACTIVE",
+}, dataProtection);
+const userPoolClient = new aws.cognito.UserPoolClient("orders-web", {
+  userPoolId: userPool.id,
+  explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+  generateSecret: false,
+  preventUserExistenceErrors: "ENABLED",
+});
+
+let vpc: FunctionVpcArgs | undefined;
+if (settings.vpcEnabled) {
+  const network = createPrivateNetwork("orders-network");
+  vpc = { subnetIds: network.subnetIds, securityGroupIds: [network.functionSecurityGroup.id] };
+}
+
+const common = {
+  logRetentionDays: settings.logRetentionDays,
+  alarmActions: [alarmTopic.arn],
+  vpc,
+  environment: {
+    TABLE_NAME: table.name,
+    POWERTOOLS_METRICS_NAMESPACE: "ServerlessOrders",
+  },
+};
+
+const fulfilment = new QueueWorker("fulfilment", {
+  ...common,
+  handler: "handlers/orders/fulfil-orders.handler",
+  description: "Moves orders from PENDING to FULFILLED",
+  environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "fulfilment" },
+  memorySize: settings.workerMemorySize,
+  timeout: settings.workerTimeout,
+  batchSize: settings.workerBatchSize,
+  maxConcurrency: settings.workerMaxConcurrency,
+  // Caps the worker so a flood of messages cannot take the API's concurrency.
+  reservedConcurrency: settings.workerMaxConcurrency,
+  permissions: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] }],
+});
+
+const api = new ServerlessApi("orders-api", {
+  auth: { jwt: { issuer: pulumi.interpolate`https://${userPool.endpoint}`, audience: [userPoolClient.id] } },
+  throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
+  accessLogRetentionDays: settings.logRetentionDays,
+  functionDefaults: {
+    ...common,
+    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api" },
+    memorySize: settings.apiMemorySize,
+    timeout: settings.apiTimeout,
+    reservedConcurrency: settings.apiReservedConcurrency,
+  },
+  routes: {
+    "POST /orders": {
+      handler: "handlers/orders/create-order.handler",
+      description: "Validates and stores an order, then queues it for fulfilment",
+      environment: { QUEUE_URL: fulfilment.queueUrl },
+      parameters: { maxItemsPerOrder: String(settings.maxItemsPerOrder) },
+      secrets: { orderTokenSecret: settings.orderTokenSecret },
+      permissions: [
+        { actions: ["dynamodb:PutItem", "dynamodb:GetItem"], resources: [table.arn] },
+        fulfilment.sendPermission,
+      ],
+    },
+    "GET /orders/{orderId}": {
+      provisionedConcurrency: settings.readProvisionedConcurrency,
+      handler: "handlers/orders/get-order.handler",
+      description: "Reads one order",
+      permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }],
+    },
+    "GET /orders": {
+      provisionedConcurrency: settings.readProvisionedConcurrency,
+      handler: "handlers/orders/list-orders.handler",
+      description: "Lists a customer's orders",
+      permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }],
+    },
+    "GET /health": {
+      handler: "handlers/health.handler",
+      description: "Liveness check",
+      auth: "none",
+    },
+  },
+});
+
+export const apiUrl = api.url;
+export const tableName = table.name;
+export const queueUrl = fulfilment.queueUrl;
+export const deadLetterQueueUrl = fulfilment.deadLetterQueue.url;
+export const userPoolId = userPool.id;
+export const userPoolClientId = userPoolClient.id;
+export const alarmTopicArn = alarmTopic.arn;
