@@ -13,6 +13,8 @@ export const MOCK_ACCOUNT_ID = "123456789012";
 /** One resource as the engine saw it. */
 export interface RecordedResource {
   urn: string;
+  /** The provider's id for the resource (empty for components). */
+  id: string;
   type: string;
   name: string;
   /** The parent's URN; the stack's for top-level resources. */
@@ -140,6 +142,7 @@ export async function startEngine(options: EngineOptions): Promise<{ resources: 
         const stored = monitor.resources.get(response.getUrn());
         resources.push({
           urn: response.getUrn(),
+          id: response.getId(),
           type: request.getType(),
           name: request.getName(),
           parent: request.getParent() || undefined,
@@ -176,9 +179,15 @@ async function waitForRegistrations(): Promise<void> {
  */
 export async function evaluate(program: () => unknown, options: EngineOptions): Promise<Evaluation> {
   const { resources, settle } = await startEngine(options);
-  const outputs = await pulumi.runtime.runInPulumiStack(async () => program());
-  await settle();
-  return { resources, outputs: (outputs ?? {}) as Record<string, any> };
+  try {
+    const outputs = await pulumi.runtime.runInPulumiStack(async () => program());
+    await settle();
+    return { resources, outputs: (outputs ?? {}) as Record<string, any> };
+  } finally {
+    // A program that failed leaves registrations that never complete; they belong to
+    // this evaluation only, so the runtime's exit-time leak report must not count them.
+    require("@pulumi/pulumi/runtime/debuggable").leakedPromises();
+  }
 }
 
 /**

@@ -1,0 +1,164 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { evaluateProgram, Evaluation } from "../tools/mock-engine";
+import { listStacks, loadStackConfig, SECRET_PLACEHOLDER, StackConfig } from "../tools/stack-config";
+import { planStack } from "../tools/plan";
+import { ordersTable } from "../handlers/orders/table";
+import { ofType, one, RecordedResource } from "./mocks";
+
+const ROOT = path.resolve(__dirname, "..");
+const PROGRAM = path.join(ROOT, "index.ts");
+
+function evaluateStack(stack: string, overrides: Record<string, string> = {}): Promise<Evaluation> {
+  const stackConfig: StackConfig = loadStackConfig(stack, ROOT);
+  return evaluateProgram(PROGRAM, { ...stackConfig, config: { ...stackConfig.config, ...overrides } });
+}
+
+const functionNamed = (resources: RecordedResource[], name: string) => one(resources, "aws:lambda/function:Function", name);
+
+describe("the orders program, per stack", () => {
+  let dev: Evaluation;
+  let prod: Evaluation;
+  before(async () => {
+    dev = await evaluateStack("dev");
+    prod = await evaluateStack("prod");
+  });
+
+  it("has exactly the dev and prod stacks, and every key in their files is declared in Pulumi.yaml", () => {
+    expect(listStacks(ROOT)).to.deep.equal(["dev", "prod"]);
+    for (const stack of ["dev", "prod"]) expect(() => loadStackConfig(stack, ROOT)).not.to.throw();
+  });
+
+  it("refuses a stack file key that Pulumi.yaml does not declare, and a value of the wrong type", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-config-"));
+    fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  serverless-orders:apiMemory: 512\n  serverless-orders:apiTimeout: soon\n");
+    expect(() => loadStackConfig("bad", dir)).to.throw(/serverless-orders:apiMemory is not declared in Pulumi.yaml[\s\S]*apiTimeout = "soon" is not of type integer/);
+    expect(() => loadStackConfig("missing", dir)).to.throw(/No stack "missing"/);
+  });
+
+  it("deploys the table from the handlers' schema: on demand, PITR, encrypted; protected only in prod", () => {
+    for (const [evaluation, protectedData] of [[dev, false], [prod, true]] as const) {
+      const table = one(evaluation.resources, "aws:dynamodb/table:Table");
+      expect(table.inputs.hashKey).to.equal(ordersTable.hashKey);
+      expect(table.inputs.attributes).to.deep.equal(ordersTable.attributes);
+      expect(table.inputs.globalSecondaryIndexes).to.deep.equal(ordersTable.globalSecondaryIndexes);
+      expect(table.inputs.billingMode).to.equal("PAY_PER_REQUEST");
+      expect(table.inputs.pointInTimeRecovery).to.deep.equal({ enabled: true });
+      expect(table.inputs.serverSideEncryption).to.deep.equal({ enabled: true });
+      expect(table.inputs.deletionProtectionEnabled).to.equal(protectedData);
+      expect(table.protect).to.equal(protectedData);
+      expect(one(evaluation.resources, "aws:cognito/userPool:UserPool").protect).to.equal(protectedData);
+    }
+  });
+
+  it("keeps the read path warm in prod only: provisioned concurrency on an alias that the API invokes", () => {
+    for (const name of ["orders-api-get-order", "orders-api-list-orders"]) {
+      const fn = functionNamed(prod.resources, name);
+      expect(fn.inputs.publish).to.equal(true);
+      const alias = one(prod.resources, "aws:lambda/alias:Alias", `${name}-alias`);
+      const provisioned = one(prod.resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", `${name}-provisioned`);
+      expect(provisioned.inputs).to.include({ provisionedConcurrentExecutions: 2, qualifier: "live" });
+      expect(one(prod.resources, "aws:apigatewayv2/integration:Integration", `${name}-integration`).inputs.integrationUri).to.equal(alias.outputs.arn);
+      expect(one(prod.resources, "aws:lambda/permission:Permission", `${name}-invoke`).inputs.qualifier).to.equal("live");
+    }
+    expect(ofType(prod.resources, "aws:lambda/alias:Alias")).to.have.length(2);
+    expect(ofType(dev.resources, "aws:lambda/alias:Alias")).to.have.length(0);
+    expect(ofType(dev.resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")).to.have.length(0);
+  });
+
+  it("applies each stack's sizes, concurrency, retention and throttling", () => {
+    expect(functionNamed(dev.resources, "orders-api-get-order").inputs).to.include({ memorySize: 256, timeout: 10 });
+    expect(functionNamed(dev.resources, "orders-api-get-order").inputs.reservedConcurrentExecutions).to.equal(undefined);
+    expect(functionNamed(prod.resources, "orders-api-get-order").inputs).to.include({ memorySize: 1024, reservedConcurrentExecutions: 50 });
+    expect(functionNamed(prod.resources, "fulfilment-consumer").inputs).to.include({ timeout: 60, reservedConcurrentExecutions: 10 });
+    expect(one(prod.resources, "aws:sqs/queue:Queue", "fulfilment-queue").inputs.visibilityTimeoutSeconds).to.equal(360);
+    for (const [evaluation, days, rate, burst] of [[dev, 7, 20, 40], [prod, 90, 500, 1000]] as const) {
+      for (const logGroup of ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup")) expect(logGroup.inputs.retentionInDays).to.equal(days);
+      const stage = one(evaluation.resources, "aws:apigatewayv2/stage:Stage");
+      expect(stage.inputs.defaultRouteSettings).to.include({ throttlingRateLimit: rate, throttlingBurstLimit: burst });
+    }
+  });
+
+  it("runs prod in the isolated subnets of a VPC with endpoints and no NAT; dev without a VPC", () => {
+    const vpc = one(prod.resources, "awsx:ec2:Vpc");
+    expect(vpc.inputs.natGateways).to.deep.equal({ strategy: "None" });
+    expect(vpc.inputs.subnetSpecs.map((s: { type: string }) => s.type)).to.deep.equal(["Isolated"]);
+    const endpoints = ofType(prod.resources, "aws:ec2/vpcEndpoint:VpcEndpoint").map((e) => [e.inputs.serviceName, e.inputs.vpcEndpointType]);
+    expect(endpoints).to.have.deep.members([
+      ["com.amazonaws.eu-west-1.dynamodb", "Gateway"],
+      ["com.amazonaws.eu-west-1.sqs", "Interface"],
+      ["com.amazonaws.eu-west-1.ssm", "Interface"],
+      ["com.amazonaws.eu-west-1.xray", "Interface"],
+    ]);
+    for (const fn of ofType(prod.resources, "aws:lambda/function:Function")) {
+      expect(fn.inputs.vpcConfig.subnetIds, fn.name).to.deep.equal(vpc.outputs.isolatedSubnetIds);
+    }
+    expect(ofType(dev.resources, "awsx:ec2:Vpc")).to.have.length(0);
+    for (const fn of ofType(dev.resources, "aws:lambda/function:Function")) expect(fn.inputs.vpcConfig, fn.name).to.equal(undefined);
+  });
+
+  it("authorizes every route with the stack's Cognito user pool except GET /health", () => {
+    const pool = one(dev.resources, "aws:cognito/userPool:UserPool");
+    const client = one(dev.resources, "aws:cognito/userPoolClient:UserPoolClient");
+    const authorizer = one(dev.resources, "aws:apigatewayv2/authorizer:Authorizer");
+    expect(authorizer.inputs.jwtConfiguration).to.deep.equal({ issuer: `https://${pool.outputs.endpoint}`, audiences: [client.id] });
+    expect(authorizer.inputs.jwtConfiguration.audiences).to.have.length(1);
+    const routes = Object.fromEntries(ofType(dev.resources, "aws:apigatewayv2/route:Route").map((r) => [r.inputs.routeKey, r.inputs.authorizationType]));
+    expect(routes).to.deep.equal({ "POST /orders": "JWT", "GET /orders/{orderId}": "JWT", "GET /orders": "JWT", "GET /health": "NONE" });
+  });
+
+  it("keeps the order-token secret in a SecureString parameter, out of every environment variable", () => {
+    const secret = one(dev.resources, "aws:ssm/parameter:Parameter", "orders-api-create-order-secret-orderTokenSecret");
+    expect(secret.inputs.type).to.equal("SecureString");
+    expect(secret.inputs.name).to.equal("/serverless-orders/dev/orders-api-create-order/orderTokenSecret");
+    for (const fn of ofType(dev.resources, "aws:lambda/function:Function")) {
+      expect(JSON.stringify(fn.inputs.environment ?? {}), fn.name).not.to.include(SECRET_PLACEHOLDER);
+    }
+    expect(JSON.stringify(dev.outputs)).not.to.include(SECRET_PLACEHOLDER);
+  });
+
+  it("exports the API URL, table, queue and user pool", () => {
+    expect(prod.outputs.apiUrl).to.match(/^https:\/\/\w+\.execute-api\.eu-west-1\.amazonaws\.com\/$/);
+    expect(prod.outputs.tableName).to.equal("serverless-orders-prod-orders");
+    expect(prod.outputs.queueUrl).to.equal("https://sqs.eu-west-1.amazonaws.com/123456789012/serverless-orders-prod-fulfilment");
+    expect(prod.outputs).to.include.keys("userPoolId", "userPoolClientId", "deadLetterQueueUrl", "alarmTopicArn");
+  });
+
+  it("sends prod alarms to the on-call email; every alarm has the topic as action", () => {
+    const topic = one(prod.resources, "aws:sns/topic:Topic");
+    expect(one(prod.resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.include({ protocol: "email", endpoint: "oncall@example.com" });
+    expect(ofType(dev.resources, "aws:sns/topicSubscription:TopicSubscription")).to.have.length(0);
+    const alarms = ofType(prod.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    expect(alarms).to.have.length(17);
+    for (const alarm of alarms) expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topic.outputs.arn]);
+  });
+
+  it("names the stack, the key and the allowed range for every bad value, all at once", async () => {
+    let error: Error | undefined;
+    await evaluateStack("prod", { "serverless-orders:apiMemorySize": "64", "serverless-orders:workerBatchSize": "50", "serverless-orders:logRetentionDays": "10" }).catch((e) => (error = e));
+    expect(error?.message).to.include('Stack "prod" has invalid configuration')
+      .and.include('serverless-orders:apiMemorySize = "64" is outside 128-10240 MB')
+      .and.include('serverless-orders:workerBatchSize = "50" is outside 1-10 messages')
+      .and.include("serverless-orders:logRetentionDays = \"10\" is not a CloudWatch Logs retention");
+  });
+
+  it("requires the secret with the command that sets it", async () => {
+    const stackConfig = loadStackConfig("dev", ROOT);
+    const { ["serverless-orders:orderTokenSecret"]: _removed, ...withoutSecret } = stackConfig.config;
+    let error: Error | undefined;
+    await evaluateProgram(PROGRAM, { ...stackConfig, config: withoutSecret }).catch((e) => (error = e));
+    expect(error?.message).to.include("serverless-orders:orderTokenSecret (a secret) is not set").and.include("pulumi config set --secret orderTokenSecret");
+  });
+
+  it("prints the plan of a stack offline: every resource with its key settings", async () => {
+    const { text, resources } = await planStack("prod", ROOT);
+    expect(text).to.include('Plan for stack "prod"');
+    expect(text).to.match(/apigatewayv2:Route\s+orders-api-route-get-orders-order-id-\w+\s+route=GET \/orders\/\{orderId\} auth=JWT/);
+    expect(text).to.match(/lambda:ProvisionedConcurrencyConfig\s+orders-api-get-order-provisioned\s+provisioned=2 qualifier=live/);
+    expect(text).to.match(/dynamodb:Table\s+orders\s+.*deletionProtection=on.*protect=yes/);
+    expect(text).to.include(`${resources.length - 1} resources to create`);
+  });
+});
