@@ -92,7 +92,8 @@ const api = new ServerlessApi("orders-api", {
       parameters: { maxItemsPerOrder: String(settings.maxItemsPerOrder) },
       secrets: { orderTokenSecret: settings.orderTokenSecret },
       permissions: [
-        { actions: ["dynamodb:PutItem", "dynamodb:GetItem"], resources: [table.arn] },
+        // DeleteItem withdraws an order that could not be queued, so a retry cannot duplicate it.
+        { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], resources: [table.arn] },
         fulfilment.sendPermission,
       ],
     },

@@ -1,0 +1,50 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+/**
+ * The order as stored in the table and returned by the API.
+ * `itemCount` is the number of lines in `items` (not the sum of quantities).
+ */
+export interface Order {
+  orderId: string;
+  customerId: string;
+  items: OrderItem[];
+  status: OrderStatus;
+  /** ISO 8601, UTC; the sort key of the customer index. */
+  createdAt: string;
+  itemCount: number;
+  /** ISO 8601, UTC; set when the worker fulfils the order. */
+  fulfilledAt?: string;
+}
+
+export interface OrderItem {
+  sku: string;
+  quantity: number;
+}
+
+export type OrderStatus = "PENDING" | "FULFILLED";
+
+/** The body of a fulfilment queue message. */
+export interface FulfilmentMessage {
+  orderId: string;
+}
+
+/**
+ * Order ids are either a random UUID (lower case, as `crypto.randomUUID` makes them) or,
+ * for requests with a client token, the 64 hex digits of an HMAC-SHA256.
+ */
+export const ORDER_ID_PATTERN =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{64})$/;
+
+/** Customer ids: 1-128 characters of letters, digits and `._:@+-`. */
+export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
+
+/** A DynamoDB condition failed (the SDK's error name; robust across SDK copies in a bundle). */
+export function isConditionFailure(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
+}
+
+/** The document client every order handler shares, created once per cold start. */
+export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});

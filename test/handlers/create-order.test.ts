@@ -1,0 +1,492 @@
+import { createHmac } from "node:crypto";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetParametersByPathCommand, SSMClient, type Parameter } from "@aws-sdk/client-ssm";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import { expect } from "chai";
+import type { LocalDynamo } from "./dynalite";
+import { orderById, ordersOf } from "./dynalite";
+import {
+  callHttp,
+  logLines,
+  MAX_ITEMS_PER_ORDER,
+  metricTotal,
+  newCustomerId,
+  ORDER_TOKEN_SECRET,
+  PARAMETERS_PATH,
+  postOrder,
+  QUEUE_URL,
+  setUpHandlerEnvironment,
+  type HttpCall,
+  type HttpHandler,
+} from "./support";
+
+type CreateOrderModule = typeof import("../../handlers/orders/create-order");
+type ConfigModule = typeof import("../../handlers/lib/config");
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function storeParameters(values: Record<string, string>): Parameter[] {
+  return Object.entries(values).map(([key, value]) => ({
+    Name: `${PARAMETERS_PATH}/${key}`,
+    Type: key === "orderTokenSecret" ? "SecureString" : "String",
+    Value: value,
+  }));
+}
+
+describe("handlers/orders/create-order (POST /orders)", () => {
+  let ssm: AwsClientStub<SSMClient>;
+  let sqs: AwsClientStub<SQSClient>;
+  let dynamo: LocalDynamo;
+  let handler: HttpHandler;
+  let createOrder: CreateOrderModule;
+  let config: ConfigModule;
+
+  function givenParameters(values: Record<string, string>): void {
+    ssm.reset();
+    ssm.on(GetParametersByPathCommand).resolves({ Parameters: storeParameters(values) });
+    config.parameters.clearCache();
+  }
+
+  function sentMessages(): unknown[] {
+    return sqs.commandCalls(SendMessageCommand).map((call) => {
+      expect(call.args[0].input.QueueUrl).to.equal(QUEUE_URL);
+      return JSON.parse(call.args[0].input.MessageBody ?? "");
+    });
+  }
+
+  const create = (body: unknown, headers?: Record<string, string>): Promise<HttpCall> =>
+    callHttp(handler, postOrder(body, headers));
+
+  before(async () => {
+    dynamo = await setUpHandlerEnvironment();
+    ssm = mockClient(SSMClient);
+    sqs = mockClient(SQSClient);
+    // Imported only now: the handler reads its environment and creates its clients on import.
+    createOrder = require("../../handlers/orders/create-order") as CreateOrderModule;
+    config = require("../../handlers/lib/config") as ConfigModule;
+    handler = createOrder.handler;
+  });
+
+  beforeEach(() => {
+    givenParameters({ maxItemsPerOrder: String(MAX_ITEMS_PER_ORDER), orderTokenSecret: ORDER_TOKEN_SECRET });
+    sqs.reset();
+    sqs.on(SendMessageCommand).resolves({ MessageId: "message-1" });
+  });
+
+  after(() => {
+    ssm.restore();
+    sqs.restore();
+  });
+
+  describe("a valid order", () => {
+    it("is stored PENDING, queued as { orderId } and returned with 201", async () => {
+      const customerId = newCustomerId();
+      const items = [
+        { sku: "BOOK-1", quantity: 2 },
+        { sku: "PEN.blue", quantity: 10 },
+      ];
+      const call = await create({ customerId, items });
+
+      expect(call.status).to.equal(201);
+      const order = call.body;
+      expect(order).to.have.all.keys("orderId", "customerId", "items", "status", "createdAt", "itemCount");
+      expect(order.orderId).to.match(UUID);
+      expect(order).to.include({ customerId, status: "PENDING", itemCount: 2 });
+      expect(order.items).to.deep.equal(items);
+      expect(order.createdAt).to.match(ISO_DATE);
+      expect(Math.abs(Date.parse(order.createdAt) - Date.now())).to.be.below(60_000);
+      expect(call.result.headers?.location).to.equal(`/orders/${order.orderId}`);
+
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([order]);
+      expect(sentMessages()).to.deep.equal([{ orderId: order.orderId }]);
+    });
+
+    it("counts OrderCreated once and logs as JSON with the Lambda request id", async () => {
+      const call = await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
+
+      expect(call.status).to.equal(201);
+      expect(metricTotal(call.lines, "OrderCreated")).to.equal(1);
+      const created = logLines(call.lines).find((line) => line.message === "Order created");
+      expect(created, call.text).to.not.equal(undefined);
+      expect(created).to.include({ function_request_id: call.context.awsRequestId, orderId: call.body.orderId });
+    });
+
+    it("accepts a base64-encoded body", async () => {
+      const customerId = newCustomerId();
+      const event = postOrder("");
+      event.body = Buffer.from(JSON.stringify({ customerId, items: [{ sku: "A", quantity: 1 }] })).toString("base64");
+      event.isBase64Encoded = true;
+      const call = await callHttp(handler, event);
+
+      expect(call.status).to.equal(201);
+      expect(await ordersOf(dynamo, customerId)).to.have.length(1);
+    });
+
+    it("accepts exactly maxItemsPerOrder lines and a JSON content type with parameters", async () => {
+      const items = Array.from({ length: MAX_ITEMS_PER_ORDER }, (_, i) => ({ sku: `SKU-${i}`, quantity: 1000 }));
+      const call = await create(
+        { customerId: newCustomerId(), items },
+        { "content-type": "application/json; charset=utf-8" },
+      );
+
+      expect(call.status).to.equal(201);
+      expect(call.body.itemCount).to.equal(MAX_ITEMS_PER_ORDER);
+    });
+  });
+
+  describe("Parameter Store configuration", () => {
+    it("reads the function's path recursively with decryption", async () => {
+      await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
+
+      const calls = ssm.commandCalls(GetParametersByPathCommand);
+      expect(calls).to.have.length(1);
+      expect(calls[0].args[0].input).to.include({ Path: PARAMETERS_PATH, Recursive: true, WithDecryption: true });
+    });
+
+    it("is cached across invocations for five minutes, then read again", async () => {
+      for (let i = 0; i < 3; i++) {
+        expect((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] })).status).to.equal(201);
+      }
+      expect(ssm.commandCalls(GetParametersByPathCommand)).to.have.length(1);
+
+      const realNow = Date.now;
+      const start = realNow();
+      try {
+        Date.now = () => start + 290_000;
+        await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
+        expect(ssm.commandCalls(GetParametersByPathCommand)).to.have.length(1);
+
+        Date.now = () => start + 310_000;
+        await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
+        expect(ssm.commandCalls(GetParametersByPathCommand)).to.have.length(2);
+      } finally {
+        Date.now = realNow;
+      }
+    });
+
+    it("takes the item limit from maxItemsPerOrder", async () => {
+      givenParameters({ maxItemsPerOrder: "1", orderTokenSecret: ORDER_TOKEN_SECRET });
+      const customerId = newCustomerId();
+      const two = [
+        { sku: "A", quantity: 1 },
+        { sku: "B", quantity: 1 },
+      ];
+      const call = await create({ customerId, items: two });
+
+      expect(call.status).to.equal(400);
+      expect(call.body.error.details).to.deep.equal([{ field: "items", message: "must contain at most 1 items, got 2" }]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
+    });
+
+    for (const [problem, values] of [
+      ["maxItemsPerOrder is missing", { orderTokenSecret: ORDER_TOKEN_SECRET }],
+      ["maxItemsPerOrder is not a positive integer", { maxItemsPerOrder: "0", orderTokenSecret: ORDER_TOKEN_SECRET }],
+      ["orderTokenSecret is missing", { maxItemsPerOrder: "3" }],
+    ] as const) {
+      it(`answers 500 without details when ${problem}, and logs the cause`, async () => {
+        givenParameters(values);
+        const customerId = newCustomerId();
+        const call = await create({ customerId, items: [{ sku: "A", quantity: 1 }] });
+
+        expect(call.status).to.equal(500);
+        expect(call.body).to.deep.equal({ error: { code: "InternalError", message: "Internal server error" } });
+        const errors = logLines(call.lines).filter((line) => line.level === "ERROR");
+        expect(JSON.stringify(errors)).to.include(`${PARAMETERS_PATH}/${problem.split(" ")[0]}`);
+        expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
+        expect(sentMessages()).to.deep.equal([]);
+      });
+    }
+
+    it("never writes the token secret to the logs", async () => {
+      const outputs: string[] = [];
+      outputs.push((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }], clientToken: "t-1" })).text);
+      givenParameters({ maxItemsPerOrder: "nope", orderTokenSecret: ORDER_TOKEN_SECRET });
+      outputs.push((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] })).text);
+
+      const all = outputs.join("\n");
+      expect(all).to.include('"level":"INFO"').and.to.include('"level":"ERROR"');
+      expect(all).to.not.include(ORDER_TOKEN_SECRET);
+    });
+  });
+
+  describe("invalid requests", () => {
+    const item = { sku: "A", quantity: 1 };
+    const cases: {
+      name: string;
+      body: (customerId: string) => unknown;
+      status: number;
+      code: string;
+      fields?: string[];
+      headers?: Record<string, string>;
+    }[] = [
+      { name: "malformed JSON", body: (c) => `{"customerId":"${c}","items":[`, status: 400, code: "InvalidJson" },
+      { name: "an empty body", body: () => "", status: 400, code: "MissingBody" },
+      { name: "a JSON array", body: () => [item], status: 400, code: "ValidationError", fields: ["(body)"] },
+      { name: "a JSON string", body: () => '"order"', status: 400, code: "ValidationError", fields: ["(body)"] },
+      { name: "JSON null", body: () => "null", status: 400, code: "ValidationError", fields: ["(body)"] },
+      {
+        name: "missing fields",
+        body: () => ({}),
+        status: 400,
+        code: "ValidationError",
+        fields: ["customerId", "items"],
+      },
+      {
+        name: "wrong types",
+        body: () => ({ customerId: 42, items: { sku: "A" }, clientToken: 7 }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["customerId", "items", "clientToken"],
+      },
+      {
+        name: "wrong item types",
+        body: (c) => ({ customerId: c, items: [{ sku: 5, quantity: "2" }, "A"] }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["items[0].sku", "items[0].quantity", "items[1]"],
+      },
+      {
+        name: "missing item fields",
+        body: (c) => ({ customerId: c, items: [{}] }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["items[0].sku", "items[0].quantity"],
+      },
+      {
+        name: "unknown fields",
+        body: (c) => ({ customerId: c, items: [{ ...item, price: 3 }], coupon: "FREE" }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["coupon", "items[0].price"],
+      },
+      {
+        name: "empty items",
+        body: (c) => ({ customerId: c, items: [] }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["items"],
+      },
+      {
+        name: "more items than maxItemsPerOrder",
+        body: (c) => ({
+          customerId: c,
+          items: Array.from({ length: MAX_ITEMS_PER_ORDER + 1 }, (_, i) => ({ sku: `S${i}`, quantity: 1 })),
+        }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["items"],
+      },
+      {
+        name: "quantities out of range",
+        body: (c) => ({
+          customerId: c,
+          items: [
+            { sku: "A", quantity: 0 },
+            { sku: "B", quantity: 1001 },
+            { sku: "C", quantity: 1.5 },
+          ],
+        }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["items[0].quantity", "items[1].quantity", "items[2].quantity"],
+      },
+      {
+        name: "a repeated sku",
+        body: (c) => ({ customerId: c, items: [item, { sku: "B", quantity: 1 }, item] }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["items[2].sku"],
+      },
+      {
+        name: "malformed strings",
+        body: () => ({ customerId: "has space", items: [{ sku: "", quantity: 1 }], clientToken: "" }),
+        status: 400,
+        code: "ValidationError",
+        fields: ["customerId", "items[0].sku", "clientToken"],
+      },
+      {
+        name: "a body over 16 KiB",
+        body: (c) => ({ customerId: c, items: [item], note: "x".repeat(16 * 1024) }),
+        status: 413,
+        code: "PayloadTooLarge",
+      },
+      {
+        name: "a non-JSON content type",
+        body: (c) => ({ customerId: c, items: [item] }),
+        headers: { "content-type": "text/plain" },
+        status: 415,
+        code: "UnsupportedMediaType",
+      },
+    ];
+
+    for (const { name, body, status, code, fields, headers } of cases) {
+      it(`rejects ${name}: ${status} ${code}${fields ? ` naming ${fields.join(", ")}` : ""}`, async () => {
+        const customerId = newCustomerId();
+        const call = await create(body(customerId), headers);
+
+        expect(call.status).to.equal(status);
+        expect(call.body.error).to.include({ code });
+        expect(call.body.error.message).to.be.a("string").and.not.equal("");
+        if (fields) {
+          expect(call.body.error.details.map((d: { field: string }) => d.field)).to.deep.equal(fields);
+          for (const detail of call.body.error.details) expect(detail.message).to.be.a("string").and.not.equal("");
+        }
+        expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
+        expect(sentMessages()).to.deep.equal([]);
+        expect(metricTotal(call.lines, "OrderCreated")).to.equal(0);
+      });
+    }
+
+    it("measures the size limit after base64 decoding", async () => {
+      const customerId = newCustomerId();
+      const json = JSON.stringify({ customerId, items: [item], note: "x".repeat(16 * 1024) });
+      const event = postOrder("");
+      event.body = Buffer.from(json).toString("base64");
+      event.isBase64Encoded = true;
+      const call = await callHttp(handler, event);
+
+      expect(call.status).to.equal(413);
+      expect(call.body.error.message).to.include(String(Buffer.byteLength(json)));
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
+    });
+
+    it("rejects a base64 body that is not UTF-8", async () => {
+      const event = postOrder("");
+      event.body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString("base64");
+      event.isBase64Encoded = true;
+      const call = await callHttp(handler, event);
+
+      expect(call.status).to.equal(400);
+      expect(call.body.error.code).to.equal("InvalidEncoding");
+    });
+
+    it("names the limit and the count for too many items", async () => {
+      const items = Array.from({ length: MAX_ITEMS_PER_ORDER + 2 }, (_, i) => ({ sku: `S${i}`, quantity: 1 }));
+      const call = await create({ customerId: newCustomerId(), items });
+
+      expect(call.body.error.details).to.deep.equal([
+        { field: "items", message: `must contain at most ${MAX_ITEMS_PER_ORDER} items, got ${MAX_ITEMS_PER_ORDER + 2}` },
+      ]);
+    });
+  });
+
+  describe("client tokens (idempotent create)", () => {
+    const items = [{ sku: "A", quantity: 1 }];
+
+    it("derives the order id as HMAC-SHA256 of customer and token, keyed by the secret", async () => {
+      const customerId = newCustomerId();
+      const call = await create({ customerId, items, clientToken: "token-1" });
+
+      const expected = createHmac("sha256", ORDER_TOKEN_SECRET)
+        .update(JSON.stringify([customerId, "token-1"]))
+        .digest("hex");
+      expect(call.status).to.equal(201);
+      expect(call.body.orderId).to.equal(expected);
+    });
+
+    it("keeps customer and token apart in the id: ('ab','c') and ('a','bc') differ", () => {
+      expect(createOrder.orderIdForToken("k", "ab", "c")).to.not.equal(createOrder.orderIdForToken("k", "a", "bc"));
+      expect(createOrder.orderIdForToken("k", "a", "b")).to.not.equal(createOrder.orderIdForToken("k2", "a", "b"));
+    });
+
+    it("answers a repeat with the stored order (200), stores no duplicate, re-queues while PENDING", async () => {
+      const customerId = newCustomerId();
+      const first = await create({ customerId, items, clientToken: "retry-me" });
+      const second = await create({ customerId, items, clientToken: "retry-me" });
+
+      expect(first.status).to.equal(201);
+      expect(second.status).to.equal(200);
+      expect(second.body).to.deep.equal(first.body);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
+      expect(sentMessages()).to.deep.equal([{ orderId: first.body.orderId }, { orderId: first.body.orderId }]);
+      expect(metricTotal(first.lines, "OrderCreated")).to.equal(1);
+      expect(metricTotal(second.lines, "OrderCreated")).to.equal(0);
+    });
+
+    it("does not queue a repeat of an order that is already fulfilled", async () => {
+      const customerId = newCustomerId();
+      const first = await create({ customerId, items, clientToken: "done" });
+      await dynamo.doc.send(
+        new UpdateCommand({
+          TableName: dynamo.tableName,
+          Key: { orderId: first.body.orderId },
+          UpdateExpression: "SET #s = :f",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":f": "FULFILLED" },
+        }),
+      );
+      sqs.resetHistory();
+      const repeat = await create({ customerId, items, clientToken: "done" });
+
+      expect(repeat.status).to.equal(200);
+      expect(repeat.body.status).to.equal("FULFILLED");
+      expect(sentMessages()).to.deep.equal([]);
+    });
+
+    it("scopes tokens to the customer: the same token for two customers makes two orders", async () => {
+      const [alice, bob] = [newCustomerId(), newCustomerId()];
+      const a = await create({ customerId: alice, items, clientToken: "shared" });
+      const b = await create({ customerId: bob, items, clientToken: "shared" });
+
+      expect([a.status, b.status]).to.deep.equal([201, 201]);
+      expect(a.body.orderId).to.not.equal(b.body.orderId);
+      expect(await ordersOf(dynamo, bob)).to.have.length(1);
+    });
+
+    it("refuses a token reused for different contents (409) and leaves the order as it was", async () => {
+      const customerId = newCustomerId();
+      const first = await create({ customerId, items, clientToken: "once" });
+      const other = await create({ customerId, items: [{ sku: "A", quantity: 2 }], clientToken: "once" });
+
+      expect(other.status).to.equal(409);
+      expect(other.body.error.code).to.equal("IdempotencyConflict");
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
+    });
+
+    it("makes a new order for each request without a token", async () => {
+      const customerId = newCustomerId();
+      const first = await create({ customerId, items });
+      const second = await create({ customerId, items });
+
+      expect([first.status, second.status]).to.deep.equal([201, 201]);
+      expect(first.body.orderId).to.not.equal(second.body.orderId);
+      expect(await ordersOf(dynamo, customerId)).to.have.length(2);
+    });
+  });
+
+  describe("when the queue is unavailable", () => {
+    const items = [{ sku: "A", quantity: 1 }];
+
+    it("without a token: 503, and the order is not left behind unqueued", async () => {
+      sqs.on(SendMessageCommand).rejects(new Error("SQS is down"));
+      const customerId = newCustomerId();
+      const call = await create({ customerId, items });
+
+      expect(call.status).to.equal(503);
+      expect(call.body.error.code).to.equal("ServiceUnavailable");
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
+      expect(metricTotal(call.lines, "OrderCreated")).to.equal(0);
+    });
+
+    it("with a token: 503 keeps the order, and the retry queues it (nothing lost)", async () => {
+      sqs.on(SendMessageCommand).rejectsOnce(new Error("SQS is down")).resolves({ MessageId: "m-2" });
+      const customerId = newCustomerId();
+      const failed = await create({ customerId, items, clientToken: "t" });
+
+      expect(failed.status).to.equal(503);
+      const [stored] = await ordersOf(dynamo, customerId);
+      expect(stored).to.include({ status: "PENDING" });
+
+      const retry = await create({ customerId, items, clientToken: "t" });
+      expect(retry.status).to.equal(200);
+      expect(retry.body.orderId).to.equal(stored.orderId);
+      expect(sqs.commandCalls(SendMessageCommand)).to.have.length(2);
+      expect(JSON.parse(sqs.commandCalls(SendMessageCommand)[1].args[0].input.MessageBody ?? "")).to.deep.equal({
+        orderId: stored.orderId,
+      });
+      expect(await orderById(dynamo, stored.orderId as string)).to.deep.equal(stored);
+    });
+  });
+});

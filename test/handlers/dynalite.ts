@@ -1,0 +1,135 @@
+/**
+ * A real DynamoDB for the handler tests: dynalite in memory on a free loopback port, with the
+ * orders table created from handlers/orders/table.ts (the same definition index.ts deploys).
+ *
+ * The handlers create their SDK clients at module scope, so the endpoint must be in the
+ * environment before the first handler is imported and must not change afterwards: one
+ * dynalite serves the whole mocha run. `startLocalDynamo()` starts it on first use and sets
+ * the environment; the root-level `after` hook below stops it when the run ends.
+ */
+import type { AddressInfo } from "node:net";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type CreateTableCommandInput,
+  type KeySchemaElement,
+} from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import dynalite from "dynalite";
+import { CUSTOMER_INDEX, ordersTable } from "../../handlers/orders/table";
+
+export const TABLE_NAME = "orders-test";
+
+export interface LocalDynamo {
+  endpoint: string;
+  tableName: string;
+  /** A document client of the tests' own, for seeding and checking the table. */
+  doc: DynamoDBDocumentClient;
+}
+
+interface KeyDefinition {
+  hashKey: string;
+  rangeKey?: string;
+}
+
+function keySchema({ hashKey, rangeKey }: KeyDefinition): KeySchemaElement[] {
+  const schema: KeySchemaElement[] = [{ AttributeName: hashKey, KeyType: "HASH" }];
+  if (rangeKey !== undefined) schema.push({ AttributeName: rangeKey, KeyType: "RANGE" });
+  return schema;
+}
+
+/** The CreateTable input equivalent to the table definition index.ts deploys. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: ordersTable.attributes.map(({ name, type }) => ({
+      AttributeName: name,
+      AttributeType: type,
+    })),
+    KeySchema: keySchema(ordersTable),
+    GlobalSecondaryIndexes: ordersTable.globalSecondaryIndexes.map((gsi) => ({
+      IndexName: gsi.name,
+      KeySchema: keySchema(gsi),
+      Projection: { ProjectionType: gsi.projectionType },
+    })),
+  };
+}
+
+const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+let started: Promise<LocalDynamo> | undefined;
+
+async function start(): Promise<LocalDynamo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    TABLE_NAME,
+  });
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+
+  const client = new DynamoDBClient({});
+  await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
+  for (let attempt = 0; ; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
+    if (Table?.TableStatus === "ACTIVE") break;
+    if (attempt >= 100) throw new Error(`Table ${TABLE_NAME} is still ${Table?.TableStatus}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return { endpoint, tableName: TABLE_NAME, doc: DynamoDBDocumentClient.from(client) };
+}
+
+/** Start dynalite (once per run), set the AWS environment and create the orders table. */
+export function startLocalDynamo(): Promise<LocalDynamo> {
+  started ??= start();
+  return started;
+}
+
+// Root-level hook (registered when the first test file imports this module): stop dynalite
+// at the end of the run, so mocha can exit without --exit.
+after(async () => {
+  if (started === undefined) return;
+  const { doc } = await started;
+  doc.destroy();
+  const closed = new Promise<void>((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
+  server.closeAllConnections();
+  await closed;
+});
+
+/** Every order of a customer, read from the customer index (what the table really holds). */
+export async function ordersOf(dynamo: LocalDynamo, customerId: string): Promise<Record<string, unknown>[]> {
+  const { Items } = await dynamo.doc.send(
+    new QueryCommand({
+      TableName: dynamo.tableName,
+      IndexName: CUSTOMER_INDEX,
+      KeyConditionExpression: "customerId = :customerId",
+      ExpressionAttributeValues: { ":customerId": customerId },
+    }),
+  );
+  return Items ?? [];
+}
+
+/** One order by id, strongly consistent, or undefined. */
+export async function orderById(dynamo: LocalDynamo, orderId: string): Promise<Record<string, unknown> | undefined> {
+  const { Item } = await dynamo.doc.send(
+    new GetCommand({ TableName: dynamo.tableName, Key: { orderId }, ConsistentRead: true }),
+  );
+  return Item;
+}
+
+/** Store an order directly (bypassing the handlers), as a test's starting state. */
+export async function putOrder(dynamo: LocalDynamo, order: Record<string, unknown>): Promise<void> {
+  await dynamo.doc.send(new PutCommand({ TableName: dynamo.tableName, Item: order }));
+}

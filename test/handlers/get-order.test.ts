@@ -1,0 +1,63 @@
+import { randomUUID } from "node:crypto";
+import { expect } from "chai";
+import { putOrder, type LocalDynamo } from "./dynalite";
+import { callHttp, httpEvent, newCustomerId, setUpHandlerEnvironment, type HttpCall, type HttpHandler } from "./support";
+
+describe("handlers/orders/get-order (GET /orders/{orderId})", () => {
+  let dynamo: LocalDynamo;
+  let handler: HttpHandler;
+
+  const get = (orderId: string): Promise<HttpCall> =>
+    callHttp(
+      handler,
+      httpEvent({ method: "GET", path: `/orders/${orderId}`, route: "/orders/{orderId}", pathParameters: { orderId } }),
+    );
+
+  before(async () => {
+    dynamo = await setUpHandlerEnvironment();
+    handler = (require("../../handlers/orders/get-order") as typeof import("../../handlers/orders/get-order")).handler;
+  });
+
+  it("returns a stored order", async () => {
+    const order = {
+      orderId: randomUUID(),
+      customerId: newCustomerId(),
+      items: [{ sku: "A", quantity: 3 }],
+      status: "FULFILLED",
+      createdAt: "2025-01-01T10:00:00.000Z",
+      fulfilledAt: "2025-01-01T10:00:05.000Z",
+      itemCount: 1,
+    };
+    await putOrder(dynamo, order);
+    const call = await get(order.orderId);
+
+    expect(call.status).to.equal(200);
+    expect(call.body).to.deep.equal(order);
+  });
+
+  it("finds orders whose id is an HMAC (64 hex digits)", async () => {
+    const orderId = "ab".repeat(32);
+    await putOrder(dynamo, { orderId, customerId: newCustomerId(), items: [], status: "PENDING", createdAt: "2025-01-01T00:00:00.000Z", itemCount: 0 });
+
+    expect((await get(orderId)).body.orderId).to.equal(orderId);
+  });
+
+  it("answers 404 with a JSON error for an unknown order", async () => {
+    const orderId = randomUUID();
+    const call = await get(orderId);
+
+    expect(call.status).to.equal(404);
+    expect(call.body.error.code).to.equal("OrderNotFound");
+    expect(call.body.error.message).to.include(orderId);
+  });
+
+  for (const orderId of ["not-an-id", randomUUID().toUpperCase(), "ab".repeat(33), `${randomUUID()} `, ""]) {
+    it(`answers 400 for the malformed id ${JSON.stringify(orderId)}`, async () => {
+      const call = await get(orderId);
+
+      expect(call.status).to.equal(400);
+      expect(call.body.error.code).to.equal("ValidationError");
+      expect(call.body.error.details[0].field).to.equal("orderId");
+    });
+  }
+});

@@ -1,0 +1,217 @@
+/**
+ * What every handler test needs: the functions' environment, Lambda-shaped events and
+ * context, and a capture of what a handler writes (Powertools JSON logs and EMF metrics).
+ */
+import { randomUUID } from "node:crypto";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSEvent } from "aws-lambda";
+import { startLocalDynamo, type LocalDynamo } from "./dynalite";
+
+export const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders-fulfilment";
+export const PARAMETERS_PATH = "/serverless-orders/test/orders-api-create-order";
+export const MAX_ITEMS_PER_ORDER = 3;
+export const ORDER_TOKEN_SECRET = "test-secret-5b1c0f8e-never-log-me";
+export const METRICS_NAMESPACE = "Orders";
+
+/**
+ * Start dynalite and set the environment contract of the order functions. Call it in a
+ * `before` hook and import the handlers after it: they read the environment and create
+ * their SDK clients when first imported.
+ */
+export async function setUpHandlerEnvironment(): Promise<LocalDynamo> {
+  const dynamo = await startLocalDynamo();
+  Object.assign(process.env, {
+    QUEUE_URL,
+    PARAMETERS_PATH,
+    POWERTOOLS_SERVICE_NAME: "orders-test",
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    POWERTOOLS_LOG_LEVEL: "INFO",
+  });
+  // Either of these would silence the metrics the tests assert on.
+  delete process.env.POWERTOOLS_DEV;
+  delete process.env.POWERTOOLS_METRICS_DISABLED;
+  return dynamo;
+}
+
+export function lambdaContext(functionName = "orders-test-fn"): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: "256",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "2025/01/01/[$LATEST]0123456789abcdef",
+    getRemainingTimeInMillis: () => 10_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  /** The route key's path template, e.g. `/orders/{orderId}`. @default path */
+  route?: string;
+  body?: string;
+  isBase64Encoded?: boolean;
+  headers?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+}
+
+/** An API Gateway HTTP API (payload format 2.0) event, as the Lambda proxy integration sends it. */
+export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
+  const route = request.route ?? request.path;
+  const query = request.queryStringParameters;
+  return {
+    version: "2.0",
+    routeKey: `${request.method} ${route}`,
+    rawPath: request.path,
+    rawQueryString: query ? new URLSearchParams(query).toString() : "",
+    headers: { host: "api.example.com", "user-agent": "mocha", ...request.headers },
+    ...(query ? { queryStringParameters: query } : {}),
+    ...(request.pathParameters ? { pathParameters: request.pathParameters } : {}),
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "api1234567",
+      domainName: "api.example.com",
+      domainPrefix: "api",
+      http: { method: request.method, path: request.path, protocol: "HTTP/1.1", sourceIp: "192.0.2.1", userAgent: "mocha" },
+      requestId: randomUUID(),
+      routeKey: `${request.method} ${route}`,
+      stage: "$default",
+      time: "01/Jan/2025:00:00:00 +0000",
+      timeEpoch: 1735689600000,
+    },
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    isBase64Encoded: request.isBase64Encoded ?? false,
+  };
+}
+
+/** POST /orders with a JSON body (a string is sent as it is). */
+export function postOrder(body: unknown, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
+  return httpEvent({
+    method: "POST",
+    path: "/orders",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
+
+export function sqsEvent(messages: { messageId: string; body: string }[]): SQSEvent {
+  return {
+    Records: messages.map(({ messageId, body }) => ({
+      messageId,
+      receiptHandle: `receipt-${messageId}`,
+      body,
+      attributes: {
+        ApproximateReceiveCount: "1",
+        SentTimestamp: "1735689600000",
+        SenderId: "AIDAEXAMPLE",
+        ApproximateFirstReceiveTimestamp: "1735689600000",
+      },
+      messageAttributes: {},
+      md5OfBody: "",
+      eventSource: "aws:sqs",
+      eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:orders-fulfilment",
+      awsRegion: "eu-west-1",
+    })),
+  };
+}
+
+/** One line a handler wrote to stdout or stderr, parsed when it is JSON. */
+export type OutputLine = Record<string, unknown>;
+
+export interface Captured<T> {
+  result: T;
+  /** Every JSON line written (Powertools logs and EMF metric documents). */
+  lines: OutputLine[];
+  /** All output as written, to search for what must never appear. */
+  text: string;
+}
+
+/**
+ * Run `fn` with stdout and stderr captured (and kept off the test report). Powertools writes
+ * through a Console bound to these streams, so this sees its logs and metrics.
+ */
+export async function capture<T>(fn: () => Promise<T>): Promise<Captured<T>> {
+  const chunks: string[] = [];
+  const stdoutWrite = process.stdout.write;
+  const stderrWrite = process.stderr.write;
+  const record = (chunk: unknown, ...rest: unknown[]): boolean => {
+    chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+    const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined;
+    callback?.();
+    return true;
+  };
+  process.stdout.write = record as typeof process.stdout.write;
+  process.stderr.write = record as typeof process.stderr.write;
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    process.stdout.write = stdoutWrite;
+    process.stderr.write = stderrWrite;
+  }
+  const text = chunks.join("");
+  const lines: OutputLine[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim().startsWith("{")) continue;
+    try {
+      lines.push(JSON.parse(line) as OutputLine);
+    } catch {
+      // not a JSON line (a pretty-printed or partial write); kept in `text`
+    }
+  }
+  return { result, lines, text };
+}
+
+/** Log lines (Powertools Logger documents) among captured lines. */
+export function logLines(lines: OutputLine[]): OutputLine[] {
+  return lines.filter((line) => typeof line.level === "string" && "message" in line);
+}
+
+/** The total of one metric over the EMF documents among captured lines (0 when absent). */
+export function metricTotal(lines: OutputLine[], name: string, namespace = METRICS_NAMESPACE): number {
+  let total = 0;
+  for (const line of lines) {
+    const aws = line._aws as { CloudWatchMetrics?: { Namespace: string; Metrics: { Name: string }[] }[] } | undefined;
+    const declared = aws?.CloudWatchMetrics?.some(
+      (directive) => directive.Namespace === namespace && directive.Metrics.some((metric) => metric.Name === name),
+    );
+    if (!declared) continue;
+    const value = line[name];
+    for (const v of Array.isArray(value) ? value : [value]) total += Number(v);
+  }
+  return total;
+}
+
+export type HttpHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface HttpCall extends Captured<APIGatewayProxyStructuredResultV2> {
+  status: number;
+  /** The parsed JSON body (every response of these handlers is JSON). */
+  body: any;
+  context: Context;
+}
+
+/** Invoke an HTTP handler as Lambda would, capturing its output and parsing its JSON body. */
+export async function callHttp(handler: HttpHandler, event: APIGatewayProxyEventV2): Promise<HttpCall> {
+  const context = lambdaContext();
+  const captured = await capture(() => handler(event, context));
+  const { result } = captured;
+  if (result.headers?.["content-type"] !== "application/json") {
+    throw new Error(`Response is not declared JSON: ${JSON.stringify(result)}`);
+  }
+  return { ...captured, status: result.statusCode ?? 0, body: JSON.parse(result.body ?? ""), context };
+}
+
+/** A customer id no other test uses, so each test sees only its own orders. */
+export function newCustomerId(): string {
+  return `cust-${randomUUID()}`;
+}
