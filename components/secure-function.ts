@@ -205,8 +205,9 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
     problems.add(path("handler"), `no file ${JSON.stringify(handler.modulePath)} (.ts, .js, .mjs, ...) under ${projectRoot}; fix the path, relative to the project root.`);
     return undefined;
   }
-  if (problems.problems.length > before) return undefined;
 
+  // Bundled even when other arguments are wrong, so a missing export or a syntax error is
+  // reported in the same round as the other problems.
   const bundling = { ...BUNDLING_DEFAULTS, ...args.bundling };
   const cacheKey = JSON.stringify([entryFile, handler.exportName, bundling]);
   let bundle = bundleCache.get(cacheKey);
@@ -219,17 +220,19 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
     }
     bundleCache.set(cacheKey, bundle);
   }
+  if (problems.problems.length > before) return undefined;
   return { args, exportName: handler.exportName, bundle };
 }
 
 function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = args;
-  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) {
+  const reservedValid = reserved === undefined || (Number.isInteger(reserved) && reserved >= 0);
+  if (!reservedValid) {
     problems.add(path("reservedConcurrency"), `${reserved} is not a whole number of 0 or more; use e.g. 10, or leave it out to share the account's pool.`);
   }
   if (!Number.isInteger(provisioned) || provisioned < 0) {
     problems.add(path("provisionedConcurrency"), `${provisioned} is not a whole number of 0 or more; use e.g. 2, or 0 for none.`);
-  } else if (reserved !== undefined && provisioned > reserved) {
+  } else if (reserved !== undefined && reservedValid && provisioned > reserved) {
     problems.add(path("provisionedConcurrency"), `${provisioned} is above reservedConcurrency ${reserved}; provisioned environments must fit in the reserved ones: lower it or raise reservedConcurrency.`);
   }
 }

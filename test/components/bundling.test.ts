@@ -1,0 +1,199 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { pathToFileURL } from "url";
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  BUNDLE_FILE, BUNDLING_DEFAULTS, bundleArchive, bundleHandler, esbuildOptions, parseHandler, resolveHandlerFile,
+} from "../../components/bundling";
+
+const ROOT = process.cwd();
+const BANNER = "import{createRequire as __createRequire}from'module';const require=__createRequire(import.meta.url);";
+const SOURCE = `import { join } from "path";\nexport const handler = async (event: { name?: string }) => ({ statusCode: 200, body: join("hi", event.name ?? "you") });\n`;
+
+/** A fresh project root in the temporary folder, holding `files`. */
+function tempProject(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "bundling-test-"));
+  for (const [name, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
+    fs.writeFileSync(path.join(root, name), text);
+  }
+  return root;
+}
+
+describe("bundling", () => {
+  const roots: string[] = [];
+  const project = (files: Record<string, string>) => {
+    const root = tempProject(files);
+    roots.push(root);
+    return root;
+  };
+  after(() => {
+    for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  describe("esbuildOptions", () => {
+    it("builds one minified ESM file for Node, everything bundled, paths relative to the project root", () => {
+      expect(esbuildOptions("/repo/handlers/a.ts", "/repo", BUNDLING_DEFAULTS)).to.deep.equal({
+        entryPoints: ["/repo/handlers/a.ts"],
+        absWorkingDir: "/repo",
+        outfile: path.join("/repo", "index.mjs"),
+        bundle: true,
+        write: false,
+        metafile: true,
+        platform: "node",
+        target: "node20",
+        format: "esm",
+        mainFields: ["module", "main"],
+        minify: true,
+        sourcemap: false,
+        external: [],
+        legalComments: "none",
+        logLevel: "silent",
+        banner: { js: BANNER },
+      });
+      expect(BUNDLE_FILE).to.equal("index.mjs");
+      expect(BUNDLING_DEFAULTS).to.deep.equal({ minify: true, sourceMap: false, external: [] });
+    });
+
+    it("passes minify, a linked source map and externals through", () => {
+      const options = esbuildOptions("/repo/h.ts", "/repo", { minify: false, sourceMap: true, external: ["@aws-sdk/*"] });
+      expect(options.minify).to.equal(false);
+      expect(options.sourcemap).to.equal("linked");
+      expect(options.external).to.deep.equal(["@aws-sdk/*"]);
+    });
+
+    it("is a pure function: equal arguments give equal options, and its arguments are not changed", () => {
+      const settings = { minify: true, sourceMap: true, external: ["yaml"] };
+      const copy = JSON.parse(JSON.stringify(settings));
+      const first = esbuildOptions("/a/b.ts", "/a", settings);
+      const second = esbuildOptions("/a/b.ts", "/a", settings);
+      expect(first).to.deep.equal(second);
+      expect(first).not.to.equal(second);
+      expect(settings).to.deep.equal(copy);
+    });
+  });
+
+  describe("parseHandler", () => {
+    const cases: Array<[string, { modulePath: string; exportName: string } | undefined]> = [
+      ["handlers/orders/get-order.handler", { modulePath: "handlers/orders/get-order", exportName: "handler" }],
+      ["./handlers/a.b.main", { modulePath: "./handlers/a.b", exportName: "main" }],
+      ["/abs/path/file.ts.$export_1", { modulePath: "/abs/path/file.ts", exportName: "$export_1" }],
+      ["file._private", { modulePath: "file", exportName: "_private" }],
+      ["handler", undefined],
+      ["handlers/get-order.", undefined],
+      [".handler", undefined],
+      ["handlers/.handler", undefined],
+      ["handlers/get-order.1handler", undefined],
+      ["handlers/get-order.my-handler", undefined],
+      ["", undefined],
+    ];
+    for (const [handler, expected] of cases) {
+      it(`${JSON.stringify(handler)} -> ${JSON.stringify(expected)}`, () => {
+        expect(parseHandler(handler)).to.deep.equal(expected);
+      });
+    }
+  });
+
+  describe("resolveHandlerFile", () => {
+    it("tries the module path as written, then the source extensions in order", () => {
+      const root = project({ "h/a.ts": "", "h/a.js": "", "h/b.mjs": "", "h/c.cjs": "", "h/d.js": "", "h/d.mts": "", "h/exact.ts": "" });
+      expect(resolveHandlerFile("h/a", root)).to.equal(path.join(root, "h/a.ts"));
+      expect(resolveHandlerFile("h/b", root)).to.equal(path.join(root, "h/b.mjs"));
+      expect(resolveHandlerFile("h/c", root)).to.equal(path.join(root, "h/c.cjs"));
+      expect(resolveHandlerFile("h/d", root)).to.equal(path.join(root, "h/d.mts"));
+      expect(resolveHandlerFile("h/exact.ts", root)).to.equal(path.join(root, "h/exact.ts"));
+    });
+
+    it("accepts an absolute module path and ignores folders", () => {
+      const root = project({ "h/a.ts": "", "dir/inner.ts": "" });
+      expect(resolveHandlerFile(path.join(root, "h/a"), "/somewhere/else")).to.equal(path.join(root, "h/a.ts"));
+      expect(resolveHandlerFile("dir", root)).to.equal(undefined);
+      expect(resolveHandlerFile("h/missing", root)).to.equal(undefined);
+    });
+
+    it("finds the fixtures from the repository root", () => {
+      expect(resolveHandlerFile("test/fixtures/hello", ROOT)).to.equal(path.join(ROOT, "test/fixtures/hello.ts"));
+      expect(resolveHandlerFile("test/fixtures/broken", ROOT)).to.equal(path.join(ROOT, "test/fixtures/broken.js"));
+    });
+  });
+
+  describe("bundleHandler", () => {
+    it("bundles a handler into index.mjs that runs on this Node and exports the handler", async () => {
+      const root = project({ "src/fn.ts": SOURCE });
+      const bundle = bundleHandler(path.join(root, "src/fn.ts"), "handler", root, BUNDLING_DEFAULTS);
+      expect(Object.keys(bundle.files)).to.deep.equal(["index.mjs"]);
+      expect(bundle.files["index.mjs"].startsWith(BANNER)).to.equal(true);
+      expect(bundle.bytes).to.equal(Buffer.byteLength(bundle.files["index.mjs"]));
+      const out = project({ "index.mjs": bundle.files["index.mjs"] });
+      const module = await import(pathToFileURL(path.join(out, "index.mjs")).href);
+      expect(await module.handler({ name: "ann" })).to.deep.equal({ statusCode: 200, body: path.join("hi", "ann") });
+    });
+
+    it("gives byte-identical files for the same source, even from another checkout folder", () => {
+      const first = project({ "src/fn.ts": SOURCE });
+      const second = project({ "src/fn.ts": SOURCE });
+      for (const settings of [BUNDLING_DEFAULTS, { minify: false, sourceMap: true, external: [] }]) {
+        const a = bundleHandler(path.join(first, "src/fn.ts"), "handler", first, settings);
+        const again = bundleHandler(path.join(first, "src/fn.ts"), "handler", first, settings);
+        const b = bundleHandler(path.join(second, "src/fn.ts"), "handler", second, settings);
+        expect(again.files).to.deep.equal(a.files);
+        expect(b.files).to.deep.equal(a.files);
+        expect(b.bytes).to.equal(a.bytes);
+        expect(JSON.stringify(a.files)).not.to.include(first);
+        expect(JSON.stringify(a.files)).not.to.include(os.tmpdir());
+      }
+    });
+
+    it("gives different bytes when the source changes", () => {
+      const root = project({ "src/fn.ts": SOURCE });
+      const before = bundleHandler(path.join(root, "src/fn.ts"), "handler", root, BUNDLING_DEFAULTS);
+      fs.writeFileSync(path.join(root, "src/fn.ts"), SOURCE.replace("statusCode: 200", "statusCode: 201"));
+      const after = bundleHandler(path.join(root, "src/fn.ts"), "handler", root, BUNDLING_DEFAULTS);
+      expect(after.files["index.mjs"]).not.to.equal(before.files["index.mjs"]);
+      expect(after.files["index.mjs"]).to.include("201");
+    });
+
+    it("ships a linked source map with relative sources when asked", () => {
+      const root = project({ "src/fn.ts": SOURCE });
+      const bundle = bundleHandler(path.join(root, "src/fn.ts"), "handler", root, { minify: true, sourceMap: true, external: [] });
+      expect(Object.keys(bundle.files).sort()).to.deep.equal(["index.mjs", "index.mjs.map"]);
+      expect(bundle.files["index.mjs"].trimEnd().endsWith("//# sourceMappingURL=index.mjs.map")).to.equal(true);
+      expect(JSON.parse(bundle.files["index.mjs.map"]).sources).to.deep.equal(["src/fn.ts"]);
+      expect(bundle.bytes).to.equal(Buffer.byteLength(bundle.files["index.mjs"]) + Buffer.byteLength(bundle.files["index.mjs.map"]));
+    });
+
+    it("leaves externals out of the bundle and bundles everything else", () => {
+      const root = project({ "src/fn.ts": `import { thing } from "some-runtime-package";\nexport const handler = () => thing;\n` });
+      const bundle = bundleHandler(path.join(root, "src/fn.ts"), "handler", root, { ...BUNDLING_DEFAULTS, external: ["some-runtime-package"] });
+      expect(bundle.files["index.mjs"]).to.match(/from\s*"some-runtime-package"/);
+      expect(() => bundleHandler(path.join(root, "src/fn.ts"), "handler", root, BUNDLING_DEFAULTS))
+        .to.throw(/^cannot bundle src\/fn\.ts: src\/fn\.ts:1: Could not resolve "some-runtime-package"/);
+    });
+
+    it("names the exports it found when the handler's export is missing", () => {
+      expect(() => bundleHandler(path.join(ROOT, "test/fixtures/orders.ts"), "handler", ROOT, BUNDLING_DEFAULTS))
+        .to.throw('test/fixtures/orders.ts does not export "handler" (it exports get, list).');
+      const root = project({ "empty.ts": "const x = 1;\n" });
+      expect(() => bundleHandler(path.join(root, "empty.ts"), "handler", root, BUNDLING_DEFAULTS))
+        .to.throw('empty.ts does not export "handler" (it exports nothing).');
+    });
+
+    it("names the file, line and esbuild's message for a syntax error", () => {
+      expect(() => bundleHandler(path.join(ROOT, "test/fixtures/broken.js"), "handler", ROOT, BUNDLING_DEFAULTS))
+        .to.throw('cannot bundle test/fixtures/broken.js: test/fixtures/broken.js:4: Expected "}" but found ";"');
+    });
+  });
+
+  describe("bundleArchive", () => {
+    it("holds each bundle file as a string asset under its archive path", async () => {
+      const archive = bundleArchive({ files: { "index.mjs": "export const handler = 1;", "index.mjs.map": "{}" }, bytes: 27 });
+      expect(archive).to.be.instanceOf(pulumi.asset.AssetArchive);
+      const assets = await archive.assets;
+      expect(Object.keys(assets)).to.deep.equal(["index.mjs", "index.mjs.map"]);
+      expect(await (assets["index.mjs"] as pulumi.asset.StringAsset).text).to.equal("export const handler = 1;");
+      expect(await (assets["index.mjs.map"] as pulumi.asset.StringAsset).text).to.equal("{}");
+    });
+  });
+});

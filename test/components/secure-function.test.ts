@@ -1,0 +1,528 @@
+import * as path from "path";
+import { createHash } from "crypto";
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { SecureFunction, SecureFunctionArgs } from "../../components";
+import { BUNDLING_DEFAULTS, bundleHandler } from "../../components/bundling";
+import { prepareFunction, SECURE_FUNCTION_DEFAULTS, withFunctionDefaults } from "../../components/secure-function";
+import { ProblemCollector } from "../../components/validation";
+import { LAMBDA_ASSUME_ROLE_POLICY } from "../../components/policy";
+import { Evaluation } from "../../tools/mock-engine";
+import { one, ofType, record, RecordedResource } from "../mocks";
+import {
+  archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, isSecretInput, lambdaArn,
+  logGroupArn, ORDERS_LIST, physical, recordRefusal, reveal, ssmArn, statementsBySid, TEST_REGION, TYPES,
+} from "./support";
+
+const ROOT = process.cwd();
+
+/** Evaluates one SecureFunction and returns the evaluation, the component and its resolved outputs. */
+async function recordFunction(name: string, args: SecureFunctionArgs, options: Parameters<typeof record>[1] = {}) {
+  let component: SecureFunction | undefined;
+  const evaluation = await record(() => {
+    component = new SecureFunction(name, args);
+    return {
+      arn: component.arn,
+      name: component.name,
+      invokeArn: component.invokeArn,
+      targetArn: component.targetArn,
+      parameterPath: component.parameterPath,
+      ...(component.qualifier ? { qualifier: component.qualifier } : {}),
+    };
+  }, options);
+  return { ...evaluation, component: component! };
+}
+
+function refuse(args: SecureFunctionArgs, problems: Array<[string, RegExp]>) {
+  return expectRefused(() => new SecureFunction("api", args), "SecureFunction", "api", problems);
+}
+
+describe("SecureFunction", () => {
+  describe("with the defaults", () => {
+    let evaluation: Evaluation & { component: SecureFunction };
+    let resources: RecordedResource[];
+    let fn: RecordedResource;
+
+    before(async () => {
+      evaluation = await recordFunction("api", { handler: HELLO });
+      resources = evaluation.resources;
+      fn = one(resources, TYPES.function);
+    });
+
+    it("registers the component and exactly its children, all parented to it", () => {
+      const component = one(resources, TYPES.secureFunction, "api");
+      expect(component.parent).to.equal(one(resources, TYPES.stack).urn);
+      expect(childrenOf(resources, component.urn).map((r) => `${r.type}::${r.name}`).sort()).to.deep.equal([
+        `${TYPES.role}::api-role`,
+        `${TYPES.rolePolicy}::api-policy`,
+        `${TYPES.alarm}::api-duration`,
+        `${TYPES.alarm}::api-errors`,
+        `${TYPES.alarm}::api-throttles`,
+        `${TYPES.logGroup}::api-logs`,
+        `${TYPES.function}::api`,
+      ].sort());
+      expect(resources).to.have.length(9);
+      expect(resources.every((r) => r.protect === false)).to.equal(true);
+    });
+
+    it("creates the function with the documented defaults", () => {
+      const { code: _code, ...inputs } = fn.inputs;
+      expect(inputs).to.deep.equal({
+        name: "shop-dev-api",
+        role: "arn:aws:iam::123456789012:role/shop-dev-api",
+        runtime: "nodejs24.x",
+        architectures: ["arm64"],
+        handler: "index.handler",
+        memorySize: 512,
+        timeout: 10,
+        publish: false,
+        tracingConfig: { mode: "Active" },
+        loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/shop-dev-api", applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+      });
+      // No environment (no PARAMETERS_PATH without parameters), no VPC, no reserved concurrency.
+      expect(fn.inputs).not.to.have.any.keys("environment", "vpcConfig", "reservedConcurrentExecutions", "description");
+    });
+
+    it("ships the handler bundled as index.mjs, the bytes bundleHandler gives", async () => {
+      const files = await archiveFiles(fn);
+      const expected = bundleHandler(path.join(ROOT, "test/fixtures/hello.ts"), "handler", ROOT, BUNDLING_DEFAULTS);
+      expect(Object.keys(files)).to.deep.equal(["index.mjs"]);
+      expect(files["index.mjs"]).to.equal(expected.files["index.mjs"]);
+      expect(evaluation.component.bundleBytes).to.equal(expected.bytes).and.to.equal(Buffer.byteLength(files["index.mjs"]));
+    });
+
+    it("creates the log group /aws/lambda/<function name> with 30 days retention, before the function", () => {
+      const logGroup = one(resources, TYPES.logGroup, "api-logs");
+      expect(logGroup.inputs).to.deep.equal({ name: "/aws/lambda/shop-dev-api", retentionInDays: 30 });
+      expect(fn.dependencies).to.include(logGroup.urn);
+    });
+
+    it("creates its own role that only Lambda may assume", () => {
+      const role = one(resources, TYPES.role, "api-role");
+      expect(role.inputs).to.deep.equal({
+        name: "shop-dev-api",
+        description: "Execution role of the Lambda function shop-dev-api",
+        assumeRolePolicy: LAMBDA_ASSUME_ROLE_POLICY,
+      });
+      expect(JSON.parse(role.inputs.assumeRolePolicy)).to.deep.equal({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      });
+      expect(ofType(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.deep.equal([]);
+    });
+
+    it("grants exactly: logs on its own log group's streams, X-Ray with *", () => {
+      const policy = one(resources, TYPES.rolePolicy, "api-policy");
+      expect(policy.inputs.role).to.equal("shop-dev-api");
+      expect(statementsBySid(policy)).to.deep.equal({
+        WriteOwnLogs: {
+          Effect: "Allow",
+          Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          Resource: [`${logGroupArn("/aws/lambda/shop-dev-api")}:*`],
+        },
+        Tracing: { Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: ["*"] },
+      });
+    });
+
+    it("hands the role ARN to the function only once the role policy exists", () => {
+      const policy = one(resources, TYPES.rolePolicy, "api-policy");
+      const role = one(resources, TYPES.role, "api-role");
+      expect(fn.dependencies).to.include(policy.urn);
+      expect(fn.dependencies).to.include(role.urn);
+      expect(policy.dependencies).to.include(role.urn);
+    });
+
+    it("creates Errors, Throttles and p99 Duration alarms (80% of the timeout, in ms), without actions", () => {
+      const common = {
+        namespace: "AWS/Lambda",
+        dimensions: { FunctionName: "shop-dev-api" },
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [],
+        okActions: [],
+        evaluationPeriods: 1,
+      };
+      expect(one(resources, TYPES.alarm, "api-errors").inputs).to.deep.equal({
+        ...common, name: "shop-dev-api-errors", alarmDescription: "api: the function reported errors.",
+        metricName: "Errors", statistic: "Sum", period: 60, threshold: 1,
+      });
+      expect(one(resources, TYPES.alarm, "api-throttles").inputs).to.deep.equal({
+        ...common, name: "shop-dev-api-throttles",
+        alarmDescription: "api: invocations were throttled (reserved concurrency or account limit reached).",
+        metricName: "Throttles", statistic: "Sum", period: 60, threshold: 1,
+      });
+      expect(one(resources, TYPES.alarm, "api-duration").inputs).to.deep.equal({
+        ...common, name: "shop-dev-api-duration", alarmDescription: "api: p99 duration reached 80% of the 10 s timeout.",
+        metricName: "Duration", extendedStatistic: "p99", period: 300, threshold: 8000,
+      });
+    });
+
+    it("has no alias, provisioned concurrency or parameters; callers invoke the function itself", () => {
+      expect(ofType(resources, TYPES.alias)).to.deep.equal([]);
+      expect(ofType(resources, TYPES.provisioned)).to.deep.equal([]);
+      expect(ofType(resources, TYPES.parameter)).to.deep.equal([]);
+      expect(evaluation.component.alias).to.equal(undefined);
+      expect(evaluation.component.qualifier).to.equal(undefined);
+      const functionArn = lambdaArn("shop-dev-api");
+      expect(evaluation.outputs).to.deep.equal({
+        arn: functionArn,
+        name: "shop-dev-api",
+        invokeArn: `arn:aws:apigateway:${TEST_REGION}:lambda:path/2015-03-31/functions/${functionArn}/invocations`,
+        targetArn: functionArn,
+        parameterPath: "/shop/dev/api",
+      });
+    });
+  });
+
+  describe("with every option set", () => {
+    const permissions = [
+      { actions: ["dynamodb:GetItem", "dynamodb:Query"], resources: ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"] },
+      { actions: ["s3:Get*"], resources: ["arn:aws:s3:::bucket/*"] },
+    ];
+    let evaluation: Evaluation & { component: SecureFunction };
+    let resources: RecordedResource[];
+    let fn: RecordedResource;
+
+    before(async () => {
+      evaluation = await recordFunction("orders", {
+        handler: ORDERS_LIST,
+        runtime: "nodejs22.x",
+        architecture: "x86_64",
+        memorySize: 1024,
+        timeout: 25,
+        description: "Lists orders",
+        environment: { TABLE_NAME: "orders", MODE: pulumi.output("strict") },
+        parameters: { maxItems: "3", "feature.flag": pulumi.output("on") },
+        secrets: { tokenSecret: pulumi.secret("s3cr3t-value-never-in-plain-text") },
+        permissions,
+        reservedConcurrency: 10,
+        provisionedConcurrency: 2,
+        aliasName: "warm",
+        logRetentionDays: 90,
+        logLevel: "DEBUG",
+        tracing: false,
+        alarmActions: ["arn:aws:sns:eu-west-1:123456789012:alerts"],
+        vpc: { subnetIds: ["subnet-a", "subnet-b"], securityGroupIds: [pulumi.output("sg-1")] },
+      });
+      resources = evaluation.resources;
+      fn = one(resources, TYPES.function);
+    });
+
+    it("passes every setting to the function", () => {
+      const { code: _code, ...inputs } = fn.inputs;
+      expect(inputs).to.deep.equal({
+        name: "shop-dev-orders",
+        description: "Lists orders",
+        role: "arn:aws:iam::123456789012:role/shop-dev-orders",
+        runtime: "nodejs22.x",
+        architectures: ["x86_64"],
+        handler: "index.list",
+        memorySize: 1024,
+        timeout: 25,
+        reservedConcurrentExecutions: 10,
+        publish: true,
+        environment: { variables: { TABLE_NAME: "orders", MODE: "strict", PARAMETERS_PATH: "/shop/dev/orders" } },
+        tracingConfig: { mode: "PassThrough" },
+        loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/shop-dev-orders", applicationLogLevel: "DEBUG", systemLogLevel: "WARN" },
+        vpcConfig: { subnetIds: ["subnet-a", "subnet-b"], securityGroupIds: ["sg-1"] },
+      });
+    });
+
+    it("keeps logs for logRetentionDays", () => {
+      expect(one(resources, TYPES.logGroup).inputs).to.deep.equal({ name: "/aws/lambda/shop-dev-orders", retentionInDays: 90 });
+    });
+
+    it("stores parameters as String and secrets as SecureString under /<project>/<stack>/<component>/<key>", () => {
+      const parameters = ofType(resources, TYPES.parameter).map((p) => ({ resource: p.name, ...p.inputs, value: reveal(p.inputs.value) }));
+      expect(parameters).to.deep.equal([
+        { resource: "orders-parameter-maxItems", name: "/shop/dev/orders/maxItems", type: "String", tier: "Standard", value: "3" },
+        { resource: "orders-parameter-feature.flag", name: "/shop/dev/orders/feature.flag", type: "String", tier: "Standard", value: "on" },
+        { resource: "orders-secret-tokenSecret", name: "/shop/dev/orders/tokenSecret", type: "SecureString", tier: "Standard", value: "s3cr3t-value-never-in-plain-text" },
+      ]);
+      expect(isSecretInput(one(resources, TYPES.parameter, "orders-secret-tokenSecret").inputs.value), "the secret reaches the engine as a secret").to.equal(true);
+    });
+
+    it("never puts the secret value in the environment, another resource or an output", () => {
+      const secretParameter = one(resources, TYPES.parameter, "orders-secret-tokenSecret");
+      const elsewhere = resources.filter((r) => r !== secretParameter);
+      expect(JSON.stringify(elsewhere.map((r) => r.inputs))).not.to.include("s3cr3t-value-never-in-plain-text");
+      expect(JSON.stringify(evaluation.outputs)).not.to.include("s3cr3t-value-never-in-plain-text");
+      expect(Object.values(fn.inputs.environment.variables)).not.to.include("s3cr3t-value-never-in-plain-text");
+    });
+
+    it("creates the function after its parameters", () => {
+      for (const parameter of ofType(resources, TYPES.parameter)) expect(fn.dependencies).to.include(parameter.urn);
+    });
+
+    it("grants exactly: logs, its own parameter path and parameters, VPC interfaces, then the user's statements", () => {
+      const policy = one(resources, TYPES.rolePolicy);
+      expect(JSON.parse(policy.inputs.policy).Statement.map((s: { Sid: string }) => s.Sid)).to.deep.equal([
+        "WriteOwnLogs", "ReadOwnParametersByPath", "ReadOwnParameters", "VpcNetworkInterfaces", "Granted0", "Granted1",
+      ]);
+      expect(statementsBySid(policy)).to.deep.equal({
+        WriteOwnLogs: { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${logGroupArn("/aws/lambda/shop-dev-orders")}:*`] },
+        ReadOwnParametersByPath: { Effect: "Allow", Action: ["ssm:GetParametersByPath"], Resource: [ssmArn("/shop/dev/orders")] },
+        ReadOwnParameters: {
+          Effect: "Allow",
+          Action: ["ssm:GetParameter", "ssm:GetParameters"],
+          Resource: [ssmArn("/shop/dev/orders/maxItems"), ssmArn("/shop/dev/orders/feature.flag"), ssmArn("/shop/dev/orders/tokenSecret")],
+        },
+        VpcNetworkInterfaces: {
+          Effect: "Allow",
+          Action: [
+            "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+            "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+          ],
+          Resource: ["*"],
+        },
+        Granted0: { Effect: "Allow", Action: permissions[0].actions, Resource: permissions[0].resources },
+        Granted1: { Effect: "Allow", Action: permissions[1].actions, Resource: permissions[1].resources },
+      });
+    });
+
+    it("publishes a version, points the alias at it and puts provisioned concurrency on the alias", () => {
+      const alias = one(resources, TYPES.alias, "orders-alias");
+      expect(alias.inputs).to.deep.equal({ name: "warm", functionName: "shop-dev-orders", functionVersion: "1" });
+      expect(fn.outputs.version).to.equal("1");
+      expect(alias.inputs.functionVersion).to.equal(fn.outputs.version);
+      expect(alias.dependencies).to.include(fn.urn);
+      const provisioned = one(resources, TYPES.provisioned, "orders-provisioned");
+      expect(provisioned.inputs).to.deep.equal({ functionName: "shop-dev-orders", qualifier: "warm", provisionedConcurrentExecutions: 2 });
+      expect(provisioned.dependencies).to.include(alias.urn);
+    });
+
+    it("exposes the alias as what callers invoke", () => {
+      const aliasArn = lambdaArn("shop-dev-orders", "warm");
+      expect(evaluation.outputs).to.deep.equal({
+        arn: lambdaArn("shop-dev-orders"),
+        name: "shop-dev-orders",
+        invokeArn: `arn:aws:apigateway:${TEST_REGION}:lambda:path/2015-03-31/functions/${aliasArn}/invocations`,
+        targetArn: aliasArn,
+        qualifier: "warm",
+        parameterPath: "/shop/dev/orders",
+      });
+    });
+
+    it("wires alarmActions (and okActions) into all three alarms, duration at 80% of 25 s", () => {
+      const alarms = ofType(resources, TYPES.alarm);
+      expect(alarms.map((a) => a.name)).to.deep.equal(["orders-errors", "orders-throttles", "orders-duration"]);
+      for (const alarm of alarms) {
+        expect(alarm.inputs.alarmActions).to.deep.equal(["arn:aws:sns:eu-west-1:123456789012:alerts"]);
+        expect(alarm.inputs.okActions).to.deep.equal(["arn:aws:sns:eu-west-1:123456789012:alerts"]);
+      }
+      expect(one(resources, TYPES.alarm, "orders-duration").inputs.threshold).to.equal(20000);
+    });
+  });
+
+  describe("parameters, secrets and PARAMETERS_PATH", () => {
+    it("sets PARAMETERS_PATH when there are only secrets, and grants only that path", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, secrets: { key: pulumi.secret("k") } });
+      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { PARAMETERS_PATH: "/shop/dev/api" } });
+      const statements = statementsBySid(one(resources, TYPES.rolePolicy));
+      expect(statements.ReadOwnParametersByPath.Resource).to.deep.equal([ssmArn("/shop/dev/api")]);
+      expect(statements.ReadOwnParameters.Resource).to.deep.equal([ssmArn("/shop/dev/api/key")]);
+    });
+
+    it("sets no PARAMETERS_PATH and grants no SSM access without parameters, keeping the user's environment", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, environment: { A: "1" } });
+      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { A: "1" } });
+      expect(Object.keys(statementsBySid(one(resources, TYPES.rolePolicy)))).to.deep.equal(["WriteOwnLogs", "Tracing"]);
+    });
+
+    it("accepts a secret read with config.requireSecret", async () => {
+      const { resources } = await record(() => {
+        const config = new pulumi.Config();
+        new SecureFunction("api", { handler: HELLO, secrets: { token: config.requireSecret("token") } });
+      }, { config: { "shop:token": "from-config" }, secretKeys: ["shop:token"] });
+      const parameter = one(resources, TYPES.parameter, "api-secret-token");
+      expect(parameter.inputs.type).to.equal("SecureString");
+      expect(isSecretInput(parameter.inputs.value)).to.equal(true);
+      expect(reveal(parameter.inputs.value)).to.equal("from-config");
+    });
+
+    it("fails the deployment, naming the argument, when a secret is a plain (non-secret) Output", async () => {
+      const message = await expectDeploymentFailure(
+        () => new SecureFunction("api", { handler: HELLO, secrets: { token: pulumi.output("not-a-secret") } }),
+        /api: secrets\.token is not a Pulumi secret; read it with config\.requireSecret\(\.\.\.\) or wrap it in pulumi\.secret\(\.\.\.\)/,
+      );
+      expect(message, "the value is not echoed").not.to.include("not-a-secret");
+    });
+  });
+
+  describe("reserved concurrency and the alias", () => {
+    it("sets reserved concurrency without an alias when nothing is provisioned", async () => {
+      const { resources, component } = await recordFunction("api", { handler: HELLO, reservedConcurrency: 3, aliasName: "custom" });
+      expect(one(resources, TYPES.function).inputs.reservedConcurrentExecutions).to.equal(3);
+      expect(one(resources, TYPES.function).inputs.publish).to.equal(false);
+      expect(ofType(resources, TYPES.alias)).to.deep.equal([]);
+      expect(ofType(resources, TYPES.provisioned)).to.deep.equal([]);
+      expect(component.qualifier).to.equal(undefined);
+    });
+
+    it("names the alias \"live\" by default and allows provisioned == reserved", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, reservedConcurrency: 2, provisionedConcurrency: 2 });
+      expect(one(resources, TYPES.alias).inputs.name).to.equal("live");
+      expect(one(resources, TYPES.provisioned).inputs).to.deep.equal({ functionName: "shop-dev-api", qualifier: "live", provisionedConcurrentExecutions: 2 });
+    });
+  });
+
+  describe("alarms", () => {
+    for (const [timeout, threshold] of [[1, 800], [3, 2400], [900, 720000]] as const) {
+      it(`sets the p99 duration alarm at ${threshold} ms for a ${timeout} s timeout`, async () => {
+        const { resources } = await recordFunction("api", { handler: HELLO, timeout });
+        expect(one(resources, TYPES.alarm, "api-duration").inputs.threshold).to.equal(threshold);
+      });
+    }
+  });
+
+  describe("physical names", () => {
+    it("cuts a long name to each service's limit, keeping its start and adding a digest of the whole", async () => {
+      const name = "fulfilment-notification-dispatcher-for-enterprise-customers";
+      const full = `shop-dev-${name}`;
+      const digest = createHash("sha256").update(full).digest("hex").slice(0, 8);
+      const cut64 = `${full.slice(0, 64 - 9)}-${digest}`;
+      const { resources } = await recordFunction(name, { handler: HELLO });
+      expect(full.length).to.be.greaterThan(64);
+      expect(cut64).to.have.length(64);
+      expect(one(resources, TYPES.function).inputs.name).to.equal(cut64);
+      expect(one(resources, TYPES.role).inputs.name).to.equal(cut64);
+      expect(one(resources, TYPES.logGroup).inputs.name).to.equal(`/aws/lambda/${cut64}`);
+      // Alarm names allow 255 characters: not cut.
+      expect(one(resources, TYPES.alarm, `${name}-errors`).inputs.name).to.equal(`${full}-errors`);
+    });
+
+    it("keeps a name at the limit as it is", async () => {
+      const name = "n".repeat(64 - "shop-dev-".length);
+      const { resources } = await recordFunction(name, { handler: HELLO });
+      expect(one(resources, TYPES.function).inputs.name).to.equal(physical(name)).and.to.have.length(64);
+    });
+
+    it("uses the stack, so dev and prod never collide", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO }, { stack: "prod" });
+      expect(one(resources, TYPES.function).inputs.name).to.equal("shop-prod-api");
+      expect(one(resources, TYPES.role).inputs.name).to.equal("shop-prod-api");
+    });
+  });
+
+  describe("prepareFunction", () => {
+    it("resolves every default and bundles the handler when the arguments are valid", () => {
+      const problems = new ProblemCollector();
+      const prepared = prepareFunction({ handler: ORDERS_LIST, memorySize: 256, timeout: undefined }, "", problems);
+      expect(problems.problems).to.deep.equal([]);
+      expect(prepared?.exportName).to.equal("list");
+      expect(prepared?.args).to.deep.equal({ ...SECURE_FUNCTION_DEFAULTS, handler: ORDERS_LIST, memorySize: 256 });
+      expect(Object.keys(prepared?.bundle.files ?? {})).to.deep.equal(["index.mjs"]);
+    });
+
+    it("returns nothing and adds its problems under the path prefix when the arguments are not valid", () => {
+      const problems = new ProblemCollector();
+      problems.add("earlier", "is a problem of another argument.");
+      const prepared = prepareFunction({ handler: "test/fixtures/orders.handler", memorySize: 64 }, 'routes["GET /x"]', problems);
+      expect(prepared).to.equal(undefined);
+      expect(problems.problems.map((p) => p.path)).to.deep.equal(["earlier", 'routes["GET /x"].memorySize', 'routes["GET /x"].handler']);
+      // A handler that bundles fine does not make a function with other problems valid.
+      const valid = new ProblemCollector();
+      expect(prepareFunction({ handler: ORDERS_LIST, timeout: 0 }, "", valid)).to.equal(undefined);
+      expect(valid.problems.map((p) => p.path)).to.deep.equal(["timeout"]);
+    });
+
+    it("withFunctionDefaults lets an explicit undefined fall back to the default", () => {
+      expect(withFunctionDefaults({ handler: HELLO, memorySize: undefined, tracing: false })).to.deep.equal({ ...SECURE_FUNCTION_DEFAULTS, handler: HELLO, tracing: false });
+    });
+  });
+
+  describe("validation (nothing is registered)", () => {
+    const cases: Array<[string, Partial<SecureFunctionArgs>, Array<[string, RegExp]>]> = [
+      ["memory below 128 MB", { memorySize: 64 }, [["memorySize", /^64 MB is outside 128-10240 MB; use a value in that range\.$/]]],
+      ["memory above 10240 MB", { memorySize: 10241 }, [["memorySize", /^10241 MB is outside 128-10240 MB/]]],
+      ["fractional memory", { memorySize: 256.5 }, [["memorySize", /^256\.5 MB is not a whole number; use a whole number from 128 to 10240 MB\.$/]]],
+      ["timeout 0", { timeout: 0 }, [["timeout", /^0 seconds is outside 1-900 seconds/]]],
+      ["timeout above 900 s", { timeout: 901 }, [["timeout", /^901 seconds is outside 1-900 seconds/]]],
+      ["an unknown runtime", { runtime: "nodejs18.x" as never }, [["runtime", /^"nodejs18\.x" is not allowed; use one of "nodejs24\.x", "nodejs22\.x", "nodejs20\.x"\.$/]]],
+      ["an unknown architecture", { architecture: "arm" as never }, [["architecture", /^"arm" is not allowed; use one of "arm64", "x86_64"\.$/]]],
+      ["a retention CloudWatch does not offer", { logRetentionDays: 45 }, [["logRetentionDays", /^45 is not allowed; use one of 1, 3, 5, 7, 14, 30, 60, 90/]]],
+      ["retention 0 (never expire)", { logRetentionDays: 0 }, [["logRetentionDays", /^0 is not allowed/]]],
+      ["an unknown log level", { logLevel: "TRACE" as never }, [["logLevel", /^"TRACE" is not allowed; use one of "DEBUG", "INFO", "WARN", "ERROR"\.$/]]],
+      ["negative reserved concurrency", { reservedConcurrency: -1 }, [["reservedConcurrency", /^-1 is not a whole number of 0 or more/]]],
+      ["fractional provisioned concurrency", { provisionedConcurrency: 1.5 }, [["provisionedConcurrency", /^1\.5 is not a whole number of 0 or more/]]],
+      ["provisioned above reserved", { reservedConcurrency: 2, provisionedConcurrency: 3 }, [["provisionedConcurrency", /^3 is above reservedConcurrency 2; .*lower it or raise reservedConcurrency\.$/]]],
+      ["a reserved environment variable", { environment: { AWS_REGION: "eu-west-1" } }, [["environment.AWS_REGION", /is reserved by Lambda/]]],
+      ["an AWS_LAMBDA_ variable", { environment: { AWS_LAMBDA_FUNCTION_NAME: "x" } }, [["environment.AWS_LAMBDA_FUNCTION_NAME", /is reserved by Lambda/]]],
+      ["PARAMETERS_PATH in the environment", { environment: { PARAMETERS_PATH: "/x" } }, [["environment.PARAMETERS_PATH", /is set by SecureFunction/]]],
+      ["NODE_OPTIONS in the environment", { environment: { NODE_OPTIONS: "--inspect" } }, [["environment.NODE_OPTIONS", /is set by SecureFunction/]]],
+      ["an invalid variable name", { environment: { "1BAD": "x" } }, [["environment.1BAD", /is not a valid variable name/]]],
+      ["an environment over 4 KB", { environment: { BIG: "x".repeat(4094) } }, [["environment", /^takes 4097 bytes, above Lambda's 4 KB limit; move large values to `parameters`\.$/]]],
+      ["an invalid parameter key", { parameters: { "a/b": "x" } }, [["parameters.a/b", /is not a valid parameter name/]]],
+      ["an empty parameter", { parameters: { empty: "" } }, [["parameters.empty", /^is 0 bytes; a standard parameter holds 1 to 4096 bytes\.$/]]],
+      ["a parameter over 4 KB", { parameters: { big: "é".repeat(2049) } }, [["parameters.big", /^is 4098 bytes/]]],
+      ["a key that is both parameter and secret", { parameters: { k: "v" }, secrets: { k: pulumi.secret("s") } }, [["secrets.k", /is both a parameter and a secret/]]],
+      ["a plain string in secrets", { secrets: { token: "plain" } }, [["secrets.token", /^is a plain string, not a Pulumi secret; read it with config\.requireSecret/]]],
+      ["the * action", { permissions: [{ actions: ["*"], resources: ["arn:aws:s3:::b"] }] }, [["permissions[0].actions", /^"\*" grants every action; list the actions/]]],
+      ["a service:* action", { permissions: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b"] }, { actions: ["s3:*"], resources: ["arn:aws:s3:::b"] }] }, [["permissions[1].actions", /^"s3:\*" grants every action/]]],
+      ["a malformed action", { permissions: [{ actions: ["dynamodb-GetItem"], resources: ["arn:aws:dynamodb:::t"] }] }, [["permissions[0].actions", /is not an IAM action; write "service:Action"/]]],
+      ["a bare * resource", { permissions: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b", "*"] }] }, [["permissions[0].resources", /^"\*" grants the actions on every resource; name the ARNs/]]],
+      ["empty actions and resources", { permissions: [{ actions: [], resources: [] }] }, [["permissions[0].actions", /^is empty/], ["permissions[0].resources", /^is empty/]]],
+      ["an alias name of digits", { aliasName: "123" }, [["aliasName", /^"123" is not a valid alias name/]]],
+      ["the alias name $LATEST", { aliasName: "$LATEST" }, [["aliasName", /^"\$LATEST" is not a valid alias name/]]],
+      ["an alias name with a space", { aliasName: "my alias" }, [["aliasName", /^"my alias" is not a valid alias name/]]],
+      ["a VPC without subnets", { vpc: { subnetIds: [], securityGroupIds: ["sg-1"] } }, [["vpc.subnetIds", /^is empty; give at least one id/]]],
+      ["a handler without an export", { handler: "test/fixtures/hello" }, [["handler", /^"test\/fixtures\/hello" is not "path\/to\/file\.exportName"/]]],
+      ["a handler naming a folder", { handler: "test/fixtures/.handler" }, [["handler", /is not "path\/to\/file\.exportName"/]]],
+      ["a handler whose file is missing", { handler: "test/fixtures/missing.handler" }, [["handler", /^no file "test\/fixtures\/missing" \(\.ts, \.js, \.mjs, \.\.\.\) under .*; fix the path, relative to the project root\.$/]]],
+      ["a handler whose export is missing", { handler: "test/fixtures/orders.handler" }, [["handler", /^test\/fixtures\/orders\.ts does not export "handler" \(it exports get, list\)\. Fix the handler "test\/fixtures\/orders\.handler"\.$/]]],
+      ["a handler with a syntax error", { handler: BROKEN }, [["handler", /^cannot bundle test\/fixtures\/broken\.js: test\/fixtures\/broken\.js:4: Expected "\}" but found ";" Fix the handler/]]],
+    ];
+    for (const [what, args, problems] of cases) {
+      it(`refuses ${what}`, async () => {
+        await refuse({ handler: HELLO, ...args }, problems);
+      });
+    }
+
+    it("reports every problem in one error, in argument order", async () => {
+      const error = await refuse(
+        {
+          handler: HELLO,
+          runtime: "python3.12" as never,
+          memorySize: 64,
+          timeout: 1000,
+          reservedConcurrency: 1,
+          provisionedConcurrency: 2,
+          environment: { AWS_REGION: "x" },
+          secrets: { token: "plain" },
+          permissions: [{ actions: ["*"], resources: ["*"] }],
+        },
+        [
+          ["runtime", /python3\.12/],
+          ["memorySize", /64 MB/],
+          ["timeout", /1000 seconds/],
+          ["provisionedConcurrency", /2 is above reservedConcurrency 1/],
+          ["environment.AWS_REGION", /reserved/],
+          ["secrets.token", /plain string/],
+          ["permissions[0].actions", /grants every action/],
+          ["permissions[0].resources", /every resource/],
+        ],
+      );
+      expect(error.message.split("\n")).to.have.length(9);
+    });
+
+    it("reports a handler problem together with the other problems", async () => {
+      await refuse({ handler: "test/fixtures/orders.handler", memorySize: 64 }, [
+        ["memorySize", /64 MB/],
+        ["handler", /does not export "handler" \(it exports get, list\)/],
+      ]);
+      await refuse({ handler: "test/fixtures/missing.handler", timeout: 0 }, [
+        ["timeout", /0 seconds/],
+        ["handler", /no file "test\/fixtures\/missing"/],
+      ]);
+    });
+
+    it("refuses before registering anything even when the component has a parent", async () => {
+      const { error, resources } = await recordRefusal(() => {
+        const parent = new pulumi.ComponentResource("test:index:Parent", "parent", {});
+        new SecureFunction("api", { handler: HELLO, memorySize: 1 }, { parent });
+      });
+      expect(error.problems.map((p) => p.path)).to.deep.equal(["memorySize"]);
+      expect(resources.map((r) => r.type)).to.deep.equal([TYPES.stack, "test:index:Parent"]);
+    });
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * Helpers for the component tests, on top of the one shared harness (`test/mocks.ts`).
+ * Nothing here talks to an engine of its own: every evaluation goes through `record`.
+ */
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { ComponentArgumentsError } from "../../components/validation";
+import { record, RecordedResource, TEST_PROJECT, TEST_STACK, TEST_REGION } from "../mocks";
+
+export { TEST_PROJECT, TEST_STACK, TEST_REGION };
+export const ACCOUNT = "123456789012";
+
+/** Fixture handlers, relative to the repository root (the working directory of the tests). */
+export const HELLO = "test/fixtures/hello.handler";
+export const ORDERS_LIST = "test/fixtures/orders.list";
+export const ORDERS_GET = "test/fixtures/orders.get";
+export const WORKER = "test/fixtures/worker.handler";
+export const BROKEN = "test/fixtures/broken.handler";
+
+export const TYPES = {
+  stack: "pulumi:pulumi:Stack",
+  secureFunction: "serverless:index:SecureFunction",
+  serverlessApi: "serverless:index:ServerlessApi",
+  queueWorker: "serverless:index:QueueWorker",
+  function: "aws:lambda/function:Function",
+  alias: "aws:lambda/alias:Alias",
+  provisioned: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+  permission: "aws:lambda/permission:Permission",
+  eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  parameter: "aws:ssm/parameter:Parameter",
+  api: "aws:apigatewayv2/api:Api",
+  authorizer: "aws:apigatewayv2/authorizer:Authorizer",
+  integration: "aws:apigatewayv2/integration:Integration",
+  route: "aws:apigatewayv2/route:Route",
+  stage: "aws:apigatewayv2/stage:Stage",
+  queue: "aws:sqs/queue:Queue",
+  queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+} as const;
+
+/** `<project>-<stack>-<name>` with the test project and stack. */
+export function physical(name: string): string {
+  return `${TEST_PROJECT}-${TEST_STACK}-${name}`;
+}
+
+export function lambdaArn(functionName: string, qualifier?: string): string {
+  return `arn:aws:lambda:${TEST_REGION}:${ACCOUNT}:function:${functionName}${qualifier ? `:${qualifier}` : ""}`;
+}
+
+export function sqsArn(queueName: string): string {
+  return `arn:aws:sqs:${TEST_REGION}:${ACCOUNT}:${queueName}`;
+}
+
+export function ssmArn(parameterName: string): string {
+  return `arn:aws:ssm:${TEST_REGION}:${ACCOUNT}:parameter${parameterName}`;
+}
+
+export function logGroupArn(logGroupName: string): string {
+  return `arn:aws:logs:${TEST_REGION}:${ACCOUNT}:log-group:${logGroupName}`;
+}
+
+/** A recorded input that the SDK marked secret, as the engine received it. */
+export function isSecretInput(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
+
+/** The plain value of a recorded input, secret or not. */
+export function reveal(value: unknown): unknown {
+  return isSecretInput(value) ? (value as { value: unknown }).value : value;
+}
+
+/** The files of a recorded Lambda function's code archive (the archive holds promises). */
+export async function archiveFiles(fn: RecordedResource): Promise<Record<string, string>> {
+  const archive = fn.inputs.code;
+  expect(archive, "code is an AssetArchive").to.be.instanceOf(pulumi.asset.AssetArchive);
+  const assets = await (archive as pulumi.asset.AssetArchive).assets;
+  const files: Record<string, string> = {};
+  for (const [name, asset] of Object.entries(assets)) {
+    expect(asset, `${name} is a StringAsset`).to.be.instanceOf(pulumi.asset.StringAsset);
+    files[name] = (await (asset as pulumi.asset.StringAsset).text) as string;
+  }
+  return files;
+}
+
+/** Resources registered below (or at) the resource named `urn`, the stack excluded. */
+export function childrenOf(resources: RecordedResource[], parentUrn: string): RecordedResource[] {
+  return resources.filter((resource) => resource.parent === parentUrn);
+}
+
+/** Everything registered except the root stack. */
+export function registeredBesidesStack(resources: RecordedResource[]): RecordedResource[] {
+  return resources.filter((resource) => resource.type !== TYPES.stack);
+}
+
+/**
+ * Runs `build` inside the harness, expecting it to throw; returns the error and what was
+ * registered meanwhile (the build swallows the error, so the evaluation itself completes).
+ */
+export async function recordRefusal(build: () => unknown): Promise<{ error: ComponentArgumentsError; resources: RecordedResource[] }> {
+  let thrown: unknown;
+  const { resources } = await record(() => {
+    try {
+      build();
+    } catch (error) {
+      thrown = error;
+    }
+  });
+  expect(thrown, "the constructor throws").to.be.instanceOf(ComponentArgumentsError);
+  return { error: thrown as ComponentArgumentsError, resources };
+}
+
+/**
+ * Expects `build` to be refused with exactly the problem paths `paths` (in order), each
+ * reason matching its pattern, in ONE error, with nothing but the stack registered.
+ */
+export async function expectRefused(
+  build: () => unknown,
+  component: string,
+  resourceName: string,
+  problems: Array<[path: string, reason: RegExp]>,
+): Promise<ComponentArgumentsError> {
+  const { error, resources } = await recordRefusal(build);
+  expect(registeredBesidesStack(resources).map((r) => `${r.type}::${r.name}`), "registered resources").to.deep.equal([]);
+  expect(resources.map((r) => r.type)).to.deep.equal([TYPES.stack]);
+  expect(error.component).to.equal(component);
+  expect(error.resourceName).to.equal(resourceName);
+  expect(error.problems.map((p) => p.path), error.message).to.deep.equal(problems.map(([path]) => path));
+  problems.forEach(([path, reason], index) => {
+    expect(error.problems[index].reason, `reason for ${path}`).to.match(reason);
+    expect(error.message).to.include(`  - ${path}: ${error.problems[index].reason}`);
+  });
+  expect(error.message.startsWith(`${component} "${resourceName}" has invalid arguments:\n`), error.message).to.equal(true);
+  return error;
+}
+
+/**
+ * Evaluates `build`, expecting the deployment to fail with an error matching `pattern`
+ * after construction (an input that rejects while it is serialized). The failed
+ * registration never completes under mocks, so the evaluation is left pending: the error
+ * arrives as an unhandled rejection, as it does under the real engine, which reports it
+ * and fails `pulumi up`. Returns the error message.
+ */
+export async function expectDeploymentFailure(build: () => unknown, pattern: RegExp, waitMs = 5000): Promise<string> {
+  const seen: unknown[] = [];
+  let notify: () => void = () => undefined;
+  const listener = (reason: unknown) => {
+    seen.push(reason);
+    notify();
+  };
+  process.on("unhandledRejection", listener);
+  let constructed = false;
+  try {
+    void record(() => {
+      build();
+      constructed = true;
+    });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no deployment failure within ${waitMs} ms`)), waitMs);
+      notify = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    // Let the other dependents of the failed input report the same error before we stop listening.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    process.off("unhandledRejection", listener);
+    // The pending evaluation is abandoned on purpose; forget its promises so Pulumi's
+    // leak detector does not fail the test process at exit.
+    (require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): unknown }).leakedPromises();
+  }
+  expect(constructed, "construction itself succeeds").to.equal(true);
+  const messages = seen.map((reason) => (reason instanceof Error ? reason.message : String(reason)));
+  expect(messages.length).to.be.greaterThan(0);
+  for (const message of messages) expect(message).to.match(pattern);
+  return messages[0];
+}
+
+/** The statements of a recorded IAM policy document, by Sid. */
+export function statementsBySid(policyResource: RecordedResource): Record<string, { Effect: string; Action: string[]; Resource: string[] }> {
+  const document = JSON.parse(policyResource.inputs.policy);
+  expect(document.Version).to.equal("2012-10-17");
+  const bySid: Record<string, { Effect: string; Action: string[]; Resource: string[] }> = {};
+  for (const statement of document.Statement) {
+    expect(statement.Sid, "every statement has a Sid").to.be.a("string");
+    expect(bySid, `duplicate Sid ${statement.Sid}`).not.to.have.property(statement.Sid);
+    const { Sid, ...rest } = statement;
+    bySid[Sid] = rest;
+  }
+  return bySid;
+}
