@@ -44,8 +44,9 @@ export interface QueueWorkerArgs extends SecureFunctionArgs {
    */
   fifo?: boolean;
   /**
-   * The age of the oldest message, in seconds, that raises the backlog alarm.
-   * @default 900
+   * The age of the oldest message, in seconds, that raises the backlog alarm; below
+   * `messageRetentionSeconds`.
+   * @default 900, or half the retention when that is shorter
    */
   maxMessageAgeAlarmSeconds?: number;
 }
@@ -79,6 +80,10 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
     ...Object.fromEntries(Object.entries({ batchSize, batchWindowSeconds, maxConcurrency, maxReceiveCount, messageRetentionSeconds, fifo, maxMessageAgeAlarmSeconds }).filter(([, v]) => v !== undefined)),
     visibilityTimeoutSeconds: visibilityTimeoutSeconds ?? 6 * timeout + (batchWindowSeconds ?? 0),
   };
+  // A short retention lowers the default alarm, so it can fire before messages expire.
+  if (maxMessageAgeAlarmSeconds === undefined) {
+    settings.maxMessageAgeAlarmSeconds = Math.min(QUEUE_WORKER_DEFAULTS.maxMessageAgeAlarmSeconds, Math.floor(settings.messageRetentionSeconds / 2));
+  }
 
   problems.integerInRange("batchSize", settings.batchSize, 1, settings.fifo ? 10 : 10000, settings.fifo ? "messages (FIFO)" : "messages");
   problems.integerInRange("batchWindowSeconds", settings.batchWindowSeconds, 0, 300, "seconds");
@@ -94,7 +99,11 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
   }
   problems.integerInRange("maxReceiveCount", settings.maxReceiveCount, 1, 1000, "receives");
   problems.integerInRange("messageRetentionSeconds", settings.messageRetentionSeconds, 60, MAX_RETENTION_SECONDS - 1, "seconds");
-  problems.integerInRange("maxMessageAgeAlarmSeconds", settings.maxMessageAgeAlarmSeconds, 60, MAX_RETENTION_SECONDS, "seconds");
+  problems.integerInRange("maxMessageAgeAlarmSeconds", settings.maxMessageAgeAlarmSeconds, 1, MAX_RETENTION_SECONDS, "seconds");
+  const retentionValid = Number.isInteger(settings.messageRetentionSeconds) && settings.messageRetentionSeconds >= 60;
+  if (retentionValid && settings.maxMessageAgeAlarmSeconds >= settings.messageRetentionSeconds) {
+    problems.add("maxMessageAgeAlarmSeconds", `${settings.maxMessageAgeAlarmSeconds} seconds is not below messageRetentionSeconds ${settings.messageRetentionSeconds}; messages expire before the alarm could fire. Lower it.`);
+  }
   if (Number.isInteger(settings.visibilityTimeoutSeconds) && settings.visibilityTimeoutSeconds < timeout) {
     problems.add("visibilityTimeoutSeconds", `${settings.visibilityTimeoutSeconds} seconds is less than the function timeout of ${timeout} s; a message would be delivered again while still in work. Use at least ${6 * timeout} (6x the timeout).`);
   } else {

@@ -240,10 +240,10 @@ function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => s
 function checkEnvironment(args: ResolvedFunctionArgs, at: string, problems: ProblemCollector): void {
   let bytes = 0;
   for (const [key, value] of Object.entries(args.environment ?? {})) {
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) {
-      problems.add(`${at}.${key}`, "is not a valid variable name; start with a letter and use letters, digits and \"_\".");
-    } else if (RESERVED_VARIABLES.has(key) || key.startsWith("AWS_LAMBDA_")) {
+    if (RESERVED_VARIABLES.has(key) || key.startsWith("AWS_LAMBDA_")) {
       problems.add(`${at}.${key}`, "is reserved by Lambda, which sets it itself; choose another name.");
+    } else if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) {
+      problems.add(`${at}.${key}`, "is not a valid variable name; start with a letter and use letters, digits and \"_\".");
     } else if (key === PARAMETERS_PATH_VARIABLE || key === "NODE_OPTIONS") {
       problems.add(`${at}.${key}`, "is set by SecureFunction (parameters and bundling); choose another name.");
     }
@@ -276,16 +276,22 @@ function checkParameters(args: ResolvedFunctionArgs, path: (field: string) => st
   }
 }
 
-/** A secret value that fails the deployment, naming `at`, when it is not a Pulumi secret. */
-function requireSecretValue(value: pulumi.Input<string>, at: string): pulumi.Output<string> {
+/**
+ * `value`, failing the deployment with a message naming `at` when its secretness is not
+ * `mustBeSecret`. Secretness of an Output is only known once it resolves, so plain strings
+ * are checked at construction and Outputs here.
+ */
+function checkSecretness(value: pulumi.Input<string>, mustBeSecret: boolean, at: string): pulumi.Output<string> {
   const output = pulumi.output(value);
   const checked = pulumi.output(
     pulumi.isSecret(output).then((isSecret) => {
-      if (!isSecret) throw new Error(`${at} is not a Pulumi secret; read it with config.requireSecret(...) or wrap it in pulumi.secret(...).`);
+      if (mustBeSecret && !isSecret) throw new Error(`${at} is not a Pulumi secret; read it with config.requireSecret(...) or wrap it in pulumi.secret(...).`);
+      if (!mustBeSecret && isSecret) throw new Error(`${at} is a Pulumi secret; environment variables are visible in the Lambda console and API, so pass it in \`secrets\` instead.`);
       return true;
     }),
   );
-  return pulumi.secret(pulumi.all([checked, output]).apply(([, text]) => text));
+  const checkedValue = pulumi.all([checked, output]).apply(([, text]) => text);
+  return mustBeSecret ? pulumi.secret(checkedValue) : checkedValue;
 }
 
 /** The children of a SecureFunction. */
@@ -320,7 +326,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
         name: `${path}/${key}`,
         type: "SecureString",
         tier: "Standard",
-        value: requireSecretValue(value, `${name}: secrets.${key}`),
+        value: checkSecretness(value, true, `${name}: secrets.${key}`),
       }, opts)),
   ];
 
@@ -334,7 +340,10 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     policy: policyDocument(roleStatements(args, logGroup, parameters)),
   }, opts);
 
-  const environment: Record<string, pulumi.Input<string>> = { ...args.environment };
+  const environment: Record<string, pulumi.Input<string>> = Object.fromEntries(
+    Object.entries(args.environment ?? {}).map(([key, value]) =>
+      [key, typeof value === "string" ? value : checkSecretness(value, false, `${name}: environment.${key}`)]),
+  );
   if (parameters.length > 0) environment[PARAMETERS_PATH_VARIABLE] = path;
   if (args.bundling?.sourceMap) environment.NODE_OPTIONS = "--enable-source-maps";
   const useAlias = args.provisionedConcurrency > 0;

@@ -212,6 +212,11 @@ describe("QueueWorker", () => {
   });
 
   describe("settings", () => {
+    it("lowers the default backlog alarm to half a short retention, so it can fire before messages expire", async () => {
+      const { resources } = await recordWorker("jobs", { handler: WORKER, messageRetentionSeconds: 600 });
+      expect(one(resources, TYPES.alarm, "jobs-backlog-age").inputs.threshold).to.equal(300);
+    });
+
     it("uses an explicit visibility timeout as given", async () => {
       const { resources } = await recordWorker("jobs", { handler: WORKER, visibilityTimeoutSeconds: 15 });
       expect(one(resources, TYPES.queue, "jobs-queue").inputs.visibilityTimeoutSeconds).to.equal(15);
@@ -286,7 +291,8 @@ describe("QueueWorker", () => {
       ["maxReceiveCount 0", { maxReceiveCount: 0 }, [["maxReceiveCount", /^0 receives is outside 1-1000 receives/]]],
       ["retention below 60 s", { messageRetentionSeconds: 59 }, [["messageRetentionSeconds", /^59 seconds is outside 60-1209599 seconds/]]],
       ["retention of 14 days (the DLQ must keep messages longer)", { messageRetentionSeconds: 1209600 }, [["messageRetentionSeconds", /^1209600 seconds is outside 60-1209599 seconds/]]],
-      ["a backlog alarm below 60 s", { maxMessageAgeAlarmSeconds: 30 }, [["maxMessageAgeAlarmSeconds", /^30 seconds is outside 60-1209600 seconds/]]],
+      ["a backlog alarm of 0 s", { maxMessageAgeAlarmSeconds: 0 }, [["maxMessageAgeAlarmSeconds", /^0 seconds is outside 1-1209600 seconds/]]],
+      ["a backlog alarm that messages expire before", { messageRetentionSeconds: 600, maxMessageAgeAlarmSeconds: 600 }, [["maxMessageAgeAlarmSeconds", /^600 seconds is not below messageRetentionSeconds 600; messages expire before the alarm could fire/]]],
       ["a visibility timeout below the function timeout", { timeout: 10, visibilityTimeoutSeconds: 9 }, [["visibilityTimeoutSeconds", /^9 seconds is less than the function timeout of 10 s; a message would be delivered again while still in work\. Use at least 60 \(6x the timeout\)\.$/]]],
       ["a visibility timeout above 12 hours", { visibilityTimeoutSeconds: 43201 }, [["visibilityTimeoutSeconds", /^43201 seconds is outside 0-43200 seconds/]]],
       ["a bad consumer setting", { memorySize: 64 }, [["memorySize", /^64 MB is outside 128-10240 MB/]]],

@@ -347,6 +347,14 @@ describe("SecureFunction", () => {
       );
       expect(message, "the value is not echoed").not.to.include("not-a-secret");
     });
+
+    it("fails the deployment when a Pulumi secret is passed as an environment variable", async () => {
+      const message = await expectDeploymentFailure(
+        () => new SecureFunction("api", { handler: HELLO, environment: { API_KEY: pulumi.secret("s3cr3t-value") } }),
+        /api: environment\.API_KEY is a Pulumi secret; .*pass it in `secrets` instead/,
+      );
+      expect(message, "the value is not echoed").not.to.include("s3cr3t-value");
+    });
   });
 
   describe("reserved concurrency and the alias", () => {
@@ -447,6 +455,7 @@ describe("SecureFunction", () => {
       ["fractional provisioned concurrency", { provisionedConcurrency: 1.5 }, [["provisionedConcurrency", /^1\.5 is not a whole number of 0 or more/]]],
       ["provisioned above reserved", { reservedConcurrency: 2, provisionedConcurrency: 3 }, [["provisionedConcurrency", /^3 is above reservedConcurrency 2; .*lower it or raise reservedConcurrency\.$/]]],
       ["a reserved environment variable", { environment: { AWS_REGION: "eu-west-1" } }, [["environment.AWS_REGION", /is reserved by Lambda/]]],
+      ["_HANDLER in the environment", { environment: { _HANDLER: "index.other" } }, [["environment._HANDLER", /is reserved by Lambda/]]],
       ["an AWS_LAMBDA_ variable", { environment: { AWS_LAMBDA_FUNCTION_NAME: "x" } }, [["environment.AWS_LAMBDA_FUNCTION_NAME", /is reserved by Lambda/]]],
       ["PARAMETERS_PATH in the environment", { environment: { PARAMETERS_PATH: "/x" } }, [["environment.PARAMETERS_PATH", /is set by SecureFunction/]]],
       ["NODE_OPTIONS in the environment", { environment: { NODE_OPTIONS: "--inspect" } }, [["environment.NODE_OPTIONS", /is set by SecureFunction/]]],
