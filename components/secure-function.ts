@@ -182,7 +182,7 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
   checkEnvironment(args, path("environment"), problems);
   checkParameters(args, path, problems);
   checkPermissions(path("permissions"), args.permissions ?? [], problems);
-  if (!/^[A-Za-z_-][A-Za-z0-9_-]{0,127}$/.test(args.aliasName) || args.aliasName === "$LATEST") {
+  if (!/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/.test(args.aliasName)) {
     problems.add(path("aliasName"), `${JSON.stringify(args.aliasName)} is not a valid alias name; use letters, digits, "-" and "_", not only digits, e.g. "live".`);
   }
   if (args.vpc) {

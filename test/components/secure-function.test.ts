@@ -367,6 +367,11 @@ describe("SecureFunction", () => {
       expect(component.qualifier).to.equal(undefined);
     });
 
+    it("accepts an alias name that starts with a digit but is not only digits", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, provisionedConcurrency: 1, aliasName: "2026-release" });
+      expect(one(resources, TYPES.alias).inputs.name).to.equal("2026-release");
+    });
+
     it("names the alias \"live\" by default and allows provisioned == reserved", async () => {
       const { resources } = await recordFunction("api", { handler: HELLO, reservedConcurrency: 2, provisionedConcurrency: 2 });
       expect(one(resources, TYPES.alias).inputs.name).to.equal("live");
