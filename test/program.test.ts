@@ -138,11 +138,14 @@ describe("the orders program, per stack", () => {
 
   it("names the stack, the key and the allowed range for every bad value, all at once", async () => {
     let error: Error | undefined;
-    await evaluateStack("prod", { "serverless-orders:apiMemorySize": "64", "serverless-orders:workerBatchSize": "50", "serverless-orders:logRetentionDays": "10" }).catch((e) => (error = e));
+    await evaluateStack("prod", { "serverless-orders:apiMemorySize": "64", "serverless-orders:workerBatchSize": "50", "serverless-orders:logRetentionDays": "10", "serverless-orders:readProvisionedConcurrency": "60", "serverless-orders:alarmEmail": "oncall", "serverless-orders:vpcEnabled": "yes" }).catch((e) => (error = e));
     expect(error?.message).to.include('Stack "prod" has invalid configuration')
       .and.include('serverless-orders:apiMemorySize = "64" is outside 128-10240 MB')
       .and.include('serverless-orders:workerBatchSize = "50" is outside 1-10 messages')
-      .and.include("serverless-orders:logRetentionDays = \"10\" is not a CloudWatch Logs retention");
+      .and.include("serverless-orders:logRetentionDays = \"10\" is not a CloudWatch Logs retention")
+      .and.include("serverless-orders:readProvisionedConcurrency = 60 is above apiReservedConcurrency = 50")
+      .and.include('serverless-orders:alarmEmail = "oncall" is not an email address')
+      .and.include('serverless-orders:vpcEnabled = "yes" is not true or false');
   });
 
   it("requires the secret with the command that sets it", async () => {
