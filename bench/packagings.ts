@@ -1,0 +1,162 @@
+/**
+ * The four packagings of a handler compared by the benchmark, each written to a temporary
+ * directory as the file a Lambda runtime would load.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as esbuild from "esbuild";
+import * as ts from "typescript";
+import { BUNDLING_DEFAULTS, bundleHandler, BUNDLE_FILE } from "../components/bundling";
+
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export type PackagingId = "ours" | "naive" | "cjs" | "esm-ext";
+
+export interface Packaging {
+  id: PackagingId;
+  label: string;
+}
+
+export const PACKAGINGS: Packaging[] = [
+  { id: "ours", label: "ours: bundleHandler(BUNDLING_DEFAULTS)" },
+  { id: "naive", label: "naive: tsc CJS + node_modules" },
+  { id: "cjs", label: "esbuild CJS min, SDK inside" },
+  { id: "esm-ext", label: "esbuild ESM min, @aws-sdk/* external" },
+];
+
+/** One packaged handler: the file to load, how to load it, and what it ships. */
+export interface Artifact {
+  file: string;
+  kind: "cjs" | "esm";
+  /** Bytes of the code this packaging ships (for naive: filled in later with its packages). */
+  bytes: number;
+  note?: string;
+}
+
+/** Makes `dir/node_modules` resolve to the project's, as if the dependencies were installed there. */
+function linkNodeModules(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+}
+
+function writeFiles(dir: string, files: Record<string, string>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+}
+
+/** 1. Exactly what SecureFunction deploys: `bundleHandler(..., BUNDLING_DEFAULTS)`. */
+function buildOurs(entry: string, outDir: string): Artifact {
+  const bundle = bundleHandler(path.join(PROJECT_ROOT, entry), "handler", PROJECT_ROOT, BUNDLING_DEFAULTS);
+  writeFiles(outDir, bundle.files);
+  return { file: path.join(outDir, BUNDLE_FILE), kind: "esm", bytes: bundle.bytes };
+}
+
+/**
+ * 2. What a naive zip ships: every handler source transpiled by the TypeScript compiler with
+ * the project's own compiler options (CommonJS), next to node_modules. Transpiled once for
+ * all handlers; returns the directory that mirrors the project root.
+ */
+function transpileNaive(root: string): string {
+  const configFile = ts.readConfigFile(path.join(PROJECT_ROOT, "tsconfig.json"), ts.sys.readFile);
+  const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, PROJECT_ROOT);
+  const sources = fs
+    .readdirSync(path.join(PROJECT_ROOT, "handlers"), { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".ts") && !file.endsWith(".d.ts"));
+  for (const source of sources) {
+    const input = fs.readFileSync(path.join(PROJECT_ROOT, "handlers", source), "utf8");
+    const { outputText, diagnostics } = ts.transpileModule(input, { compilerOptions: options, fileName: source, reportDiagnostics: true });
+    if (diagnostics?.length) throw new Error(`tsc cannot transpile handlers/${source}: ${ts.flattenDiagnosticMessageText(diagnostics[0].messageText, "\n")}`);
+    const out = path.join(root, "handlers", source.replace(/\.ts$/, ".js"));
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, outputText);
+  }
+  linkNodeModules(root);
+  return root;
+}
+
+/** The handler's own transpiled files: the entry and the local modules it requires, transitively. */
+function localClosureBytes(entryJs: string): number {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = fs.readFileSync(file, "utf8");
+    for (const [, spec] of text.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) visit(path.resolve(path.dirname(file), `${spec}.js`));
+  };
+  visit(entryJs);
+  return [...seen].reduce((sum, file) => sum + fs.statSync(file).size, 0);
+}
+
+/** 3. One CommonJS file, minified, the SDK inside (esbuild's defaults for CommonJS on Node). */
+function buildCjs(entry: string, outDir: string): Artifact {
+  const file = path.join(outDir, "index.cjs");
+  const result = esbuild.buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, entry)],
+    absWorkingDir: PROJECT_ROOT,
+    outfile: file,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    minify: true,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  if (result.errors.length) throw new Error(`esbuild CJS failed for ${entry}: ${result.errors[0].text}`);
+  return { file, kind: "cjs", bytes: fs.statSync(file).size };
+}
+
+/**
+ * 4. Our bundling with `external: ["@aws-sdk/*"]` (a documented BundlingOptions choice):
+ * the SDK comes from the runtime, which here is the project's node_modules, resolved
+ * through a node_modules link next to the bundle.
+ */
+function buildEsmExternal(entry: string, outDir: string): Artifact {
+  const bundle = bundleHandler(path.join(PROJECT_ROOT, entry), "handler", PROJECT_ROOT, { ...BUNDLING_DEFAULTS, external: ["@aws-sdk/*"] });
+  writeFiles(outDir, bundle.files);
+  return { file: path.join(outDir, BUNDLE_FILE), kind: "esm", bytes: bundle.bytes, note: "+ runtime's SDK" };
+}
+
+/** Builds every packaging of every handler under `workDir`; `entries` maps handler name to source file. */
+export function buildAll(workDir: string, entries: Record<string, string>): Record<string, Record<PackagingId, Artifact>> {
+  const naiveRoot = transpileNaive(path.join(workDir, "naive"));
+  linkNodeModules(path.join(workDir, "esm-ext"));
+  const artifacts: Record<string, Record<PackagingId, Artifact>> = {};
+  for (const [name, entry] of Object.entries(entries)) {
+    const naiveEntry = path.join(naiveRoot, entry.replace(/\.ts$/, ".js"));
+    artifacts[name] = {
+      ours: buildOurs(entry, path.join(workDir, "ours", name)),
+      naive: { file: naiveEntry, kind: "cjs", bytes: localClosureBytes(naiveEntry) },
+      cjs: buildCjs(entry, path.join(workDir, "cjs", name)),
+      "esm-ext": buildEsmExternal(entry, path.join(workDir, "esm-ext", name)),
+    };
+  }
+  return artifacts;
+}
+
+/**
+ * Total size of the files of a package directory (symlinks not followed). A nested
+ * node_modules is skipped: the packages in it are counted as packages of their own.
+ */
+export function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && entry.name !== "node_modules") total += directoryBytes(full);
+    else if (entry.isFile()) total += fs.statSync(full).size;
+  }
+  return total;
+}
+
+/**
+ * The installed packages a set of loaded files belongs to (`node_modules/@scope/name` or
+ * `node_modules/name`), by package directory: what a pruned production zip must carry.
+ */
+export function packageDirectories(files: string[]): string[] {
+  const dirs = new Set<string>();
+  for (const file of files) {
+    const match = /^(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(fs.realpathSync(file));
+    if (match) dirs.add(match[1]);
+  }
+  return [...dirs].sort();
+}
