@@ -1,3 +1,4 @@
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as esbuild from "esbuild";
@@ -25,6 +26,21 @@ export interface BundlingOptions {
 }
 
 export const BUNDLING_DEFAULTS: Required<BundlingOptions> = { minify: true, sourceMap: false, external: [] };
+
+/**
+ * Credential providers the SDK reaches only through dynamic `import()` when no credentials
+ * are in the environment. Lambda always puts the role's credentials there, so these never
+ * load in a function; left out, they save about 130 KB per bundle and its parse time. Off
+ * Lambda they resolve from node_modules (or the Lambda runtime's own SDK copy).
+ */
+export const LAZY_CREDENTIAL_PROVIDERS = [
+  "@aws-sdk/credential-provider-sso",
+  "@aws-sdk/credential-provider-ini",
+  "@aws-sdk/credential-provider-process",
+  "@aws-sdk/credential-provider-web-identity",
+  "@aws-sdk/credential-provider-http",
+  "@smithy/credential-provider-imds",
+];
 
 /** The entry file inside the archive; the Lambda handler setting is `index.<export>`. */
 export const BUNDLE_FILE = "index.mjs";
@@ -72,7 +88,7 @@ export function esbuildOptions(entryFile: string, projectRoot: string, options: 
     mainFields: ["module", "main"],
     minify: options.minify,
     sourcemap: options.sourceMap ? "linked" : false,
-    external: options.external,
+    external: [...LAZY_CREDENTIAL_PROVIDERS, ...options.external],
     legalComments: "none",
     logLevel: "silent",
     // CommonJS dependencies inside an ES module still call require() for Node built-ins.
@@ -92,6 +108,10 @@ export interface Bundle {
  * the file and the problem when the build fails or the export is missing.
  */
 export function bundleHandler(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): Bundle {
+  return buildBundle(entryFile, exportName, projectRoot, options).bundle;
+}
+
+function buildBundle(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): { bundle: Bundle; inputFiles: string[] } {
   let result: esbuild.BuildResult<{ write: false; metafile: true }>;
   try {
     result = esbuild.buildSync(esbuildOptions(entryFile, projectRoot, options)) as typeof result;
@@ -111,7 +131,81 @@ export function bundleHandler(entryFile: string, exportName: string, projectRoot
     files[path.basename(file.path)] = file.text;
     bytes += file.contents.byteLength;
   }
-  return { files, bytes };
+  return { bundle: { files, bytes }, inputFiles: Object.keys(output.inputs) };
+}
+
+/** What the bundle cache keeps per handler: the bundle and the content of every input file. */
+interface CachedBundle {
+  bundle: Bundle;
+  /** Input files (relative to the project root) with size, mtime and content hash. */
+  inputs: Record<string, { size: number; mtimeMs: number; sha256: string }>;
+}
+
+const CACHE_FORMAT = 1;
+const memoryCache = new Map<string, CachedBundle>();
+
+function sha256(data: string | Buffer): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** True when every input file still has the content it had when the bundle was built. */
+function inputsUnchanged(cached: CachedBundle, projectRoot: string): boolean {
+  return Object.entries(cached.inputs).every(([file, recorded]) => {
+    const absolute = path.resolve(projectRoot, file);
+    try {
+      const stat = fs.statSync(absolute);
+      if (stat.size !== recorded.size) return false;
+      // An unchanged stat is trusted; a touched file (checkout, copy) is compared by content.
+      return stat.mtimeMs === recorded.mtimeMs || sha256(fs.readFileSync(absolute)) === recorded.sha256;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function recordInputs(files: string[], projectRoot: string): CachedBundle["inputs"] {
+  const inputs: CachedBundle["inputs"] = {};
+  for (const file of files) {
+    const absolute = path.resolve(projectRoot, file);
+    const stat = fs.statSync(absolute);
+    inputs[file] = { size: stat.size, mtimeMs: stat.mtimeMs, sha256: sha256(fs.readFileSync(absolute)) };
+  }
+  return inputs;
+}
+
+/**
+ * {@link bundleHandler} behind a content-addressed cache, in memory and on disk under
+ * `node_modules/.cache/serverless-components` of the project: a handler is rebuilt only
+ * when one of the files it was built from, the options or esbuild changed. Evaluating a
+ * stack whose handlers did not change then costs no esbuild run.
+ */
+export function bundleHandlerCached(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): Bundle {
+  const key = sha256(JSON.stringify([CACHE_FORMAT, esbuild.version, path.relative(projectRoot, entryFile), exportName, options]));
+  const cacheFile = path.join(projectRoot, "node_modules", ".cache", "serverless-components", `${key}.json`);
+  let cached = memoryCache.get(cacheFile);
+  if (!cached && fs.existsSync(cacheFile)) {
+    try {
+      cached = JSON.parse(fs.readFileSync(cacheFile, "utf8")) as CachedBundle;
+    } catch {
+      cached = undefined; // a torn or foreign file: rebuild
+    }
+  }
+  if (cached && inputsUnchanged(cached, projectRoot)) {
+    memoryCache.set(cacheFile, cached);
+    return cached.bundle;
+  }
+  const { bundle, inputFiles } = buildBundle(entryFile, exportName, projectRoot, options);
+  const fresh: CachedBundle = { bundle, inputs: recordInputs(inputFiles, projectRoot) };
+  memoryCache.set(cacheFile, fresh);
+  try {
+    fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
+    const temporary = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, JSON.stringify(fresh));
+    fs.renameSync(temporary, cacheFile);
+  } catch {
+    // A read-only project still bundles; it just rebuilds next time.
+  }
+  return bundle;
 }
 
 /** The Lambda code archive of a bundle: identical files give an identical archive hash. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandler, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
+import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument } from "./policy";
 import { LOG_RETENTION_DAYS, ProblemCollector } from "./validation";
@@ -161,8 +161,6 @@ export interface PreparedFunction {
   bundle: Bundle;
 }
 
-const bundleCache = new Map<string, Bundle>();
-
 /**
  * Validates a function's arguments and bundles its handler, adding every problem to
  * `problems` under the path prefix `at`. Returns the prepared function when it is valid.
@@ -209,16 +207,12 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
   // Bundled even when other arguments are wrong, so a missing export or a syntax error is
   // reported in the same round as the other problems.
   const bundling = { ...BUNDLING_DEFAULTS, ...args.bundling };
-  const cacheKey = JSON.stringify([entryFile, handler.exportName, bundling]);
-  let bundle = bundleCache.get(cacheKey);
-  if (!bundle) {
-    try {
-      bundle = bundleHandler(entryFile, handler.exportName, projectRoot, bundling);
-    } catch (error) {
-      problems.add(path("handler"), `${(error as Error).message} Fix the handler ${JSON.stringify(args.handler)}.`);
-      return undefined;
-    }
-    bundleCache.set(cacheKey, bundle);
+  let bundle: Bundle;
+  try {
+    bundle = bundleHandlerCached(entryFile, handler.exportName, projectRoot, bundling);
+  } catch (error) {
+    problems.add(path("handler"), `${(error as Error).message} Fix the handler ${JSON.stringify(args.handler)}.`);
+    return undefined;
   }
   if (problems.problems.length > before) return undefined;
   return { args, exportName: handler.exportName, bundle };
@@ -495,6 +489,11 @@ export class SecureFunction extends pulumi.ComponentResource {
     this.qualifier = this.alias?.name;
     this.parameterPath = pulumi.output(parameterPath(name));
     this.bundleBytes = prepared!.bundle.bytes;
-    this.registerOutputs({ arn: this.arn, name: this.name, invokeArn: this.invokeArn, parameterPath: this.parameterPath });
+    // `handler` and `bundling` say which source the code was built from and how, so tools
+    // that read the registered resources (the local runtime) can rebuild it exactly.
+    this.registerOutputs({
+      arn: this.arn, name: this.name, invokeArn: this.invokeArn, parameterPath: this.parameterPath,
+      handler: args.handler, bundling: { ...BUNDLING_DEFAULTS, ...args.bundling },
+    });
   }
 }

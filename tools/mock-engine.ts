@@ -31,8 +31,18 @@ function digest(text: string, length: number): string {
   return createHash("sha256").update(text).digest("hex").slice(0, length);
 }
 
+/** Where the recorded resources point, when not at AWS. */
+export interface MockStateOptions {
+  /**
+   * Base URL of a local SQS endpoint (e.g. `http://127.0.0.1:4566`): queues get URLs on it
+   * instead of `https://sqs.<region>.amazonaws.com`. The local runtime needs this because the
+   * SQS client sends each request to the host of its `QueueUrl`.
+   */
+  queueEndpoint?: string;
+}
+
 /** Realistic outputs for a resource, so ARNs and URLs built from them look like AWS's. */
-export function mockResourceState(type: string, name: string, inputs: Record<string, any>, region: string): { id: string; state: Record<string, any> } {
+export function mockResourceState(type: string, name: string, inputs: Record<string, any>, region: string, options: MockStateOptions = {}): { id: string; state: Record<string, any> } {
   const account = MOCK_ACCOUNT_ID;
   const physical: string = inputs.name ?? name;
   const shortId = digest(`${type}/${name}`, 10);
@@ -56,7 +66,8 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
     case "aws:ssm/parameter:Parameter":
       return { id: physical, state: { ...inputs, arn: arn("ssm", `parameter${physical}`), version: 1 } };
     case "aws:sqs/queue:Queue": {
-      const url = `https://sqs.${region}.amazonaws.com/${account}/${physical}`;
+      const base = options.queueEndpoint ? options.queueEndpoint.replace(/\/+$/, "") : `https://sqs.${region}.amazonaws.com`;
+      const url = `${base}/${account}/${physical}`;
       return { id: url, state: { ...inputs, name: physical, arn: arn("sqs", physical), url } };
     }
     case "aws:apigatewayv2/api:Api":
@@ -115,6 +126,8 @@ export interface EngineOptions {
   secretKeys?: string[];
   /** Preview (true) leaves unknowns unknown, like `pulumi preview`. */
   preview?: boolean;
+  /** See {@link MockStateOptions}; unset, every URL is AWS's. */
+  state?: MockStateOptions;
 }
 
 /**
@@ -127,7 +140,7 @@ export async function startEngine(options: EngineOptions): Promise<{ resources: 
   pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => mockResourceState(args.type, args.name, args.inputs, region),
+      newResource: (args) => mockResourceState(args.type, args.name, args.inputs, region, options.state),
       call: (args) => mockInvoke(args.token, args.inputs, region),
     },
     options.project,
@@ -153,6 +166,14 @@ export async function startEngine(options: EngineOptions): Promise<{ resources: 
           outputs: stored ? deserializeJs(stored.state) : {},
         });
       }
+      callback(error, response);
+    });
+  // Components' outputs (registerOutputs) arrive after their registration; record them too.
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (request: any, callback: (error: any, response: any) => void) =>
+    registerOutputs(request, (error: any, response: any) => {
+      const recorded = resources.find((resource) => resource.urn === request.getUrn());
+      if (!error && recorded && !recorded.custom) recorded.outputs = deserialize(request.getOutputs());
       callback(error, response);
     });
   return { resources, settle: waitForRegistrations };

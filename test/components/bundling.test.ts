@@ -5,7 +5,8 @@ import { pathToFileURL } from "url";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  BUNDLE_FILE, BUNDLING_DEFAULTS, bundleArchive, bundleHandler, esbuildOptions, parseHandler, resolveHandlerFile,
+  BUNDLE_FILE, BUNDLING_DEFAULTS, bundleArchive, bundleHandler, bundleHandlerCached, esbuildOptions, LAZY_CREDENTIAL_PROVIDERS,
+  parseHandler, resolveHandlerFile,
 } from "../../components/bundling";
 
 const ROOT = process.cwd();
@@ -48,7 +49,7 @@ describe("bundling", () => {
         mainFields: ["module", "main"],
         minify: true,
         sourcemap: false,
-        external: [],
+        external: LAZY_CREDENTIAL_PROVIDERS,
         legalComments: "none",
         logLevel: "silent",
         banner: { js: BANNER },
@@ -61,7 +62,7 @@ describe("bundling", () => {
       const options = esbuildOptions("/repo/h.ts", "/repo", { minify: false, sourceMap: true, external: ["@aws-sdk/*"] });
       expect(options.minify).to.equal(false);
       expect(options.sourcemap).to.equal("linked");
-      expect(options.external).to.deep.equal(["@aws-sdk/*"]);
+      expect(options.external).to.deep.equal([...LAZY_CREDENTIAL_PROVIDERS, "@aws-sdk/*"]);
     });
 
     it("is a pure function: equal arguments give equal options, and its arguments are not changed", () => {
@@ -183,6 +184,66 @@ describe("bundling", () => {
     it("names the file, line and esbuild's message for a syntax error", () => {
       expect(() => bundleHandler(path.join(ROOT, "test/fixtures/broken.js"), "handler", ROOT, BUNDLING_DEFAULTS))
         .to.throw('cannot bundle test/fixtures/broken.js: test/fixtures/broken.js:4: Expected "}" but found ";"');
+    });
+  });
+
+  describe("the SDK's lazy credential providers", () => {
+    it("stay out of a bundle that uses an AWS client, loaded only by dynamic import", () => {
+      const bundle = bundleHandler(path.join(ROOT, "handlers/orders/get-order.ts"), "handler", ROOT, BUNDLING_DEFAULTS);
+      const code = bundle.files["index.mjs"];
+      for (const provider of LAZY_CREDENTIAL_PROVIDERS) {
+        expect(code, provider).to.include(`import("${provider}")`);
+        expect(code, provider).not.to.match(new RegExp(`from\\s*"${provider}"`));
+      }
+      expect(bundle.bytes).to.be.below(300_000);
+    });
+  });
+
+  describe("bundleHandlerCached", () => {
+    const entry = (root: string) => path.join(root, "src/fn.ts");
+    const cacheDir = (root: string) => path.join(root, "node_modules/.cache/serverless-components");
+    const HELPER = `export const greeting = "hello";\n`;
+    const USES_HELPER = `import { greeting } from "./helper";\nexport const handler = async () => greeting;\n`;
+
+    it("gives what bundleHandler gives, and the same bundle again while no input changed", () => {
+      const root = project({ "src/fn.ts": USES_HELPER, "src/helper.ts": HELPER });
+      const first = bundleHandlerCached(entry(root), "handler", root, BUNDLING_DEFAULTS);
+      expect(first).to.deep.equal(bundleHandler(entry(root), "handler", root, BUNDLING_DEFAULTS));
+      expect(bundleHandlerCached(entry(root), "handler", root, BUNDLING_DEFAULTS)).to.equal(first);
+      expect(fs.readdirSync(cacheDir(root))).to.have.length(1);
+    });
+
+    it("rebuilds when any input file changes, not only the entry", () => {
+      const root = project({ "src/fn.ts": USES_HELPER, "src/helper.ts": HELPER });
+      const first = bundleHandlerCached(entry(root), "handler", root, BUNDLING_DEFAULTS);
+      fs.writeFileSync(path.join(root, "src/helper.ts"), HELPER.replace("hello", "howdy"));
+      const second = bundleHandlerCached(entry(root), "handler", root, BUNDLING_DEFAULTS);
+      expect(second.files["index.mjs"]).to.include("howdy");
+      expect(second.files["index.mjs"]).not.to.equal(first.files["index.mjs"]);
+    });
+
+    it("reuses the disk cache of another process, trusting content over timestamps", () => {
+      const builder = project({ "src/fn.ts": USES_HELPER, "src/helper.ts": HELPER });
+      bundleHandlerCached(entry(builder), "handler", builder, BUNDLING_DEFAULTS);
+      const [cacheName] = fs.readdirSync(cacheDir(builder));
+      const cached = JSON.parse(fs.readFileSync(path.join(cacheDir(builder), cacheName), "utf8"));
+      // A second project with the same files (new timestamps), whose cache was left by
+      // "another process": a marked bundle proves it is served from that file.
+      const reader = project({ "src/fn.ts": USES_HELPER, "src/helper.ts": HELPER });
+      cached.bundle.files["index.mjs"] = "// served from the disk cache";
+      fs.mkdirSync(cacheDir(reader), { recursive: true });
+      fs.writeFileSync(path.join(cacheDir(reader), cacheName), JSON.stringify(cached));
+      expect(bundleHandlerCached(entry(reader), "handler", reader, BUNDLING_DEFAULTS).files["index.mjs"]).to.equal("// served from the disk cache");
+    });
+
+    it("rebuilds over a cache file that is not JSON", () => {
+      const root = project({ "src/fn.ts": USES_HELPER, "src/helper.ts": HELPER });
+      const builder = project({ "src/fn.ts": USES_HELPER, "src/helper.ts": HELPER });
+      bundleHandlerCached(entry(builder), "handler", builder, BUNDLING_DEFAULTS);
+      const [cacheName] = fs.readdirSync(cacheDir(builder));
+      fs.mkdirSync(cacheDir(root), { recursive: true });
+      fs.writeFileSync(path.join(cacheDir(root), cacheName), "{ torn");
+      expect(bundleHandlerCached(entry(root), "handler", root, BUNDLING_DEFAULTS).files["index.mjs"]).to.include("hello");
     });
   });
 
