@@ -10,7 +10,9 @@ import {
   callHttp,
   logLines,
   MAX_ITEMS_PER_ORDER,
+  emfDocuments,
   metricTotal,
+  METRICS_NAMESPACE,
   newCustomerId,
   ORDER_TOKEN_SECRET,
   PARAMETERS_PATH,
@@ -111,6 +113,19 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       const created = logLines(call.lines).find((line) => line.message === "Order created");
       expect(created, call.text).to.not.equal(undefined);
       expect(created).to.include({ function_request_id: call.context.awsRequestId, orderId: call.body.orderId });
+    });
+
+    it("emits OrderCreated as EMF: the namespace, a service dimension, unit Count", async () => {
+      const call = await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
+
+      const [document, ...others] = emfDocuments(call.lines, "OrderCreated");
+      expect(others, call.text).to.deep.equal([]);
+      const aws = document._aws as { Timestamp: number; CloudWatchMetrics: unknown[] };
+      expect(aws.CloudWatchMetrics).to.deep.equal([
+        { Namespace: METRICS_NAMESPACE, Dimensions: [["service"]], Metrics: [{ Name: "OrderCreated", Unit: "Count" }] },
+      ]);
+      expect(Math.abs(aws.Timestamp - Date.now())).to.be.below(60_000);
+      expect(document).to.include({ service: "orders-test", OrderCreated: 1 });
     });
 
     it("accepts a base64-encoded body", async () => {

@@ -173,6 +173,14 @@ export function logLines(lines: OutputLine[]): OutputLine[] {
   return lines.filter((line) => typeof line.level === "string" && "message" in line);
 }
 
+/** The EMF documents (CloudWatch embedded metric format) that declare metric `name`. */
+export function emfDocuments(lines: OutputLine[], name: string): OutputLine[] {
+  return lines.filter((line) =>
+    (line._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined)?.CloudWatchMetrics?.some(
+      (directive) => directive.Metrics.some((metric) => metric.Name === name),
+    ));
+}
+
 /** The total of one metric over the EMF documents among captured lines (0 when absent). */
 export function metricTotal(lines: OutputLine[], name: string, namespace = METRICS_NAMESPACE): number {
   let total = 0;
