@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement, tlsOnlyQueuePolicy } from "./policy";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { componentType, withLegacyTypeAlias } from "./tokens";
 import { ProblemCollector } from "./validation";
 
 /** The arguments of a {@link QueueWorker}: the consumer function's, plus the queue's. */
@@ -115,6 +116,12 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
 }
 
 /**
+ * The consumer of each worker, outside the class for the reason `ServerlessApi` keeps its
+ * route functions outside: Pulumi's schema analyzer cannot describe our own components.
+ */
+const consumers = new WeakMap<QueueWorker, SecureFunction>();
+
+/**
  * An SQS queue with its dead-letter queue, consumed by a SecureFunction through an event
  * source mapping that reports partial batch failures, with alarms on the backlog and on
  * dead letters.
@@ -123,8 +130,10 @@ export class QueueWorker extends pulumi.ComponentResource {
   readonly queue: aws.sqs.Queue;
   readonly deadLetterQueue: aws.sqs.Queue;
   readonly queuePolicies: aws.sqs.QueuePolicy[];
-  /** The consumer. */
-  readonly function: SecureFunction;
+  /** The consumer function's ARN. */
+  readonly functionArn: pulumi.Output<string>;
+  /** The consumer function's name. */
+  readonly functionName: pulumi.Output<string>;
   readonly eventSourceMapping: aws.lambda.EventSourceMapping;
   /** Dead letters present, and the age of the oldest waiting message. */
   readonly alarms: aws.cloudwatch.MetricAlarm[];
@@ -135,7 +144,7 @@ export class QueueWorker extends pulumi.ComponentResource {
 
   constructor(name: string, args: QueueWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings, functionArgs } = planQueueWorker(name, args);
-    super("serverless:index:QueueWorker", name, {}, opts);
+    super(componentType("QueueWorker"), name, {}, withLegacyTypeAlias("QueueWorker", opts));
     const parent = { parent: this };
     const suffix = settings.fifo ? ".fifo" : "";
 
@@ -162,14 +171,17 @@ export class QueueWorker extends pulumi.ComponentResource {
         policy: tlsOnlyQueuePolicy(queue.arn),
       }, parent));
 
-    this.function = new SecureFunction(`${name}-consumer`, {
+    const consumer = new SecureFunction(`${name}-consumer`, {
       ...functionArgs,
       permissions: [...(functionArgs.permissions ?? []), { actions: CONSUMER_ACTIONS, resources: [this.queue.arn] }],
     }, parent);
+    consumers.set(this, consumer);
+    this.functionArn = consumer.arn;
+    this.functionName = consumer.name;
 
     this.eventSourceMapping = new aws.lambda.EventSourceMapping(`${name}-mapping`, {
       eventSourceArn: this.queue.arn,
-      functionName: this.function.targetArn,
+      functionName: consumer.targetArn,
       batchSize: settings.batchSize,
       maximumBatchingWindowInSeconds: settings.batchWindowSeconds > 0 ? settings.batchWindowSeconds : undefined,
       scalingConfig: { maximumConcurrency: settings.maxConcurrency },
@@ -206,5 +218,10 @@ export class QueueWorker extends pulumi.ComponentResource {
     this.queueArn = this.queue.arn;
     this.sendPermission = { actions: ["sqs:SendMessage"], resources: [this.queue.arn] };
     this.registerOutputs({ queueUrl: this.queueUrl, queueArn: this.queueArn, deadLetterQueueUrl: this.deadLetterQueue.url });
+  }
+
+  /** The consumer (TypeScript only; other languages see `functionArn` and `functionName`). */
+  get function(): SecureFunction {
+    return consumers.get(this)!;
   }
 }

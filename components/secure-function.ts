@@ -3,10 +3,41 @@ import * as aws from "@pulumi/aws";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument } from "./policy";
+import { componentType, withLegacyTypeAlias } from "./tokens";
 import { LOG_RETENTION_DAYS, ProblemCollector } from "./validation";
 
-export const LAMBDA_RUNTIMES = ["nodejs24.x", "nodejs22.x", "nodejs20.x"] as const;
-export const LOG_LEVELS = ["DEBUG", "INFO", "WARN", "ERROR"] as const;
+// Choices are `as const` objects with a type of the same name: TypeScript users write the
+// plain string ("nodejs22.x"), and Pulumi's schema analyzer turns them into enums for the
+// other languages (it refuses bare literal unions).
+
+/** The Node.js runtimes a function may run on. */
+export const LambdaRuntime = {
+  Nodejs24: "nodejs24.x",
+  Nodejs22: "nodejs22.x",
+  Nodejs20: "nodejs20.x",
+} as const;
+export type LambdaRuntime = (typeof LambdaRuntime)[keyof typeof LambdaRuntime];
+
+/** The instruction set a function runs on. */
+export const Architecture = {
+  /** Graviton: about 20% less per GB-second. */
+  Arm64: "arm64",
+  X86_64: "x86_64",
+} as const;
+export type Architecture = (typeof Architecture)[keyof typeof Architecture];
+
+/** The lowest application log level Lambda forwards. */
+export const LogLevel = {
+  Debug: "DEBUG",
+  Info: "INFO",
+  Warn: "WARN",
+  Error: "ERROR",
+} as const;
+export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
+
+export const LAMBDA_RUNTIMES: readonly LambdaRuntime[] = Object.values(LambdaRuntime);
+export const ARCHITECTURES: readonly Architecture[] = Object.values(Architecture);
+export const LOG_LEVELS: readonly LogLevel[] = Object.values(LogLevel);
 
 /** Where a function runs inside a VPC. */
 export interface FunctionVpcArgs {
@@ -16,23 +47,18 @@ export interface FunctionVpcArgs {
   securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
 }
 
-/** The arguments of a {@link SecureFunction}. */
-export interface SecureFunctionArgs {
-  /**
-   * The handler as `path/to/file.exportName`, relative to the project root (the working
-   * directory of `pulumi up`) or absolute, e.g. `handlers/orders/get-order.handler`.
-   */
-  handler: string;
+/** How a function runs: everything about it except its handler. */
+export interface FunctionSettings {
   /**
    * The Lambda runtime.
    * @default "nodejs24.x"
    */
-  runtime?: (typeof LAMBDA_RUNTIMES)[number];
+  runtime?: LambdaRuntime;
   /**
    * The instruction set: `arm64` (Graviton) costs about 20% less per GB-second.
    * @default "arm64"
    */
-  architecture?: "arm64" | "x86_64";
+  architecture?: Architecture;
   /**
    * Memory in MB, 128-10240. CPU is allocated in proportion.
    * @default 512
@@ -97,7 +123,7 @@ export interface SecureFunctionArgs {
    * The lowest application log level Lambda forwards (JSON log format).
    * @default "INFO"
    */
-  logLevel?: (typeof LOG_LEVELS)[number];
+  logLevel?: LogLevel;
   /**
    * X-Ray active tracing.
    * @default true
@@ -115,6 +141,15 @@ export interface SecureFunctionArgs {
   vpc?: FunctionVpcArgs;
   /** How the handler is bundled. */
   bundling?: BundlingOptions;
+}
+
+/** The arguments of a {@link SecureFunction}. */
+export interface SecureFunctionArgs extends FunctionSettings {
+  /**
+   * The handler as `path/to/file.exportName`, relative to the project root (the working
+   * directory of `pulumi up`) or absolute, e.g. `handlers/orders/get-order.handler`.
+   */
+  handler: string;
 }
 
 export const SECURE_FUNCTION_DEFAULTS = {
@@ -171,7 +206,7 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
   const path = (field: string) => (at ? `${at}.${field}` : field);
 
   problems.oneOf(path("runtime"), args.runtime, LAMBDA_RUNTIMES);
-  problems.oneOf(path("architecture"), args.architecture, ["arm64", "x86_64"] as const);
+  problems.oneOf(path("architecture"), args.architecture, ARCHITECTURES);
   problems.integerInRange(path("memorySize"), args.memorySize, 128, 10240, "MB");
   problems.integerInRange(path("timeout"), args.timeout, 1, 900, "seconds");
   problems.oneOf(path("logRetentionDays"), args.logRetentionDays, LOG_RETENTION_DAYS);
@@ -471,7 +506,7 @@ export class SecureFunction extends pulumi.ComponentResource {
     const problems = new ProblemCollector();
     const prepared = prepareFunction(args, "", problems);
     problems.throwIfAny("SecureFunction", name);
-    super("serverless:index:SecureFunction", name, {}, opts);
+    super(componentType("SecureFunction"), name, {}, withLegacyTypeAlias("SecureFunction", opts));
 
     const children = createSecureFunction(name, prepared!, this);
     this.function = children.function;

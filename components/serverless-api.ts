@@ -1,11 +1,23 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName, shortHash, slugify } from "./naming";
-import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { FunctionSettings, prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { componentType, withLegacyTypeAlias } from "./tokens";
 import { LOG_RETENTION_DAYS, ProblemCollector } from "./validation";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
-export const ROUTE_AUTH = ["jwt", "iam", "none"] as const;
+
+/** Who may call a route. */
+export const RouteAuth = {
+  /** The API's JWT authorizer. */
+  Jwt: "jwt",
+  /** AWS SigV4 (IAM) signatures. */
+  Iam: "iam",
+  /** Public, on purpose. */
+  None: "none",
+} as const;
+export type RouteAuth = (typeof RouteAuth)[keyof typeof RouteAuth];
+export const ROUTE_AUTH: readonly RouteAuth[] = Object.values(RouteAuth);
 
 /** HTTP APIs end every integration after 30 seconds, whatever the function's timeout. */
 export const HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30;
@@ -17,13 +29,13 @@ export interface ApiRouteArgs extends SecureFunctionArgs {
    * `none` (public, on purpose).
    * @default "jwt" when the API has a JWT authorizer; otherwise the route must say.
    */
-  auth?: (typeof ROUTE_AUTH)[number];
+  auth?: RouteAuth;
   /** OAuth scopes a JWT route requires, e.g. `["orders/read"]`. */
   scopes?: string[];
 }
 
 /** Function settings applied to every route's function; a route's own settings win. */
-export type FunctionDefaults = Omit<SecureFunctionArgs, "handler">;
+export type FunctionDefaults = FunctionSettings;
 
 export interface JwtAuthArgs {
   /** The token issuer, e.g. `https://cognito-idp.<region>.amazonaws.com/<user pool id>`. */
@@ -70,7 +82,7 @@ export interface ServerlessApiArgs {
    */
   routes: Record<string, ApiRouteArgs>;
   /** Function settings for every route's function. */
-  functionDefaults?: FunctionDefaults;
+  functionDefaults?: FunctionSettings;
   /** Authorizers the routes use. */
   auth?: ApiAuthArgs;
   /** CORS for browser clients. @default none (no CORS headers) */
@@ -166,7 +178,7 @@ interface PlannedFunction {
 
 interface PlannedRoute {
   routeKey: string;
-  auth: (typeof ROUTE_AUTH)[number];
+  auth: RouteAuth;
   scopes?: string[];
   handler: string;
 }
@@ -219,7 +231,7 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
     const auth = route.auth ?? (args.auth?.jwt ? "jwt" : undefined);
     if (auth === undefined) {
       problems.add(`${at}.auth`, "is not set and the API has no JWT authorizer; set auth: \"jwt\" (with auth.jwt on the API), \"iam\", or \"none\" for a public route.");
-    } else if (!(ROUTE_AUTH as readonly string[]).includes(auth)) {
+    } else if (!ROUTE_AUTH.includes(auth)) {
       problems.add(`${at}.auth`, `${JSON.stringify(auth)} is not allowed; use "jwt", "iam" or "none".`);
     } else if (auth === "jwt" && !args.auth?.jwt) {
       problems.add(`${at}.auth`, "is \"jwt\" but the API has no JWT authorizer; add auth.jwt { issuer, audience } to the API.");
@@ -255,6 +267,13 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
 }
 
 /**
+ * The route functions of each API. They live outside the class because Pulumi's schema
+ * analyzer cannot describe a property whose type is one of our own components; a getter
+ * keeps `api.functions` for TypeScript, and other languages see the AWS children.
+ */
+const routeFunctions = new WeakMap<ServerlessApi, Record<string, SecureFunction>>();
+
+/**
  * An API Gateway HTTP API whose routes run SecureFunctions through Lambda proxy
  * integrations (payload format 2.0), with a JWT authorizer, CORS, stage throttling and
  * JSON access logs. Routes are authorized unless they say `auth: "none"`.
@@ -264,8 +283,6 @@ export class ServerlessApi extends pulumi.ComponentResource {
   readonly stage: aws.apigatewayv2.Stage;
   readonly accessLogGroup: aws.cloudwatch.LogGroup;
   readonly authorizer?: aws.apigatewayv2.Authorizer;
-  /** The route functions, by handler. */
-  readonly functions: Record<string, SecureFunction>;
   readonly integrations: Record<string, aws.apigatewayv2.Integration>;
   readonly routes: Record<string, aws.apigatewayv2.Route>;
   readonly permissions: Record<string, aws.lambda.Permission>;
@@ -274,7 +291,7 @@ export class ServerlessApi extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServerlessApiArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planApi(name, args);
-    super("serverless:index:ServerlessApi", name, {}, opts);
+    super(componentType("ServerlessApi"), name, {}, withLegacyTypeAlias("ServerlessApi", opts));
     const parent = { parent: this };
 
     this.api = new aws.apigatewayv2.Api(name, {
@@ -293,12 +310,13 @@ export class ServerlessApi extends pulumi.ComponentResource {
       }, parent);
     }
 
-    this.functions = {};
+    const functions: Record<string, SecureFunction> = {};
+    routeFunctions.set(this, functions);
     this.integrations = {};
     this.permissions = {};
     for (const planned of plan.functions) {
       const fn = new SecureFunction(planned.name, planned.args, parent);
-      this.functions[planned.handler] = fn;
+      functions[planned.handler] = fn;
       this.integrations[planned.handler] = new aws.apigatewayv2.Integration(`${planned.name}-integration`, {
         apiId: this.api.id,
         integrationType: "AWS_PROXY",
@@ -348,6 +366,11 @@ export class ServerlessApi extends pulumi.ComponentResource {
 
     this.url = this.stage.invokeUrl;
     this.registerOutputs({ url: this.url, apiId: this.api.id });
+  }
+
+  /** The route functions, by handler (TypeScript only). */
+  get functions(): Record<string, SecureFunction> {
+    return routeFunctions.get(this)!;
   }
 }
 

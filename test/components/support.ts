@@ -20,9 +20,9 @@ export const BROKEN = "test/fixtures/broken.handler";
 
 export const TYPES = {
   stack: "pulumi:pulumi:Stack",
-  secureFunction: "serverless:index:SecureFunction",
-  serverlessApi: "serverless:index:ServerlessApi",
-  queueWorker: "serverless:index:QueueWorker",
+  secureFunction: "serverless-components:index:SecureFunction",
+  serverlessApi: "serverless-components:index:ServerlessApi",
+  queueWorker: "serverless-components:index:QueueWorker",
   function: "aws:lambda/function:Function",
   alias: "aws:lambda/alias:Alias",
   provisioned: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
