@@ -127,17 +127,23 @@ const consumers = new WeakMap<QueueWorker, SecureFunction>();
  * dead letters.
  */
 export class QueueWorker extends pulumi.ComponentResource {
+  /** The queue the consumer reads. */
   readonly queue: aws.sqs.Queue;
+  /** Where messages go after `maxReceiveCount` failed receives. */
   readonly deadLetterQueue: aws.sqs.Queue;
+  /** The TLS-only policies of the queue and the dead-letter queue. */
   readonly queuePolicies: aws.sqs.QueuePolicy[];
   /** The consumer function's ARN. */
   readonly functionArn: pulumi.Output<string>;
   /** The consumer function's name. */
   readonly functionName: pulumi.Output<string>;
+  /** Feeds the consumer batches and reads its partial batch failures. */
   readonly eventSourceMapping: aws.lambda.EventSourceMapping;
   /** Dead letters present, and the age of the oldest waiting message. */
   readonly alarms: aws.cloudwatch.MetricAlarm[];
+  /** The queue's URL, for producers. */
   readonly queueUrl: pulumi.Output<string>;
+  /** The queue's ARN. */
   readonly queueArn: pulumi.Output<string>;
   /** The statement a producer adds to its own `permissions` to send to this queue. */
   readonly sendPermission: PermissionStatement;

@@ -477,19 +477,25 @@ function createFunctionAlarms(name: string, fn: aws.lambda.Function, args: Resol
  * reserved and provisioned concurrency (through an alias).
  */
 export class SecureFunction extends pulumi.ComponentResource {
+  /** The Lambda function. */
   readonly function: aws.lambda.Function;
+  /** The function's own execution role. */
   readonly role: aws.iam.Role;
+  /** The role's one inline, least-privilege policy. */
   readonly rolePolicy: aws.iam.RolePolicy;
+  /** The function's log group, with retention. */
   readonly logGroup: aws.cloudwatch.LogGroup;
   /** The String and SecureString parameters, in that order. */
   readonly parameters: aws.ssm.Parameter[];
   /** The alias callers invoke, when the function has provisioned concurrency. */
   readonly alias?: aws.lambda.Alias;
+  /** The provisioned concurrency on the alias, when there is any. */
   readonly provisionedConcurrencyConfig?: aws.lambda.ProvisionedConcurrencyConfig;
   /** Errors, throttles and p99 duration alarms. */
   readonly alarms: aws.cloudwatch.MetricAlarm[];
   /** The function's ARN (unqualified). */
   readonly arn: pulumi.Output<string>;
+  /** The function's physical name. */
   readonly name: pulumi.Output<string>;
   /** The invoke ARN for API Gateway: the alias's when there is one. */
   readonly invokeArn: pulumi.Output<string>;

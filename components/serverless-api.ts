@@ -52,13 +52,25 @@ export interface ApiAuthArgs {
 export interface CorsArgs {
   /** Allowed origins, e.g. `["https://app.example.com"]`. */
   allowOrigins: string[];
-  /** @default ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] */
+  /**
+   * Methods browsers may use.
+   * @default ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+   */
   allowMethods?: string[];
-  /** @default ["authorization", "content-type"] */
+  /**
+   * Request headers browsers may send.
+   * @default ["authorization", "content-type"]
+   */
   allowHeaders?: string[];
-  /** @default [] */
+  /**
+   * Response headers scripts may read.
+   * @default []
+   */
   exposeHeaders?: string[];
-  /** @default false */
+  /**
+   * Whether browsers send cookies and credentials; not with origin `*`.
+   * @default false
+   */
   allowCredentials?: boolean;
   /**
    * How long browsers cache a preflight answer, in seconds.
@@ -279,12 +291,19 @@ const routeFunctions = new WeakMap<ServerlessApi, Record<string, SecureFunction>
  * JSON access logs. Routes are authorized unless they say `auth: "none"`.
  */
 export class ServerlessApi extends pulumi.ComponentResource {
+  /** The HTTP API. */
   readonly api: aws.apigatewayv2.Api;
+  /** The `$default` stage: auto-deploy, throttling, access logs. */
   readonly stage: aws.apigatewayv2.Stage;
+  /** Where the JSON access logs go, with retention. */
   readonly accessLogGroup: aws.cloudwatch.LogGroup;
+  /** The JWT authorizer, when the API has one. */
   readonly authorizer?: aws.apigatewayv2.Authorizer;
+  /** The Lambda proxy integrations, by handler. */
   readonly integrations: Record<string, aws.apigatewayv2.Integration>;
+  /** The routes, by route key. */
   readonly routes: Record<string, aws.apigatewayv2.Route>;
+  /** The permissions that let this API invoke each function, by handler. */
   readonly permissions: Record<string, aws.lambda.Permission>;
   /** The base URL of the API, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */
   readonly url: pulumi.Output<string>;
