@@ -1,0 +1,193 @@
+/**
+ * What the program registered, read as an application the local runtime can serve: the
+ * functions (with the handler and bundling options their SecureFunction registered), API
+ * routes and JWT authorizers, queues and their redrive policies, event source mappings,
+ * Parameter Store parameters and DynamoDB tables. Everything comes from the recorded
+ * resources of one evaluation: the program is the only description of the app.
+ */
+import type { RecordedResource } from "../tools/mock-engine";
+import type { QueueDefinition } from "./sqs";
+import type { LocalParameter } from "./ssm";
+
+export interface FunctionModel {
+  /** The SecureFunction's name, e.g. `orders-api-create-order`. */
+  name: string;
+  functionName: string;
+  arn: string;
+  /** ARNs callers may use: the function's and its alias's. */
+  arns: string[];
+  /** `path/to/file.export`, as the program gave it. */
+  handler: string;
+  bundling: { minify: boolean; sourceMap: boolean; external: string[] };
+  exportName: string;
+  runtime: string;
+  timeoutSeconds: number;
+  memorySize: number;
+  reservedConcurrency?: number;
+  environment: Record<string, string>;
+  logGroupName: string;
+  applicationLogLevel: string;
+  /** The recorded code archive (the bundle as deployed). */
+  code?: unknown;
+}
+
+export interface RouteModel {
+  routeKey: string;
+  functionArn: string;
+  auth: "jwt" | "iam" | "none";
+  scopes: string[];
+  authorizerId?: string;
+}
+
+export interface ApiModel {
+  name: string;
+  apiId: string;
+  routes: RouteModel[];
+  authorizers: Record<string, { issuer: string; audiences: string[] }>;
+}
+
+export interface QueueModel extends QueueDefinition {
+  url: string;
+}
+
+export interface MappingModel {
+  name: string;
+  queueArn: string;
+  functionArn: string;
+  batchSize: number;
+  batchWindowSeconds: number;
+  maxConcurrency: number;
+  reportBatchItemFailures: boolean;
+}
+
+export interface TableModel {
+  name: string;
+  hashKey: string;
+  rangeKey?: string;
+  attributes: Array<{ name: string; type: string }>;
+  globalSecondaryIndexes: Array<{ name: string; hashKey: string; rangeKey?: string; projectionType?: string; nonKeyAttributes?: string[] }>;
+  localSecondaryIndexes: Array<{ name: string; rangeKey: string; projectionType?: string; nonKeyAttributes?: string[] }>;
+}
+
+export interface AppModel {
+  functions: FunctionModel[];
+  apis: ApiModel[];
+  queues: QueueModel[];
+  mappings: MappingModel[];
+  parameters: LocalParameter[];
+  tables: TableModel[];
+}
+
+const SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Recorded values with secrets unwrapped (the runtime needs the plain values). */
+export function reveal<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(reveal) as T;
+  if (value && typeof value === "object" && value.constructor === Object) {
+    const record = value as Record<string, unknown>;
+    if (SECRET_SIGNATURE_KEY in record && "value" in record) return reveal(record.value) as T;
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, reveal(v)])) as T;
+  }
+  return value;
+}
+
+export function readApp(recorded: RecordedResource[]): AppModel {
+  const resources = recorded.map((r) => ({ ...r, inputs: reveal(r.inputs), outputs: reveal(r.outputs) }));
+  const ofType = (type: string) => resources.filter((r) => r.type === type);
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+
+  const aliases = ofType("aws:lambda/alias:Alias");
+  const functions: FunctionModel[] = ofType("aws:lambda/function:Function").map((fn) => {
+    const component = fn.parent ? byUrn.get(fn.parent) : undefined;
+    const handler = component?.outputs.handler;
+    if (typeof handler !== "string") {
+      throw new Error(`Function ${fn.name} has no recorded handler: the local runtime serves SecureFunctions (their component registers its handler and bundling).`);
+    }
+    const inputs = fn.inputs;
+    const arn: string = fn.outputs.arn;
+    return {
+      name: component!.name,
+      functionName: inputs.name,
+      arn,
+      arns: [arn, ...aliases.filter((a) => a.inputs.functionName === inputs.name).map((a) => a.outputs.arn as string)],
+      handler,
+      bundling: component!.outputs.bundling ?? { minify: true, sourceMap: false, external: [] },
+      exportName: String(inputs.handler).split(".").pop()!,
+      runtime: inputs.runtime,
+      timeoutSeconds: inputs.timeout ?? 3,
+      memorySize: inputs.memorySize ?? 128,
+      reservedConcurrency: inputs.reservedConcurrentExecutions,
+      environment: inputs.environment?.variables ?? {},
+      logGroupName: inputs.loggingConfig?.logGroup ?? `/aws/lambda/${inputs.name}`,
+      applicationLogLevel: inputs.loggingConfig?.applicationLogLevel ?? "INFO",
+      code: inputs.code,
+    };
+  });
+
+  const integrations = new Map(ofType("aws:apigatewayv2/integration:Integration").map((i) => [i.id, i]));
+  const apis: ApiModel[] = ofType("aws:apigatewayv2/api:Api").map((api) => {
+    const apiId = api.id;
+    const authorizers = Object.fromEntries(ofType("aws:apigatewayv2/authorizer:Authorizer")
+      .filter((a) => a.inputs.apiId === apiId && a.inputs.authorizerType === "JWT")
+      .map((a) => [a.id, { issuer: a.inputs.jwtConfiguration.issuer, audiences: a.inputs.jwtConfiguration.audiences ?? [] }]));
+    const routes = ofType("aws:apigatewayv2/route:Route").filter((r) => r.inputs.apiId === apiId).map((route): RouteModel => {
+      const integrationId = String(route.inputs.target ?? "").replace(/^integrations\//, "");
+      const integration = integrations.get(integrationId);
+      if (!integration || integration.inputs.integrationType !== "AWS_PROXY") {
+        throw new Error(`Route ${route.inputs.routeKey} does not target a Lambda proxy integration; the local runtime serves only those.`);
+      }
+      const type = route.inputs.authorizationType ?? "NONE";
+      return {
+        routeKey: route.inputs.routeKey,
+        functionArn: integration.inputs.integrationUri,
+        auth: type === "JWT" ? "jwt" : type === "AWS_IAM" ? "iam" : "none",
+        scopes: route.inputs.authorizationScopes ?? [],
+        authorizerId: route.inputs.authorizerId,
+      };
+    });
+    return { name: api.name, apiId, routes, authorizers };
+  });
+
+  const queues: QueueModel[] = ofType("aws:sqs/queue:Queue").map((q) => ({
+    name: q.inputs.name ?? q.outputs.name,
+    arn: q.outputs.arn,
+    url: q.outputs.url,
+    visibilityTimeoutSeconds: q.inputs.visibilityTimeoutSeconds,
+    messageRetentionSeconds: q.inputs.messageRetentionSeconds,
+    delaySeconds: q.inputs.delaySeconds,
+    fifo: q.inputs.fifoQueue === true,
+    ...(q.inputs.redrivePolicy ? { redrivePolicy: JSON.parse(q.inputs.redrivePolicy) } : {}),
+  }));
+
+  const mappings: MappingModel[] = ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
+    .filter((m) => String(m.inputs.eventSourceArn).startsWith("arn:aws:sqs:"))
+    .map((m) => ({
+      name: m.name,
+      queueArn: m.inputs.eventSourceArn,
+      functionArn: m.inputs.functionName,
+      batchSize: m.inputs.batchSize ?? 10,
+      batchWindowSeconds: m.inputs.maximumBatchingWindowInSeconds ?? 0,
+      maxConcurrency: m.inputs.scalingConfig?.maximumConcurrency ?? 2,
+      reportBatchItemFailures: (m.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+    }));
+
+  const parameters: LocalParameter[] = ofType("aws:ssm/parameter:Parameter").map((p) => ({ name: p.inputs.name, type: p.inputs.type, value: String(p.inputs.value) }));
+
+  const tables: TableModel[] = ofType("aws:dynamodb/table:Table").map((t) => ({
+    name: t.inputs.name,
+    hashKey: t.inputs.hashKey,
+    rangeKey: t.inputs.rangeKey,
+    attributes: t.inputs.attributes ?? [],
+    globalSecondaryIndexes: t.inputs.globalSecondaryIndexes ?? [],
+    localSecondaryIndexes: t.inputs.localSecondaryIndexes ?? [],
+  }));
+
+  return { functions, apis, queues, mappings, parameters, tables };
+}
+
+/** The function a caller's ARN (function or alias) names. */
+export function functionForArn(app: AppModel, arn: string): FunctionModel {
+  const found = app.functions.find((fn) => fn.arns.includes(arn));
+  if (!found) throw new Error(`No function has ARN ${arn}`);
+  return found;
+}

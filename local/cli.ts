@@ -1,0 +1,179 @@
+/**
+ * `npm run dev -- [stack] [options]`: runs the application locally from the program itself.
+ * `npm run dev -- dlq [list|redrive] [--stack <stack>]`: the dead-letter queues of a running
+ * `npm run dev`.
+ *
+ * Options: --port <n> (HTTP API, default 3000), --persist (DynamoDB on disk under
+ * .local/dev/<stack>/dynamodb), --no-watch (no reload on change), --visibility-timeout <s>
+ * (retry failed queue messages sooner than the deployed timeout), --jwks-url <url>
+ * [--jwt-issuer <iss>] [--jwt-audience <aud>] (accept a real issuer's tokens instead of
+ * the local key).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { listStacks, loadStackConfig } from "../tools/stack-config";
+import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
+import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime } from "./runtime";
+
+const ROOT = path.resolve(__dirname, "..");
+const LOCAL_DIR = path.join(ROOT, ".local");
+const SECRETS_FILE = path.join(LOCAL_DIR, "secrets.json");
+const stateFile = (stack: string) => path.join(LOCAL_DIR, "dev", stack, "state.json");
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+const VALUE_FLAGS = new Set(["--port", "--visibility-timeout", "--jwks-url", "--jwt-issuer", "--jwt-audience", "--stack"]);
+const BOOLEAN_FLAGS = new Set(["--persist", "--no-watch", "--help"]);
+
+export function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (VALUE_FLAGS.has(arg)) {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith("--")) throw new Error(`${arg} needs a value.`);
+      flags.set(arg, value);
+    } else if (BOOLEAN_FLAGS.has(arg)) flags.set(arg, true);
+    else if (arg.startsWith("-")) throw new Error(`Unknown option ${arg}. Options: ${[...VALUE_FLAGS, ...BOOLEAN_FLAGS].join(" ")}.`);
+    else positional.push(arg);
+  }
+  return { positional, flags };
+}
+
+function numberFlag(flags: Parsed["flags"], name: string, min: number, max: number): number | undefined {
+  const raw = flags.get(name);
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name} must be a number from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
+  return value;
+}
+
+async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
+  if (!listStacks(ROOT).includes(stack)) throw new Error(`No stack "${stack}": stacks here are ${listStacks(ROOT).join(", ")}.`);
+  const port = numberFlag(flags, "--port", 0, 65535) ?? 3000;
+  const secretKeys = loadStackConfig(stack, ROOT).placeholders.map((key) => key.split(":").pop()!);
+  const { secrets, sources } = readLocalSecrets(secretKeys, process.env, SECRETS_FILE);
+  const jwksUrl = flags.get("--jwks-url");
+  const issuer = flags.get("--jwt-issuer");
+  const audience = flags.get("--jwt-audience");
+  console.log(`Evaluating the program for stack "${stack}"...`);
+  const started = Date.now();
+  const runtime = await startLocalRuntime({
+    stack, root: ROOT, port, secrets,
+    persistDir: flags.has("--persist") ? path.join(LOCAL_DIR, "dev", stack, "dynamodb") : undefined,
+    signingKeyFile: path.join(LOCAL_DIR, "dev", "jwt-signing-key.json"),
+    visibilityTimeoutSeconds: numberFlag(flags, "--visibility-timeout", 0, 43200),
+    watch: !flags.has("--no-watch"),
+    jwt: typeof jwksUrl === "string" ? { jwksUrl, issuer: typeof issuer === "string" ? issuer : undefined, audiences: typeof audience === "string" ? [audience] : undefined } : undefined,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "EADDRINUSE") throw new Error(`Port ${port} is in use; pick another with --port <n>.`);
+    throw error;
+  });
+  for (const [key, source] of Object.entries(sources)) console.log(`Secret ${key} from ${path.relative(ROOT, source) || source}.`);
+  printBanner(runtime, stack, Date.now() - started, flags);
+  writeState(stack, runtime);
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("\nStopping...");
+    fs.rmSync(stateFile(stack), { force: true });
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+}
+
+function printBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Parsed["flags"]): void {
+  const lines: string[] = [];
+  lines.push("", `serverless-orders, stack "${stack}", running locally (ready in ${(ms / 1000).toFixed(1)} s)`, "");
+  for (const api of runtime.app.apis) {
+    lines.push(`API ${api.name}: ${runtime.apiUrls[api.name]}`);
+    for (const route of api.routes) {
+      const fn = runtime.app.functions.find((f) => f.arns.includes(route.functionArn))!;
+      lines.push(`  ${route.routeKey.padEnd(26)} ${route.auth === "jwt" ? "JWT " : route.auth === "iam" ? "IAM " : "open"}  ${fn.name} (${fn.handler})`);
+    }
+  }
+  for (const mapping of runtime.app.mappings) {
+    const queue = runtime.app.queues.find((q) => q.arn === mapping.queueArn)!;
+    const fn = runtime.app.functions.find((f) => f.arns.includes(mapping.functionArn))!;
+    const dlq = runtime.app.queues.find((q) => q.arn === queue.redrivePolicy?.deadLetterTargetArn);
+    lines.push(`Queue ${queue.name} -> ${fn.name} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, concurrency ${mapping.maxConcurrency}, visibility ${runtime.sqs.byArn(queue.arn)!.visibilityTimeoutMs / 1000} s)${dlq ? `; DLQ ${dlq.name} after ${queue.redrivePolicy!.maxReceiveCount} receives` : ""}`);
+  }
+  lines.push(`Tables: ${runtime.app.tables.map((t) => t.name).join(", ")} (${flags.has("--persist") ? `on disk in .local/dev/${stack}/dynamodb` : "in memory; --persist keeps them"})`);
+  lines.push(`Parameters: ${runtime.app.parameters.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}`);
+  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}`);
+  for (const note of runtime.notes) lines.push(`Note: ${note}`);
+  const token = Object.values(runtime.tokens)[0];
+  if (token) {
+    lines.push("", "A token for the JWT routes (local signing key, valid 12 h):", `  export TOKEN=${token}`);
+  }
+  const url = runtime.url.replace(/\/$/, "");
+  lines.push("", "Try:",
+    `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"customerId":"c-1","items":[{"sku":"book","quantity":2}]}'`,
+    `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
+    `  npm run dev -- dlq list${stack === "dev" ? "" : ` --stack ${stack}`}      # dead letters; "redrive" sends them back`,
+    "", "Ctrl-C stops. Handler changes rebuild and restart their functions.", "");
+  console.log(lines.join("\n"));
+}
+
+function writeState(stack: string, runtime: LocalRuntime): void {
+  const queues: QueueInfo[] = runtime.app.queues.map((q) => ({ name: q.name, url: q.url, arn: q.arn, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn }));
+  fs.mkdirSync(path.dirname(stateFile(stack)), { recursive: true });
+  fs.writeFileSync(stateFile(stack), JSON.stringify({ pid: process.pid, url: runtime.url, endpoints: runtime.endpoints, queues }, null, 2));
+}
+
+async function dlq(action: string, stack: string): Promise<void> {
+  const file = stateFile(stack);
+  if (!fs.existsSync(file)) throw new Error(`No local runtime for stack "${stack}" is running (no ${path.relative(ROOT, file)}); start it with \`npm run dev${stack === "dev" ? "" : ` -- ${stack}`}\`.`);
+  const state = JSON.parse(fs.readFileSync(file, "utf8")) as { endpoints: { sqs: string }; queues: QueueInfo[] };
+  const client = new SQSClient({ region: "eu-west-1", endpoint: state.endpoints.sqs, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  try {
+    for (const queue of deadLetterQueues(state.queues)) {
+      if (action === "redrive") {
+        console.log(`${queue.name}: ${await redrive(client, queue.arn)} message(s) moved back to ${queue.sources.join(", ")}`);
+        continue;
+      }
+      const messages = await peekDeadLetters(client, queue.url);
+      console.log(`${queue.name} (DLQ of ${queue.sources.join(", ")}): ${await countMessages(client, queue.url)} message(s)`);
+      for (const m of messages) console.log(`  ${m.messageId}  sent ${m.sentAt}  ${m.body.length > 120 ? `${m.body.slice(0, 117)}...` : m.body}`);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") throw new Error(`The local runtime of stack "${stack}" is not answering; start it again with \`npm run dev\`.`);
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positional, flags } = parseArgs(argv);
+  if (flags.has("--help")) {
+    console.log(fs.readFileSync(__filename, "utf8").split("*/")[0].replace(/^\/\*\*?|^ \* ?/gm, ""));
+    return;
+  }
+  if (positional[0] === "dlq") {
+    const action = positional[1] ?? "list";
+    if (!["list", "redrive"].includes(action)) throw new Error(`dlq ${action}: use "list" or "redrive".`);
+    const stack = flags.get("--stack");
+    return dlq(action, typeof stack === "string" ? stack : "dev");
+  }
+  const stack = positional[0] ?? "dev";
+  if (positional.length > 1) throw new Error(`One stack at a time; got ${positional.join(", ")}.`);
+  return serve(stack, flags);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: Error) => {
+    console.error(`dev: ${error.message}`);
+    if (/orderTokenSecret|secret/i.test(error.message)) console.error(`Secrets come from ${secretVariable("orderTokenSecret")} or ${path.relative(ROOT, SECRETS_FILE)}.`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,345 @@
+/**
+ * The local runtime: evaluates the program for a stack with the recording engine (as the
+ * plan does), then serves what it registered on loopback: the HTTP APIs, the functions in
+ * worker threads, DynamoDB (dynalite), SQS with its event source mappings and DLQs, and
+ * Parameter Store. Functions reach the services through the SDK's standard endpoint
+ * variables (AWS_ENDPOINT_URL_<SERVICE>) and queue URLs on the local SQS endpoint; no
+ * handler code changes.
+ */
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BUNDLE_FILE, bundleHandler, parseHandler, resolveHandlerFile, type Bundle } from "../components/bundling";
+import { evaluateProgram, MOCK_ACCOUNT_ID } from "../tools/mock-engine";
+import { loadStackConfig, type StackConfig } from "../tools/stack-config";
+import { functionForArn, readApp, type AppModel, type FunctionModel } from "./app";
+import { startDynamo, type LocalDynamo } from "./dynamodb";
+import { QueuePoller, type BatchLog } from "./event-sources";
+import { LocalFunction, type InvokeResult } from "./functions";
+import { INTEGRATION_TIMEOUT_SECONDS, LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
+import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
+import { LocalSqs } from "./sqs";
+import { LocalSsm } from "./ssm";
+
+export interface LocalRuntimeOptions {
+  /** The stack whose Pulumi.<stack>.yaml configures the program. @default "dev" */
+  stack?: string;
+  /** The project root (Pulumi.yaml, index.ts). @default process.cwd() */
+  root?: string;
+  /** The program file. @default <root>/index.ts */
+  programFile?: string;
+  /** The stack's config; read from the stack files when absent. */
+  stackConfig?: StackConfig;
+  /** Values of secret config keys (`orderTokenSecret`), which the stack files cannot hold. */
+  secrets?: Record<string, string>;
+  /** Port of the (first) HTTP API. @default 0 (a free port) */
+  port?: number;
+  /** Keep DynamoDB data in this folder (LevelDB). @default in memory */
+  persistDir?: string;
+  /** Where bundles are written. @default <root>/.local/dev/<stack>/functions */
+  workDir?: string;
+  /** Keep the local JWT signing key in this file so tokens survive restarts. @default a new key per run */
+  signingKeyFile?: string;
+  /** Accept tokens of a real issuer instead of the local key. */
+  jwt?: { jwksUrl: string; issuer?: string; audiences?: string[] };
+  /** Override every queue's visibility timeout, in seconds (fractions allowed), e.g. to retry failed messages sooner. */
+  visibilityTimeoutSeconds?: number;
+  /** How long a poller's receive waits, in ms. @default 20000 */
+  pollWaitMs?: number;
+  /** Execution environments per function when it has no reserved concurrency. @default 4 */
+  maxConcurrencyPerFunction?: number;
+  /** Rebuild and restart functions when their source changes. @default false */
+  watch?: boolean;
+  /** Where log lines go. @default console.log */
+  log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  stack: string;
+  app: AppModel;
+  /** Base URL of each HTTP API, by API name. */
+  apiUrls: Record<string, string>;
+  /** The first API's base URL. */
+  url: string;
+  endpoints: { dynamodb: string; sqs: string; ssm: string };
+  functions: Map<string, LocalFunction>;
+  sqs: LocalSqs;
+  ssm: LocalSsm;
+  /** A token the local key signed for each JWT authorizer (by authorizer id), with every scope the routes use. */
+  tokens: Record<string, string>;
+  /** Things the developer should know (generated secrets, placeholders). */
+  notes: string[];
+  /** Rebuilds every function from source; restarts those whose code changed. Returns their names. */
+  rebuild(): Promise<string[]>;
+  invoke(functionName: string, event: unknown): Promise<InvokeResult>;
+  stop(): Promise<void>;
+}
+
+/** Reads secrets for a stack: `LOCAL_SECRET_<KEY_IN_UPPER_SNAKE>` variables, then a JSON file `{ key: value }`. */
+export function readLocalSecrets(keys: string[], env: NodeJS.ProcessEnv, file?: string): { secrets: Record<string, string>; sources: Record<string, string> } {
+  let fromFile: Record<string, unknown> = {};
+  if (file && fs.existsSync(file)) {
+    try {
+      fromFile = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+      throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const secrets: Record<string, string> = {};
+  const sources: Record<string, string> = {};
+  for (const key of keys) {
+    const variable = secretVariable(key);
+    if (env[variable]) {
+      secrets[key] = env[variable]!;
+      sources[key] = variable;
+    } else if (typeof fromFile[key] === "string" && fromFile[key] !== "") {
+      secrets[key] = fromFile[key] as string;
+      sources[key] = file!;
+    }
+  }
+  return { secrets, sources };
+}
+
+/** `orderTokenSecret` -> `LOCAL_SECRET_ORDER_TOKEN_SECRET`. */
+export function secretVariable(key: string): string {
+  return `LOCAL_SECRET_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^A-Za-z0-9]+/g, "_").toUpperCase()}`;
+}
+
+async function recordedBundle(code: unknown): Promise<string | undefined> {
+  try {
+    const assets = await (code as { assets: Promise<Record<string, { text: Promise<string> }>> }).assets;
+    return await assets[BUNDLE_FILE]?.text;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Builds a function's bundle from its handler, as SecureFunction does. */
+export function buildFunction(fn: FunctionModel, root: string): Bundle {
+  const handler = parseHandler(fn.handler);
+  const entry = handler && resolveHandlerFile(handler.modulePath, root);
+  if (!handler || !entry) throw new Error(`${fn.name}: handler ${fn.handler} not found under ${root}`);
+  return bundleHandler(entry, handler.exportName, root, fn.bundling);
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const stack = options.stack ?? "dev";
+  const root = path.resolve(options.root ?? process.cwd());
+  const log = options.log ?? ((line: string) => console.log(line));
+  const notes: string[] = [];
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+  };
+
+  try {
+    const sqs = new LocalSqs(MOCK_ACCOUNT_ID, (event) => log(`SQS  ${event.queue}: message ${event.messageId} received ${event.receiveCount} times, moved to ${event.deadLetterQueue}`));
+    const sqsEndpoint = await sqs.start();
+    stops.push(() => sqs.stop());
+
+    // The config, with real values for secrets the stack files cannot hold.
+    const stackConfig: StackConfig = options.stackConfig ?? loadStackConfig(stack, root);
+    const config = { ...stackConfig.config };
+    for (const fullKey of stackConfig.placeholders) {
+      const key = fullKey.split(":").pop()!;
+      const given = options.secrets?.[key];
+      config[fullKey] = given ?? randomBytes(32).toString("hex");
+      if (!given) notes.push(`${key}: no value in ${secretVariable(key)} or .local/secrets.json; generated a random one for this run.`);
+    }
+    const region = config["aws:region"] ?? "us-east-1";
+
+    const previousDirectory = process.cwd();
+    process.chdir(root);
+    let evaluation;
+    try {
+      evaluation = await evaluateProgram(options.programFile ?? path.join(root, "index.ts"), {
+        project: stackConfig.project, stack: stackConfig.stack, config, secretKeys: stackConfig.secretKeys, state: { queueEndpoint: sqsEndpoint },
+      });
+    } finally {
+      process.chdir(previousDirectory);
+    }
+    const app = readApp(evaluation.resources);
+
+    const ssm = new LocalSsm(region, MOCK_ACCOUNT_ID);
+    for (const parameter of app.parameters) ssm.put(parameter);
+    const ssmEndpoint = await ssm.start();
+    stops.push(() => ssm.stop());
+
+    const dynamo: LocalDynamo = await startDynamo(app.tables, { path: options.persistDir, region });
+    stops.push(() => dynamo.stop());
+
+    for (const queue of app.queues) {
+      sqs.addQueue({ ...queue, ...(options.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}) }, queue.url);
+    }
+
+    // Functions: the recorded bundle (the code as deployed) in worker threads.
+    const workDir = options.workDir ?? path.join(root, ".local", "dev", stack, "functions");
+    const versions = new Map<string, { version: number; text: string }>();
+    const writeBundle = (fn: FunctionModel, files: Record<string, string>): string => {
+      const version = (versions.get(fn.name)?.version ?? 0) + 1;
+      const directory = path.join(workDir, fn.name, `v${version}`);
+      fs.mkdirSync(directory, { recursive: true });
+      for (const [file, text] of Object.entries(files)) fs.writeFileSync(path.join(directory, file), text);
+      versions.set(fn.name, { version, text: files[BUNDLE_FILE] });
+      return path.join(directory, BUNDLE_FILE);
+    };
+    fs.rmSync(workDir, { recursive: true, force: true });
+    stops.push(async () => fs.rmSync(workDir, { recursive: true, force: true }));
+
+    const functions = new Map<string, LocalFunction>();
+    for (const fn of app.functions) {
+      const recorded = await recordedBundle(fn.code);
+      const files = recorded !== undefined ? { [BUNDLE_FILE]: recorded } : buildFunction(fn, root).files;
+      const environment: Record<string, string> = {
+        ...fn.environment,
+        AWS_REGION: region,
+        AWS_DEFAULT_REGION: region,
+        AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+        AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+        AWS_LAMBDA_LOG_GROUP_NAME: fn.logGroupName,
+        AWS_LAMBDA_LOG_STREAM_NAME: `local/[$LATEST]${randomBytes(16).toString("hex")}`,
+        AWS_LAMBDA_LOG_FORMAT: "JSON",
+        AWS_LAMBDA_LOG_LEVEL: fn.applicationLogLevel,
+        AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+        AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+        _HANDLER: `index.${fn.exportName}`,
+        AWS_ACCESS_KEY_ID: "local",
+        AWS_SECRET_ACCESS_KEY: "local",
+        AWS_SESSION_TOKEN: "local",
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+        AWS_ENDPOINT_URL_SSM: ssmEndpoint,
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        // Lambda runs nodejs24.x; the SDK's warning about the local Node 20 would repeat in every environment.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      };
+      if (app.apis.some((api) => api.routes.some((r) => fn.arns.includes(r.functionArn))) && fn.timeoutSeconds > INTEGRATION_TIMEOUT_SECONDS) {
+        notes.push(`${fn.name}: timeout ${fn.timeoutSeconds} s is above the HTTP API's ${INTEGRATION_TIMEOUT_SECONDS} s; locally the function's own timeout applies.`);
+      }
+      const maxConcurrency = fn.reservedConcurrency && fn.reservedConcurrency > 0 ? fn.reservedConcurrency : options.maxConcurrencyPerFunction ?? 4;
+      functions.set(fn.name, new LocalFunction({
+        name: fn.name, functionName: fn.functionName, arn: fn.arn, exportName: fn.exportName, timeoutSeconds: fn.timeoutSeconds,
+        memorySize: fn.memorySize, environment, maxConcurrency,
+      }, writeBundle(fn, files), log));
+    }
+    stops.push(() => Promise.all([...functions.values()].map((f) => f.close())));
+    const invoke = (name: string, event: unknown) => {
+      const fn = functions.get(name);
+      if (!fn) throw new Error(`No function ${name}; functions: ${[...functions.keys()].join(", ")}`);
+      return fn.invoke(event);
+    };
+
+    // HTTP APIs with their authorizers.
+    const issuer = await LocalIssuer.create(options.signingKeyFile);
+    const tokens: Record<string, string> = {};
+    const apiUrls: Record<string, string> = {};
+    for (const [index, api] of app.apis.entries()) {
+      const authorizers: Record<string, JwtAuthorizer> = {};
+      for (const [id, recorded] of Object.entries(api.authorizers)) {
+        const jwtConfig: JwtConfig = { issuer: options.jwt?.issuer ?? recorded.issuer, audiences: options.jwt?.audiences ?? recorded.audiences };
+        authorizers[id] = options.jwt ? remoteAuthorizer(jwtConfig, options.jwt.jwksUrl) : issuer.authorizer(jwtConfig);
+        if (!options.jwt) {
+          const scopes = [...new Set(api.routes.filter((r) => r.authorizerId === id).flatMap((r) => r.scopes))];
+          tokens[id] = await issuer.issue(jwtConfig, { scopes });
+        }
+      }
+      const routes: RouteDefinition[] = api.routes.map((route) => ({
+        routeKey: route.routeKey,
+        functionName: functionForArn(app, route.functionArn).name,
+        auth: route.auth,
+        scopes: route.scopes,
+        authorizer: route.authorizerId ? authorizers[route.authorizerId] : undefined,
+      }));
+      const httpApi = new LocalHttpApi({
+        routes,
+        apiId: api.apiId,
+        accountId: MOCK_ACCOUNT_ID,
+        invoke: (name, event) => functions.get(name)!.invoke(event, event.requestContext.requestId),
+        onRequest: (entry) => log(formatRequest(entry)),
+      });
+      apiUrls[api.name] = await httpApi.start(index === 0 ? options.port ?? 0 : 0);
+      stops.push(() => httpApi.stop());
+    }
+
+    // Event source mappings.
+    const pollers: QueuePoller[] = [];
+    for (const mapping of app.mappings) {
+      const queue = sqs.byArn(mapping.queueArn);
+      if (!queue) throw new Error(`Mapping ${mapping.name} reads ${mapping.queueArn}, which the program does not define.`);
+      const fn = functions.get(functionForArn(app, mapping.functionArn).name)!;
+      const poller = new QueuePoller(sqs, queue, fn, mapping, region, (entry) => log(formatBatch(entry)), options.pollWaitMs);
+      poller.start();
+      pollers.push(poller);
+    }
+    // Pollers stop before the functions and queues they use.
+    stops.push(() => Promise.all(pollers.map((p) => p.stop())));
+
+    const rebuild = async (): Promise<string[]> => {
+      const changed: string[] = [];
+      for (const fn of app.functions) {
+        let bundle: Bundle;
+        try {
+          bundle = buildFunction(fn, root);
+        } catch (error) {
+          log(`RELOAD ${fn.name}: build failed, still running the previous code: ${(error as Error).message}`);
+          continue;
+        }
+        if (bundle.files[BUNDLE_FILE] === versions.get(fn.name)?.text) continue;
+        functions.get(fn.name)!.replaceCode(writeBundle(fn, bundle.files));
+        changed.push(fn.name);
+        log(`RELOAD ${fn.name}: rebuilt (${(bundle.bytes / 1024).toFixed(0)} KB); the next invocation starts cold`);
+      }
+      return changed;
+    };
+    if (options.watch) stops.push(watchSources(app, root, rebuild, log));
+
+    return {
+      stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
+      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsEndpoint, ssm: ssmEndpoint },
+      functions, sqs, ssm, tokens, notes, rebuild, invoke, stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Watches the folders of the handlers' sources; a change rebuilds (debounced). Returns the stopper. */
+function watchSources(app: AppModel, root: string, rebuild: () => Promise<string[]>, log: (line: string) => void): () => Promise<void> {
+  const folders = new Set<string>();
+  for (const fn of app.functions) {
+    const handler = parseHandler(fn.handler);
+    const entry = handler && resolveHandlerFile(handler.modulePath, root);
+    if (!entry) continue;
+    const relative = path.relative(root, entry);
+    folders.add(relative.startsWith("..") || path.isAbsolute(relative) ? path.dirname(entry) : path.join(root, relative.split(path.sep)[0]));
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { running = running.then(() => rebuild().then(() => undefined, (error) => log(`RELOAD failed: ${(error as Error).message}`))); }, 150);
+  };
+  const watchers = [...folders].map((folder) => fs.watch(folder, { recursive: true }, schedule));
+  log(`WATCH ${[...folders].map((f) => path.relative(root, f) || ".").join(", ")}: a change rebuilds and restarts the functions it affects`);
+  return async () => {
+    clearTimeout(timer);
+    for (const watcher of watchers) watcher.close();
+    await running;
+  };
+}
+
+const ms = (value: number) => `${Math.round(value)} ms`;
+
+export function formatRequest(entry: RequestLog): string {
+  const fn = entry.functionName ? ` ${entry.functionName} ${entry.cold ? "cold" : "warm"}` : "";
+  const route = entry.routeKey ? ` (${entry.routeKey})` : "";
+  return `HTTP ${entry.method} ${entry.path}${route} -> ${entry.status} ${ms(entry.ms)}${fn}${entry.note ? ` [${entry.note}]` : ""}`;
+}
+
+export function formatBatch(entry: BatchLog): string {
+  if (entry.size === 0) return `SQS  ${entry.queue} -> ${entry.functionName}: ${entry.note}`;
+  return `SQS  ${entry.queue} -> ${entry.functionName} batch of ${entry.size}: ${entry.size - entry.failed} ok, ${entry.failed} failed ${ms(entry.ms)} ${entry.cold ? "cold" : "warm"}${entry.note ? ` [${entry.note}]` : ""}`;
+}

@@ -1,0 +1,106 @@
+/**
+ * A local Parameter Store: the program's String and SecureString parameters, served on
+ * loopback in the AWS JSON 1.1 protocol for the calls the SDK's SSM client (and Powertools'
+ * SSMProvider) make: GetParametersByPath (paths, recursion, decryption, pagination),
+ * GetParameter and GetParameters. A SecureString read without WithDecryption returns an
+ * opaque ciphertext stand-in, as SSM returns ciphertext.
+ */
+import type { Server } from "node:http";
+import { AwsError, closeServer, jsonProtocolServer, listen } from "./aws-json";
+
+export interface LocalParameter {
+  name: string;
+  type: "String" | "SecureString" | "StringList";
+  value: string;
+}
+
+const NAME_PATTERN = /^\/?[A-Za-z0-9_.\-/]{1,2048}$/;
+
+function validation(message: string): AwsError {
+  return new AwsError("ValidationException", message);
+}
+
+export class LocalSsm {
+  private readonly parameters = new Map<string, LocalParameter & { version: number; modifiedAt: number }>();
+  private server?: Server;
+  endpoint = "";
+
+  constructor(readonly region = "eu-west-1", readonly accountId = "123456789012") {}
+
+  put(parameter: LocalParameter): void {
+    if (!NAME_PATTERN.test(parameter.name)) throw new Error(`Parameter name ${JSON.stringify(parameter.name)} is not valid.`);
+    const previous = this.parameters.get(parameter.name);
+    this.parameters.set(parameter.name, { ...parameter, version: (previous?.version ?? 0) + 1, modifiedAt: Date.now() / 1000 });
+  }
+
+  list(): LocalParameter[] {
+    return [...this.parameters.values()].map(({ name, type, value }) => ({ name, type, value }));
+  }
+
+  async start(port = 0): Promise<string> {
+    this.server = jsonProtocolServer({
+      service: "AmazonSSM",
+      contentType: "application/x-amz-json-1.1",
+      validationErrorType: "ValidationException",
+      operations: {
+        GetParametersByPath: (input) => this.getParametersByPath(input),
+        GetParameter: (input) => ({ Parameter: this.out(this.get(input.Name), input.WithDecryption === true) }),
+        GetParameters: (input) => {
+          if (!Array.isArray(input.Names) || input.Names.length < 1 || input.Names.length > 10) throw validation("Names must hold 1 to 10 parameter names.");
+          const found = input.Names.map((name: unknown) => this.parameters.get(String(name)));
+          return {
+            Parameters: found.filter((p: unknown) => p).map((p: any) => this.out(p, input.WithDecryption === true)),
+            InvalidParameters: input.Names.filter((_: unknown, i: number) => !found[i]),
+          };
+        },
+      },
+    });
+    this.endpoint = await listen(this.server, port);
+    return this.endpoint;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await closeServer(this.server);
+  }
+
+  private get(name: unknown) {
+    if (typeof name !== "string" || name === "") throw validation("Name is required.");
+    const parameter = this.parameters.get(name);
+    if (!parameter) throw new AwsError("ParameterNotFound", `Parameter ${name} not found.`);
+    return parameter;
+  }
+
+  private out(parameter: LocalParameter & { version: number; modifiedAt: number }, decrypt: boolean) {
+    const encrypted = parameter.type === "SecureString" && !decrypt;
+    return {
+      Name: parameter.name,
+      Type: parameter.type,
+      Value: encrypted ? Buffer.from(`local-ciphertext:${parameter.name}`).toString("base64") : parameter.value,
+      Version: parameter.version,
+      LastModifiedDate: parameter.modifiedAt,
+      ARN: `arn:aws:ssm:${this.region}:${this.accountId}:parameter${parameter.name.startsWith("/") ? "" : "/"}${parameter.name}`,
+      DataType: "text",
+    };
+  }
+
+  private getParametersByPath(input: Record<string, any>) {
+    const path = input.Path;
+    if (typeof path !== "string" || !path.startsWith("/") || !NAME_PATTERN.test(path)) {
+      throw validation(`Path ${JSON.stringify(path)} is not valid; a path starts with "/", e.g. /app/fn.`);
+    }
+    const max = input.MaxResults ?? 10;
+    if (!Number.isInteger(max) || max < 1 || max > 10) throw validation("MaxResults must be from 1 to 10.");
+    const prefix = path.endsWith("/") ? path : `${path}/`;
+    const matching = [...this.parameters.values()]
+      .filter((p) => p.name.startsWith(prefix) && (input.Recursive === true || !p.name.slice(prefix.length).includes("/")))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    let start = 0;
+    if (input.NextToken !== undefined) {
+      start = Number(Buffer.from(String(input.NextToken), "base64url").toString("utf8"));
+      if (!Number.isInteger(start) || start < 0 || start > matching.length) throw new AwsError("InvalidNextToken", "The specified token is not valid.");
+    }
+    const page = matching.slice(start, start + max);
+    const next = start + max < matching.length ? Buffer.from(String(start + max)).toString("base64url") : undefined;
+    return { Parameters: page.map((p) => this.out(p, input.WithDecryption === true)), ...(next ? { NextToken: next } : {}) };
+  }
+}
