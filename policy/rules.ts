@@ -1,0 +1,651 @@
+/**
+ * The rules of the serverless-orders policy pack, as plain data and pure functions: each
+ * one is a Pulumi policy (resource or stack validation) that reads only `props`, `urn`,
+ * `type` and the pack config, so the same objects run under `pulumi preview
+ * --policy-pack policy` and, offline, against the resources the mock engine recorded
+ * (tools/policy-check.ts). Only types are imported from @pulumi/policy: loading this file
+ * starts nothing and pulls in neither the policy runtime nor @pulumi/aws.
+ */
+import type {
+  EnforcementLevel,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+
+export const TYPES = {
+  role: "aws:iam/role:Role",
+  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+  policy: "aws:iam/policy:Policy",
+  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+  policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
+  function: "aws:lambda/function:Function",
+  alias: "aws:lambda/alias:Alias",
+  permission: "aws:lambda/permission:Permission",
+  provisionedConcurrency: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
+  eventInvokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
+  eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
+  logGroup: "aws:cloudwatch/logGroup:LogGroup",
+  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+  eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
+  api: "aws:apigatewayv2/api:Api",
+  stage: "aws:apigatewayv2/stage:Stage",
+  route: "aws:apigatewayv2/route:Route",
+  integration: "aws:apigatewayv2/integration:Integration",
+  restStage: "aws:apigateway/stage:Stage",
+  queue: "aws:sqs/queue:Queue",
+  queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
+  redrivePolicy: "aws:sqs/redrivePolicy:RedrivePolicy",
+  topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
+  bucketNotification: "aws:s3/bucketNotification:BucketNotification",
+  parameter: "aws:ssm/parameter:Parameter",
+  table: "aws:dynamodb/table:Table",
+} as const;
+
+/**
+ * Actions AWS does not scope to a resource, so `*` is their only resource. Kept here, not
+ * imported from components/, so the pack checks the components rather than trusting them.
+ */
+export const ACTIONS_WITHOUT_RESOURCE_LEVEL: readonly string[] = [
+  "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
+  "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+  "cloudwatch:PutMetricData", "ssm:DescribeParameters", "sts:GetCallerIdentity",
+];
+
+/** HTTP APIs end every integration after 30 s. */
+export const HTTP_API_MAX_INTEGRATION_MS = 30_000;
+
+/** Services that invoke Lambda asynchronously (event invocations, retried, then dropped). */
+export const ASYNC_INVOKERS = [
+  "s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "logs.amazonaws.com", "ses.amazonaws.com",
+  "iot.amazonaws.com", "config.amazonaws.com", "codecommit.amazonaws.com", "lambda.alarms.cloudwatch.amazonaws.com",
+];
+
+/** Values that are credentials whatever their variable is called. */
+export const SECRET_VALUE_PATTERNS: ReadonlyArray<[string, RegExp]> = [
+  ["an AWS access key id", /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
+  ["a private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ["a GitHub token", /\bgh[pousr]_[A-Za-z0-9]{36,}\b/],
+  ["a Slack token", /\bxox[abprs]-[A-Za-z0-9-]{10,}/],
+  ["a Stripe live key", /\b[sr]k_live_[A-Za-z0-9]{16,}/],
+  ["a JSON Web Token", /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/],
+  ["a URL with a password", /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i],
+];
+
+/**
+ * Names that end saying "this is a secret" (`DB_PASSWORD`, `apiKey`, `CLIENT_SECRET`, not
+ * `TOKEN_TABLE`); with a literal value beside them, it is one.
+ */
+export const SECRET_NAME_PATTERN = /(secret|passw(or)?d|token|api[_-]?key|private[_-]?key|credentials?)$/i;
+
+export type Policy = (ResourceValidationPolicy | StackValidationPolicy) & {
+  /** The resource types the rule looks at: what a report counts as "checked". */
+  resourceTypes: readonly string[];
+  /** Resource or stack validation: what the reviewer should read "checked" as. */
+  kind: "resource" | "stack";
+};
+
+interface RuleMetadata {
+  name: string;
+  description: string;
+  enforcementLevel: EnforcementLevel;
+  remediationSteps: string;
+  resourceTypes: readonly string[];
+  configSchema?: ResourceValidationPolicy["configSchema"];
+}
+
+type Props = Record<string, any>;
+
+function resourceRule(meta: RuleMetadata, check: (props: Props, report: (message: string) => void, args: ResourceValidationArgs) => void): Policy {
+  return {
+    ...meta,
+    kind: "resource",
+    validateResource: (args, reportViolation) => {
+      if (!meta.resourceTypes.includes(args.type)) return;
+      check(args.props, (message) => reportViolation(message), args);
+    },
+  };
+}
+
+function stackRule(meta: RuleMetadata, check: (graph: Graph, report: ReportViolation, args: StackValidationArgs) => void): Policy {
+  return { ...meta, kind: "stack", validateStack: (args, reportViolation) => check(new Graph(args.resources), reportViolation, args) };
+}
+
+/** The stack's resources by type, and look-ups by the references AWS resources use. */
+export class Graph {
+  constructor(readonly resources: PolicyResource[]) {}
+  of(type: string): PolicyResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+  /** The function a reference names: a function name, or a function / version / alias ARN. */
+  functionFor(reference: unknown): PolicyResource | undefined {
+    const { name } = parseFunctionReference(reference);
+    return this.of(TYPES.function).find((fn) => fn.props.name === name || fn.props.arn === reference);
+  }
+}
+
+/** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`, or a bare name. */
+export function parseFunctionReference(reference: unknown): { name?: string; qualifier?: string } {
+  if (typeof reference !== "string") return {};
+  const match = /^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$/.exec(reference);
+  if (match) return { name: match[1], qualifier: match[2] };
+  // API Gateway's invoke ARN wraps the function ARN.
+  const invoke = /\/functions\/(arn:[^/]+)\/invocations$/.exec(reference);
+  if (invoke) return parseFunctionReference(invoke[1]);
+  return { name: reference };
+}
+
+/** The stack of a URN: `urn:pulumi:<stack>::<project>::<type>::<name>`. */
+export function stackOf(urn: string): string {
+  return urn.split("::")[0].split(":").slice(2).join(":");
+}
+
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: string[];
+  NotAction?: string[];
+  Resource?: string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+const asList = (value: unknown): any[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
+/** The statements of a policy document given as JSON text or as an object. */
+export function statementsOf(document: unknown): Statement[] {
+  if (document === undefined || document === null || document === "") return [];
+  const parsed = typeof document === "string" ? JSON.parse(document) : document;
+  return asList(parsed.Statement).map((s: any) => ({
+    ...s,
+    Action: s.Action === undefined ? undefined : asList(s.Action),
+    NotAction: s.NotAction === undefined ? undefined : asList(s.NotAction),
+    Resource: s.Resource === undefined ? undefined : asList(s.Resource),
+  }));
+}
+
+/** Every policy document a resource carries: a policy's own, or a role's inline ones. */
+function documentsOf(type: string, props: Props): Array<{ label: string; document: unknown }> {
+  if (type === TYPES.role) return asList(props.inlinePolicies).map((p: any) => ({ label: `inline policy ${p.name ?? ""}`.trim(), document: p.policy }));
+  return [{ label: "policy", document: props.policy }];
+}
+
+const statementLabel = (statement: Statement, index: number) => (statement.Sid ? `statement ${statement.Sid}` : `statement ${index}`);
+const isWildcardAction = (action: string) => action === "*" || /^[^:]+:\*$/.test(action);
+const IAM_DOCUMENT_TYPES = [TYPES.rolePolicy, TYPES.policy, TYPES.role];
+
+const AWS_MANAGED_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\//;
+
+function trustsLambda(role: PolicyResource): boolean {
+  try {
+    return statementsOf(role.props.assumeRolePolicy).some((s) => s.Effect === "Allow" && JSON.stringify(s.Principal ?? "").includes("lambda.amazonaws.com"));
+  } catch {
+    return false;
+  }
+}
+
+/** The roles a role reference (name, id or ARN) points at. */
+function roleMatches(role: PolicyResource, reference: unknown): boolean {
+  return reference !== undefined && [role.props.name, role.props.id, role.props.arn].includes(reference);
+}
+
+/** Policy attachments of a role: attachment resources and `managedPolicyArns`. */
+function attachedPolicies(graph: Graph, role: PolicyResource): string[] {
+  return [
+    ...asList(role.props.managedPolicyArns),
+    ...graph.of(TYPES.rolePolicyAttachment).filter((a) => roleMatches(role, a.props.role)).map((a) => a.props.policyArn),
+    ...graph.of(TYPES.policyAttachment).filter((a) => asList(a.props.roles).some((r) => roleMatches(role, r))).map((a) => a.props.policyArn),
+  ];
+}
+
+function isProduction(urn: string, config: { productionStacks?: string[] }): boolean {
+  return (config.productionStacks ?? DEFAULT_PRODUCTION_STACKS).includes(stackOf(urn));
+}
+
+export const DEFAULT_PRODUCTION_STACKS = ["prod", "production"];
+const productionConfig = {
+  properties: { productionStacks: { type: "array" as const, items: { type: "string" as const }, default: DEFAULT_PRODUCTION_STACKS } },
+};
+
+const secondsOf = (props: Props, key: string, fallback: number) => (typeof props[key] === "number" ? props[key] : fallback);
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
+const SQS_DEFAULT_VISIBILITY_SECONDS = 30;
+
+export const policies: Policy[] = [
+  // ---------------------------------------------------------------- IAM
+  resourceRule({
+    name: "iam-no-wildcard-actions",
+    description: "IAM policies allow named actions only: no \"*\", no \"service:*\", no NotAction.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "List the actions the code calls, e.g. \"dynamodb:GetItem\"; with SecureFunction, in `permissions`.",
+    resourceTypes: IAM_DOCUMENT_TYPES,
+  }, (props, report, args) => {
+    for (const { label, document } of documentsOf(args.type, props)) {
+      statementsOf(document).forEach((statement, index) => {
+        if (statement.Effect !== "Allow") return;
+        const wildcards = (statement.Action ?? []).filter(isWildcardAction);
+        if (wildcards.length > 0) {
+          report(`${label} ${statementLabel(statement, index)} allows ${wildcards.map((a) => JSON.stringify(a)).join(", ")}, every action of a service; list the actions the code calls, e.g. "dynamodb:GetItem".`);
+        }
+        if (statement.NotAction) {
+          report(`${label} ${statementLabel(statement, index)} uses NotAction with Allow, which allows every other action; list the allowed actions in Action instead.`);
+        }
+      });
+    }
+  }),
+  resourceRule({
+    name: "iam-no-wildcard-resources",
+    description: "IAM policies name their resources; \"*\" only for actions that have no resource level (X-Ray, VPC network interfaces, ...).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Name the ARNs (table.arn, queue.arn, ...); keep \"*\" only in a statement of actions without resource-level permissions.",
+    resourceTypes: IAM_DOCUMENT_TYPES,
+  }, (props, report, args) => {
+    for (const { label, document } of documentsOf(args.type, props)) {
+      statementsOf(document).forEach((statement, index) => {
+        if (statement.Effect !== "Allow" || !(statement.Resource ?? []).includes("*")) return;
+        const scoped = (statement.Action ?? []).filter((action) => !ACTIONS_WITHOUT_RESOURCE_LEVEL.includes(action));
+        if (scoped.length > 0) {
+          report(`${label} ${statementLabel(statement, index)} grants ${scoped.join(", ")} on every resource ("*"); name the ARNs, e.g. table.arn, or move only the actions without resource level (${ACTIONS_WITHOUT_RESOURCE_LEVEL.slice(0, 2).join(", ")}, ...) to a "*" statement.`);
+        }
+      });
+    }
+  }),
+  stackRule({
+    name: "iam-no-aws-managed-policies-on-function-roles",
+    description: "Lambda execution roles carry no AWS managed policies: they grant far more than one function needs.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Remove the attachment and grant the few actions the function calls as an inline statement (SecureFunction `permissions`).",
+    resourceTypes: [TYPES.role, TYPES.rolePolicyAttachment, TYPES.policyAttachment],
+  }, (graph, report) => {
+    for (const role of graph.of(TYPES.role).filter(trustsLambda)) {
+      for (const arn of attachedPolicies(graph, role).filter((a) => AWS_MANAGED_POLICY.test(String(a)))) {
+        report(`Function role ${role.name} has the AWS managed policy ${arn}; remove it and grant only the actions the function calls as an inline statement (SecureFunction \`permissions\`).`, role.urn);
+      }
+    }
+  }),
+  stackRule({
+    name: "iam-no-mixed-inline-and-attached-policies",
+    description: "A role holds either inline policies or attached policies, not both, so one place says what it may do.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Move the attached policy's statements into the role's inline policy (or the other way round) and delete the other.",
+    resourceTypes: [TYPES.role, TYPES.rolePolicy, TYPES.rolePolicyAttachment, TYPES.policyAttachment],
+  }, (graph, report) => {
+    for (const role of graph.of(TYPES.role)) {
+      const inline = asList(role.props.inlinePolicies).length + graph.of(TYPES.rolePolicy).filter((p) => roleMatches(role, p.props.role)).length;
+      const attached = attachedPolicies(graph, role);
+      if (inline > 0 && attached.length > 0) {
+        report(`Role ${role.name} has ${inline} inline polic${inline === 1 ? "y" : "ies"} and attached ${attached.join(", ")}; keep its permissions in one place: fold the attached statements into the inline policy and remove the attachments.`, role.urn);
+      }
+    }
+  }),
+
+  // ---------------------------------------------------------------- Lambda
+  resourceRule({
+    name: "lambda-explicit-memory-and-timeout",
+    description: "Every function sets memorySize and timeout; Lambda's defaults (128 MB, 3 s) are rarely right.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set memorySize (MB, 128-10240) and timeout (s, 1-900), e.g. 512 and 10.",
+    resourceTypes: [TYPES.function],
+  }, (props, report) => {
+    const missing = ["memorySize", "timeout"].filter((key) => typeof props[key] !== "number");
+    if (missing.length > 0) report(`Function ${props.name ?? ""} does not set ${missing.join(" and ")}; set them explicitly (memorySize in MB, 128-10240; timeout in seconds, 1-900).`);
+  }),
+  resourceRule({
+    name: "lambda-tracing-active",
+    description: "Every function has X-Ray active tracing.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set tracingConfig: { mode: \"Active\" } (SecureFunction: tracing: true) and allow xray:PutTraceSegments.",
+    resourceTypes: [TYPES.function],
+  }, (props, report) => {
+    if (props.tracingConfig?.mode !== "Active") {
+      report(`Function ${props.name ?? ""} has tracing mode ${props.tracingConfig?.mode ?? "unset"}; set tracingConfig: { mode: "Active" } (SecureFunction: tracing: true).`);
+    }
+  }),
+  stackRule({
+    name: "lambda-log-group-with-retention",
+    description: "Every function writes to a log group that this stack manages with a retention period.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Create the log group (/aws/lambda/<function name>, or loggingConfig.logGroup) with retentionInDays.",
+    resourceTypes: [TYPES.function, TYPES.logGroup],
+  }, (graph, report) => {
+    for (const fn of graph.of(TYPES.function)) {
+      const logGroupName = fn.props.loggingConfig?.logGroup ?? `/aws/lambda/${fn.props.name}`;
+      const logGroup = graph.of(TYPES.logGroup).find((g) => g.props.name === logGroupName);
+      if (!logGroup) {
+        report(`Function ${fn.name} logs to ${logGroupName}, which this stack does not create, so Lambda creates it without retention; add an aws.cloudwatch.LogGroup named ${logGroupName} with retentionInDays.`, fn.urn);
+      } else if (!(logGroup.props.retentionInDays > 0)) {
+        report(`Log group ${logGroupName} of function ${fn.name} keeps logs forever; set retentionInDays (e.g. 30).`, logGroup.urn);
+      }
+    }
+  }),
+  stackRule({
+    name: "lambda-async-failure-destination",
+    description: "Functions invoked asynchronously (S3, SNS, EventBridge, ...) have an on-failure destination or a dead-letter queue.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure (an SQS queue or SNS topic), or deadLetterConfig on the function.",
+    resourceTypes: [TYPES.function, TYPES.permission, TYPES.topicSubscription, TYPES.bucketNotification, TYPES.eventTarget, TYPES.eventInvokeConfig],
+  }, (graph, report) => {
+    const invokers = new Map<PolicyResource, string>();
+    const note = (reference: unknown, by: string) => {
+      const fn = graph.functionFor(reference);
+      if (fn && !invokers.has(fn)) invokers.set(fn, by);
+    };
+    for (const p of graph.of(TYPES.permission)) if (ASYNC_INVOKERS.includes(p.props.principal)) note(p.props.function, p.props.principal);
+    for (const s of graph.of(TYPES.topicSubscription)) if (s.props.protocol === "lambda") note(s.props.endpoint, `SNS subscription ${s.name}`);
+    for (const n of graph.of(TYPES.bucketNotification)) for (const f of asList(n.props.lambdaFunctions)) note(f.lambdaFunctionArn, `S3 notification ${n.name}`);
+    for (const t of graph.of(TYPES.eventTarget)) note(t.props.arn, `EventBridge target ${t.name}`);
+    for (const [fn, by] of invokers) {
+      const configured = graph.of(TYPES.eventInvokeConfig).some((c) => graph.functionFor(c.props.functionName) === fn && c.props.destinationConfig?.onFailure?.destination);
+      if (!configured && !fn.props.deadLetterConfig?.targetArn) {
+        report(`Function ${fn.name} is invoked asynchronously (${by}) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure.destination (an SQS queue or SNS topic).`, fn.urn);
+      }
+    }
+  }),
+  stackRule({
+    name: "lambda-provisioned-concurrency-on-alias",
+    description: "Provisioned concurrency is configured on an alias (never a version or $LATEST) and never above the function's reserved concurrency.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Publish a version, point an alias at it, set the qualifier to the alias; keep the provisioned total at most reservedConcurrentExecutions.",
+    resourceTypes: [TYPES.provisionedConcurrency, TYPES.alias, TYPES.function],
+  }, (graph, report) => {
+    const totals = new Map<PolicyResource, number>();
+    for (const config of graph.of(TYPES.provisionedConcurrency)) {
+      const fn = graph.functionFor(config.props.functionName);
+      const qualifier = String(config.props.qualifier);
+      const alias = graph.of(TYPES.alias).find((a) => a.props.name === qualifier && graph.functionFor(a.props.functionName) === fn);
+      if (!alias) {
+        report(`Provisioned concurrency ${config.name} is on qualifier ${JSON.stringify(qualifier)}, not an alias of ${fn?.name ?? config.props.functionName}; create an aws.lambda.Alias of a published version, use its name as qualifier, and invoke that alias.`, config.urn);
+      }
+      if (fn) totals.set(fn, (totals.get(fn) ?? 0) + Number(config.props.provisionedConcurrentExecutions));
+    }
+    for (const [fn, total] of totals) {
+      const reserved = fn.props.reservedConcurrentExecutions;
+      if (typeof reserved === "number" && reserved >= 0 && total > reserved) {
+        report(`Function ${fn.name} has ${total} provisioned environments but reserved concurrency ${reserved}; provisioned must fit in reserved: lower it or raise reservedConcurrentExecutions.`, fn.urn);
+      }
+    }
+  }),
+  resourceRule({
+    name: "lambda-no-secrets-in-environment",
+    description: "No secret in a function's environment variables: they show in the console, the API and every describe call.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Store the value as a SecureString parameter (SecureFunction `secrets`) and read it at run time.",
+    resourceTypes: [TYPES.function],
+  }, (props, report) => {
+    for (const [key, value] of Object.entries((props.environment?.variables ?? {}) as Record<string, unknown>)) {
+      const found = secretIn(key, value);
+      if (found) report(`Environment variable ${key} of function ${props.name ?? ""} holds ${found}; store it as a SecureString parameter (SecureFunction \`secrets\`) and read it at run time.`);
+    }
+  }),
+
+  // ---------------------------------------------------------------- Lambda permissions
+  resourceRule({
+    name: "lambda-permission-scoped",
+    description: "A lambda.Permission never grants to \"*\", and a service principal always names the sourceArn it may invoke from.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set principal to the service (e.g. apigateway.amazonaws.com) and sourceArn to the caller's ARN (e.g. `${api.executionArn}/*/*`).",
+    resourceTypes: [TYPES.permission],
+  }, (props, report) => {
+    if (props.principal === "*") {
+      report(`Permission lets anyone ("*") invoke ${props.function}; name the calling service or account as principal, with its sourceArn.`);
+    } else if (String(props.principal).endsWith(".amazonaws.com") && (!props.sourceArn || props.sourceArn === "*")) {
+      report(`Permission lets ${props.principal} invoke ${props.function} from any source, including other accounts' resources; set sourceArn to the calling resource's ARN (e.g. \`\${api.executionArn}/*/*\`).`);
+    }
+  }),
+  stackRule({
+    name: "apigateway-integration-permission",
+    description: "Every Lambda integration of an HTTP API has a lambda.Permission for API Gateway on the same function and qualifier, scoped to that API.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.lambda.Permission: principal apigateway.amazonaws.com, the integration's function and alias as function/qualifier, sourceArn `${api.executionArn}/*/*`.",
+    resourceTypes: [TYPES.integration, TYPES.permission],
+  }, (graph, report) => {
+    for (const integration of graph.of(TYPES.integration).filter((i) => i.props.integrationType === "AWS_PROXY")) {
+      const target = parseFunctionReference(integration.props.integrationUri);
+      const fn = graph.functionFor(integration.props.integrationUri);
+      if (!fn) continue; // not a Lambda of this stack
+      const api = graph.of(TYPES.api).find((a) => a.props.id === integration.props.apiId);
+      const permitted = graph.of(TYPES.permission).some((p) =>
+        p.props.principal === "apigateway.amazonaws.com" &&
+        graph.functionFor(p.props.function) === fn &&
+        (p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === target.qualifier &&
+        (!api?.props.executionArn || String(p.props.sourceArn ?? "").startsWith(api.props.executionArn)));
+      if (!permitted) {
+        report(`Integration ${integration.name} invokes ${fn.name}${target.qualifier ? `:${target.qualifier}` : ""} but no permission lets this API call it${target.qualifier ? " with that qualifier" : ""}, so requests fail with 500; add an aws.lambda.Permission (principal apigateway.amazonaws.com, qualifier ${target.qualifier ?? "none"}, sourceArn \`\${api.executionArn}/*/*\`).`, integration.urn);
+      }
+    }
+  }),
+
+  // ---------------------------------------------------------------- API Gateway
+  resourceRule({
+    name: "apigateway-stage-access-logs",
+    description: "Every API stage writes JSON access logs to a log group.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set accessLogSettings: { destinationArn: logGroup.arn, format: JSON.stringify({ requestId: \"$context.requestId\", ... }) }.",
+    resourceTypes: [TYPES.stage, TYPES.restStage],
+  }, (props, report) => {
+    const settings = props.accessLogSettings;
+    if (!settings?.destinationArn) {
+      report(`Stage ${props.name ?? props.stageName ?? ""} has no access logs; set accessLogSettings with a log group ARN and a JSON format.`);
+      return;
+    }
+    let json = false;
+    try {
+      json = typeof JSON.parse(settings.format) === "object";
+    } catch {
+      json = false;
+    }
+    if (!json) report(`Stage ${props.name ?? props.stageName ?? ""} logs access in a format that is not JSON; write the format as JSON.stringify({ requestId: "$context.requestId", status: "$context.status", ... }) so logs can be queried.`);
+  }),
+  resourceRule({
+    name: "apigateway-stage-throttling",
+    description: "Every HTTP API stage sets default throttling (rate and burst), so one client cannot run up the bill.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set defaultRouteSettings: { throttlingRateLimit, throttlingBurstLimit } (ServerlessApi: throttle).",
+    resourceTypes: [TYPES.stage],
+  }, (props, report) => {
+    const settings = props.defaultRouteSettings ?? {};
+    const missing = ["throttlingRateLimit", "throttlingBurstLimit"].filter((key) => !(settings[key] > 0));
+    if (missing.length > 0) report(`Stage ${props.name ?? ""} has no default ${missing.join(" and ")}; set defaultRouteSettings.${missing[0]} (ServerlessApi: throttle { rateLimit, burstLimit }).`);
+  }),
+  resourceRule({
+    name: "apigateway-route-authorization",
+    description: "Every route is authorized (JWT, IAM or a custom authorizer) unless the pack config lists it as public on purpose.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set authorizationType (JWT with an authorizer, or AWS_IAM); for a deliberately public route, add its route key to publicRoutes in the pack config.",
+    resourceTypes: [TYPES.route],
+    configSchema: { properties: { publicRoutes: { type: "array", items: { type: "string" }, default: [] } } },
+  }, (props, report, args) => {
+    const { publicRoutes = [] } = args.getConfig<{ publicRoutes?: string[] }>();
+    const type = props.authorizationType ?? "NONE";
+    if (type === "NONE" && !publicRoutes.includes(props.routeKey)) {
+      report(`Route ${JSON.stringify(props.routeKey)} has no authorization; set authorizationType "JWT" (with an authorizer) or "AWS_IAM", or, if it is public on purpose, add "${props.routeKey}" to publicRoutes of apigateway-route-authorization in policy/config.json.`);
+    }
+  }),
+  resourceRule({
+    name: "apigateway-integration-timeout",
+    description: "HTTP API integration timeouts are within 50 ms-30 s: API Gateway ends the request at 30 s whatever the backend does.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set timeoutMilliseconds to at most 30000; move longer work to a queue (QueueWorker).",
+    resourceTypes: [TYPES.integration],
+  }, (props, report) => {
+    const timeout = props.timeoutMilliseconds;
+    if (typeof timeout === "number" && (timeout > HTTP_API_MAX_INTEGRATION_MS || timeout < 50)) {
+      report(`Integration timeout ${timeout} ms is outside the HTTP API's 50-${HTTP_API_MAX_INTEGRATION_MS} ms; set timeoutMilliseconds to at most ${HTTP_API_MAX_INTEGRATION_MS} and move longer work to a queue.`);
+    }
+  }),
+  stackRule({
+    name: "apigateway-function-timeout-within-integration",
+    description: "A function behind an HTTP API integration does not run longer than the integration waits.",
+    enforcementLevel: "advisory",
+    remediationSteps: "Lower the function's timeout to the integration's (at most 30 s), or move the work to a queue.",
+    resourceTypes: [TYPES.integration, TYPES.function],
+  }, (graph, report) => {
+    for (const integration of graph.of(TYPES.integration)) {
+      const fn = graph.functionFor(integration.props.integrationUri);
+      const limitMs = integration.props.timeoutMilliseconds ?? HTTP_API_MAX_INTEGRATION_MS;
+      const timeout = fn ? secondsOf(fn.props, "timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS) : 0;
+      if (fn && timeout * 1000 > limitMs) {
+        report(`Function ${fn.name} may run ${timeout} s but its integration ${integration.name} gives up after ${limitMs / 1000} s, and the client gets 503 while the work goes on; lower the timeout or move the work to a queue.`, fn.urn);
+      }
+    }
+  }),
+
+  // ---------------------------------------------------------------- SQS
+  resourceRule({
+    name: "sqs-encrypted",
+    description: "Every queue is encrypted at rest (SSE-SQS or KMS).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set sqsManagedSseEnabled: true, or kmsMasterKeyId.",
+    resourceTypes: [TYPES.queue],
+  }, (props, report) => {
+    if (props.sqsManagedSseEnabled !== true && !props.kmsMasterKeyId) report(`Queue ${props.name ?? ""} is not encrypted at rest; set sqsManagedSseEnabled: true (or kmsMasterKeyId).`);
+  }),
+  stackRule({
+    name: "sqs-tls-only",
+    description: "Every queue has a policy that denies requests made without TLS.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.sqs.QueuePolicy with a Deny of sqs:* for any principal when aws:SecureTransport is false.",
+    resourceTypes: [TYPES.queue, TYPES.queuePolicy],
+  }, (graph, report) => {
+    for (const queue of graph.of(TYPES.queue)) {
+      const documents = [queue.props.policy, ...graph.of(TYPES.queuePolicy).filter((p) => [queue.props.url, queue.props.id].includes(p.props.queueUrl)).map((p) => p.props.policy)];
+      const denies = documents.flatMap((d) => statementsOf(d)).some((s) =>
+        s.Effect === "Deny" &&
+        (s.Action ?? []).some((a) => a === "*" || a === "sqs:*") &&
+        String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+      if (!denies) {
+        report(`Queue ${queue.name} accepts requests without TLS; add an aws.sqs.QueuePolicy that denies "sqs:*" to "*" when aws:SecureTransport is "false".`, queue.urn);
+      }
+    }
+  }),
+  stackRule({
+    name: "sqs-redrive-policy",
+    description: "Every source queue (one that is no other queue's dead-letter queue) has a redrive policy to a dead-letter queue.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Create a dead-letter queue and set redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }).",
+    resourceTypes: [TYPES.queue, TYPES.redrivePolicy],
+  }, (graph, report) => {
+    const queues = graph.of(TYPES.queue);
+    const redriveOf = (queue: PolicyResource) => {
+      const separate = graph.of(TYPES.redrivePolicy).find((r) => [queue.props.url, queue.props.id].includes(r.props.queueUrl));
+      const text = separate?.props.redrivePolicy ?? queue.props.redrivePolicy;
+      return text ? (typeof text === "string" ? JSON.parse(text) : text) : undefined;
+    };
+    const deadLetterArns = new Set(queues.map((q) => redriveOf(q)?.deadLetterTargetArn).filter(Boolean));
+    for (const queue of queues.filter((q) => !deadLetterArns.has(q.props.arn))) {
+      const redrive = redriveOf(queue);
+      if (!redrive?.deadLetterTargetArn || !(redrive.maxReceiveCount > 0)) {
+        report(`Queue ${queue.name} has no redrive policy, so a message that always fails is retried until it expires; create a dead-letter queue and set redrivePolicy { deadLetterTargetArn, maxReceiveCount } (QueueWorker does both).`, queue.urn);
+      }
+    }
+  }),
+  stackRule({
+    name: "sqs-visibility-timeout",
+    description: "A queue's visibility timeout is at least 6x the timeout of the function that consumes it (plus its batch window).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Raise visibilityTimeoutSeconds to 6 x function timeout + maximumBatchingWindowInSeconds, or lower the function's timeout.",
+    resourceTypes: [TYPES.eventSourceMapping, TYPES.queue, TYPES.function],
+  }, (graph, report) => {
+    for (const mapping of graph.of(TYPES.eventSourceMapping)) {
+      const queue = graph.of(TYPES.queue).find((q) => q.props.arn === mapping.props.eventSourceArn);
+      const fn = graph.functionFor(mapping.props.functionName);
+      if (!queue || !fn) continue;
+      const timeout = secondsOf(fn.props, "timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS);
+      const needed = 6 * timeout + (mapping.props.maximumBatchingWindowInSeconds ?? 0);
+      const visibility = secondsOf(queue.props, "visibilityTimeoutSeconds", SQS_DEFAULT_VISIBILITY_SECONDS);
+      if (visibility < needed) {
+        report(`Queue ${queue.name} hides a received message for ${visibility} s, but its consumer ${fn.name} may run ${timeout} s; messages in work would be delivered again. Set visibilityTimeoutSeconds to at least ${needed} (6 x ${timeout} s${needed > 6 * timeout ? " + batch window" : ""}).`, queue.urn);
+      }
+    }
+  }),
+
+  // ---------------------------------------------------------------- SSM, DynamoDB, CloudWatch
+  resourceRule({
+    name: "ssm-secrets-as-securestring",
+    description: "Parameters that hold secrets are SecureString.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set type: \"SecureString\" (SecureFunction: pass the value in `secrets`, as a Pulumi secret).",
+    resourceTypes: [TYPES.parameter],
+  }, (props, report) => {
+    if (props.type === "SecureString") return;
+    const key = String(props.name ?? "").split("/").pop() ?? "";
+    const found = secretIn(key, props.value);
+    if (found) report(`Parameter ${props.name} holds ${found} as ${props.type ?? "String"}; make it type "SecureString" (SecureFunction: pass it in \`secrets\`).`);
+  }),
+  resourceRule({
+    name: "dynamodb-point-in-time-recovery",
+    description: "Every DynamoDB table has point-in-time recovery.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set pointInTimeRecovery: { enabled: true }.",
+    resourceTypes: [TYPES.table],
+  }, (props, report) => {
+    if (props.pointInTimeRecovery?.enabled !== true) report(`Table ${props.name ?? ""} has no point-in-time recovery; set pointInTimeRecovery: { enabled: true }.`);
+  }),
+  resourceRule({
+    name: "dynamodb-deletion-protection-in-prod",
+    description: "In production stacks every DynamoDB table has deletion protection.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set deletionProtectionEnabled: true (and the Pulumi `protect` option) in production stacks.",
+    resourceTypes: [TYPES.table],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (isProduction(args.urn, args.getConfig()) && props.deletionProtectionEnabled !== true) {
+      report(`Table ${props.name ?? ""} in production stack ${stackOf(args.urn)} can be deleted; set deletionProtectionEnabled: true.`);
+    }
+  }),
+  resourceRule({
+    name: "cloudwatch-alarm-actions-in-prod",
+    description: "In production stacks every alarm notifies someone.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set alarmActions to an SNS topic that pages the on-call (SecureFunction/QueueWorker: alarmActions).",
+    resourceTypes: [TYPES.alarm],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (isProduction(args.urn, args.getConfig()) && asList(props.alarmActions).length === 0) {
+      report(`Alarm ${props.name ?? ""} in production stack ${stackOf(args.urn)} has no actions, so nobody hears it; set alarmActions to the alarm topic's ARN.`);
+    }
+  }),
+  resourceRule({
+    name: "cloudwatch-log-retention",
+    description: "Every log group has a retention period.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set retentionInDays to one of CloudWatch Logs' values, e.g. 30.",
+    resourceTypes: [TYPES.logGroup],
+  }, (props, report) => {
+    if (!(props.retentionInDays > 0)) report(`Log group ${props.name ?? ""} keeps logs forever (and bills them); set retentionInDays, e.g. 30.`);
+  }),
+  stackRule({
+    name: "lambda-alarms",
+    description: "Every function has alarms on its errors, throttles and duration.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add aws.cloudwatch.MetricAlarm on AWS/Lambda Errors, Throttles and Duration with dimensions { FunctionName } (SecureFunction creates them).",
+    resourceTypes: [TYPES.function, TYPES.alarm],
+    configSchema: { properties: { metrics: { type: "array", items: { type: "string" }, default: ["Errors", "Throttles", "Duration"] } } },
+  }, (graph, report, args) => {
+    const { metrics = ["Errors", "Throttles", "Duration"] } = args.getConfig<{ metrics?: string[] }>();
+    for (const fn of graph.of(TYPES.function)) {
+      const watched = new Set(graph.of(TYPES.alarm)
+        .filter((a) => a.props.namespace === "AWS/Lambda" && a.props.dimensions?.FunctionName === fn.props.name)
+        .map((a) => a.props.metricName));
+      const missing = metrics.filter((m) => !watched.has(m));
+      if (missing.length > 0) {
+        report(`Function ${fn.name} has no alarm on ${missing.join(", ")}; add aws.cloudwatch.MetricAlarm on AWS/Lambda ${missing.join(", ")} with dimensions { FunctionName: ${fn.props.name} } (SecureFunction creates them).`, fn.urn);
+      }
+    }
+  }),
+];
+
+/** What kind of secret `value` (stored under `key`) looks like, or undefined. */
+export function secretIn(key: string, value: unknown): string | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  for (const [kind, pattern] of SECRET_VALUE_PATTERNS) if (pattern.test(value)) return kind;
+  // A secret-sounding name with a literal value; references (ARNs, paths, URLs, names of
+  // other resources) are how code should find its secrets, so they pass.
+  const reference = /^(arn:|\/|https?:\/\/|\{\{resolve:)/.test(value);
+  if (SECRET_NAME_PATTERN.test(key) && !reference && value.length >= 8) return `a literal value under the secret-sounding name ${key}`;
+  return undefined;
+}

@@ -1,0 +1,63 @@
+import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
+import { ACTIONS_WITHOUT_RESOURCE_LEVEL as COMPONENT_ACTIONS } from "../../components/policy";
+import { ACTIONS_WITHOUT_RESOURCE_LEVEL, policies } from "../../policy/rules";
+import { evaluateProgram, Evaluation } from "../../tools/mock-engine";
+import { checkPolicies, mandatoryViolations, readPackConfig } from "../../tools/policy-check";
+import { loadStackConfig } from "../../tools/stack-config";
+
+const ROOT = path.resolve(__dirname, "../..");
+const POLICY_DIR = path.join(ROOT, "policy");
+
+describe("the policy pack on the real program", () => {
+  const stacks: Record<string, Evaluation> = {};
+  before(async () => {
+    for (const stack of ["dev", "prod"]) stacks[stack] = await evaluateProgram(path.join(ROOT, "index.ts"), loadStackConfig(stack, ROOT));
+  });
+
+  for (const stack of ["dev", "prod"]) {
+    it(`passes every rule on ${stack}, each rule having resources to check`, async () => {
+      const verdicts = await checkPolicies(stacks[stack].resources);
+      expect(verdicts.flatMap((v) => v.violations).map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+      // A rule that saw none of its resources would pass vacuously.
+      expect(verdicts.filter((v) => v.checked === 0).map((v) => v.policy)).to.deep.equal([]);
+    });
+  }
+
+  it("passes GET /health only through its documented exemption in policy/config.json", async () => {
+    expect(readPackConfig()).to.deep.equal({ "apigateway-route-authorization": { publicRoutes: ["GET /health"] } });
+    const violations = mandatoryViolations(await checkPolicies(stacks.prod.resources, {}));
+    expect(violations.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([
+      'apigateway-route-authorization: Route "GET /health" has no authorization; set authorizationType "JWT" (with an authorizer) or "AWS_IAM", or, if it is public on purpose, add "GET /health" to publicRoutes of apigateway-route-authorization in policy/config.json.',
+    ]);
+  });
+
+  it("checks production-only rules by the stack in the URN: dev's unprotected table passes, the same table in prod does not", async () => {
+    const table = stacks.dev.resources.find((r) => r.type === "aws:dynamodb/table:Table")!;
+    expect(table.inputs.deletionProtectionEnabled).to.equal(false);
+    const asProd = { ...table, urn: table.urn.replace("urn:pulumi:dev::", "urn:pulumi:prod::") };
+    const verdict = (await checkPolicies([asProd])).find((v) => v.policy === "dynamodb-deletion-protection-in-prod")!;
+    expect(verdict.violations.map((v) => v.message)).to.deep.equal(["Table serverless-orders-dev-orders in production stack prod can be deleted; set deletionProtectionEnabled: true."]);
+  });
+
+  it("allows a bare * resource for at least every action the components use it for", () => {
+    expect(ACTIONS_WITHOUT_RESOURCE_LEVEL).to.include.members([...COMPONENT_ACTIONS]);
+  });
+
+  it("is a self-sufficient pack folder: its own PulumiPolicy.yaml and package.json, imports only from itself and its dependencies", () => {
+    expect(fs.readFileSync(path.join(POLICY_DIR, "PulumiPolicy.yaml"), "utf8")).to.match(/^runtime: nodejs$/m);
+    const pkg = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package.json"), "utf8"));
+    const lock = JSON.parse(fs.readFileSync(path.join(POLICY_DIR, "package-lock.json"), "utf8"));
+    expect(lock.packages[""].dependencies).to.deep.equal(pkg.dependencies);
+    for (const file of fs.readdirSync(POLICY_DIR).filter((f) => f.endsWith(".ts"))) {
+      const imports = [...fs.readFileSync(path.join(POLICY_DIR, file), "utf8").matchAll(/from "([^"]+)"/g)].map((m) => m[1]);
+      for (const specifier of imports) {
+        const ok = specifier.startsWith("./") ? fs.existsSync(path.join(POLICY_DIR, `${specifier}.ts`)) : specifier in pkg.dependencies;
+        expect(ok, `${file} imports ${specifier}`).to.equal(true);
+      }
+    }
+    expect(fs.readFileSync(path.join(POLICY_DIR, "index.ts"), "utf8")).to.include("new PolicyPack(\"serverless-orders\"");
+    expect(policies.length).to.be.greaterThan(20);
+  });
+});

@@ -1,0 +1,293 @@
+import { expect } from "chai";
+import { parseFunctionReference, policies, secretIn, stackOf, TYPES } from "../../policy/rules";
+import { checkPolicies, PackConfig, Violation } from "../../tools/policy-check";
+import { RecordedResource } from "../mocks";
+
+const ACCOUNT = "arn:aws:lambda:eu-west-1:123456789012";
+
+/** A recorded resource of the `prod` stack (or `stack`); outputs are the inputs plus `outputs`. */
+function resource(type: string, name: string, inputs: Record<string, any>, extra: { id?: string; outputs?: Record<string, any>; stack?: string } = {}): RecordedResource {
+  return {
+    urn: `urn:pulumi:${extra.stack ?? "prod"}::shop::${type}::${name}`, id: extra.id ?? name, type, name, custom: true, protect: false,
+    dependencies: [], inputs, outputs: { ...inputs, ...extra.outputs },
+  };
+}
+
+const fn = (name: string, inputs: Record<string, any> = {}) =>
+  resource(TYPES.function, name, { name, memorySize: 512, timeout: 10, tracingConfig: { mode: "Active" }, ...inputs }, { outputs: { arn: `${ACCOUNT}:function:${name}` } });
+const doc = (...Statement: object[]) => JSON.stringify({ Version: "2012-10-17", Statement });
+const lambdaTrust = doc({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" });
+const queue = (name: string, inputs: Record<string, any> = {}) =>
+  resource(TYPES.queue, name, { name, sqsManagedSseEnabled: true, ...inputs }, { id: `https://sqs/${name}`, outputs: { arn: `arn:aws:sqs:eu-west-1:123456789012:${name}`, url: `https://sqs/${name}` } });
+
+async function violationsOf(rule: string, resources: RecordedResource[], config: PackConfig = {}): Promise<Violation[]> {
+  const verdict = (await checkPolicies(resources, config)).find((v) => v.policy === rule);
+  if (!verdict) throw new Error(`no rule ${rule} in the pack`);
+  return verdict.violations;
+}
+
+interface Case {
+  rule: string;
+  /** Resources that break the rule... */
+  bad: RecordedResource[];
+  /** ...the messages it must give, one per violation... */
+  messages: RegExp[];
+  /** ...and the fixed version, which must pass. */
+  good: RecordedResource[];
+  config?: PackConfig;
+}
+
+const cases: Case[] = [
+  {
+    rule: "iam-no-wildcard-actions",
+    bad: [
+      resource(TYPES.rolePolicy, "p", { role: "r", policy: doc({ Sid: "All", Effect: "Allow", Action: ["s3:*", "dynamodb:GetItem"], Resource: "arn:aws:s3:::b" }) }),
+      resource(TYPES.role, "r", { assumeRolePolicy: lambdaTrust, inlinePolicies: [{ name: "admin", policy: doc({ Effect: "Allow", Action: "*", Resource: "*" }) }] }),
+      resource(TYPES.policy, "managed", { policy: doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" }) }),
+    ],
+    messages: [/statement All allows "s3:\*", every action of a service; list the actions/, /inline policy admin statement 0 allows "\*"/, /uses NotAction with Allow/],
+    good: [resource(TYPES.rolePolicy, "p", { role: "r", policy: doc({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/*" }, { Effect: "Deny", Action: "sqs:*", Resource: "*" }) })],
+  },
+  {
+    rule: "iam-no-wildcard-resources",
+    bad: [resource(TYPES.rolePolicy, "p", { role: "r", policy: doc({ Sid: "Data", Effect: "Allow", Action: ["dynamodb:GetItem", "xray:PutTraceSegments"], Resource: "*" }) })],
+    messages: [/statement Data grants dynamodb:GetItem on every resource \("\*"\); name the ARNs/],
+    good: [resource(TYPES.rolePolicy, "p", { role: "r", policy: doc({ Effect: "Allow", Action: ["xray:PutTraceSegments", "ec2:CreateNetworkInterface"], Resource: "*" }, { Effect: "Allow", Action: "dynamodb:GetItem", Resource: "arn:aws:dynamodb:eu-west-1:1:table/t" }) })],
+  },
+  {
+    rule: "iam-no-aws-managed-policies-on-function-roles",
+    bad: [
+      resource(TYPES.role, "fn-role", { name: "fn-role", assumeRolePolicy: lambdaTrust }),
+      resource(TYPES.rolePolicyAttachment, "basic", { role: "fn-role", policyArn: "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" }),
+    ],
+    messages: [/Function role fn-role has the AWS managed policy arn:aws:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole; remove it/],
+    good: [
+      resource(TYPES.role, "fn-role", { name: "fn-role", assumeRolePolicy: lambdaTrust }),
+      resource(TYPES.role, "ops", { name: "ops", assumeRolePolicy: doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::1:root" }, Action: "sts:AssumeRole" }), managedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnlyAccess"] }),
+    ],
+  },
+  {
+    rule: "iam-no-mixed-inline-and-attached-policies",
+    bad: [
+      resource(TYPES.role, "r", { name: "r", assumeRolePolicy: lambdaTrust }),
+      resource(TYPES.rolePolicy, "inline", { role: "r", policy: doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) }),
+      resource(TYPES.rolePolicyAttachment, "attached", { role: "r", policyArn: "arn:aws:iam::123456789012:policy/extra" }),
+    ],
+    messages: [/Role r has 1 inline policy and attached arn:aws:iam::123456789012:policy\/extra; keep its permissions in one place/],
+    good: [
+      resource(TYPES.role, "r", { name: "r", assumeRolePolicy: lambdaTrust }),
+      resource(TYPES.rolePolicy, "inline", { role: "r", policy: doc({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }) }),
+    ],
+  },
+  {
+    rule: "lambda-explicit-memory-and-timeout",
+    bad: [resource(TYPES.function, "f", { name: "f", tracingConfig: { mode: "Active" } })],
+    messages: [/Function f does not set memorySize and timeout; set them explicitly/],
+    good: [fn("f")],
+  },
+  {
+    rule: "lambda-tracing-active",
+    bad: [fn("f", { tracingConfig: { mode: "PassThrough" } }), fn("g", { tracingConfig: undefined })],
+    messages: [/Function f has tracing mode PassThrough; set tracingConfig: \{ mode: "Active" \}/, /Function g has tracing mode unset/],
+    good: [fn("f")],
+  },
+  {
+    rule: "lambda-log-group-with-retention",
+    bad: [fn("f"), fn("g", { loggingConfig: { logGroup: "/shared/g" } }), resource(TYPES.logGroup, "g-logs", { name: "/shared/g" })],
+    messages: [/Function f logs to \/aws\/lambda\/f, which this stack does not create/, /Log group \/shared\/g of function g keeps logs forever; set retentionInDays/],
+    good: [fn("f"), resource(TYPES.logGroup, "f-logs", { name: "/aws/lambda/f", retentionInDays: 30 })],
+  },
+  {
+    rule: "lambda-async-failure-destination",
+    bad: [fn("f"), resource(TYPES.permission, "s3-invoke", { function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::uploads" })],
+    messages: [/Function f is invoked asynchronously \(s3.amazonaws.com\) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig/],
+    good: [
+      fn("f"), resource(TYPES.permission, "s3-invoke", { function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::uploads" }),
+      resource(TYPES.eventInvokeConfig, "f-failures", { functionName: "f", destinationConfig: { onFailure: { destination: "arn:aws:sqs:eu-west-1:1:failed" } } }),
+      fn("api-only"), resource(TYPES.permission, "api", { function: "api-only", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
+    ],
+  },
+  {
+    rule: "lambda-provisioned-concurrency-on-alias",
+    bad: [
+      fn("f", { reservedConcurrentExecutions: 2, publish: true }),
+      resource(TYPES.alias, "f-live", { name: "live", functionName: "f" }),
+      resource(TYPES.provisionedConcurrency, "f-warm", { functionName: "f", qualifier: "live", provisionedConcurrentExecutions: 5 }),
+      fn("g", { publish: true }),
+      resource(TYPES.provisionedConcurrency, "g-warm", { functionName: "g", qualifier: "1", provisionedConcurrentExecutions: 1 }),
+    ],
+    messages: [/Provisioned concurrency g-warm is on qualifier "1", not an alias of g; create an aws.lambda.Alias/, /Function f has 5 provisioned environments but reserved concurrency 2; provisioned must fit in reserved/],
+    good: [
+      fn("f", { reservedConcurrentExecutions: 5, publish: true }),
+      resource(TYPES.alias, "f-live", { name: "live", functionName: "f" }),
+      resource(TYPES.provisionedConcurrency, "f-warm", { functionName: "f", qualifier: "live", provisionedConcurrentExecutions: 5 }),
+    ],
+  },
+  {
+    rule: "lambda-no-secrets-in-environment",
+    bad: [fn("f", { environment: { variables: { UPSTREAM_KEY_ID: "AKIAIOSFODNN7EXAMPLE", DB_PASSWORD: "correct-horse-battery", TABLE_NAME: "orders" } } })],
+    messages: [/Environment variable UPSTREAM_KEY_ID of function f holds an AWS access key id; store it as a SecureString parameter/, /DB_PASSWORD of function f holds a literal value under the secret-sounding name DB_PASSWORD/],
+    good: [fn("f", { environment: { variables: { TABLE_NAME: "orders", TOKEN_TABLE: "serverless-orders-prod-tokens", API_KEY_PARAMETER: "/shop/prod/f/apiKey", CLIENT_SECRET: "/shop/prod/f/clientSecret" } } })],
+  },
+  {
+    rule: "lambda-permission-scoped",
+    bad: [
+      resource(TYPES.permission, "anyone", { function: "f", principal: "*" }),
+      resource(TYPES.permission, "any-api", { function: "f", principal: "apigateway.amazonaws.com" }),
+    ],
+    messages: [/Permission lets anyone \("\*"\) invoke f/, /Permission lets apigateway.amazonaws.com invoke f from any source, including other accounts' resources; set sourceArn/],
+    good: [resource(TYPES.permission, "api", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" })],
+  },
+  {
+    rule: "apigateway-integration-permission",
+    bad: [
+      fn("f", { publish: true }),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f:live` }),
+      resource(TYPES.permission, "f-invoke", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
+    ],
+    messages: [/Integration f-integration invokes f:live but no permission lets this API call it with that qualifier, so requests fail with 500/],
+    good: [
+      fn("f", { publish: true }),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f:live` }),
+      resource(TYPES.permission, "f-invoke", { function: "f", qualifier: "live", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
+    ],
+  },
+  {
+    rule: "apigateway-stage-access-logs",
+    bad: [
+      resource(TYPES.stage, "silent", { name: "$default", apiId: "abc" }),
+      resource(TYPES.stage, "clf", { name: "v1", apiId: "abc", accessLogSettings: { destinationArn: "arn:aws:logs:eu-west-1:1:log-group:a", format: "$context.requestId $context.status" } }),
+    ],
+    messages: [/Stage \$default has no access logs; set accessLogSettings/, /Stage v1 logs access in a format that is not JSON/],
+    good: [resource(TYPES.stage, "s", { name: "$default", apiId: "abc", accessLogSettings: { destinationArn: "arn:aws:logs:eu-west-1:1:log-group:a", format: JSON.stringify({ requestId: "$context.requestId" }) } })],
+  },
+  {
+    rule: "apigateway-stage-throttling",
+    bad: [resource(TYPES.stage, "s", { name: "$default", apiId: "abc", defaultRouteSettings: { throttlingRateLimit: 100 } })],
+    messages: [/Stage \$default has no default throttlingBurstLimit; set defaultRouteSettings.throttlingBurstLimit/],
+    good: [resource(TYPES.stage, "s", { name: "$default", apiId: "abc", defaultRouteSettings: { throttlingRateLimit: 100, throttlingBurstLimit: 200 } })],
+  },
+  {
+    rule: "apigateway-route-authorization",
+    bad: [resource(TYPES.route, "admin", { apiId: "abc", routeKey: "GET /admin", authorizationType: "NONE" }), resource(TYPES.route, "unset", { apiId: "abc", routeKey: "POST /x" })],
+    messages: [/Route "GET \/admin" has no authorization; set authorizationType "JWT" \(with an authorizer\) or "AWS_IAM", or, if it is public on purpose, add "GET \/admin" to publicRoutes/, /Route "POST \/x" has no authorization/],
+    good: [resource(TYPES.route, "health", { apiId: "abc", routeKey: "GET /health", authorizationType: "NONE" }), resource(TYPES.route, "orders", { apiId: "abc", routeKey: "GET /orders", authorizationType: "JWT" })],
+    config: { "apigateway-route-authorization": { publicRoutes: ["GET /health"] } },
+  },
+  {
+    rule: "apigateway-integration-timeout",
+    bad: [resource(TYPES.integration, "slow", { apiId: "abc", integrationType: "AWS_PROXY", timeoutMilliseconds: 60000 })],
+    messages: [/Integration timeout 60000 ms is outside the HTTP API's 50-30000 ms/],
+    good: [resource(TYPES.integration, "ok", { apiId: "abc", integrationType: "AWS_PROXY", timeoutMilliseconds: 30000 })],
+  },
+  {
+    rule: "apigateway-function-timeout-within-integration",
+    bad: [fn("slow", { timeout: 60 }), resource(TYPES.integration, "slow-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:slow` })],
+    messages: [/Function slow may run 60 s but its integration slow-integration gives up after 30 s/],
+    good: [fn("quick", { timeout: 29 }), resource(TYPES.integration, "quick-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:quick` })],
+  },
+  {
+    rule: "sqs-encrypted",
+    bad: [queue("plain", { sqsManagedSseEnabled: false })],
+    messages: [/Queue plain is not encrypted at rest; set sqsManagedSseEnabled: true/],
+    good: [queue("sse"), queue("kms", { sqsManagedSseEnabled: undefined, kmsMasterKeyId: "alias/aws/sqs" })],
+  },
+  {
+    rule: "sqs-tls-only",
+    bad: [queue("q"), resource(TYPES.queuePolicy, "q-allow", { queueUrl: "https://sqs/q", policy: doc({ Effect: "Allow", Principal: "*", Action: "sqs:SendMessage", Resource: "*" }) })],
+    messages: [/Queue q accepts requests without TLS; add an aws.sqs.QueuePolicy that denies "sqs:\*"/],
+    good: [queue("q"), resource(TYPES.queuePolicy, "q-tls", { queueUrl: "https://sqs/q", policy: doc({ Effect: "Deny", Principal: "*", Action: "sqs:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }) })],
+  },
+  {
+    rule: "sqs-redrive-policy",
+    bad: [queue("orphan")],
+    messages: [/Queue orphan has no redrive policy, so a message that always fails is retried until it expires/],
+    good: [queue("dlq"), queue("source", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:123456789012:dlq", maxReceiveCount: 5 }) })],
+  },
+  {
+    rule: "sqs-visibility-timeout",
+    bad: [fn("worker", { timeout: 30 }), queue("jobs", { visibilityTimeoutSeconds: 60 }), resource(TYPES.eventSourceMapping, "m", { eventSourceArn: "arn:aws:sqs:eu-west-1:123456789012:jobs", functionName: `${ACCOUNT}:function:worker:live`, maximumBatchingWindowInSeconds: 5 })],
+    messages: [/Queue jobs hides a received message for 60 s, but its consumer worker may run 30 s; .* Set visibilityTimeoutSeconds to at least 185 \(6 x 30 s \+ batch window\)/],
+    good: [fn("worker", { timeout: 30 }), queue("jobs", { visibilityTimeoutSeconds: 185 }), resource(TYPES.eventSourceMapping, "m", { eventSourceArn: "arn:aws:sqs:eu-west-1:123456789012:jobs", functionName: "worker", maximumBatchingWindowInSeconds: 5 })],
+  },
+  {
+    rule: "ssm-secrets-as-securestring",
+    bad: [resource(TYPES.parameter, "pw", { name: "/shop/prod/f/dbPassword", type: "String", value: "correct-horse-battery" }), resource(TYPES.parameter, "key", { name: "/shop/prod/f/signing", type: "String", value: "-----BEGIN RSA PRIVATE KEY-----\nabc" })],
+    messages: [/Parameter \/shop\/prod\/f\/dbPassword holds a literal value under the secret-sounding name dbPassword as String; make it type "SecureString"/, /Parameter \/shop\/prod\/f\/signing holds a private key as String/],
+    good: [resource(TYPES.parameter, "pw", { name: "/shop/prod/f/dbPassword", type: "SecureString", value: "correct-horse-battery" }), resource(TYPES.parameter, "n", { name: "/shop/prod/f/maxItems", type: "String", value: "25" })],
+  },
+  {
+    rule: "dynamodb-point-in-time-recovery",
+    bad: [resource(TYPES.table, "t", { name: "t", pointInTimeRecovery: { enabled: false } })],
+    messages: [/Table t has no point-in-time recovery; set pointInTimeRecovery: \{ enabled: true \}/],
+    good: [resource(TYPES.table, "t", { name: "t", pointInTimeRecovery: { enabled: true } })],
+  },
+  {
+    rule: "dynamodb-deletion-protection-in-prod",
+    bad: [resource(TYPES.table, "t", { name: "t", deletionProtectionEnabled: false })],
+    messages: [/Table t in production stack prod can be deleted; set deletionProtectionEnabled: true/],
+    good: [resource(TYPES.table, "t", { name: "t", deletionProtectionEnabled: true }), resource(TYPES.table, "scratch", { name: "scratch" }, { stack: "dev" })],
+  },
+  {
+    rule: "cloudwatch-alarm-actions-in-prod",
+    bad: [resource(TYPES.alarm, "a", { name: "errors", alarmActions: [] })],
+    messages: [/Alarm errors in production stack prod has no actions, so nobody hears it/],
+    good: [resource(TYPES.alarm, "a", { name: "errors", alarmActions: ["arn:aws:sns:eu-west-1:1:alarms"] }), resource(TYPES.alarm, "dev-a", { name: "dev-errors" }, { stack: "dev" })],
+  },
+  {
+    rule: "cloudwatch-log-retention",
+    bad: [resource(TYPES.logGroup, "forever", { name: "/aws/apigateway/api" })],
+    messages: [/Log group \/aws\/apigateway\/api keeps logs forever \(and bills them\); set retentionInDays/],
+    good: [resource(TYPES.logGroup, "kept", { name: "/aws/apigateway/api", retentionInDays: 14 })],
+  },
+  {
+    rule: "lambda-alarms",
+    bad: [fn("f"), resource(TYPES.alarm, "f-errors", { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "f" } })],
+    messages: [/Function f has no alarm on Throttles, Duration; add aws.cloudwatch.MetricAlarm on AWS\/Lambda Throttles, Duration with dimensions \{ FunctionName: f \}/],
+    good: [fn("f"), ...["Errors", "Throttles", "Duration"].map((metricName) => resource(TYPES.alarm, `f-${metricName}`, { namespace: "AWS/Lambda", metricName, dimensions: { FunctionName: "f" } }))],
+  },
+];
+
+describe("policy pack rules: each fires on a bad resource, with a message that says how to fix it", () => {
+  it("has a case for every rule, each with an enforcement level, a description and remediation steps", () => {
+    expect(cases.map((c) => c.rule)).to.have.members(policies.map((p) => p.name));
+    for (const policy of policies) {
+      expect(policy.enforcementLevel, policy.name).to.be.oneOf(["mandatory", "advisory"]);
+      expect(policy.description, policy.name).to.have.length.above(20);
+      expect(policy.remediationSteps, policy.name).to.have.length.above(20);
+    }
+    expect(new Set(policies.map((p) => p.name)).size).to.equal(policies.length);
+  });
+
+  for (const c of cases) {
+    it(c.rule, async () => {
+      const bad = await violationsOf(c.rule, c.bad, c.config);
+      expect(bad.map((v) => v.message), "violations of the bad resources").to.have.length(c.messages.length);
+      c.messages.forEach((message, index) => expect(bad.map((v) => v.message).some((m) => message.test(m)), `${message} among\n${bad.map((v) => v.message).join("\n")}`).to.equal(true, String(index)));
+      for (const violation of bad) expect(violation.urn, violation.message).to.match(/^urn:pulumi:/);
+      expect((await violationsOf(c.rule, c.good, c.config)).map((v) => v.message), "violations of the good resources").to.deep.equal([]);
+    });
+  }
+
+  it("takes enforcement levels from the pack config, as --policy-pack-config does, and refuses settings a rule does not declare", async () => {
+    const bad = cases.find((c) => c.rule === "sqs-encrypted")!.bad;
+    expect((await violationsOf("sqs-encrypted", bad, { "sqs-encrypted": "advisory" }))[0].enforcementLevel).to.equal("advisory");
+    expect(await violationsOf("sqs-encrypted", bad, { all: "disabled" })).to.deep.equal([]);
+    await checkPolicies(bad, { "sqs-encrypted": { publicRoutes: [] } }).then(
+      () => expect.fail("accepted an undeclared setting"),
+      (error: Error) => expect(error.message).to.equal("Policy pack config for sqs-encrypted sets publicRoutes, which the rule does not declare; allowed: none."),
+    );
+  });
+
+  it("reads function references, stacks and secrets the way AWS writes them", () => {
+    expect(parseFunctionReference(`${ACCOUNT}:function:f:live`)).to.deep.equal({ name: "f", qualifier: "live" });
+    expect(parseFunctionReference(`arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${ACCOUNT}:function:f/invocations`)).to.deep.equal({ name: "f", qualifier: undefined });
+    expect(parseFunctionReference("f")).to.deep.equal({ name: "f" });
+    expect(stackOf("urn:pulumi:prod::shop::aws:dynamodb/table:Table::orders")).to.equal("prod");
+    expect(secretIn("GITHUB", "ghp_" + "a".repeat(36))).to.equal("a GitHub token");
+    expect(secretIn("DATABASE_URL", "postgres://app:s3cret@db:5432/app")).to.equal("a URL with a password");
+    expect(secretIn("DATABASE_URL", "postgres://db:5432/app")).to.equal(undefined);
+  });
+});
