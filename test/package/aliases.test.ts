@@ -11,6 +11,11 @@ import { QueueWorker, ServerlessApi } from "../../components";
 import { startEngine } from "../../tools/mock-engine";
 import { HELLO, TEST_PROJECT, TEST_REGION, TEST_STACK, WORKER } from "../components/support";
 
+/** The value of an Output, awaited. */
+function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
 interface AliasSpec { type: string; name: string; noParent: boolean; parentUrn: string }
 
 describe("upgrading from the serverless:index:* tokens", () => {
@@ -59,11 +64,11 @@ describe("upgrading from the serverless:index:* tokens", () => {
     const consumer = worker.function;
     // The SDK's own alias resolution (what the engine does with the specs above): the
     // child's alias combined with each of its parent's aliases.
-    const urns = await pulumi.all(allAliases([{ type: "serverless:index:SecureFunction" }], "jobs-consumer", "serverless-components:index:SecureFunction", worker, "jobs")).promise();
+    const urns = await valueOf(pulumi.all(allAliases([{ type: "serverless:index:SecureFunction" }], "jobs-consumer", "serverless-components:index:SecureFunction", worker, "jobs")));
     const oldWorker = pulumi.createUrn("jobs", "serverless:index:QueueWorker");
-    const oldConsumer = await pulumi.createUrn("jobs-consumer", "serverless:index:SecureFunction", oldWorker).promise();
+    const oldConsumer = await valueOf(pulumi.createUrn("jobs-consumer", "serverless:index:SecureFunction", oldWorker));
     expect(urns).to.include(oldConsumer);
-    expect(await consumer.urn.promise()).not.to.equal(oldConsumer);
+    expect(await valueOf(consumer.urn)).not.to.equal(oldConsumer);
   });
 
   it("adds no aliases of its own to AWS children: they follow their component's", () => {
