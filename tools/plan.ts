@@ -1,142 +1,98 @@
 /**
- * `npm run plan -- <stack>`: what `pulumi up` would create for a stack, offline. Evaluates
- * the real program (index.ts) with Pulumi.yaml's defaults and the stack's file applied as
- * the CLI applies them, against the recording mock engine, and prints every resource with
- * the settings that matter.
+ * `npm run plan -- <stack> [--markdown | --json]`: what `pulumi up` would create for a
+ * stack, offline, with an architecture diagram and the policy pack's verdicts.
+ * `npm run plan -- --diff <first> <second> [--markdown | --json]`: what differs between
+ * two stacks, resource by resource and setting by setting.
+ *
+ * Each stack is the real program (index.ts) evaluated with Pulumi.yaml's defaults and the
+ * stack's file applied as the CLI applies them, against the recording mock engine.
  */
 import * as path from "path";
-import { evaluateProgram, RecordedResource } from "./mock-engine";
+import { architectureDiagram } from "./diagram";
+import { diffStacks } from "./diff";
+import { evaluateProgram } from "./mock-engine";
+import { checkPolicies } from "./policy-check";
+import { diffAsJson, diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "./plan-render";
 import { loadStackConfig } from "./stack-config";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-/** `aws:lambda/function:Function` -> `lambda:Function`; component tokens lose `index`. */
-export function shortType(type: string): string {
-  const [pkg, module, kind] = type.split(":");
-  if (pkg === "aws") return `${module.split("/")[0]}:${kind}`;
-  if (pkg === "pulumi") return kind;
-  return module === "index" ? kind : `${pkg}:${kind}`;
-}
-
-const seconds = (value: unknown) => (value === undefined ? undefined : `${value}s`);
-
-/** The settings of a resource that a reviewer cares about, as `key=value` pairs. */
-export function keySettings(resource: RecordedResource): string {
-  const i = resource.inputs;
-  const pairs: Record<string, unknown> = {};
-  switch (resource.type) {
-    case "aws:lambda/function:Function":
-      Object.assign(pairs, {
-        memory: `${i.memorySize}MB`, timeout: seconds(i.timeout), arch: i.architectures?.[0], runtime: i.runtime,
-        reserved: i.reservedConcurrentExecutions, tracing: i.tracingConfig?.mode, vpc: i.vpcConfig ? "yes" : undefined,
-      });
-      break;
-    case "aws:lambda/alias:Alias": pairs.alias = i.name; break;
-    case "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig":
-      Object.assign(pairs, { provisioned: i.provisionedConcurrentExecutions, qualifier: i.qualifier });
-      break;
-    case "aws:lambda/permission:Permission": Object.assign(pairs, { principal: i.principal, qualifier: i.qualifier, sourceArn: i.sourceArn }); break;
-    case "aws:lambda/eventSourceMapping:EventSourceMapping":
-      Object.assign(pairs, {
-        batch: i.batchSize, window: seconds(i.maximumBatchingWindowInSeconds), maxConcurrency: i.scalingConfig?.maximumConcurrency,
-        partialFailures: i.functionResponseTypes?.includes("ReportBatchItemFailures") ? "yes" : "no", target: String(i.functionName).split(":").slice(-2).join(":"),
-      });
-      break;
-    case "aws:apigatewayv2/route:Route": Object.assign(pairs, { route: i.routeKey, auth: i.authorizationType }); break;
-    case "aws:apigatewayv2/stage:Stage":
-      Object.assign(pairs, { rate: i.defaultRouteSettings?.throttlingRateLimit, burst: i.defaultRouteSettings?.throttlingBurstLimit, accessLogs: i.accessLogSettings ? "json" : "none" });
-      break;
-    case "aws:apigatewayv2/integration:Integration": Object.assign(pairs, { type: i.integrationType, payload: i.payloadFormatVersion, target: String(i.integrationUri).split(":").slice(-2).join(":") }); break;
-    case "aws:apigatewayv2/authorizer:Authorizer": Object.assign(pairs, { type: i.authorizerType, issuer: i.jwtConfiguration?.issuer }); break;
-    case "aws:sqs/queue:Queue":
-      Object.assign(pairs, {
-        visibility: seconds(i.visibilityTimeoutSeconds), retention: seconds(i.messageRetentionSeconds), fifo: i.fifoQueue ? "yes" : undefined,
-        encrypted: i.sqsManagedSseEnabled ? "sse-sqs" : i.kmsMasterKeyId ?? "no", maxReceives: i.redrivePolicy ? JSON.parse(i.redrivePolicy).maxReceiveCount : undefined,
-      });
-      break;
-    case "aws:cloudwatch/metricAlarm:MetricAlarm":
-      Object.assign(pairs, { metric: i.metricName, stat: i.extendedStatistic ?? i.statistic, threshold: i.threshold, actions: (i.alarmActions ?? []).length });
-      break;
-    case "aws:cloudwatch/logGroup:LogGroup": Object.assign(pairs, { name: i.name, retention: `${i.retentionInDays}d` }); break;
-    case "aws:ssm/parameter:Parameter": Object.assign(pairs, { name: i.name, type: i.type }); break;
-    case "aws:iam/rolePolicy:RolePolicy": {
-      const statements: Array<{ Action: string[] }> = JSON.parse(i.policy).Statement;
-      pairs.actions = statements.flatMap((s) => s.Action).join(",");
-      break;
-    }
-    case "aws:dynamodb/table:Table":
-      Object.assign(pairs, { billing: i.billingMode, pitr: i.pointInTimeRecovery?.enabled ? "on" : "off", deletionProtection: i.deletionProtectionEnabled ? "on" : "off", gsi: (i.globalSecondaryIndexes ?? []).map((g: any) => g.name).join(",") });
-      break;
-    case "aws:ec2/vpcEndpoint:VpcEndpoint": Object.assign(pairs, { service: String(i.serviceName).split(".").pop(), type: i.vpcEndpointType }); break;
-    case "awsx:ec2:Vpc": Object.assign(pairs, { cidr: i.cidrBlock, zones: i.numberOfAvailabilityZones, nat: i.natGateways?.strategy }); break;
-  }
-  if (resource.protect) pairs.protect = "yes";
-  return Object.entries(pairs).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => `${k}=${v}`).join(" ");
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join("  ")).join("\n");
-}
-
-/** Resources depth-first under their parents (children indented), in registration order. */
-export function treeOrder(resources: RecordedResource[]): Array<{ resource: RecordedResource; depth: number }> {
-  const urns = new Set(resources.map((r) => r.urn));
-  const children = new Map<string | undefined, RecordedResource[]>();
-  for (const resource of resources) {
-    const parent = resource.parent && urns.has(resource.parent) ? resource.parent : undefined;
-    children.set(parent, [...(children.get(parent) ?? []), resource]);
-  }
-  const ordered: Array<{ resource: RecordedResource; depth: number }> = [];
-  const visit = (parent: string | undefined, depth: number) => {
-    for (const resource of children.get(parent) ?? []) {
-      ordered.push({ resource, depth });
-      visit(resource.urn, depth + 1);
-    }
-  };
-  visit(undefined, 0);
-  return ordered;
-}
-
-/** The plan of one stack as text. */
-export async function planStack(stack: string, root = PROJECT_ROOT): Promise<{ text: string; resources: RecordedResource[] }> {
+/** Evaluates one stack and derives the diagram and the policy verdicts from what it registered. */
+export async function buildPlan(stack: string, root = PROJECT_ROOT): Promise<StackPlan> {
   const stackConfig = loadStackConfig(stack, root);
   const previousDirectory = process.cwd();
+  // Handler paths resolve against the working directory, as under `pulumi up`.
   process.chdir(root);
   try {
     const { resources, outputs } = await evaluateProgram(path.join(root, "index.ts"), stackConfig);
-    const planned = resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
-    const rows = [["TYPE", "NAME", "SETTINGS"], ...treeOrder(planned).map(({ resource, depth }) => [
-      shortType(resource.type), `${"  ".repeat(depth)}${resource.name}`, keySettings(resource),
-    ])];
-    const counts = new Map<string, number>();
-    for (const r of planned) counts.set(shortType(r.type), (counts.get(shortType(r.type)) ?? 0) + 1);
-    const lines = [
-      `Plan for stack "${stack}" of ${stackConfig.project} (region ${stackConfig.config["aws:region"] ?? "unset"}): ${planned.length} resources to create`,
-      "",
-      table(rows),
-      "",
-      `By type: ${[...counts].map(([type, count]) => `${type} ${count}`).join(", ")}`,
-      "",
-      "Stack outputs (mock values):",
-      ...Object.entries(outputs).map(([key, value]) => `  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
-    ];
-    if (stackConfig.placeholders.length > 0) {
-      lines.push("", `Note: ${stackConfig.placeholders.join(", ")} not readable offline; a placeholder stood in. The real CLI requires: pulumi config set --secret <key> <value> --stack ${stack}`);
-    }
-    return { text: lines.join("\n"), resources };
+    return {
+      project: stackConfig.project,
+      stack,
+      region: stackConfig.config["aws:region"] ?? "unset",
+      resources,
+      outputs,
+      placeholders: stackConfig.placeholders,
+      diagram: architectureDiagram(resources),
+      verdicts: await checkPolicies(resources),
+    };
   } finally {
     process.chdir(previousDirectory);
   }
 }
 
+/** The plan of one stack as text, with the plan it was rendered from. */
+export async function planStack(stack: string, root = PROJECT_ROOT): Promise<{ text: string; resources: StackPlan["resources"]; plan: StackPlan }> {
+  const plan = await buildPlan(stack, root);
+  return { text: planAsText(plan), resources: plan.resources, plan };
+}
+
+export type OutputFormat = "text" | "markdown" | "json";
+
+export interface PlanCommand {
+  format: OutputFormat;
+  /** One stack to plan, or two to compare. */
+  stacks: [string] | [string, string];
+}
+
+export const USAGE = "usage: npm run plan -- [<stack>] [--markdown | --json]\n       npm run plan -- --diff <first stack> <second stack> [--markdown | --json]";
+
+/** Reads the command line; throws with the usage on anything it does not understand. */
+export function parsePlanArguments(args: string[]): PlanCommand {
+  const flags = args.filter((a) => a.startsWith("-"));
+  const names = args.filter((a) => !a.startsWith("-"));
+  const unknown = flags.filter((f) => !["--diff", "--markdown", "--json"].includes(f));
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(", ")}\n${USAGE}`);
+  if (flags.includes("--markdown") && flags.includes("--json")) throw new Error(`choose one of --markdown and --json\n${USAGE}`);
+  const format: OutputFormat = flags.includes("--json") ? "json" : flags.includes("--markdown") ? "markdown" : "text";
+  if (flags.includes("--diff")) {
+    if (names.length !== 2) throw new Error(`--diff compares two stacks, got ${names.length}: ${names.join(" ") || "none"}\n${USAGE}`);
+    return { format, stacks: [names[0], names[1]] };
+  }
+  if (names.length > 1) throw new Error(`one stack at a time (or --diff <first> <second>), got ${names.join(" ")}\n${USAGE}`);
+  return { format, stacks: [names[0] ?? "dev"] };
+}
+
+/** Runs a plan command and returns what it prints. */
+export async function runPlanCommand(command: PlanCommand, root = PROJECT_ROOT): Promise<string> {
+  if (command.stacks.length === 1) {
+    const plan = await buildPlan(command.stacks[0], root);
+    return { text: planAsText, markdown: planAsMarkdown, json: planAsJson }[command.format](plan);
+  }
+  // One after the other: both evaluations share the one Pulumi runtime of this process.
+  const first = await buildPlan(command.stacks[0], root);
+  const second = await buildPlan(command.stacks[1], root);
+  const diff = await diffStacks(first, second);
+  return { text: diffAsText, markdown: diffAsMarkdown, json: diffAsJson }[command.format](diff, first, second);
+}
+
 if (require.main === module) {
-  const stack = process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? "dev";
-  planStack(stack).then(
-    ({ text }) => console.log(text),
-    (error: Error) => {
-      console.error(`plan failed: ${error.message}`);
-      process.exit(1);
-    },
-  );
+  Promise.resolve()
+    .then(() => runPlanCommand(parsePlanArguments(process.argv.slice(2))))
+    .then(
+      (output) => console.log(output),
+      (error: Error) => {
+        console.error(`plan failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
 }

@@ -1,0 +1,144 @@
+import { expect } from "chai";
+import * as path from "path";
+import { mermaidText } from "../../tools/diagram";
+import { diffStacks, flatten, StackDiff, withoutStackName } from "../../tools/diff";
+import { buildPlan, parsePlanArguments } from "../../tools/plan";
+import { diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+/** The id of the diagram node whose label starts with `label`. */
+function node(diagram: string, label: string): string {
+  const line = diagram.split("\n").find((l) => new RegExp(`^\\s*\\w+\\W*"${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`).test(l));
+  if (!line) throw new Error(`no node labelled ${label} in\n${diagram}`);
+  return /^\s*(\w+)/.exec(line)![1];
+}
+
+/** True when the diagram has an edge from `from` to `to` (with `label`, when given). */
+function edge(diagram: string, from: string, to: string, label?: string): boolean {
+  return diagram.split("\n").some((l) => {
+    const m = /^\s*(\w+) -\.?->?(?:\|"([^"]*)"\|)? (\w+)$/.exec(l);
+    return !!m && m[1] === from && m[3] === to && (label === undefined || m[2] === label);
+  });
+}
+
+describe("the plan for reviewers", () => {
+  let dev: StackPlan;
+  let prod: StackPlan;
+  let diff: StackDiff;
+  before(async () => {
+    dev = await buildPlan("dev", ROOT);
+    prod = await buildPlan("prod", ROOT);
+    diff = await diffStacks(dev, prod);
+  });
+
+  it("draws API -> routes -> functions -> table and queue -> worker -> DLQ, parameters and alarms from the resource graph", () => {
+    const d = prod.diagram;
+    expect(d.split("\n")[0]).to.equal("flowchart LR");
+    const api = node(d, "HTTP API orders-api");
+    const table = node(d, "DynamoDB orders");
+    const queue = node(d, "SQS fulfilment-queue");
+    const dlq = node(d, "SQS fulfilment-dlq");
+    const worker = node(d, "λ fulfilment-consumer");
+    for (const [route, fn, label] of [
+      ["POST /orders", "orders-api-create-order", undefined],
+      ["GET /orders/{orderId}", "orders-api-get-order", "alias live"],
+      ["GET /orders<br/>", "orders-api-list-orders", "alias live"],
+      ["GET /health<br/>public", "orders-api-health", undefined],
+    ] as const) {
+      const routeId = node(d, route);
+      expect(edge(d, api, routeId), `${api} -> ${route}`).to.equal(true);
+      expect(edge(d, routeId, node(d, `λ ${fn}`), label), `${route} -> ${fn}`).to.equal(true);
+    }
+    expect(edge(d, node(d, "λ orders-api-create-order"), table, "PutItem, GetItem, DeleteItem")).to.equal(true);
+    expect(edge(d, node(d, "λ orders-api-list-orders"), table, "Query")).to.equal(true);
+    expect(edge(d, node(d, "λ orders-api-create-order"), queue, "SendMessage")).to.equal(true);
+    expect(edge(d, queue, worker, "batch 10, max 10, partial failures")).to.equal(true);
+    expect(edge(d, worker, table, "GetItem, UpdateItem")).to.equal(true);
+    expect(edge(d, queue, dlq, "after 5 receives")).to.equal(true);
+    expect(edge(d, node(d, "orderTokenSecret<br/>SecureString"), node(d, "λ orders-api-create-order"), "read at run time")).to.equal(true);
+    expect(edge(d, "alarms", node(d, "SNS alarms<br/>email"))).to.equal(true);
+    expect(d).to.include('alarms{{"17 CloudWatch alarms"}}');
+    expect(edge(d, worker, "alarms", "3") && edge(d, dlq, "alarms", "1")).to.equal(true);
+    expect(d).to.match(/subgraph vpc \["VPC orders-network, NAT None, endpoints dynamodb, sqs, ssm, xray"\]/);
+    expect(dev.diagram).not.to.include("subgraph");
+    expect(dev.diagram).not.to.include("alias live");
+  });
+
+  it("escapes label text so Mermaid cannot read it as markup", () => {
+    expect(mermaidText('say "hi" <b>|</b><br/>#1')).to.equal("say #34;hi#34; #60;b#62;#124;#60;/b#62;<br/>#35;1");
+  });
+
+  it("prints the table, the diagram and the verdicts as text", () => {
+    const text = planAsText(prod);
+    expect(text).to.match(/^Plan for stack "prod" of serverless-orders \(region eu-west-1\): 83 resources to create/);
+    expect(text).to.include("\nflowchart LR\n");
+    expect(text).to.include("Policy pack (policy/, config policy/config.json): 27 rules, 27 pass; 0 mandatory violations, 0 advisory");
+    expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+8 \(stack\)/);
+    expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
+  });
+
+  it("renders a pull-request comment in markdown: a mermaid block, the verdicts, violations with their fix, the resources", () => {
+    const markdown = planAsMarkdown(prod);
+    expect(markdown).to.match(/^### ✅ Plan for `prod`: 83 resources/);
+    expect(markdown).to.include(`\`\`\`mermaid\n${prod.diagram}\n\`\`\``);
+    expect(markdown).to.include("| ✅ | `lambda-alarms` | mandatory | 22 (stack) |");
+    expect(markdown).to.include("| lambda:Function | &nbsp;&nbsp;&nbsp;&nbsp;orders-api-get-order | memory=1024MB");
+    const failing: StackPlan = { ...prod, verdicts: prod.verdicts.map((v) => v.policy !== "sqs-encrypted" ? v : { ...v, violations: [{ policy: v.policy, enforcementLevel: "mandatory", message: "Queue q is not encrypted at rest; set sqsManagedSseEnabled: true (or kmsMasterKeyId).", urn: "u", type: "aws:sqs/queue:Queue", name: "q" }] }) };
+    const failed = planAsMarkdown(failing);
+    expect(failed).to.match(/^### ❌ Plan for `prod`/);
+    expect(failed).to.include("| ❌ | `sqs-encrypted` | mandatory | 2 |");
+    expect(failed).to.include("- ❌ `sqs-encrypted` on `sqs:Queue q`: Queue q is not encrypted at rest; set sqsManagedSseEnabled: true (or kmsMasterKeyId).");
+  });
+
+  it("gives machines JSON: every resource with resolved inputs, the diagram and the verdicts", async () => {
+    const json = JSON.parse(await planAsJson(prod));
+    expect(json.summary).to.deep.equal({ resources: 83, rules: 27, mandatoryViolations: 0, advisoryViolations: 0 });
+    const fn = json.resources.find((r: any) => r.name === "orders-api-get-order" && r.type === "aws:lambda/function:Function");
+    expect(fn.inputs.memorySize).to.equal(1024);
+    expect(fn.inputs.code).to.match(/^archive sha256:[0-9a-f]{12}$/);
+    expect(json.diagram).to.equal(prod.diagram);
+    expect(json.verdicts).to.have.length(27);
+  });
+
+  it("diffs dev and prod resource by resource, setting by setting, with the stack name factored out", () => {
+    const only = diff.resources.filter((r) => r.status === "only-second").map((r) => `${r.type} ${r.name}`);
+    expect(only).to.include.members(["awsx:Vpc orders-network", "lambda:Alias orders-api-get-order-alias", "lambda:ProvisionedConcurrencyConfig orders-api-list-orders-provisioned", "sns:TopicSubscription alarms-email"]);
+    expect(diff.resources.filter((r) => r.status === "only-first")).to.deep.equal([]);
+    const changes = (type: string, name: string) => Object.fromEntries(diff.resources.find((r) => r.type === type && r.name === name)!.changes.map((c) => [c.path, [c.from, c.to]]));
+    expect(changes("lambda:Function", "orders-api-get-order")).to.deep.include({ memorySize: ["256", "1024"], publish: ["false", "true"], reservedConcurrentExecutions: [undefined, "50"] });
+    expect(changes("dynamodb:Table", "orders")).to.deep.equal({ "(protect)": [undefined, "true"], deletionProtectionEnabled: ["false", "true"] });
+    expect(changes("iam:RolePolicy", "orders-api-health-policy")).to.have.property("policy.Statement[VpcNetworkInterfaces].Resource").that.deep.equals([undefined, '["*"]']);
+    expect(changes("apigatewayv2:Stage", "orders-api-stage")).to.deep.equal({ "defaultRouteSettings.throttlingBurstLimit": ["40", "1000"], "defaultRouteSettings.throttlingRateLimit": ["20", "500"] });
+    // Physical names differ only by the stack, so they are not differences.
+    expect(diff.resources.flatMap((r) => r.changes.map((c) => c.path))).not.to.include("name");
+    expect(diff.unchanged).to.be.greaterThan(30);
+  });
+
+  it("prints the diff as text and markdown", () => {
+    const text = diffAsText(diff, dev, prod);
+    expect(text).to.match(/^Differences between stacks "dev" and "prod" \(71 and 83 resources\): 12 only in prod, 0 only in dev, \d+ changed, \d+ the same/);
+    expect(text).to.match(/lambda:Function orders-api-get-order\n(\s+\S+\s+\S+\s+->\s+\S+\n)*\s+memorySize\s+256\s+->\s+1024/);
+    const markdown = diffAsMarkdown(diff, dev, prod);
+    expect(markdown).to.include("| prod | awsx:Vpc | orders-network |");
+    expect(markdown).to.include("| dynamodb:Table orders | `deletionProtectionEnabled` | false | true |");
+  });
+
+  it("flattens documents and keyed lists into setting paths, and factors out the stack name only as a whole word", () => {
+    expect([...flatten({ a: { b: 1 }, list: [1, 2], doc: '{"Statement":[{"Sid":"X","Action":["s3:GetObject"]}]}' })]).to.deep.equal([
+      ["a.b", "1"], ["list", "[1,2]"], ["doc.Statement[X].Sid", "X"], ["doc.Statement[X].Action", '["s3:GetObject"]'],
+    ]);
+    expect(withoutStackName("shop-dev-orders /shop/dev/x devices", "dev")).to.equal("shop-<stack>-orders /shop/<stack>/x devices");
+  });
+
+  it("reads its command line, and refuses what it does not understand with the usage", () => {
+    expect(parsePlanArguments(["prod"])).to.deep.equal({ format: "text", stacks: ["prod"] });
+    expect(parsePlanArguments([])).to.deep.equal({ format: "text", stacks: ["dev"] });
+    expect(parsePlanArguments(["--diff", "dev", "prod", "--markdown"])).to.deep.equal({ format: "markdown", stacks: ["dev", "prod"] });
+    expect(parsePlanArguments(["prod", "--json"])).to.deep.equal({ format: "json", stacks: ["prod"] });
+    expect(() => parsePlanArguments(["--diff", "dev"])).to.throw(/--diff compares two stacks, got 1: dev\nusage: npm run plan/);
+    expect(() => parsePlanArguments(["prod", "--yaml"])).to.throw(/unknown option --yaml/);
+    expect(() => parsePlanArguments(["dev", "prod"])).to.throw(/one stack at a time/);
+    expect(() => parsePlanArguments(["prod", "--json", "--markdown"])).to.throw(/choose one of --markdown and --json/);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * How the plan shows resources: short type names, the settings a reviewer cares about,
+ * and resources in tree order under their parents.
+ */
+import { RecordedResource } from "./mock-engine";
+
+/** `aws:lambda/function:Function` -> `lambda:Function`; component tokens lose `index`. */
+export function shortType(type: string): string {
+  const [pkg, module, kind] = type.split(":");
+  if (pkg === "aws") return `${module.split("/")[0]}:${kind}`;
+  if (pkg === "pulumi") return kind;
+  return module === "index" ? kind : `${pkg}:${kind}`;
+}
+
+const seconds = (value: unknown) => (value === undefined ? undefined : `${value}s`);
+
+/** The settings of a resource that a reviewer cares about, as `key=value` pairs. */
+export function keySettings(resource: RecordedResource): string {
+  const i = resource.inputs;
+  const pairs: Record<string, unknown> = {};
+  switch (resource.type) {
+    case "aws:lambda/function:Function":
+      Object.assign(pairs, {
+        memory: `${i.memorySize}MB`, timeout: seconds(i.timeout), arch: i.architectures?.[0], runtime: i.runtime,
+        reserved: i.reservedConcurrentExecutions, tracing: i.tracingConfig?.mode, vpc: i.vpcConfig ? "yes" : undefined,
+      });
+      break;
+    case "aws:lambda/alias:Alias": pairs.alias = i.name; break;
+    case "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig":
+      Object.assign(pairs, { provisioned: i.provisionedConcurrentExecutions, qualifier: i.qualifier });
+      break;
+    case "aws:lambda/permission:Permission": Object.assign(pairs, { principal: i.principal, qualifier: i.qualifier, sourceArn: i.sourceArn }); break;
+    case "aws:lambda/eventSourceMapping:EventSourceMapping":
+      Object.assign(pairs, {
+        batch: i.batchSize, window: seconds(i.maximumBatchingWindowInSeconds), maxConcurrency: i.scalingConfig?.maximumConcurrency,
+        partialFailures: i.functionResponseTypes?.includes("ReportBatchItemFailures") ? "yes" : "no", target: String(i.functionName).split(":").slice(-2).join(":"),
+      });
+      break;
+    case "aws:apigatewayv2/route:Route": Object.assign(pairs, { route: i.routeKey, auth: i.authorizationType }); break;
+    case "aws:apigatewayv2/stage:Stage":
+      Object.assign(pairs, { rate: i.defaultRouteSettings?.throttlingRateLimit, burst: i.defaultRouteSettings?.throttlingBurstLimit, accessLogs: i.accessLogSettings ? "json" : "none" });
+      break;
+    case "aws:apigatewayv2/integration:Integration": Object.assign(pairs, { type: i.integrationType, payload: i.payloadFormatVersion, target: String(i.integrationUri).split(":").slice(-2).join(":") }); break;
+    case "aws:apigatewayv2/authorizer:Authorizer": Object.assign(pairs, { type: i.authorizerType, issuer: i.jwtConfiguration?.issuer }); break;
+    case "aws:sqs/queue:Queue":
+      Object.assign(pairs, {
+        visibility: seconds(i.visibilityTimeoutSeconds), retention: seconds(i.messageRetentionSeconds), fifo: i.fifoQueue ? "yes" : undefined,
+        encrypted: i.sqsManagedSseEnabled ? "sse-sqs" : i.kmsMasterKeyId ?? "no", maxReceives: i.redrivePolicy ? JSON.parse(i.redrivePolicy).maxReceiveCount : undefined,
+      });
+      break;
+    case "aws:cloudwatch/metricAlarm:MetricAlarm":
+      Object.assign(pairs, { metric: i.metricName, stat: i.extendedStatistic ?? i.statistic, threshold: i.threshold, actions: (i.alarmActions ?? []).length });
+      break;
+    case "aws:cloudwatch/logGroup:LogGroup": Object.assign(pairs, { name: i.name, retention: `${i.retentionInDays}d` }); break;
+    case "aws:ssm/parameter:Parameter": Object.assign(pairs, { name: i.name, type: i.type }); break;
+    case "aws:iam/rolePolicy:RolePolicy": {
+      const statements: Array<{ Action: string[] }> = JSON.parse(i.policy).Statement;
+      pairs.actions = statements.flatMap((s) => s.Action).join(",");
+      break;
+    }
+    case "aws:dynamodb/table:Table":
+      Object.assign(pairs, { billing: i.billingMode, pitr: i.pointInTimeRecovery?.enabled ? "on" : "off", deletionProtection: i.deletionProtectionEnabled ? "on" : "off", gsi: (i.globalSecondaryIndexes ?? []).map((g: any) => g.name).join(",") });
+      break;
+    case "aws:ec2/vpcEndpoint:VpcEndpoint": Object.assign(pairs, { service: String(i.serviceName).split(".").pop(), type: i.vpcEndpointType }); break;
+    case "awsx:ec2:Vpc": Object.assign(pairs, { cidr: i.cidrBlock, zones: i.numberOfAvailabilityZones, nat: i.natGateways?.strategy }); break;
+  }
+  if (resource.protect) pairs.protect = "yes";
+  return Object.entries(pairs).filter(([, v]) => v !== undefined && v !== "").map(([k, v]) => `${k}=${v}`).join(" ");
+}
+
+/** Rows as aligned columns; the last column is not padded. */
+export function table(rows: string[][]): string {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join("  ")).join("\n");
+}
+
+/** Resources depth-first under their parents (children indented), in registration order. */
+export function treeOrder(resources: RecordedResource[]): Array<{ resource: RecordedResource; depth: number }> {
+  const urns = new Set(resources.map((r) => r.urn));
+  const children = new Map<string | undefined, RecordedResource[]>();
+  for (const resource of resources) {
+    const parent = resource.parent && urns.has(resource.parent) ? resource.parent : undefined;
+    children.set(parent, [...(children.get(parent) ?? []), resource]);
+  }
+  const ordered: Array<{ resource: RecordedResource; depth: number }> = [];
+  const visit = (parent: string | undefined, depth: number) => {
+    for (const resource of children.get(parent) ?? []) {
+      ordered.push({ resource, depth });
+      visit(resource.urn, depth + 1);
+    }
+  };
+  visit(undefined, 0);
+  return ordered;
+}
