@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse } from "yaml";
 import { evaluateProgram, Evaluation } from "../tools/mock-engine";
 import { listStacks, loadStackConfig, SECRET_PLACEHOLDER, StackConfig } from "../tools/stack-config";
 import { planStack } from "../tools/plan";
@@ -29,6 +30,12 @@ describe("the orders program, per stack", () => {
   it("has exactly the dev and prod stacks, and every key in their files is declared in Pulumi.yaml", () => {
     expect(listStacks(ROOT)).to.deep.equal(["dev", "prod"]);
     for (const stack of ["dev", "prod"]) expect(() => loadStackConfig(stack, ROOT)).not.to.throw();
+  });
+
+  it("points `pulumi up` at the program, not at the package's exports (the component library)", () => {
+    const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    expect(project.main).to.equal("index.ts");
+    expect(fs.existsSync(path.join(ROOT, project.main))).to.equal(true);
   });
 
   it("refuses a stack file key that Pulumi.yaml does not declare, and a value of the wrong type", () => {
