@@ -67,6 +67,8 @@ export interface LocalRuntime {
   ssm: LocalSsm;
   /** A token the local key signed for each JWT authorizer (by authorizer id), with every scope the routes use. */
   tokens: Record<string, string>;
+  /** A token from the local key for a JWT authorizer, with the given scopes (claims as Cognito's access tokens). */
+  issueToken(authorizerId: string, scopes: string[]): Promise<string>;
   /** Things the developer should know (generated secrets, placeholders). */
   notes: string[];
   /** Rebuilds every function from source; restarts those whose code changed. Returns their names. */
@@ -234,11 +236,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // HTTP APIs with their authorizers.
     const issuer = await LocalIssuer.create(options.signingKeyFile);
     const tokens: Record<string, string> = {};
+    const jwtConfigs: Record<string, JwtConfig> = {};
     const apiUrls: Record<string, string> = {};
     for (const [index, api] of app.apis.entries()) {
       const authorizers: Record<string, JwtAuthorizer> = {};
       for (const [id, recorded] of Object.entries(api.authorizers)) {
         const jwtConfig: JwtConfig = { issuer: options.jwt?.issuer ?? recorded.issuer, audiences: options.jwt?.audiences ?? recorded.audiences };
+        jwtConfigs[id] = jwtConfig;
         authorizers[id] = options.jwt ? remoteAuthorizer(jwtConfig, options.jwt.jwksUrl) : issuer.authorizer(jwtConfig);
         if (!options.jwt) {
           const scopes = [...new Set(api.routes.filter((r) => r.authorizerId === id).flatMap((r) => r.scopes))];
@@ -299,6 +303,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsEndpoint, ssm: ssmEndpoint },
       functions, sqs, ssm, tokens, notes, rebuild, invoke, stop: stopAll,
+      issueToken: (id, scopes) => {
+        if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);
+        return issuer.issue(jwtConfigs[id], { scopes });
+      },
     };
   } catch (error) {
     await stopAll();

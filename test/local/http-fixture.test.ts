@@ -1,0 +1,164 @@
+/**
+ * The local runtime's HTTP API semantics, end to end: a fixture program (fixtures/program.ts)
+ * evaluated and served in-process on free ports, driven with fetch over loopback.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "chai";
+import { LocalIssuer } from "../../local/jwt";
+import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
+import { captureLog, eventually, PROJECT_ROOT } from "./support";
+
+const tmpDir = path.join(PROJECT_ROOT, "test", "local", `.tmp-${process.pid}`);
+const versionFile = path.join(tmpDir, "version.ts");
+const writeVersion = (n: number) => fs.writeFileSync(versionFile, `export const handler = async () => ({ version: ${n} });\n`);
+
+describe("local runtime: HTTP API semantics (fixture program)", function () {
+  let runtime: LocalRuntime;
+  let url: string;
+  const { lines, log } = captureLog();
+
+  before(async function () {
+    fs.mkdirSync(tmpDir, { recursive: true });
+    writeVersion(1);
+    process.env.LOCAL_FIXTURE_VERSION_HANDLER = path.relative(PROJECT_ROOT, versionFile).replace(/\.ts$/, "");
+    runtime = await startLocalRuntime({
+      root: PROJECT_ROOT,
+      programFile: path.join(__dirname, "fixtures", "program.ts"),
+      stackConfig: { project: "fixture", stack: "test", config: { "aws:region": "eu-west-1" }, secretKeys: [], placeholders: [] },
+      workDir: path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}`),
+      watch: true,
+      log,
+    });
+    url = runtime.url;
+  });
+
+  after(async () => {
+    await runtime?.stop();
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    delete process.env.LOCAL_FIXTURE_VERSION_HANDLER;
+  });
+
+  const echo = async (input: string, init?: RequestInit) => {
+    const response = await fetch(`${url}${input}`, init);
+    expect(response.status, await response.clone().text()).to.equal(200);
+    return (await response.json()) as any;
+  };
+
+  it("selects the most specific route: literal over {param} over {proxy+}, $default last", async () => {
+    expect((await echo("/items/special")).event.routeKey).to.equal("GET /items/special");
+    const byId = await echo("/items/42");
+    expect(byId.event.routeKey).to.equal("GET /items/{id}");
+    expect(byId.event.pathParameters).to.deep.equal({ id: "42" });
+    const proxy = await echo("/echo/a/b%20c/d", { method: "DELETE" });
+    expect(proxy.event.routeKey).to.equal("ANY /echo/{proxy+}");
+    expect(proxy.event.pathParameters).to.deep.equal({ proxy: "a/b c/d" });
+    expect(proxy.event.requestContext.http.method).to.equal("DELETE");
+    expect((await echo("/items/42/more")).event.routeKey).to.equal("$default");
+    expect((await echo("/items", { method: "POST" })).event.routeKey).to.equal("$default");
+  });
+
+  it("builds payload format 2.0 events: headers, cookies, query strings, base64 bodies, request context", async () => {
+    const body = Buffer.from([0xff, 0x00, 0x10]);
+    const { event, context, env } = await echo("/echo/x?a=1&a=2&b=%20y", {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream", cookie: "s=1; t=2", "x-multi": "v" },
+      body,
+    });
+    expect(event.version).to.equal("2.0");
+    expect(event.rawPath).to.equal("/echo/x");
+    expect(event.rawQueryString).to.equal("a=1&a=2&b=%20y");
+    expect(event.queryStringParameters).to.deep.equal({ a: "1,2", b: " y" });
+    expect(event.cookies).to.deep.equal(["s=1", "t=2"]);
+    expect(event.headers).to.include({ "content-type": "application/octet-stream", "x-multi": "v" });
+    expect(event.headers).not.to.have.property("cookie");
+    expect(event.isBase64Encoded).to.equal(true);
+    expect(Buffer.from(event.body, "base64").equals(body)).to.equal(true);
+    expect(event.requestContext).to.include({ routeKey: "ANY /echo/{proxy+}", stage: "$default", accountId: "123456789012" });
+    expect(event.requestContext.requestId).to.be.a("string").with.length.greaterThan(8);
+    expect(event.requestContext.http).to.include({ path: "/echo/x", sourceIp: "127.0.0.1" });
+    expect(event.requestContext.time).to.match(/^\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
+    expect(context.awsRequestId).to.equal(event.requestContext.requestId);
+    expect(context.memoryLimitInMB).to.equal("128");
+    expect(context.remaining).to.be.within(1, 1000);
+    expect(env).to.deep.equal({ AWS_LAMBDA_FUNCTION_NAME: "fixture-test-fixture-handlers-echo", GREETING: "hello", AWS_REGION: "eu-west-1" });
+
+    const json = await echo("/echo/j", { method: "POST", headers: { "content-type": "application/json" }, body: "{\"k\":1}" });
+    expect(json.event).to.include({ body: "{\"k\":1}", isBase64Encoded: false });
+    const none = await echo("/echo/n");
+    expect(none.event).not.to.have.property("body");
+    expect(none.event).not.to.have.property("queryStringParameters");
+  });
+
+  it("answers by the response rules: structured, base64 bodies and cookies, and the bare-value shorthand", async () => {
+    const binary = await fetch(`${url}/binary`);
+    expect(binary.status).to.equal(201);
+    expect(binary.headers.get("content-type")).to.equal("application/octet-stream");
+    expect(binary.headers.get("x-answer")).to.equal("42");
+    expect(binary.headers.getSetCookie()).to.deep.equal(["a=1; Path=/", "b=2; HttpOnly"]);
+    expect(Buffer.from(await binary.arrayBuffer()).equals(Buffer.from([0, 1, 2, 255]))).to.equal(true);
+    expect(binary.headers.get("apigw-requestid")).to.be.a("string");
+
+    const shorthand = await fetch(`${url}/shorthand`);
+    expect(shorthand.status).to.equal(200);
+    expect(shorthand.headers.get("content-type")).to.equal("application/json");
+    expect(await shorthand.json()).to.deep.equal({ hello: "world" });
+    const text = await fetch(`${url}/text`);
+    expect(await text.text()).to.equal("plain words");
+  });
+
+  it("answers as the gateway does: 500 for errors and malformed responses, 503 on a timeout", async () => {
+    for (const route of ["/broken", "/malformed"]) {
+      const response = await fetch(`${url}${route}`);
+      expect(response.status, route).to.equal(500);
+      expect(await response.json()).to.deep.equal({ message: "Internal Server Error" });
+    }
+    const slow = await fetch(`${url}/slow`);
+    expect(slow.status).to.equal(503);
+    expect(await slow.json()).to.deep.equal({ message: "Service Unavailable" });
+    expect(lines.some((line) => /GET \/slow .*-> 503 .*function timed out/.test(line))).to.equal(true);
+  });
+
+  it("starts each environment cold once, then reuses it warm", async () => {
+    const first = await echo("/items/1");
+    const second = await echo("/items/2");
+    expect(second.invocations).to.be.greaterThan(1);
+    expect(first.invocations).to.be.lessThan(second.invocations);
+    expect(lines.filter((line) => line.includes("GET /items/2 ")).at(-1)).to.match(/-> 200 \d+ ms fixture-handlers-echo warm$/);
+  });
+
+  it("authorizes JWT routes: 401 without or with a bad token, 403 without the scope, 200 with a good one", async () => {
+    expect((await fetch(`${url}/secure`)).status).to.equal(401);
+    const unauthorized = await fetch(`${url}/secure`, { headers: { authorization: "Bearer not-a-jwt" } });
+    expect(unauthorized.status).to.equal(401);
+    expect(await unauthorized.json()).to.deep.equal({ message: "Unauthorized" });
+
+    const token = Object.values(runtime.tokens)[0];
+    const ok = await echo("/secure", { headers: { authorization: `Bearer ${token}` } });
+    expect(ok.event.requestContext.authorizer.jwt.scopes).to.deep.equal(["orders/read"]);
+    expect(ok.event.requestContext.authorizer.jwt.claims).to.include({ iss: "https://issuer.example.com", client_id: "fixture-client" });
+
+    const authorizerId = Object.keys(runtime.tokens)[0];
+    const unscoped = await runtime.issueToken(authorizerId, ["orders/write"]);
+    const forbidden = await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${unscoped}` } });
+    expect(forbidden.status).to.equal(403);
+    expect(await forbidden.json()).to.deep.equal({ message: "Forbidden" });
+
+    const stranger = await LocalIssuer.create();
+    const foreign = await stranger.issue({ issuer: "https://issuer.example.com", audiences: ["fixture-client"] }, { scopes: ["orders/read"] });
+    expect((await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${foreign}` } })).status, "other key").to.equal(401);
+  });
+
+  it("rebuilds and restarts a function when its handler file changes", async () => {
+    expect(await (await fetch(`${url}/version`)).json()).to.deep.equal({ version: 1 });
+    writeVersion(2);
+    const body = await eventually(async () => {
+      const answer = (await (await fetch(`${url}/version`)).json()) as { version: number };
+      return answer.version === 2 ? answer : undefined;
+    }, 8000, "the rebuilt handler");
+    expect(body).to.deep.equal({ version: 2 });
+    expect(lines.some((line) => line.startsWith("RELOAD fixture-version: rebuilt"))).to.equal(true);
+    expect(lines.filter((line) => line.includes("GET /version")).at(-1)).to.match(/cold$/);
+    expect(await runtime.rebuild(), "nothing changed since").to.deep.equal([]);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * `npm run dev`'s runtime with the real program (index.ts, stack dev), in-process on free
+ * ports, driven with fetch and the real SQS client: the orders walk-through end to end.
+ */
+import * as path from "node:path";
+import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { expect } from "chai";
+import { createHmac } from "node:crypto";
+import { deadLetterQueues, peekDeadLetters, redrive } from "../../local/dlq";
+import { buildFunction, startLocalRuntime, type LocalRuntime } from "../../local/runtime";
+import { captureLog, eventually, PROJECT_ROOT } from "./support";
+
+const SECRET = "local-test-secret";
+
+describe("local runtime: the orders program (stack dev)", function () {
+  let runtime: LocalRuntime;
+  let url: string;
+  let auth: Record<string, string>;
+  let sqs: SQSClient;
+  const { lines, log } = captureLog();
+
+  before(async function () {
+    runtime = await startLocalRuntime({
+      root: PROJECT_ROOT,
+      stack: "dev",
+      secrets: { orderTokenSecret: SECRET },
+      workDir: path.join(PROJECT_ROOT, ".local", `test-orders-${process.pid}`),
+      // Failed messages come back after 0.2 s instead of the deployed 180 s.
+      visibilityTimeoutSeconds: 0.2,
+      log,
+    });
+    url = runtime.url;
+    auth = { authorization: `Bearer ${Object.values(runtime.tokens)[0]}` };
+    sqs = new SQSClient({ region: "eu-west-1", endpoint: runtime.endpoints.sqs, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  });
+
+  after(async () => {
+    sqs?.destroy();
+    await runtime?.stop();
+  });
+
+  const createOrder = async (body: unknown) => {
+    const response = await fetch(`${url}/orders`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as any, location: response.headers.get("location") };
+  };
+
+  it("serves what the program registered: routes, queue and DLQ, table, parameters", () => {
+    expect(runtime.app.apis[0].routes.map((r) => `${r.routeKey} ${r.auth}`).sort()).to.deep.equal(["GET /health none", "GET /orders jwt", "GET /orders/{orderId} jwt", "POST /orders jwt"]);
+    expect(runtime.app.tables.map((t) => t.name)).to.deep.equal(["serverless-orders-dev-orders"]);
+    expect(runtime.ssm.list().map((p) => [p.name.split("/").pop(), p.type])).to.deep.equal([["maxItemsPerOrder", "String"], ["orderTokenSecret", "SecureString"]]);
+    const createOrderEnv = runtime.functions.get("orders-api-create-order")!.config.environment;
+    expect(createOrderEnv.QUEUE_URL).to.equal(`${runtime.endpoints.sqs}/123456789012/serverless-orders-dev-fulfilment`);
+    expect(createOrderEnv).to.include({ AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb, AWS_ENDPOINT_URL_SSM: runtime.endpoints.ssm, TABLE_NAME: "serverless-orders-dev-orders" });
+  });
+
+  it("runs each function's code as deployed: the recorded bundle is what the handler rebuilds to", async () => {
+    const fn = runtime.app.functions.find((f) => f.name === "orders-api-get-order")!;
+    const assets = await (fn.code as any).assets;
+    expect(await assets["index.mjs"].text).to.equal(buildFunction(fn, PROJECT_ROOT).files["index.mjs"]);
+  });
+
+  it("answers 401 without a token on a JWT route, and serves the public health route", async () => {
+    const denied = await fetch(`${url}/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(denied.status).to.equal(401);
+    expect(await denied.json()).to.deep.equal({ message: "Unauthorized" });
+    expect((await fetch(`${url}/orders/x`)).status).to.equal(401);
+    const health = await fetch(`${url}/health`);
+    expect([health.status, await health.json()]).to.deep.equal([200, { status: "ok" }]);
+    expect((await fetch(`${url}/nowhere`)).status).to.equal(404);
+  });
+
+  it("creates an order, reads it back, and the fulfilment worker marks it FULFILLED", async () => {
+    const created = await createOrder({ customerId: "walk-1", items: [{ sku: "book", quantity: 2 }] });
+    expect(created.status).to.equal(201);
+    expect(created.body).to.include({ customerId: "walk-1", status: "PENDING", itemCount: 1 });
+    expect(created.location).to.equal(`/orders/${created.body.orderId}`);
+
+    const read = await fetch(`${url}/orders/${created.body.orderId}`, { headers: auth });
+    expect(read.status).to.equal(200);
+    expect(((await read.json()) as any).orderId).to.equal(created.body.orderId);
+
+    const fulfilled = await eventually(async () => {
+      const order = (await (await fetch(`${url}/orders/${created.body.orderId}`, { headers: auth })).json()) as any;
+      return order.status === "FULFILLED" ? order : undefined;
+    }, 5000, "the order to be FULFILLED");
+    expect(fulfilled.fulfilledAt).to.be.a("string");
+
+    const listed = (await (await fetch(`${url}/orders?customerId=walk-1`, { headers: auth })).json()) as any;
+    expect(listed.orders.map((o: any) => o.orderId)).to.deep.equal([created.body.orderId]);
+    expect(lines.some((l) => /^HTTP POST \/orders \(POST \/orders\) -> 201 \d+ ms orders-api-create-order (cold|warm)$/.test(l))).to.equal(true);
+    expect(lines.some((l) => /^SQS  serverless-orders-dev-fulfilment -> fulfilment-consumer batch of \d+: \d+ ok, 0 failed/.test(l))).to.equal(true);
+    expect(lines.some((l) => l.includes("orders-api-create-order |") && l.includes("\"message\":\"Order created\""))).to.equal(true);
+  });
+
+  it("reads the stack's parameters and the secret from Parameter Store at run time", async () => {
+    const created = await createOrder({ customerId: "walk-2", items: [{ sku: "pen", quantity: 1 }], clientToken: "token-1" });
+    expect(created.status).to.equal(201);
+        // create-order's id for a client token: HMAC-SHA256 keyed by the secret it read from Parameter Store.
+    expect(created.body.orderId).to.equal(createHmac("sha256", SECRET).update(JSON.stringify(["walk-2", "token-1"])).digest("hex"));
+    const tooMany = await createOrder({ customerId: "walk-2", items: Array.from({ length: 26 }, (_, i) => ({ sku: `s${i}`, quantity: 1 })) });
+    expect(tooMany.status).to.equal(400);
+    expect(tooMany.body.error.details).to.deep.include({ field: "items", message: "must contain at most 25 items, got 26" });
+  });
+
+  it("moves a poison message to the DLQ after maxReceiveCount failures, and redrives it", async () => {
+    const queue = runtime.app.queues.find((q) => q.name === "serverless-orders-dev-fulfilment")!;
+    const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "this is not an order" }));
+    const [dlq] = deadLetterQueues(runtime.app.queues.map((q) => ({ ...q, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn })));
+    expect(dlq.name).to.equal("serverless-orders-dev-fulfilment-dlq");
+    const dead = await eventually(async () => {
+      const messages = await peekDeadLetters(sqs, dlq.url);
+      return messages.length > 0 ? messages : undefined;
+    }, 5000, "the poison message in the DLQ");
+    expect(dead.map((m) => [m.messageId, m.body, m.sourceArn])).to.deep.equal([[MessageId, "this is not an order", queue.arn]]);
+    expect(lines.filter((l) => l.includes("1 failed")).length).to.equal(5);
+    expect(lines.some((l) => l.includes(`message ${MessageId} received 5 times, moved to serverless-orders-dev-fulfilment-dlq`))).to.equal(true);
+
+    expect(await redrive(sqs, dlq.arn)).to.equal(1);
+    expect(runtime.sqs.byArn(dlq.arn)!.messages).to.have.length(0);
+  });
+});
