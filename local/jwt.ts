@@ -85,7 +85,7 @@ export class LocalIssuer {
   }
 
   /** An access token for `config` (issuer, first audience as client_id) with `scopes`. */
-  async issue(config: JwtConfig, options: { subject?: string; scopes?: string[]; expiresIn?: string; issuer?: string; audience?: string } = {}): Promise<string> {
+  async issue(config: JwtConfig, options: { subject?: string; scopes?: string[]; expiresIn?: string | number; issuer?: string; audience?: string } = {}): Promise<string> {
     return new SignJWT({
       client_id: options.audience ?? config.audiences[0],
       token_use: "access",

@@ -68,7 +68,7 @@ export interface LocalRuntime {
   /** A token the local key signed for each JWT authorizer (by authorizer id), with every scope the routes use. */
   tokens: Record<string, string>;
   /** A token from the local key for a JWT authorizer, with the given scopes (claims as Cognito's access tokens). */
-  issueToken(authorizerId: string, scopes: string[]): Promise<string>;
+  issueToken(authorizerId: string, scopes: string[], overrides?: { audience?: string; issuer?: string; expiresIn?: string | number }): Promise<string>;
   /** Things the developer should know (generated secrets, placeholders). */
   notes: string[];
   /** Rebuilds every function from source; restarts those whose code changed. Returns their names. */
@@ -303,9 +303,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsEndpoint, ssm: ssmEndpoint },
       functions, sqs, ssm, tokens, notes, rebuild, invoke, stop: stopAll,
-      issueToken: (id, scopes) => {
+      issueToken: (id, scopes, overrides) => {
         if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);
-        return issuer.issue(jwtConfigs[id], { scopes });
+        return issuer.issue(jwtConfigs[id], { scopes, ...overrides });
       },
     };
   } catch (error) {

@@ -144,6 +144,15 @@ describe("local runtime: HTTP API semantics (fixture program)", function () {
     expect(forbidden.status).to.equal(403);
     expect(await forbidden.json()).to.deep.equal({ message: "Forbidden" });
 
+    for (const [what, overrides] of [
+      ["another audience", { audience: "someone-else" }],
+      ["another issuer", { issuer: "https://elsewhere.example.com" }],
+      ["an expired token", { expiresIn: Math.floor(Date.now() / 1000) - 60 }],
+    ] as const) {
+      const token = await runtime.issueToken(authorizerId, ["orders/read"], overrides);
+      expect((await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${token}` } })).status, what).to.equal(401);
+    }
+
     const stranger = await LocalIssuer.create();
     const foreign = await stranger.issue({ issuer: "https://issuer.example.com", audiences: ["fixture-client"] }, { scopes: ["orders/read"] });
     expect((await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${foreign}` } })).status, "other key").to.equal(401);
