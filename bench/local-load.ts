@@ -1,0 +1,66 @@
+/**
+ * `npm run bench:local [-- --requests N] [-- --concurrency C]`: requests per second and
+ * p50/p99 latency of `GET /orders/{orderId}` and `POST /orders` against the local runtime
+ * (`npm run dev`'s, stack dev, in this process), under a bounded load from a second Node
+ * process (bench/local-load-client.mjs) on loopback. Each case starts with an unrecorded
+ * warm-up, so the figures are of warm environments; the function pool is the runtime's
+ * default (4 environments per function).
+ */
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { startLocalRuntime } from "../local/runtime";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function intFlag(name: string, fallback: number, min: number, max: number): number {
+  const args = process.argv.slice(2);
+  const at = args.indexOf(name);
+  if (at === -1) return fallback;
+  const value = Number(args[at + 1]);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(args[at + 1])}`);
+  return value;
+}
+
+const REQUESTS = intFlag("--requests", 2000, 10, 100_000);
+const CONCURRENCY = intFlag("--concurrency", 8, 1, 64);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function load(spec: Record<string, unknown>): Promise<{ rps: number; p50: number; p99: number; statuses: Record<string, number> }> {
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(__dirname, "local-load-client.mjs"), JSON.stringify(spec)], { maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
+  const { latencies, seconds, statuses } = JSON.parse(stdout) as { latencies: number[]; seconds: number; statuses: Record<string, number> };
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return { rps: latencies.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), statuses };
+}
+
+async function main(): Promise<void> {
+  let logged = 0;
+  const runtime = await startLocalRuntime({ root: ROOT, stack: "dev", secrets: { orderTokenSecret: "bench-secret" }, workDir: path.join(ROOT, ".local", "bench-local"), log: () => { logged++; } });
+  try {
+    const headers = { authorization: `Bearer ${Object.values(runtime.tokens)[0]}`, "content-type": "application/json" };
+    const created = await fetch(`${runtime.url}/orders`, { method: "POST", headers, body: JSON.stringify({ customerId: "bench", items: [{ sku: "seed", quantity: 1 }] }) });
+    const { orderId } = (await created.json()) as { orderId: string };
+    const cases = [
+      { name: "GET /orders/{orderId}", method: "GET", path: `/orders/${orderId}`, body: undefined },
+      { name: "POST /orders", method: "POST", path: "/orders", body: JSON.stringify({ customerId: "bench", items: [{ sku: "book", quantity: 1 }] }) },
+    ];
+    console.log(`Local runtime, stack dev: ${REQUESTS} requests per case, ${CONCURRENCY} in flight, from a second Node process over loopback (Node ${process.version}, ${require("node:os").cpus().length} CPUs)\n`);
+    console.log("| route | requests/s | p50 | p99 | statuses |");
+    console.log("|---|---|---|---|---|");
+    for (const c of cases) {
+      const result = await load({ url: runtime.url, method: c.method, path: c.path, headers, body: c.body, requests: REQUESTS, concurrency: CONCURRENCY, warmup: Math.min(200, REQUESTS) });
+      console.log(`| ${c.name} | ${result.rps.toFixed(0)} | ${result.p50.toFixed(1)} ms | ${result.p99.toFixed(1)} ms | ${Object.entries(result.statuses).map(([s, n]) => `${s}: ${n}`).join(", ")} |`);
+    }
+    console.log(`\n(${logged} log lines written by the runtime were discarded)`);
+  } finally {
+    await runtime.stop();
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.message}`);
+  process.exit(1);
+});
