@@ -1,12 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import * as awsx from "@pulumi/awsx";
+// The ec2 module alone: the package root also loads awsx's ECS, load balancer and classic
+// modules (Docker included), which cost every evaluation of this program time for nothing.
+import { Vpc } from "@pulumi/awsx/ec2";
 
 /** Services the functions call, reached through interface endpoints (DynamoDB has a gateway one). */
 export const INTERFACE_ENDPOINT_SERVICES = ["sqs", "ssm", "xray"] as const;
 
 export interface PrivateNetwork {
-  vpc: awsx.ec2.Vpc;
+  vpc: Vpc;
   functionSecurityGroup: aws.ec2.SecurityGroup;
   endpointSecurityGroup: aws.ec2.SecurityGroup;
   endpoints: aws.ec2.VpcEndpoint[];
@@ -15,12 +17,12 @@ export interface PrivateNetwork {
 }
 
 /**
- * A VPC whose isolated subnets reach AWS only through VPC endpoints: no NAT gateway (about
+ * An awsx VPC whose isolated subnets reach AWS only through VPC endpoints: no NAT gateway (about
  * $32 a month per zone saved) and no route to the internet.
  */
 export function createPrivateNetwork(name: string): PrivateNetwork {
   const region = aws.getRegionOutput().region;
-  const vpc = new awsx.ec2.Vpc(name, {
+  const vpc = new Vpc(name, {
     cidrBlock: "10.20.0.0/16",
     numberOfAvailabilityZones: 2,
     natGateways: { strategy: "None" },
