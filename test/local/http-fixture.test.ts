@@ -4,6 +4,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { LocalIssuer } from "../../local/jwt";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
@@ -13,10 +14,10 @@ const tmpDir = path.join(PROJECT_ROOT, "test", "local", `.tmp-${process.pid}`);
 const versionFile = path.join(tmpDir, "version.ts");
 const writeVersion = (n: number) => fs.writeFileSync(versionFile, `export const handler = async () => ({ version: ${n} });\n`);
 
-describe("local runtime: HTTP API semantics (fixture program)", function () {
+describe("local runtime: HTTP API semantics and queue mappings (fixture program)", function () {
   let runtime: LocalRuntime;
   let url: string;
-  const { lines, log } = captureLog();
+  const { lines, times, log } = captureLog();
 
   before(async function () {
     fs.mkdirSync(tmpDir, { recursive: true });
@@ -156,6 +157,43 @@ describe("local runtime: HTTP API semantics (fixture program)", function () {
     const stranger = await LocalIssuer.create();
     const foreign = await stranger.issue({ issuer: "https://issuer.example.com", audiences: ["fixture-client"] }, { scopes: ["orders/read"] });
     expect((await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${foreign}` } })).status, "other key").to.equal(401);
+  });
+
+  it("answers 413 above the HTTP API's 10 MB payload limit, without invoking the function", async () => {
+    const before = lines.length;
+    const response = await fetch(`${url}/echo/big`, { method: "POST", body: Buffer.alloc(10 * 1024 * 1024 + 1) });
+    expect(response.status).to.equal(413);
+    expect(lines.slice(before).join("\n")).to.match(/-> 413 .*payload above/).and.not.to.match(/handlers-echo/);
+  });
+
+  describe("queue mappings", () => {
+    let sqs: SQSClient;
+    before(() => {
+      sqs = new SQSClient({ region: "eu-west-1", endpoint: runtime.endpoints.sqs, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+    });
+    after(() => sqs.destroy());
+    const queueUrl = (name: string) => runtime.app.queues.find((q) => q.name === `fixture-test-${name}`)!.url;
+    const batchesOf = (queue: string, from: number) => lines.slice(from).filter((l) => l.startsWith(`SQS  fixture-test-${queue} -> `));
+
+    it("invokes the consumer with at most the mapping's batch size, and keeps only the failed messages", async () => {
+      const from = lines.length;
+      await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl("jobs"), Entries: ["a", "fail", "b", "c", "d"].map((body, i) => ({ Id: `m${i}`, MessageBody: body })) }));
+      await eventually(async () => (batchesOf("jobs", from).length >= 3 ? true : undefined), 3000, "three batches");
+      const sizes = batchesOf("jobs", from).map((l) => Number(/batch of (\d+)/.exec(l)![1]));
+      expect(sizes.reduce((a, b) => a + b, 0)).to.equal(5);
+      expect(Math.max(...sizes)).to.equal(2);
+      expect(batchesOf("jobs", from).filter((l) => l.includes("1 failed"))).to.have.length(1);
+      const queue = runtime.sqs.list().find((q) => q.name === "fixture-test-jobs")!;
+      expect(queue.messages.map((m) => m.body)).to.deep.equal(["fail"]);
+    });
+
+    it("gathers messages for the batching window before invoking", async () => {
+      const from = lines.length;
+      const sent = Date.now();
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl("gathered"), MessageBody: "first" }));
+      const [line] = await eventually(async () => { const found = batchesOf("gathered", from); return found.length ? found : undefined; }, 3000, "a batch");
+      expect(times[lines.indexOf(line, from)] - sent, "invoked after the 1 s window").to.be.at.least(950);
+    });
   });
 
   it("rebuilds and restarts a function when its handler file changes", async () => {

@@ -4,9 +4,10 @@ import * as path from "node:path";
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
 /** A log sink that keeps lines (set LOCAL_RUNTIME_LOGS=1 to also print them). */
-export function captureLog(): { lines: string[]; log: (line: string) => void } {
+export function captureLog(): { lines: string[]; times: number[]; log: (line: string) => void } {
   const lines: string[] = [];
-  return { lines, log: (line) => { lines.push(line); if (process.env.LOCAL_RUNTIME_LOGS) console.log(line); } };
+  const times: number[] = [];
+  return { lines, times, log: (line) => { lines.push(line); times.push(Date.now()); if (process.env.LOCAL_RUNTIME_LOGS) console.log(line); } };
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
