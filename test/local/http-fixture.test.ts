@@ -120,6 +120,14 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
     expect(lines.some((line) => /GET \/slow .*-> 503 .*function timed out/.test(line))).to.equal(true);
   });
 
+  it("answers 500 when the function's environment dies, and starts a fresh one for the next request", async () => {
+    for (let i = 0; i < 2; i++) {
+      const response = await fetch(`${url}/crash`);
+      expect(response.status).to.equal(500);
+      expect(lines.filter((l) => l.startsWith("HTTP GET /crash")).at(-1)).to.match(/-> 500 .* cold \[Runtime.ExitError: Runtime exited with code 3\]$/);
+    }
+  });
+
   it("starts each environment cold once, then reuses it warm", async () => {
     const first = await echo("/items/1");
     const second = await echo("/items/2");
