@@ -13,12 +13,11 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
-  type CreateTableCommandInput,
-  type KeySchemaElement,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { ordersTable } from "../handlers/orders/table";
+import { createTableInput } from "../local/dynamodb";
 
 export const REGION = "eu-west-1";
 export const TABLE_NAME = "orders-bench";
@@ -29,27 +28,6 @@ const PARAMETERS = [
   { Name: `${PARAMETERS_PATH}/maxItemsPerOrder`, Type: "String", Value: "10" },
   { Name: `${PARAMETERS_PATH}/orderTokenSecret`, Type: "SecureString", Value: "bench-secret-not-real" },
 ];
-
-function keySchema({ hashKey, rangeKey }: { hashKey: string; rangeKey?: string }): KeySchemaElement[] {
-  const schema: KeySchemaElement[] = [{ AttributeName: hashKey, KeyType: "HASH" }];
-  if (rangeKey !== undefined) schema.push({ AttributeName: rangeKey, KeyType: "RANGE" });
-  return schema;
-}
-
-/** Same table as test/handlers/dynalite.ts builds (that module registers a mocha hook, so it is not imported). */
-function createTableInput(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: ordersTable.attributes.map(({ name, type }) => ({ AttributeName: name, AttributeType: type })),
-    KeySchema: keySchema(ordersTable),
-    GlobalSecondaryIndexes: ordersTable.globalSecondaryIndexes.map((gsi) => ({
-      IndexName: gsi.name,
-      KeySchema: keySchema(gsi),
-      Projection: { ProjectionType: gsi.projectionType },
-    })),
-  };
-}
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve, reject) => {
@@ -161,7 +139,7 @@ export async function startLocalAws(): Promise<LocalAws> {
   };
 
   const client = new DynamoDBClient({ region: REGION, endpoint: dynamoEndpoint, credentials: { accessKeyId: "bench", secretAccessKey: "bench" } });
-  await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
+  await client.send(new CreateTableCommand(createTableInput({ ...ordersTable, name: TABLE_NAME, localSecondaryIndexes: [] })));
   for (let attempt = 0; ; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
     if (Table?.TableStatus === "ACTIVE") break;

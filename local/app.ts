@@ -64,9 +64,9 @@ export interface TableModel {
   name: string;
   hashKey: string;
   rangeKey?: string;
-  attributes: Array<{ name: string; type: string }>;
-  globalSecondaryIndexes: Array<{ name: string; hashKey: string; rangeKey?: string; projectionType?: string; nonKeyAttributes?: string[] }>;
-  localSecondaryIndexes: Array<{ name: string; rangeKey: string; projectionType?: string; nonKeyAttributes?: string[] }>;
+  attributes: ReadonlyArray<{ name: string; type: string }>;
+  globalSecondaryIndexes: ReadonlyArray<{ name: string; hashKey: string; rangeKey?: string; projectionType?: string; nonKeyAttributes?: string[] }>;
+  localSecondaryIndexes: ReadonlyArray<{ name: string; rangeKey: string; projectionType?: string; nonKeyAttributes?: string[] }>;
 }
 
 export interface AppModel {

@@ -13,11 +13,11 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   type CreateTableCommandInput,
-  type KeySchemaElement,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import dynalite from "dynalite";
 import { CUSTOMER_INDEX, ordersTable } from "../../handlers/orders/table";
+import { createTableInput } from "../../local/dynamodb";
 
 export const TABLE_NAME = "orders-test";
 
@@ -28,33 +28,9 @@ export interface LocalDynamo {
   doc: DynamoDBDocumentClient;
 }
 
-interface KeyDefinition {
-  hashKey: string;
-  rangeKey?: string;
-}
-
-function keySchema({ hashKey, rangeKey }: KeyDefinition): KeySchemaElement[] {
-  const schema: KeySchemaElement[] = [{ AttributeName: hashKey, KeyType: "HASH" }];
-  if (rangeKey !== undefined) schema.push({ AttributeName: rangeKey, KeyType: "RANGE" });
-  return schema;
-}
-
 /** The CreateTable input equivalent to the table definition index.ts deploys. */
-export function createTableInput(tableName: string): CreateTableCommandInput {
-  return {
-    TableName: tableName,
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: ordersTable.attributes.map(({ name, type }) => ({
-      AttributeName: name,
-      AttributeType: type,
-    })),
-    KeySchema: keySchema(ordersTable),
-    GlobalSecondaryIndexes: ordersTable.globalSecondaryIndexes.map((gsi) => ({
-      IndexName: gsi.name,
-      KeySchema: keySchema(gsi),
-      Projection: { ProjectionType: gsi.projectionType },
-    })),
-  };
+export function ordersTableInput(tableName: string): CreateTableCommandInput {
+  return createTableInput({ ...ordersTable, name: tableName, localSecondaryIndexes: [] });
 }
 
 const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -79,7 +55,7 @@ async function start(): Promise<LocalDynamo> {
   delete process.env.AWS_SESSION_TOKEN;
 
   const client = new DynamoDBClient({});
-  await client.send(new CreateTableCommand(createTableInput(TABLE_NAME)));
+  await client.send(new CreateTableCommand(ordersTableInput(TABLE_NAME)));
   for (let attempt = 0; ; attempt++) {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
     if (Table?.TableStatus === "ACTIVE") break;
