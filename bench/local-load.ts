@@ -41,11 +41,11 @@ async function main(): Promise<void> {
   const runtime = await startLocalRuntime({ root: ROOT, stack: "dev", secrets: { orderTokenSecret: "bench-secret" }, workDir: path.join(ROOT, ".local", "bench-local"), log: () => { logged++; } });
   try {
     const headers = { authorization: `Bearer ${Object.values(runtime.tokens)[0]}`, "content-type": "application/json" };
-    const created = await fetch(`${runtime.url}/orders`, { method: "POST", headers, body: JSON.stringify({ customerId: "bench", items: [{ sku: "seed", quantity: 1 }] }) });
+    const created = await fetch(`${runtime.url}/orders`, { method: "POST", headers, body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "seed", quantity: 1 }] }) });
     const { orderId } = (await created.json()) as { orderId: string };
     const cases = [
       { name: "GET /orders/{orderId}", method: "GET", path: `/orders/${orderId}`, body: undefined },
-      { name: "POST /orders", method: "POST", path: "/orders", body: JSON.stringify({ customerId: "bench", items: [{ sku: "book", quantity: 1 }] }) },
+      { name: "POST /orders", method: "POST", path: "/orders", body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "book", quantity: 1 }] }) },
     ];
     console.log(`Local runtime, stack dev: ${REQUESTS} requests per case, ${CONCURRENCY} in flight, from a second Node process over loopback (Node ${process.version}, ${require("node:os").cpus().length} CPUs)\n`);
     console.log("| route | requests/s | p50 | p99 | statuses |");

@@ -113,11 +113,11 @@ function printBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Pa
   for (const note of runtime.notes) lines.push(`Note: ${note}`);
   const token = Object.values(runtime.tokens)[0];
   if (token) {
-    lines.push("", "A token for the JWT routes (local signing key, valid 12 h):", `  export TOKEN=${token}`);
+    lines.push("", "A token for the JWT routes (local signing key, valid 12 h), acting for customer local-developer:", `  export TOKEN=${token}`);
   }
   const url = runtime.url.replace(/\/$/, "");
   lines.push("", "Try:",
-    `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"customerId":"c-1","items":[{"sku":"book","quantity":2}]}'`,
+    `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
     `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
     `  npm run dev -- dlq list${stack === "dev" ? "" : ` --stack ${stack}`}      # dead letters; "redrive" sends them back`,
     "", "Ctrl-C stops. Handler changes rebuild and restart their functions.", "");

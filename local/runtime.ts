@@ -67,8 +67,12 @@ export interface LocalRuntime {
   ssm: LocalSsm;
   /** A token the local key signed for each JWT authorizer (by authorizer id), with every scope the routes use. */
   tokens: Record<string, string>;
-  /** A token from the local key for a JWT authorizer, with the given scopes (claims as Cognito's access tokens). */
-  issueToken(authorizerId: string, scopes: string[], overrides?: { audience?: string; issuer?: string; expiresIn?: string | number }): Promise<string>;
+  /**
+   * A token from the local key for a JWT authorizer, with the given scopes (claims as
+   * Cognito's access tokens); its subject, the customer it acts for, is `local-developer`
+   * unless overridden.
+   */
+  issueToken(authorizerId: string, scopes: string[], overrides?: { subject?: string; audience?: string; issuer?: string; expiresIn?: string | number }): Promise<string>;
   /** Things the developer should know (generated secrets, placeholders). */
   notes: string[];
   /** Rebuilds every function from source; restarts those whose code changed. Returns their names. */

@@ -35,6 +35,26 @@ export function validationError(details: ProblemDetail[]): HttpError {
   return new HttpError(400, "ValidationError", `Invalid request: ${summary}`, details);
 }
 
+/** The JWT authorizer's view of a request, when the route is JWT-authorized. */
+type JwtRequestContext = { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
+
+/**
+ * Whether the caller may act for `customerId`. A JWT-authorized caller is the customer its
+ * token names in `sub`, and only that one; a call without a JWT (an IAM-authorized
+ * service) may act for any customer.
+ */
+export function mayActFor(event: APIGatewayProxyEventV2, customerId: string): boolean {
+  const jwt = (event.requestContext as JwtRequestContext).authorizer?.jwt;
+  return jwt === undefined || jwt.claims?.sub === customerId;
+}
+
+/** 403 unless the caller may act for `customerId` (see mayActFor). */
+export function requireOwnCustomer(event: APIGatewayProxyEventV2, customerId: string): void {
+  if (!mayActFor(event, customerId)) {
+    throw new HttpError(403, "Forbidden", "customerId must be your own: the subject (sub) of your access token");
+  }
+}
+
 export function json(
   statusCode: number,
   body: unknown,

@@ -4,7 +4,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { readParameters, requiredPositiveInteger, requiredString } from "../lib/config";
 import { requireEnv } from "../lib/env";
-import { HttpError, httpHandler, json, readJsonBody, validationError, type ProblemDetail } from "../lib/http";
+import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
 import { logger, metrics } from "../lib/observability";
 import { CUSTOMER_ID_PATTERN, db, isConditionFailure, type FulfilmentMessage, type Order, type OrderItem } from "./model";
 
@@ -55,6 +55,7 @@ export const handler = httpHandler(async (event) => {
   const body = readJsonBody(event);
   const config = await loadConfig();
   const request = parseCreateOrder(body, config.maxItemsPerOrder);
+  requireOwnCustomer(event, request.customerId);
 
   const token = request.clientToken;
   const byToken = token !== undefined;

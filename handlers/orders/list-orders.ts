@@ -1,6 +1,6 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { requireEnv } from "../lib/env";
-import { httpHandler, json, validationError, type ProblemDetail } from "../lib/http";
+import { httpHandler, json, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
 import { CUSTOMER_ID_PATTERN, db, ORDER_ID_PATTERN, type Order } from "./model";
 import { CUSTOMER_INDEX, ordersTable } from "./table";
 
@@ -59,6 +59,7 @@ export const handler = httpHandler(async (event) => {
   }
 
   if (problems.length > 0) throw validationError(problems);
+  requireOwnCustomer(event, customerId!);
 
   const result = await db.send(
     new QueryCommand({

@@ -17,6 +17,7 @@ import {
   ORDER_TOKEN_SECRET,
   PARAMETERS_PATH,
   postOrder,
+  withJwt,
   QUEUE_URL,
   setUpHandlerEnvironment,
   type HttpCall,
@@ -113,6 +114,22 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       const created = logLines(call.lines).find((line) => line.message === "Order created");
       expect(created, call.text).to.not.equal(undefined);
       expect(created).to.include({ function_request_id: call.context.awsRequestId, orderId: call.body.orderId });
+    });
+
+    it("creates for a JWT caller's own customer id only: another's is 403, with no write and no message", async () => {
+      const customerId = newCustomerId();
+      const body = { customerId, items: [{ sku: "A", quantity: 1 }] };
+      const sentBefore = sentMessages().length;
+
+      const other = await callHttp(handler, withJwt(postOrder(body), newCustomerId()));
+      expect(other.status).to.equal(403);
+      expect(other.body.error).to.deep.equal({ code: "Forbidden", message: "customerId must be your own: the subject (sub) of your access token" });
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
+      expect(sentMessages()).to.have.length(sentBefore);
+
+      const own = await callHttp(handler, withJwt(postOrder(body), customerId));
+      expect(own.status).to.equal(201);
+      expect(await ordersOf(dynamo, customerId)).to.have.length(1);
     });
 
     it("emits OrderCreated as EMF: the namespace, a service dimension, unit Count", async () => {

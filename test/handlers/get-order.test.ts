@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { putOrder, type LocalDynamo } from "./dynalite";
-import { callHttp, httpEvent, newCustomerId, setUpHandlerEnvironment, type HttpCall, type HttpHandler } from "./support";
+import { callHttp, httpEvent, newCustomerId, setUpHandlerEnvironment, withJwt, type HttpCall, type HttpHandler } from "./support";
 
 describe("handlers/orders/get-order (GET /orders/{orderId})", () => {
   let dynamo: LocalDynamo;
@@ -33,6 +33,21 @@ describe("handlers/orders/get-order (GET /orders/{orderId})", () => {
 
     expect(call.status).to.equal(200);
     expect(call.body).to.deep.equal(order);
+  });
+
+  it("shows a JWT caller its own order, and answers another customer's order as unknown (404)", async () => {
+    const order = { orderId: randomUUID(), customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }], status: "PENDING", createdAt: "2025-01-01T10:00:00.000Z", itemCount: 1 };
+    await putOrder(dynamo, order);
+    const event = httpEvent({ method: "GET", path: `/orders/${order.orderId}`, route: "/orders/{orderId}", pathParameters: { orderId: order.orderId } });
+
+    const own = await callHttp(handler, withJwt(event, order.customerId));
+    expect(own.status).to.equal(200);
+    expect(own.body).to.deep.equal(order);
+    for (const other of [withJwt(event, newCustomerId()), withJwt(event, "", { username: order.customerId })]) {
+      const call = await callHttp(handler, other);
+      expect(call.status).to.equal(404);
+      expect(call.body).to.deep.equal({ error: { code: "OrderNotFound", message: `Order ${order.orderId} does not exist` } });
+    }
   });
 
   it("finds orders whose id is an HMAC (64 hex digits)", async () => {

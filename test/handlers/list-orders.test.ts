@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { putOrder, type LocalDynamo } from "./dynalite";
-import { callHttp, httpEvent, newCustomerId, setUpHandlerEnvironment, type HttpCall, type HttpHandler } from "./support";
+import { callHttp, httpEvent, newCustomerId, setUpHandlerEnvironment, withJwt, type HttpCall, type HttpHandler } from "./support";
 
 type ListModule = typeof import("../../handlers/orders/list-orders");
 
@@ -51,6 +51,20 @@ describe("handlers/orders/list-orders (GET /orders?customerId=)", () => {
     expect(pages.flatMap((page) => page.body.orders)).to.deep.equal(orders);
     expect(pages[0].body.nextToken).to.match(/^[A-Za-z0-9_-]+$/);
     expect(pages[2].body).to.not.have.property("nextToken");
+  });
+
+  it("lists a JWT caller's own orders, and refuses another customer's (403)", async () => {
+    const customerId = newCustomerId();
+    const [order] = await seed(customerId, 1);
+    const event = httpEvent({ method: "GET", path: "/orders", queryStringParameters: { customerId } });
+
+    const own = await callHttp(handler, withJwt(event, customerId));
+    expect(own.status).to.equal(200);
+    expect(own.body.orders).to.deep.equal([order]);
+    const other = await callHttp(handler, withJwt(event, newCustomerId()));
+    expect(other.status).to.equal(403);
+    expect(other.body.error.code).to.equal("Forbidden");
+    expect(other.body).not.to.have.nested.property("orders");
   });
 
   it("returns pages of 20 when no limit is given", async () => {

@@ -90,6 +90,14 @@ export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
   };
 }
 
+/**
+ * `event` as the JWT authorizer hands it over: claims as strings, `sub` naming the caller.
+ * `claims` replaces the default `{ sub }`, e.g. to send a token without a subject.
+ */
+export function withJwt(event: APIGatewayProxyEventV2, sub: string, claims: Record<string, string> = { sub }): APIGatewayProxyEventV2 {
+  return { ...event, requestContext: { ...event.requestContext, authorizer: { jwt: { claims, scopes: [] } } } as APIGatewayProxyEventV2["requestContext"] };
+}
+
 /** POST /orders with a JSON body (a string is sent as it is). */
 export function postOrder(body: unknown, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
   return httpEvent({
