@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
+import { load as parse } from "js-yaml";
 import { evaluateProgram, Evaluation } from "../tools/mock-engine";
 import { listStacks, loadStackConfig, SECRET_PLACEHOLDER, StackConfig } from "../tools/stack-config";
 import { planStack } from "../tools/plan";
@@ -33,7 +33,7 @@ describe("the orders program, per stack", () => {
   });
 
   it("points `pulumi up` at the program, not at the package's exports (the component library)", () => {
-    const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+    const project = parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { main: string };
     expect(project.main).to.equal("index.ts");
     expect(fs.existsSync(path.join(ROOT, project.main))).to.equal(true);
   });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { parse } from "yaml";
+import { load as parse } from "js-yaml";
 import { validateWorkflow } from "@action-validator/core";
 
 const WORKFLOWS = path.resolve(__dirname, "..", ".github", "workflows");
@@ -20,7 +20,7 @@ describe("GitHub Actions workflows", () => {
   });
 
   it("pull requests: test, then preview each stack with the policy pack and post the plan and the preview", () => {
-    const workflow = parse(read("pull-request.yml"));
+    const workflow = parse(read("pull-request.yml")) as any;
     expect(Object.keys(workflow.on)).to.deep.equal(["pull_request"]);
     const { test, preview } = workflow.jobs;
     expect(test.steps.map((s: any) => s.run).filter(Boolean)).to.deep.equal(["npm ci", "npm run typecheck", "npm test"]);
@@ -37,7 +37,7 @@ describe("GitHub Actions workflows", () => {
   });
 
   it("main: up dev, then prod behind the approval-gated production environment", () => {
-    const workflow = parse(read("deploy.yml"));
+    const workflow = parse(read("deploy.yml")) as any;
     expect(workflow.on).to.deep.equal({ push: { branches: ["main"] } });
     const { "up-dev": dev, "up-prod": prod } = workflow.jobs;
     expect(dev.needs).to.equal("test");
@@ -55,7 +55,7 @@ describe("GitHub Actions workflows", () => {
     for (const file of ["pull-request.yml", "deploy.yml"]) {
       const text = read(file);
       expect(text, file).not.to.match(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|PULUMI_ACCESS_TOKEN|secrets\./);
-      for (const [name, job] of Object.entries<any>(parse(text).jobs)) {
+      for (const [name, job] of Object.entries<any>((parse(text) as any).jobs)) {
         const aws = stepsUsing(job, "aws-actions/configure-aws-credentials");
         if (aws.length === 0) continue;
         expect(job.permissions["id-token"], `${file} ${name}`).to.equal("write");
