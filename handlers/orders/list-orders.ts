@@ -14,6 +14,8 @@ const index = ordersTable.globalSecondaryIndexes[0];
 /** The attributes of a LastEvaluatedKey on the customer index: table key plus index key. */
 const PAGE_KEY_FIELDS: readonly string[] = [ordersTable.hashKey, index.hashKey, index.rangeKey];
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,2048}$/;
+/** createdAt as create-order writes it (Date#toISOString); anything else was not ours. */
+const CREATED_AT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 type PageKey = Record<string, string>;
 
@@ -97,6 +99,7 @@ function decodeToken(token: string): PageKey | undefined {
   const wellFormed =
     fields.length === PAGE_KEY_FIELDS.length &&
     PAGE_KEY_FIELDS.every((field) => typeof values[field] === "string" && values[field] !== "") &&
-    ORDER_ID_PATTERN.test(values[ordersTable.hashKey] as string);
+    ORDER_ID_PATTERN.test(values[ordersTable.hashKey] as string) &&
+    CREATED_AT_PATTERN.test(values[index.rangeKey] as string);
   return wellFormed ? (values as PageKey) : undefined;
 }

@@ -111,6 +111,16 @@ describe("handlers/orders/list-orders (GET /orders?customerId=)", () => {
       },
       ["nextToken"],
     ],
+    [
+      "a token whose createdAt is not one of our timestamps (a sort key over the 1 KB DynamoDB allows)",
+      {
+        customerId: "c-1",
+        nextToken: Buffer.from(
+          JSON.stringify({ orderId: randomUUID(), customerId: "c-1", createdAt: `2025-01-01T00:00:00.000Z${"x".repeat(1100)}` }),
+        ).toString("base64url"),
+      },
+      ["nextToken"],
+    ],
   ];
   for (const [name, query, fields] of invalid) {
     it(`answers 400 naming ${fields.join(", ")} for ${name}`, async () => {
