@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { FunctionVpcArgs, QueueWorker, ServerlessApi } from "./components";
 import { physicalName } from "./components/naming";
+import { createAlarmTopic } from "./app/alarm-topic";
 import { createPrivateNetwork } from "./app/network";
 import { readSettings } from "./app/settings";
 import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
@@ -24,10 +25,7 @@ const table = new aws.dynamodb.Table("orders", {
   deletionProtectionEnabled: settings.protectData,
 }, dataProtection);
 
-const alarmTopic = new aws.sns.Topic("alarms", { name: physicalName("alarms", 256), kmsMasterKeyId: "alias/aws/sns" });
-if (settings.alarmEmail) {
-  new aws.sns.TopicSubscription("alarms-email", { topic: alarmTopic.arn, protocol: "email", endpoint: settings.alarmEmail });
-}
+const alarmTopic = createAlarmTopic("alarms", settings.alarmEmail);
 
 const userPool = new aws.cognito.UserPool("customers", {
   name: physicalName("customers", 128),

@@ -143,6 +143,22 @@ describe("the orders program, per stack", () => {
     for (const alarm of alarms) expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topic.outputs.arn]);
   });
 
+  it("encrypts the alarm topic with its own key that CloudWatch may use (the aws/sns key would silence every alarm)", () => {
+    const key = one(prod.resources, "aws:kms/key:Key");
+    expect(one(prod.resources, "aws:sns/topic:Topic").inputs.kmsMasterKeyId).to.equal(key.outputs.arn);
+    expect(key.inputs.enableKeyRotation).to.equal(true);
+    const statements = JSON.parse(key.inputs.policy).Statement;
+    expect(statements).to.deep.include({
+      Sid: "CloudWatchAlarmsPublish",
+      Effect: "Allow",
+      Principal: { Service: "cloudwatch.amazonaws.com" },
+      Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+    });
+    expect(statements.find((s: { Sid: string }) => s.Sid === "AccountAdministersKey").Principal).to.deep.equal({ AWS: "arn:aws:iam::123456789012:root" });
+  });
+
   it("names the stack, the key and the allowed range for every bad value, all at once", async () => {
     let error: Error | undefined;
     await evaluateStack("prod", { "serverless-orders:apiMemorySize": "64", "serverless-orders:workerBatchSize": "50", "serverless-orders:logRetentionDays": "10", "serverless-orders:readProvisionedConcurrency": "60", "serverless-orders:alarmEmail": "oncall", "serverless-orders:vpcEnabled": "yes" }).catch((e) => (error = e));

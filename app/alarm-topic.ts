@@ -1,0 +1,41 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { physicalName } from "../components/naming";
+
+/**
+ * The SNS topic every alarm notifies, encrypted with a key of its own. CloudWatch cannot
+ * publish to a topic under the AWS managed `aws/sns` key (its policy cannot be changed to
+ * let CloudWatch in), so alarms on such a topic would fire and notify nobody.
+ */
+export function createAlarmTopic(name: string, email: string | undefined): aws.sns.Topic {
+  const account = aws.getCallerIdentityOutput().accountId;
+  const partition = aws.getPartitionOutput().partition;
+  const key = new aws.kms.Key(`${name}-key`, {
+    description: "Encrypts the alarm topic; lets CloudWatch alarms publish to it",
+    enableKeyRotation: true,
+    deletionWindowInDays: 30,
+    policy: pulumi.jsonStringify({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "AccountAdministersKey",
+          Effect: "Allow",
+          Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${account}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+        {
+          Sid: "CloudWatchAlarmsPublish",
+          Effect: "Allow",
+          Principal: { Service: "cloudwatch.amazonaws.com" },
+          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+          Resource: "*",
+          Condition: { StringEquals: { "aws:SourceAccount": account } },
+        },
+      ],
+    }),
+  });
+  const topic = new aws.sns.Topic(name, { name: physicalName(name, 256), kmsMasterKeyId: key.arn });
+  if (email) new aws.sns.TopicSubscription(`${name}-email`, { topic: topic.arn, protocol: "email", endpoint: email });
+  return topic;
+}
