@@ -51,7 +51,7 @@ export function readSettings(): StackSettings {
   const stack = pulumi.getStack();
   const project = pulumi.getProject();
   const problems: string[] = [];
-  const setHint = (key: string, secret = false) => `pulumi config set ${secret ? "--secret " : ""}${key} <value> --stack ${stack}`;
+  const setHint = (key: string) => `pulumi config set ${key} <value> --stack ${stack}`;
 
   const integer = (key: string): number => {
     const raw = config.get(key);

@@ -4,7 +4,7 @@ import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement, tlsOnlyQueuePolicy } from "./policy";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType, withLegacyTypeAlias } from "./tokens";
-import { ProblemCollector } from "./validation";
+import { ProblemCollector, withoutUndefined } from "./validation";
 
 /** The arguments of a {@link QueueWorker}: the consumer function's, plus the queue's. */
 export interface QueueWorkerArgs extends SecureFunctionArgs {
@@ -78,7 +78,7 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
   const timeout = functionArgs.timeout ?? SECURE_FUNCTION_DEFAULTS.timeout;
   const settings: QueueSettings = {
     ...QUEUE_WORKER_DEFAULTS,
-    ...Object.fromEntries(Object.entries({ batchSize, batchWindowSeconds, maxConcurrency, maxReceiveCount, messageRetentionSeconds, fifo, maxMessageAgeAlarmSeconds }).filter(([, v]) => v !== undefined)),
+    ...withoutUndefined({ batchSize, batchWindowSeconds, maxConcurrency, maxReceiveCount, messageRetentionSeconds, fifo, maxMessageAgeAlarmSeconds }),
     visibilityTimeoutSeconds: visibilityTimeoutSeconds ?? 6 * timeout + (batchWindowSeconds ?? 0),
   };
   // A short retention lowers the default alarm, so it can fire before messages expire.

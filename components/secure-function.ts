@@ -4,7 +4,7 @@ import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached,
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument } from "./policy";
 import { componentType, withLegacyTypeAlias } from "./tokens";
-import { LOG_RETENTION_DAYS, ProblemCollector } from "./validation";
+import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./validation";
 
 // Choices are `as const` objects with a type of the same name: TypeScript users write the
 // plain string ("nodejs22.x"), and Pulumi's schema analyzer turns them into enums for the
@@ -185,14 +185,14 @@ type ResolvedFunctionArgs = Omit<SecureFunctionArgs, keyof typeof SECURE_FUNCTIO
 };
 
 export function withFunctionDefaults(args: SecureFunctionArgs): ResolvedFunctionArgs {
-  const defined = Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined));
-  return { ...SECURE_FUNCTION_DEFAULTS, ...defined } as ResolvedFunctionArgs;
+  return { ...SECURE_FUNCTION_DEFAULTS, ...withoutUndefined(args) } as ResolvedFunctionArgs;
 }
 
-/** A validated function: its resolved arguments and its bundle. */
+/** A validated function: its resolved arguments, bundling options and bundle. */
 export interface PreparedFunction {
   args: ResolvedFunctionArgs;
   exportName: string;
+  bundling: Required<BundlingOptions>;
   bundle: Bundle;
 }
 
@@ -250,7 +250,7 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
     return undefined;
   }
   if (problems.problems.length > before) return undefined;
-  return { args, exportName: handler.exportName, bundle };
+  return { args, exportName: handler.exportName, bundling, bundle };
 }
 
 function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {
@@ -337,7 +337,7 @@ export interface SecureFunctionResources {
 
 /** Creates the children of a prepared function, in the order they depend on each other. */
 export function createSecureFunction(name: string, prepared: PreparedFunction, parent: pulumi.Resource): SecureFunctionResources {
-  const { args, bundle, exportName } = prepared;
+  const { args, bundle, bundling, exportName } = prepared;
   const opts = { parent };
   const functionName = physicalName(name, NAME_LIMITS.lambdaFunction);
   const path = parameterPath(name);
@@ -374,7 +374,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
       [key, typeof value === "string" ? value : checkSecretness(value, false, `${name}: environment.${key}`)]),
   );
   if (parameters.length > 0) environment[PARAMETERS_PATH_VARIABLE] = path;
-  if (args.bundling?.sourceMap) environment.NODE_OPTIONS = "--enable-source-maps";
+  if (bundling.sourceMap) environment.NODE_OPTIONS = "--enable-source-maps";
   const useAlias = args.provisionedConcurrency > 0;
 
   const fn = new aws.lambda.Function(name, {
@@ -534,7 +534,7 @@ export class SecureFunction extends pulumi.ComponentResource {
     // that read the registered resources (the local runtime) can rebuild it exactly.
     this.registerOutputs({
       arn: this.arn, name: this.name, invokeArn: this.invokeArn, parameterPath: this.parameterPath,
-      handler: args.handler, bundling: { ...BUNDLING_DEFAULTS, ...args.bundling },
+      handler: args.handler, bundling: prepared!.bundling,
     });
   }
 }

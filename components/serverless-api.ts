@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName, shortHash, slugify } from "./naming";
 import { FunctionSettings, prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType, withLegacyTypeAlias } from "./tokens";
-import { LOG_RETENTION_DAYS, ProblemCollector } from "./validation";
+import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./validation";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
 
@@ -167,16 +167,12 @@ function sameValue(a: unknown, b: unknown): boolean {
 /** A route's function settings: the API's defaults, then the route's own (maps merged). */
 export function mergeFunctionArgs(defaults: FunctionDefaults | undefined, route: ApiRouteArgs): SecureFunctionArgs {
   const { auth: _auth, scopes: _scopes, ...own } = route;
-  const merged: SecureFunctionArgs = { ...defaults, ...stripUndefined(own) } as SecureFunctionArgs;
+  const merged: SecureFunctionArgs = { ...defaults, ...withoutUndefined(own) } as SecureFunctionArgs;
   for (const map of ["environment", "parameters", "secrets"] as const) {
     if (defaults?.[map] || own[map]) merged[map] = { ...defaults?.[map], ...own[map] };
   }
   if (defaults?.permissions || own.permissions) merged.permissions = [...(defaults?.permissions ?? []), ...(own.permissions ?? [])];
   return merged;
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** A function shared by all routes that name its handler. */
@@ -312,9 +308,10 @@ export class ServerlessApi extends pulumi.ComponentResource {
     const plan = planApi(name, args);
     super(componentType("ServerlessApi"), name, {}, withLegacyTypeAlias("ServerlessApi", opts));
     const parent = { parent: this };
+    const apiName = physicalName(name, NAME_LIMITS.httpApi);
 
     this.api = new aws.apigatewayv2.Api(name, {
-      name: physicalName(name, NAME_LIMITS.httpApi),
+      name: apiName,
       protocolType: "HTTP",
       corsConfiguration: args.cors ? corsConfiguration(args.cors) : undefined,
     }, parent);
@@ -365,7 +362,6 @@ export class ServerlessApi extends pulumi.ComponentResource {
       }, parent);
     }
 
-    const apiName = physicalName(name, NAME_LIMITS.httpApi);
     this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
       name: `/aws/apigateway/${apiName}`,
       retentionInDays: plan.accessLogRetentionDays,

@@ -124,8 +124,6 @@ export interface EngineOptions {
   /** Fully qualified config (`project:key`, `aws:region`) as the CLI passes it: strings. */
   config?: Record<string, string>;
   secretKeys?: string[];
-  /** Preview (true) leaves unknowns unknown, like `pulumi preview`. */
-  preview?: boolean;
   /** See {@link MockStateOptions}; unset, every URL is AWS's. */
   state?: MockStateOptions;
 }
@@ -145,7 +143,6 @@ export async function startEngine(options: EngineOptions): Promise<{ resources: 
     },
     options.project,
     options.stack,
-    options.preview ?? false,
   );
   const monitor = (pulumi.runtime as any).getMonitor();
   const register = monitor.registerResource.bind(monitor);

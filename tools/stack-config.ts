@@ -57,10 +57,10 @@ function hasType(value: unknown, type: DeclaredKey["type"]): boolean {
 
 /**
  * The stack's config with the project's defaults applied. Declared secrets without a
- * usable value get {@link SECRET_PLACEHOLDER} when `allowSecretPlaceholders` is set;
- * otherwise, like the CLI, a missing value is an error.
+ * usable value (none set, or encrypted for a CLI this machine lacks) get
+ * {@link SECRET_PLACEHOLDER}; any other missing value is an error, as with the CLI.
  */
-export function loadStackConfig(stack: string, root = process.cwd(), allowSecretPlaceholders = true): StackConfig {
+export function loadStackConfig(stack: string, root = process.cwd()): StackConfig {
   const projectFile = readYaml(path.join(root, "Pulumi.yaml"));
   const project: string = projectFile.name;
   const declared: Record<string, DeclaredKey> = projectFile.config ?? {};
@@ -95,11 +95,11 @@ export function loadStackConfig(stack: string, root = process.cwd(), allowSecret
     if (fullKey in config) continue;
     if (declaration.default !== undefined) {
       config[fullKey] = asConfigString(declaration.default);
-    } else if (declaration.secret && allowSecretPlaceholders) {
+    } else if (declaration.secret) {
       config[fullKey] = SECRET_PLACEHOLDER;
       placeholders.push(fullKey);
     } else {
-      problems.push(`${fullKey} is not set and has no default: \`pulumi config set ${declaration.secret ? "--secret " : ""}${key} <value> --stack ${stack}\`.`);
+      problems.push(`${fullKey} is not set and has no default: \`pulumi config set ${key} <value> --stack ${stack}\`.`);
     }
   }
   if (problems.length > 0) throw new StackConfigFileError(`Stack "${stack}" config:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
