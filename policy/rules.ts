@@ -57,16 +57,16 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL: readonly string[] = [
 ];
 
 /** HTTP APIs end every integration after 30 s. */
-export const HTTP_API_MAX_INTEGRATION_MS = 30_000;
+const HTTP_API_MAX_INTEGRATION_MS = 30_000;
 
 /** Services that invoke Lambda asynchronously (event invocations, retried, then dropped). */
-export const ASYNC_INVOKERS = [
+const ASYNC_INVOKERS = [
   "s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "logs.amazonaws.com", "ses.amazonaws.com",
   "iot.amazonaws.com", "config.amazonaws.com", "codecommit.amazonaws.com", "lambda.alarms.cloudwatch.amazonaws.com",
 ];
 
 /** Values that are credentials whatever their variable is called. */
-export const SECRET_VALUE_PATTERNS: ReadonlyArray<[string, RegExp]> = [
+const SECRET_VALUE_PATTERNS: ReadonlyArray<[string, RegExp]> = [
   ["an AWS access key id", /\b(AKIA|ASIA)[0-9A-Z]{16}\b/],
   ["a private key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
   ["a GitHub token", /\bgh[pousr]_[A-Za-z0-9]{36,}\b/],
@@ -80,7 +80,7 @@ export const SECRET_VALUE_PATTERNS: ReadonlyArray<[string, RegExp]> = [
  * Names that end saying "this is a secret" (`DB_PASSWORD`, `apiKey`, `CLIENT_SECRET`, not
  * `TOKEN_TABLE`); with a literal value beside them, it is one.
  */
-export const SECRET_NAME_PATTERN = /(secret|passw(or)?d|token|api[_-]?key|private[_-]?key|credentials?)$/i;
+const SECRET_NAME_PATTERN = /(secret|passw(or)?d|token|api[_-]?key|private[_-]?key|credentials?)$/i;
 
 export type Policy = (ResourceValidationPolicy | StackValidationPolicy) & {
   /** The resource types the rule looks at: what a report counts as "checked". */
@@ -116,10 +116,13 @@ function stackRule(meta: RuleMetadata, check: (graph: Graph, report: ReportViola
 }
 
 /** The stack's resources by type, and look-ups by the references AWS resources use. */
-export class Graph {
-  constructor(readonly resources: PolicyResource[]) {}
+class Graph {
+  private readonly byType = new Map<string, PolicyResource[]>();
+  constructor(readonly resources: PolicyResource[]) {
+    for (const r of resources) this.byType.set(r.type, [...(this.byType.get(r.type) ?? []), r]);
+  }
   of(type: string): PolicyResource[] {
-    return this.resources.filter((r) => r.type === type);
+    return this.byType.get(type) ?? [];
   }
   /** The function a reference names: a function name, or a function / version / alias ARN. */
   functionFor(reference: unknown): PolicyResource | undefined {
@@ -174,7 +177,13 @@ function documentsOf(type: string, props: Props): Array<{ label: string; documen
   return [{ label: "policy", document: props.policy }];
 }
 
-const statementLabel = (statement: Statement, index: number) => (statement.Sid ? `statement ${statement.Sid}` : `statement ${index}`);
+/** The Allow statements of every document a resource carries, each with where it is ("inline policy admin statement 0"). */
+function allowStatementsOf(type: string, props: Props): Array<{ where: string; statement: Statement }> {
+  return documentsOf(type, props).flatMap(({ label, document }) =>
+    statementsOf(document)
+      .map((statement, index) => ({ where: `${label} statement ${statement.Sid || index}`, statement }))
+      .filter(({ statement }) => statement.Effect === "Allow"));
+}
 const isWildcardAction = (action: string) => action === "*" || /^[^:]+:\*$/.test(action);
 const IAM_DOCUMENT_TYPES = [TYPES.rolePolicy, TYPES.policy, TYPES.role];
 
@@ -206,7 +215,7 @@ function isProduction(urn: string, config: { productionStacks?: string[] }): boo
   return (config.productionStacks ?? DEFAULT_PRODUCTION_STACKS).includes(stackOf(urn));
 }
 
-export const DEFAULT_PRODUCTION_STACKS = ["prod", "production"];
+const DEFAULT_PRODUCTION_STACKS = ["prod", "production"];
 const productionConfig = {
   properties: { productionStacks: { type: "array" as const, items: { type: "string" as const }, default: DEFAULT_PRODUCTION_STACKS } },
 };
@@ -214,6 +223,7 @@ const productionConfig = {
 const secondsOf = (props: Props, key: string, fallback: number) => (typeof props[key] === "number" ? props[key] : fallback);
 const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
 const SQS_DEFAULT_VISIBILITY_SECONDS = 30;
+const LAMBDA_ALARM_METRICS = ["Errors", "Throttles", "Duration"];
 
 export const policies: Policy[] = [
   // ---------------------------------------------------------------- IAM
@@ -224,17 +234,14 @@ export const policies: Policy[] = [
     remediationSteps: "List the actions the code calls, e.g. \"dynamodb:GetItem\"; with SecureFunction, in `permissions`.",
     resourceTypes: IAM_DOCUMENT_TYPES,
   }, (props, report, args) => {
-    for (const { label, document } of documentsOf(args.type, props)) {
-      statementsOf(document).forEach((statement, index) => {
-        if (statement.Effect !== "Allow") return;
-        const wildcards = (statement.Action ?? []).filter(isWildcardAction);
-        if (wildcards.length > 0) {
-          report(`${label} ${statementLabel(statement, index)} allows ${wildcards.map((a) => JSON.stringify(a)).join(", ")}, every action of a service; list the actions the code calls, e.g. "dynamodb:GetItem".`);
-        }
-        if (statement.NotAction) {
-          report(`${label} ${statementLabel(statement, index)} uses NotAction with Allow, which allows every other action; list the allowed actions in Action instead.`);
-        }
-      });
+    for (const { where, statement } of allowStatementsOf(args.type, props)) {
+      const wildcards = (statement.Action ?? []).filter(isWildcardAction);
+      if (wildcards.length > 0) {
+        report(`${where} allows ${wildcards.map((a) => JSON.stringify(a)).join(", ")}, every action of a service; list the actions the code calls, e.g. "dynamodb:GetItem".`);
+      }
+      if (statement.NotAction) {
+        report(`${where} uses NotAction with Allow, which allows every other action; list the allowed actions in Action instead.`);
+      }
     }
   }),
   resourceRule({
@@ -244,14 +251,12 @@ export const policies: Policy[] = [
     remediationSteps: "Name the ARNs (table.arn, queue.arn, ...); keep \"*\" only in a statement of actions without resource-level permissions.",
     resourceTypes: IAM_DOCUMENT_TYPES,
   }, (props, report, args) => {
-    for (const { label, document } of documentsOf(args.type, props)) {
-      statementsOf(document).forEach((statement, index) => {
-        if (statement.Effect !== "Allow" || !(statement.Resource ?? []).includes("*")) return;
-        const scoped = (statement.Action ?? []).filter((action) => !ACTIONS_WITHOUT_RESOURCE_LEVEL.includes(action));
-        if (scoped.length > 0) {
-          report(`${label} ${statementLabel(statement, index)} grants ${scoped.join(", ")} on every resource ("*"); name the ARNs, e.g. table.arn, or move only the actions without resource level (${ACTIONS_WITHOUT_RESOURCE_LEVEL.slice(0, 2).join(", ")}, ...) to a "*" statement.`);
-        }
-      });
+    for (const { where, statement } of allowStatementsOf(args.type, props)) {
+      if (!(statement.Resource ?? []).includes("*")) continue;
+      const scoped = (statement.Action ?? []).filter((action) => !ACTIONS_WITHOUT_RESOURCE_LEVEL.includes(action));
+      if (scoped.length > 0) {
+        report(`${where} grants ${scoped.join(", ")} on every resource ("*"); name the ARNs, e.g. table.arn, or move only the actions without resource level (${ACTIONS_WITHOUT_RESOURCE_LEVEL.slice(0, 2).join(", ")}, ...) to a "*" statement.`);
+      }
     }
   }),
   stackRule({
@@ -486,9 +491,10 @@ export const policies: Policy[] = [
   }, (graph, report) => {
     for (const integration of graph.of(TYPES.integration)) {
       const fn = graph.functionFor(integration.props.integrationUri);
+      if (!fn) continue;
       const limitMs = integration.props.timeoutMilliseconds ?? HTTP_API_MAX_INTEGRATION_MS;
-      const timeout = fn ? secondsOf(fn.props, "timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS) : 0;
-      if (fn && timeout * 1000 > limitMs) {
+      const timeout = secondsOf(fn.props, "timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS);
+      if (timeout * 1000 > limitMs) {
         report(`Function ${fn.name} may run ${timeout} s but its integration ${integration.name} gives up after ${limitMs / 1000} s, and the client gets 503 while the work goes on; lower the timeout or move the work to a queue.`, fn.urn);
       }
     }
@@ -529,15 +535,14 @@ export const policies: Policy[] = [
     remediationSteps: "Create a dead-letter queue and set redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }).",
     resourceTypes: [TYPES.queue, TYPES.redrivePolicy],
   }, (graph, report) => {
-    const queues = graph.of(TYPES.queue);
-    const redriveOf = (queue: PolicyResource) => {
+    const redriveOf = new Map(graph.of(TYPES.queue).map((queue) => {
       const separate = graph.of(TYPES.redrivePolicy).find((r) => [queue.props.url, queue.props.id].includes(r.props.queueUrl));
       const text = separate?.props.redrivePolicy ?? queue.props.redrivePolicy;
-      return text ? (typeof text === "string" ? JSON.parse(text) : text) : undefined;
-    };
-    const deadLetterArns = new Set(queues.map((q) => redriveOf(q)?.deadLetterTargetArn).filter(Boolean));
-    for (const queue of queues.filter((q) => !deadLetterArns.has(q.props.arn))) {
-      const redrive = redriveOf(queue);
+      return [queue, text ? (typeof text === "string" ? JSON.parse(text) : text) : undefined];
+    }));
+    const deadLetterArns = new Set([...redriveOf.values()].map((r) => r?.deadLetterTargetArn).filter(Boolean));
+    for (const [queue, redrive] of redriveOf) {
+      if (deadLetterArns.has(queue.props.arn)) continue;
       if (!redrive?.deadLetterTargetArn || !(redrive.maxReceiveCount > 0)) {
         report(`Queue ${queue.name} has no redrive policy, so a message that always fails is retried until it expires; create a dead-letter queue and set redrivePolicy { deadLetterTargetArn, maxReceiveCount } (QueueWorker does both).`, queue.urn);
       }
@@ -624,9 +629,9 @@ export const policies: Policy[] = [
     enforcementLevel: "mandatory",
     remediationSteps: "Add aws.cloudwatch.MetricAlarm on AWS/Lambda Errors, Throttles and Duration with dimensions { FunctionName } (SecureFunction creates them).",
     resourceTypes: [TYPES.function, TYPES.alarm],
-    configSchema: { properties: { metrics: { type: "array", items: { type: "string" }, default: ["Errors", "Throttles", "Duration"] } } },
+    configSchema: { properties: { metrics: { type: "array", items: { type: "string" }, default: LAMBDA_ALARM_METRICS } } },
   }, (graph, report, args) => {
-    const { metrics = ["Errors", "Throttles", "Duration"] } = args.getConfig<{ metrics?: string[] }>();
+    const { metrics = LAMBDA_ALARM_METRICS } = args.getConfig<{ metrics?: string[] }>();
     for (const fn of graph.of(TYPES.function)) {
       const watched = new Set(graph.of(TYPES.alarm)
         .filter((a) => a.props.namespace === "AWS/Lambda" && a.props.dimensions?.FunctionName === fn.props.name)
