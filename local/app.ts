@@ -5,6 +5,8 @@
  * Parameter Store parameters and DynamoDB tables. Everything comes from the recorded
  * resources of one evaluation: the program is the only description of the app.
  */
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { BUNDLING_DEFAULTS, type BundlingOptions } from "../components/bundling";
 import type { RecordedResource } from "../tools/mock-engine";
 import type { QueueDefinition } from "./sqs";
 import type { LocalParameter } from "./ssm";
@@ -18,7 +20,7 @@ export interface FunctionModel {
   arns: string[];
   /** `path/to/file.export`, as the program gave it. */
   handler: string;
-  bundling: { minify: boolean; sourceMap: boolean; external: string[] };
+  bundling: Required<BundlingOptions>;
   exportName: string;
   runtime: string;
   timeoutSeconds: number;
@@ -78,14 +80,12 @@ export interface AppModel {
   tables: TableModel[];
 }
 
-const SECRET_SIGNATURE_KEY = "4dabf18193072939515e22adb298388d";
-
 /** Recorded values with secrets unwrapped (the runtime needs the plain values). */
 export function reveal<T>(value: T): T {
   if (Array.isArray(value)) return value.map(reveal) as T;
   if (value && typeof value === "object" && value.constructor === Object) {
     const record = value as Record<string, unknown>;
-    if (SECRET_SIGNATURE_KEY in record && "value" in record) return reveal(record.value) as T;
+    if (record[specialSigKey] === specialSecretSig) return reveal(record.value) as T;
     return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, reveal(v)])) as T;
   }
   return value;
@@ -111,7 +111,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
       arn,
       arns: [arn, ...aliases.filter((a) => a.inputs.functionName === inputs.name).map((a) => a.outputs.arn as string)],
       handler,
-      bundling: component!.outputs.bundling ?? { minify: true, sourceMap: false, external: [] },
+      bundling: component!.outputs.bundling ?? BUNDLING_DEFAULTS,
       exportName: String(inputs.handler).split(".").pop()!,
       runtime: inputs.runtime,
       timeoutSeconds: inputs.timeout ?? 3,
@@ -160,7 +160,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
   }));
 
   const mappings: MappingModel[] = ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
-    .filter((m) => String(m.inputs.eventSourceArn).startsWith("arn:aws:sqs:"))
+    .filter((m) => /^arn:[^:]+:sqs:/.test(String(m.inputs.eventSourceArn)))
     .map((m) => ({
       name: m.name,
       queueArn: m.inputs.eventSourceArn,
