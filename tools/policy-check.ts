@@ -59,12 +59,14 @@ function settingsFor(policy: Policy, config: PackConfig): { enforcementLevel: En
   };
 }
 
+/** isType/asType: offline there are no @pulumi/aws classes to compare with, so a rule that asks fails loudly instead of passing. */
+const notTyped = (): never => {
+  throw new Error("offline policy check: isType/asType need @pulumi/aws classes; compare `type` strings instead");
+};
+
 /** The stack's resources as stack validation sees them: outputs (with the id), parents, dependencies. */
 function stackView(resources: RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
-  const notTyped = () => {
-    throw new Error("offline policy check: isType/asType need @pulumi/aws classes; compare `type` strings instead");
-  };
   for (const r of resources) {
     byUrn.set(r.urn, {
       type: r.type, name: r.name, urn: r.urn,
@@ -86,6 +88,8 @@ function stackView(resources: RecordedResource[]): PolicyResource[] {
 export async function checkPolicies(resources: RecordedResource[], config: PackConfig = readPackConfig(), policies: readonly Policy[] = packPolicies): Promise<Verdict[]> {
   const stackResources = stackView(resources);
   const optionsOf = new Map(stackResources.map((r) => [r.urn, r.opts]));
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
   const verdicts: Verdict[] = [];
   for (const policy of policies) {
     const { enforcementLevel, settings, configured } = settingsFor(policy, config);
@@ -95,7 +99,6 @@ export async function checkPolicies(resources: RecordedResource[], config: PackC
     };
     verdicts.push(verdict);
     if (enforcementLevel === "disabled") continue;
-    const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const add = (message: string, urn: string) => {
       const at = byUrn.get(urn);
       verdict.violations.push({ policy: policy.name, enforcementLevel, message, urn, type: at?.type ?? "", name: at?.name ?? "" });
@@ -110,12 +113,11 @@ export async function checkPolicies(resources: RecordedResource[], config: PackC
           await check({
             type: r.type, name: r.name, urn: r.urn, props: r.inputs,
             opts: optionsOf.get(r.urn)!, stackTags: new Map(),
-            isType: () => false, asType: () => undefined, getConfig: <T>() => settings as T, notApplicable,
+            isType: notTyped, asType: notTyped, getConfig: <T>() => settings as T, notApplicable,
           }, (message) => add(message, r.urn));
         }
       }
     } else {
-      const stackUrn = resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn ?? "";
       await (policy as StackValidationPolicy).validateStack(
         { resources: stackResources, stackTags: new Map(), getConfig: <T>() => settings as T, notApplicable },
         (message, urn) => add(message, urn ?? stackUrn),
