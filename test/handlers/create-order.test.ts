@@ -1,8 +1,7 @@
 import { createHmac } from "node:crypto";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { GetParametersByPathCommand, SSMClient, type Parameter } from "@aws-sdk/client-ssm";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { GetParametersByPathCommand } from "@aws-sdk/client-ssm";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import type { LocalDynamo } from "./dynalite";
 import { orderById, ordersOf } from "./dynalite";
@@ -18,70 +17,38 @@ import {
   PARAMETERS_PATH,
   postOrder,
   withJwt,
-  QUEUE_URL,
   setUpHandlerEnvironment,
+  stubAwsClients,
+  type AwsStubs,
   type HttpCall,
   type HttpHandler,
 } from "./support";
 
 type CreateOrderModule = typeof import("../../handlers/orders/create-order");
-type ConfigModule = typeof import("../../handlers/lib/config");
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-function storeParameters(values: Record<string, string>): Parameter[] {
-  return Object.entries(values).map(([key, value]) => ({
-    Name: `${PARAMETERS_PATH}/${key}`,
-    Type: key === "orderTokenSecret" ? "SecureString" : "String",
-    Value: value,
-  }));
-}
-
 describe("handlers/orders/create-order (POST /orders)", () => {
-  let ssm: AwsClientStub<SSMClient>;
-  let sqs: AwsClientStub<SQSClient>;
+  let aws: AwsStubs;
   let dynamo: LocalDynamo;
   let handler: HttpHandler;
   let createOrder: CreateOrderModule;
-  let config: ConfigModule;
-
-  function givenParameters(values: Record<string, string>): void {
-    ssm.reset();
-    ssm.on(GetParametersByPathCommand).resolves({ Parameters: storeParameters(values) });
-    config.parameters.clearCache();
-  }
-
-  function sentMessages(): unknown[] {
-    return sqs.commandCalls(SendMessageCommand).map((call) => {
-      expect(call.args[0].input.QueueUrl).to.equal(QUEUE_URL);
-      return JSON.parse(call.args[0].input.MessageBody ?? "");
-    });
-  }
 
   const create = (body: unknown, headers?: Record<string, string>): Promise<HttpCall> =>
     callHttp(handler, postOrder(body, headers));
 
   before(async () => {
     dynamo = await setUpHandlerEnvironment();
-    ssm = mockClient(SSMClient);
-    sqs = mockClient(SQSClient);
+    aws = stubAwsClients();
     // Imported only now: the handler reads its environment and creates its clients on import.
     createOrder = require("../../handlers/orders/create-order") as CreateOrderModule;
-    config = require("../../handlers/lib/config") as ConfigModule;
     handler = createOrder.handler;
   });
 
-  beforeEach(() => {
-    givenParameters({ maxItemsPerOrder: String(MAX_ITEMS_PER_ORDER), orderTokenSecret: ORDER_TOKEN_SECRET });
-    sqs.reset();
-    sqs.on(SendMessageCommand).resolves({ MessageId: "message-1" });
-  });
+  beforeEach(() => aws.reset());
 
-  after(() => {
-    ssm.restore();
-    sqs.restore();
-  });
+  after(() => aws.restore());
 
   describe("a valid order", () => {
     it("is stored PENDING, queued as { orderId } and returned with 201", async () => {
@@ -103,7 +70,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(call.result.headers?.location).to.equal(`/orders/${order.orderId}`);
 
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([order]);
-      expect(sentMessages()).to.deep.equal([{ orderId: order.orderId }]);
+      expect(aws.sentMessages()).to.deep.equal([{ orderId: order.orderId }]);
     });
 
     it("counts OrderCreated once and logs as JSON with the Lambda request id", async () => {
@@ -119,13 +86,13 @@ describe("handlers/orders/create-order (POST /orders)", () => {
     it("creates for a JWT caller's own customer id only: another's is 403, with no write and no message", async () => {
       const customerId = newCustomerId();
       const body = { customerId, items: [{ sku: "A", quantity: 1 }] };
-      const sentBefore = sentMessages().length;
+      const sentBefore = aws.sentMessages().length;
 
       const other = await callHttp(handler, withJwt(postOrder(body), newCustomerId()));
       expect(other.status).to.equal(403);
       expect(other.body.error).to.deep.equal({ code: "Forbidden", message: "customerId must be your own: the subject (sub) of your access token" });
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
-      expect(sentMessages()).to.have.length(sentBefore);
+      expect(aws.sentMessages()).to.have.length(sentBefore);
 
       const own = await callHttp(handler, withJwt(postOrder(body), customerId));
       expect(own.status).to.equal(201);
@@ -172,7 +139,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
     it("reads the function's path recursively with decryption", async () => {
       await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
 
-      const calls = ssm.commandCalls(GetParametersByPathCommand);
+      const calls = aws.ssm.commandCalls(GetParametersByPathCommand);
       expect(calls).to.have.length(1);
       expect(calls[0].args[0].input).to.include({ Path: PARAMETERS_PATH, Recursive: true, WithDecryption: true });
     });
@@ -181,25 +148,25 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       for (let i = 0; i < 3; i++) {
         expect((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] })).status).to.equal(201);
       }
-      expect(ssm.commandCalls(GetParametersByPathCommand)).to.have.length(1);
+      expect(aws.ssm.commandCalls(GetParametersByPathCommand)).to.have.length(1);
 
       const realNow = Date.now;
       const start = realNow();
       try {
         Date.now = () => start + 290_000;
         await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
-        expect(ssm.commandCalls(GetParametersByPathCommand)).to.have.length(1);
+        expect(aws.ssm.commandCalls(GetParametersByPathCommand)).to.have.length(1);
 
         Date.now = () => start + 310_000;
         await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
-        expect(ssm.commandCalls(GetParametersByPathCommand)).to.have.length(2);
+        expect(aws.ssm.commandCalls(GetParametersByPathCommand)).to.have.length(2);
       } finally {
         Date.now = realNow;
       }
     });
 
     it("takes the item limit from maxItemsPerOrder", async () => {
-      givenParameters({ maxItemsPerOrder: "1", orderTokenSecret: ORDER_TOKEN_SECRET });
+      aws.givenParameters({ maxItemsPerOrder: "1", orderTokenSecret: ORDER_TOKEN_SECRET });
       const customerId = newCustomerId();
       const two = [
         { sku: "A", quantity: 1 },
@@ -218,7 +185,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       ["orderTokenSecret is missing", { maxItemsPerOrder: "3" }],
     ] as const) {
       it(`answers 500 without details when ${problem}, and logs the cause`, async () => {
-        givenParameters(values);
+        aws.givenParameters(values);
         const customerId = newCustomerId();
         const call = await create({ customerId, items: [{ sku: "A", quantity: 1 }] });
 
@@ -227,14 +194,14 @@ describe("handlers/orders/create-order (POST /orders)", () => {
         const errors = logLines(call.lines).filter((line) => line.level === "ERROR");
         expect(JSON.stringify(errors)).to.include(`${PARAMETERS_PATH}/${problem.split(" ")[0]}`);
         expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
-        expect(sentMessages()).to.deep.equal([]);
+        expect(aws.sentMessages()).to.deep.equal([]);
       });
     }
 
     it("never writes the token secret to the logs", async () => {
       const outputs: string[] = [];
       outputs.push((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }], clientToken: "t-1" })).text);
-      givenParameters({ maxItemsPerOrder: "nope", orderTokenSecret: ORDER_TOKEN_SECRET });
+      aws.givenParameters({ maxItemsPerOrder: "nope", orderTokenSecret: ORDER_TOKEN_SECRET });
       outputs.push((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] })).text);
 
       const all = outputs.join("\n");
@@ -366,7 +333,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
           for (const detail of call.body.error.details) expect(detail.message).to.be.a("string").and.not.equal("");
         }
         expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
-        expect(sentMessages()).to.deep.equal([]);
+        expect(aws.sentMessages()).to.deep.equal([]);
         expect(metricTotal(call.lines, "OrderCreated")).to.equal(0);
       });
     }
@@ -432,7 +399,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(second.status).to.equal(200);
       expect(second.body).to.deep.equal(first.body);
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
-      expect(sentMessages()).to.deep.equal([{ orderId: first.body.orderId }, { orderId: first.body.orderId }]);
+      expect(aws.sentMessages()).to.deep.equal([{ orderId: first.body.orderId }, { orderId: first.body.orderId }]);
       expect(metricTotal(first.lines, "OrderCreated")).to.equal(1);
       expect(metricTotal(second.lines, "OrderCreated")).to.equal(0);
     });
@@ -449,12 +416,12 @@ describe("handlers/orders/create-order (POST /orders)", () => {
           ExpressionAttributeValues: { ":f": "FULFILLED" },
         }),
       );
-      sqs.resetHistory();
+      aws.sqs.resetHistory();
       const repeat = await create({ customerId, items, clientToken: "done" });
 
       expect(repeat.status).to.equal(200);
       expect(repeat.body.status).to.equal("FULFILLED");
-      expect(sentMessages()).to.deep.equal([]);
+      expect(aws.sentMessages()).to.deep.equal([]);
     });
 
     it("scopes tokens to the customer: the same token for two customers makes two orders", async () => {
@@ -492,7 +459,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
     const items = [{ sku: "A", quantity: 1 }];
 
     it("without a token: 503, and the order is not left behind unqueued", async () => {
-      sqs.on(SendMessageCommand).rejects(new Error("SQS is down"));
+      aws.sqs.on(SendMessageCommand).rejects(new Error("SQS is down"));
       const customerId = newCustomerId();
       const call = await create({ customerId, items });
 
@@ -503,7 +470,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
     });
 
     it("with a token: 503 keeps the order, and the retry queues it (nothing lost)", async () => {
-      sqs.on(SendMessageCommand).rejectsOnce(new Error("SQS is down")).resolves({ MessageId: "m-2" });
+      aws.sqs.on(SendMessageCommand).rejectsOnce(new Error("SQS is down")).resolves({ MessageId: "m-2" });
       const customerId = newCustomerId();
       const failed = await create({ customerId, items, clientToken: "t" });
 
@@ -514,8 +481,8 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       const retry = await create({ customerId, items, clientToken: "t" });
       expect(retry.status).to.equal(200);
       expect(retry.body.orderId).to.equal(stored.orderId);
-      expect(sqs.commandCalls(SendMessageCommand)).to.have.length(2);
-      expect(JSON.parse(sqs.commandCalls(SendMessageCommand)[1].args[0].input.MessageBody ?? "")).to.deep.equal({
+      expect(aws.sqs.commandCalls(SendMessageCommand)).to.have.length(2);
+      expect(JSON.parse(aws.sqs.commandCalls(SendMessageCommand)[1].args[0].input.MessageBody ?? "")).to.deep.equal({
         orderId: stored.orderId,
       });
       expect(await orderById(dynamo, stored.orderId as string)).to.deep.equal(stored);

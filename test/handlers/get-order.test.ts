@@ -1,17 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { putOrder, type LocalDynamo } from "./dynalite";
-import { callHttp, httpEvent, newCustomerId, setUpHandlerEnvironment, withJwt, type HttpCall, type HttpHandler } from "./support";
+import { callHttp, getOrderEvent, newCustomerId, setUpHandlerEnvironment, withJwt, type HttpCall, type HttpHandler } from "./support";
 
 describe("handlers/orders/get-order (GET /orders/{orderId})", () => {
   let dynamo: LocalDynamo;
   let handler: HttpHandler;
 
-  const get = (orderId: string): Promise<HttpCall> =>
-    callHttp(
-      handler,
-      httpEvent({ method: "GET", path: `/orders/${orderId}`, route: "/orders/{orderId}", pathParameters: { orderId } }),
-    );
+  const get = (orderId: string): Promise<HttpCall> => callHttp(handler, getOrderEvent(orderId));
 
   before(async () => {
     dynamo = await setUpHandlerEnvironment();
@@ -38,7 +34,7 @@ describe("handlers/orders/get-order (GET /orders/{orderId})", () => {
   it("shows a JWT caller its own order, and answers another customer's order as unknown (404)", async () => {
     const order = { orderId: randomUUID(), customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }], status: "PENDING", createdAt: "2025-01-01T10:00:00.000Z", itemCount: 1 };
     await putOrder(dynamo, order);
-    const event = httpEvent({ method: "GET", path: `/orders/${order.orderId}`, route: "/orders/{orderId}", pathParameters: { orderId: order.orderId } });
+    const event = getOrderEvent(order.orderId);
 
     const own = await callHttp(handler, withJwt(event, order.customerId));
     expect(own.status).to.equal(200);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { putOrder, type LocalDynamo } from "./dynalite";
-import { callHttp, httpEvent, newCustomerId, setUpHandlerEnvironment, withJwt, type HttpCall, type HttpHandler } from "./support";
+import { callHttp, listOrdersEvent, newCustomerId, setUpHandlerEnvironment, withJwt, type HttpCall, type HttpHandler } from "./support";
 
 type ListModule = typeof import("../../handlers/orders/list-orders");
 
@@ -11,7 +11,7 @@ describe("handlers/orders/list-orders (GET /orders?customerId=)", () => {
   let list: ListModule;
 
   const call = (query?: Record<string, string>): Promise<HttpCall> =>
-    callHttp(handler, httpEvent({ method: "GET", path: "/orders", queryStringParameters: query }));
+    callHttp(handler, listOrdersEvent(query));
 
   /** Store `count` orders for the customer, createdAt one second apart, in shuffled write order. */
   async function seed(customerId: string, count: number): Promise<Record<string, unknown>[]> {
@@ -56,7 +56,7 @@ describe("handlers/orders/list-orders (GET /orders?customerId=)", () => {
   it("lists a JWT caller's own orders, and refuses another customer's (403)", async () => {
     const customerId = newCustomerId();
     const [order] = await seed(customerId, 1);
-    const event = httpEvent({ method: "GET", path: "/orders", queryStringParameters: { customerId } });
+    const event = listOrdersEvent({ customerId });
 
     const own = await callHttp(handler, withJwt(event, customerId));
     expect(own.status).to.equal(200);

@@ -7,11 +7,8 @@
  * from them), so a handler that drifts from the contract is caught, not mirrored.
  */
 import { createHmac, randomUUID } from "node:crypto";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2, SQSBatchResponse } from "aws-lambda";
-import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import fc from "fast-check";
 import { ordersOf, putOrder, type LocalDynamo } from "./dynalite";
@@ -22,11 +19,12 @@ import {
   lambdaContext,
   MAX_ITEMS_PER_ORDER,
   newCustomerId,
+  listOrdersEvent,
   ORDER_TOKEN_SECRET,
-  PARAMETERS_PATH,
-  QUEUE_URL,
   setUpHandlerEnvironment,
   sqsEvent,
+  stubAwsClients,
+  type AwsStubs,
   type HttpCall,
   type HttpHandler,
 } from "./support";
@@ -323,8 +321,7 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
   this.timeout(60_000);
 
   let dynamo: LocalDynamo;
-  let ssm: AwsClientStub<SSMClient>;
-  let sqs: AwsClientStub<SQSClient>;
+  let aws: AwsStubs;
   let createOrder: HttpHandler;
   let getOrder: HttpHandler;
   let listOrders: HttpHandler;
@@ -354,17 +351,12 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
     return count;
   }
 
-  const sentMessages = () =>
-    sqs.commandCalls(SendMessageCommand).map((call) => {
-      expect(call.args[0].input.QueueUrl).to.equal(QUEUE_URL);
-      return JSON.parse(call.args[0].input.MessageBody ?? "") as unknown;
-    });
 
   interface Observed {
     items: number;
     messages: number;
   }
-  const observe = async (): Promise<Observed> => ({ items: await itemCount(), messages: sentMessages().length });
+  const observe = async (): Promise<Observed> => ({ items: await itemCount(), messages: aws.sentMessages().length });
 
   function post(body: string, options: { base64?: boolean; contentType?: string | null } = {}): APIGatewayProxyEventV2 {
     const contentType = options.contentType === undefined ? "application/json" : options.contentType;
@@ -402,31 +394,19 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
       expect(order.orderId).to.equal(expectedId);
     }
     expect(await observe()).to.deep.equal({ items: before.items + 1, messages: before.messages + 1 });
-    expect(sentMessages().at(-1)).to.deep.equal({ orderId: order.orderId });
+    expect(aws.sentMessages().at(-1)).to.deep.equal({ orderId: order.orderId });
   }
 
   before(async () => {
     dynamo = await setUpHandlerEnvironment();
-    ssm = mockClient(SSMClient);
-    sqs = mockClient(SQSClient);
-    ssm.on(GetParametersByPathCommand).resolves({
-      Parameters: [
-        { Name: `${PARAMETERS_PATH}/maxItemsPerOrder`, Type: "String", Value: String(MAX_ITEMS_PER_ORDER) },
-        { Name: `${PARAMETERS_PATH}/orderTokenSecret`, Type: "SecureString", Value: ORDER_TOKEN_SECRET },
-      ],
-    });
-    sqs.on(SendMessageCommand).resolves({ MessageId: "m" });
-    (require("../../handlers/lib/config") as typeof import("../../handlers/lib/config")).parameters.clearCache();
+    aws = stubAwsClients();
     createOrder = (require("../../handlers/orders/create-order") as typeof import("../../handlers/orders/create-order")).handler;
     getOrder = (require("../../handlers/orders/get-order") as typeof import("../../handlers/orders/get-order")).handler;
     listOrders = (require("../../handlers/orders/list-orders") as typeof import("../../handlers/orders/list-orders")).handler;
     fulfilOrders = (require("../../handlers/orders/fulfil-orders") as typeof import("../../handlers/orders/fulfil-orders")).handler;
   });
 
-  after(() => {
-    ssm.restore();
-    sqs.restore();
-  });
+  after(() => aws.restore());
 
   describe("POST /orders", () => {
     it("answers arbitrary JSON bodies with 201 exactly when valid, else a 4xx that writes and sends nothing", async () => {
@@ -518,7 +498,7 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
             expect(again.status, again.text).to.equal(200);
             expect(again.body).to.deep.equal(first.body);
             expect(await observe()).to.deep.equal({ items: afterFirst.items, messages: afterFirst.messages + 1 });
-            expect(sentMessages().at(-1)).to.deep.equal({ orderId: first.body.orderId });
+            expect(aws.sentMessages().at(-1)).to.deep.equal({ orderId: first.body.orderId });
             expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
           }
         }),
@@ -636,7 +616,7 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
             if (key.customerId === SAME) key.customerId = query.customerId;
             query.nextToken = Buffer.from(JSON.stringify(key)).toString("base64url");
           }
-          const call = await callHttp(listOrders, httpEvent({ method: "GET", path: "/orders", queryStringParameters: query }));
+          const call = await callHttp(listOrders, listOrdersEvent(query));
           expect(call.status, call.text).to.be.below(500);
 
           const { customerId, limit } = query;

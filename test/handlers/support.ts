@@ -3,7 +3,11 @@
  * context, and a capture of what a handler writes (Powertools JSON logs and EMF metrics).
  */
 import { randomUUID } from "node:crypto";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSEvent } from "aws-lambda";
+import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
+import { expect } from "chai";
 import { startLocalDynamo, type LocalDynamo } from "./dynalite";
 
 export const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders-fulfilment";
@@ -30,6 +34,70 @@ export async function setUpHandlerEnvironment(): Promise<LocalDynamo> {
   delete process.env.POWERTOOLS_DEV;
   delete process.env.POWERTOOLS_METRICS_DISABLED;
   return dynamo;
+}
+
+/** The Parameter Store values create-order is deployed with, as the tests give them. */
+export const DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
+  maxItemsPerOrder: String(MAX_ITEMS_PER_ORDER),
+  orderTokenSecret: ORDER_TOKEN_SECRET,
+};
+
+/** Parameter Store and the fulfilment queue, stubbed for the order functions. */
+export interface AwsStubs {
+  ssm: AwsClientStub<SSMClient>;
+  sqs: AwsClientStub<SQSClient>;
+  /**
+   * Serve `values` (keys relative to PARAMETERS_PATH; orderTokenSecret as a SecureString) and
+   * drop what the handlers' provider cached, so the next invocation reads them.
+   */
+  givenParameters(values?: Readonly<Record<string, string>>): void;
+  /** Back to the start: DEFAULT_PARAMETERS, a queue that accepts every message, no history. */
+  reset(): void;
+  /** The messages sent so far, parsed; fails unless each went to QUEUE_URL. */
+  sentMessages(): unknown[];
+  restore(): void;
+}
+
+/**
+ * Stub the SSM and SQS clients (every instance, also those the handlers create on import).
+ * Call it in a `before` hook and `restore()` in the matching `after`.
+ */
+export function stubAwsClients(): AwsStubs {
+  const ssm = mockClient(SSMClient);
+  const sqs = mockClient(SQSClient);
+  const stubs: AwsStubs = {
+    ssm,
+    sqs,
+    givenParameters(values = DEFAULT_PARAMETERS) {
+      ssm.reset();
+      ssm.on(GetParametersByPathCommand).resolves({
+        Parameters: Object.entries(values).map(([key, value]) => ({
+          Name: `${PARAMETERS_PATH}/${key}`,
+          Type: key === "orderTokenSecret" ? "SecureString" : "String",
+          Value: value,
+        })),
+      });
+      // Required here, not imported: the handler modules load only after the environment is set.
+      (require("../../handlers/lib/config") as typeof import("../../handlers/lib/config")).parameters.clearCache();
+    },
+    reset() {
+      stubs.givenParameters();
+      sqs.reset();
+      sqs.on(SendMessageCommand).resolves({ MessageId: "message-1" });
+    },
+    sentMessages() {
+      return sqs.commandCalls(SendMessageCommand).map((call) => {
+        expect(call.args[0].input.QueueUrl).to.equal(QUEUE_URL);
+        return JSON.parse(call.args[0].input.MessageBody ?? "") as unknown;
+      });
+    },
+    restore() {
+      ssm.restore();
+      sqs.restore();
+    },
+  };
+  stubs.reset();
+  return stubs;
 }
 
 export function lambdaContext(functionName = "orders-test-fn"): Context {
@@ -96,6 +164,16 @@ export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
  */
 export function withJwt(event: APIGatewayProxyEventV2, sub: string, claims: Record<string, string> = { sub }): APIGatewayProxyEventV2 {
   return { ...event, requestContext: { ...event.requestContext, authorizer: { jwt: { claims, scopes: [] } } } as APIGatewayProxyEventV2["requestContext"] };
+}
+
+/** GET /orders/{orderId}. */
+export function getOrderEvent(orderId: string): APIGatewayProxyEventV2 {
+  return httpEvent({ method: "GET", path: `/orders/${orderId}`, route: "/orders/{orderId}", pathParameters: { orderId } });
+}
+
+/** GET /orders with these query parameters (none when undefined). */
+export function listOrdersEvent(query?: Record<string, string>): APIGatewayProxyEventV2 {
+  return httpEvent({ method: "GET", path: "/orders", queryStringParameters: query });
 }
 
 /** POST /orders with a JSON body (a string is sent as it is). */
