@@ -36,20 +36,16 @@ export interface JsonProtocolOptions {
   maxBodyBytes?: number;
 }
 
-export function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** The request body, or undefined when it exceeds `maxBytes` (the rest is drained, not kept). */
+export function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        reject(new AwsError("RequestTooLarge", `Request body exceeds ${maxBytes} bytes`, 413));
-        request.resume();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= maxBytes) chunks.push(chunk);
     });
-    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("end", () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks)));
     request.on("error", reject);
   });
 }
@@ -81,7 +77,9 @@ export function jsonProtocolServer(options: JsonProtocolOptions): Server {
       if (!operation) {
         throw new AwsError("UnknownOperationException", `The local ${options.service} endpoint does not implement ${target || "(no X-Amz-Target)"}; it implements ${Object.keys(options.operations).join(", ")}.`);
       }
-      const text = (await readBody(request, maxBodyBytes)).toString("utf8");
+      const body = await readBody(request, maxBodyBytes);
+      if (body === undefined) throw new AwsError("RequestTooLarge", `Request body exceeds ${maxBodyBytes} bytes`, 413);
+      const text = body.toString("utf8");
       let input: unknown;
       try {
         input = text === "" ? {} : JSON.parse(text);

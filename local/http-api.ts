@@ -8,13 +8,17 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { closeServer, listen } from "./aws-json";
+import { closeServer, listen, readBody } from "./aws-json";
 import type { InvokeResult } from "./functions";
 import type { JwtAuthorizer } from "./jwt";
 
 /** HTTP APIs accept payloads up to 10 MB. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-/** HTTP APIs end an integration after 30 s. */
+/**
+ * HTTP APIs end an integration after 30 s. The same limit as components/serverless-api.ts's
+ * HTTP_API_INTEGRATION_TIMEOUT_SECONDS, kept here so the runtime does not load @pulumi/aws
+ * before it evaluates the program.
+ */
 export const INTEGRATION_TIMEOUT_SECONDS = 30;
 
 export interface RouteDefinition {
@@ -30,6 +34,8 @@ export interface RouteDefinition {
 interface CompiledRoute extends RouteDefinition {
   method: string;
   segments: string[];
+  /** Its specificity (see {@link score}), computed once. */
+  score: number[];
 }
 
 export interface RouteMatch {
@@ -38,14 +44,14 @@ export interface RouteMatch {
 }
 
 function compile(route: RouteDefinition): CompiledRoute {
-  if (route.routeKey === "$default") return { ...route, method: "ANY", segments: [] };
-  const [method, path] = route.routeKey.split(" ");
-  return { ...route, method, segments: path === "/" ? [] : path.slice(1).split("/") };
+  const [method, path] = route.routeKey === "$default" ? ["ANY", "/"] : route.routeKey.split(" ");
+  const segments = path === "/" ? [] : path.slice(1).split("/");
+  return { ...route, method, segments, score: score(method, segments) };
 }
 
 /** Specificity of a matched route: literal segments beat `{param}`, which beats `{proxy+}`; a method beats ANY. */
-function score(route: CompiledRoute): number[] {
-  return [...route.segments.map((s) => (s.endsWith("+}") ? 0 : s.startsWith("{") ? 1 : 2)), route.method === "ANY" ? 0 : 1];
+function score(method: string, segments: string[]): number[] {
+  return [...segments.map((s) => (s.endsWith("+}") ? 0 : s.startsWith("{") ? 1 : 2)), method === "ANY" ? 0 : 1];
 }
 
 function compareScores(a: number[], b: number[]): number {
@@ -77,13 +83,12 @@ export class RouteTable {
 
   match(method: string, rawPath: string): RouteMatch | undefined {
     const parts = rawPath === "/" ? [] : rawPath.replace(/^\//, "").split("/");
-    let best: { route: CompiledRoute; params: Record<string, string>; score: number[] } | undefined;
+    let best: { route: CompiledRoute; params: Record<string, string> } | undefined;
     for (const route of this.routes) {
       if (route.method !== "ANY" && route.method !== method) continue;
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
-      const s = score(route);
-      if (!best || compareScores(s, best.score) > 0) best = { route, params, score: s };
+      if (!best || compareScores(route.score, best.route.score) > 0) best = { route, params };
     }
     if (best) return { route: best.route, pathParameters: Object.keys(best.params).length ? best.params : undefined };
     return this.fallback ? { route: this.fallback } : undefined;
@@ -311,7 +316,7 @@ export class LocalHttpApi {
   }
 
   private async respond(request: IncomingMessage, method: string, url: string, path: string, requestId: string, log: RequestLog): Promise<HttpResponse> {
-    const body = await readRequestBody(request);
+    const body = await readBody(request, MAX_PAYLOAD_BYTES);
     if (body === undefined) {
       log.note = `payload above ${MAX_PAYLOAD_BYTES} bytes`;
       return gatewayResponse(413, "Request Entity Too Large");
@@ -359,20 +364,4 @@ export class LocalHttpApi {
       return gatewayResponse(500, "Internal Server Error");
     }
   }
-}
-
-/** The request body, or undefined when it exceeds the payload limit (the rest is drained). */
-function readRequestBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    request.on("end", () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
 }
