@@ -35,13 +35,3 @@ export function one(resources: RecordedResource[], type: string, name?: string):
   }
   return found[0];
 }
-
-/** The name of a resource's parent, from its URN. */
-export function parentName(resource: RecordedResource): string | undefined {
-  return resource.parent?.split("::").pop();
-}
-
-/** The statements of a recorded IAM policy document. */
-export function statementsOf(policyResource: RecordedResource): Array<{ Sid?: string; Effect: string; Action: string[]; Resource: string[] }> {
-  return JSON.parse(policyResource.inputs.policy).Statement;
-}
