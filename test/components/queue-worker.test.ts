@@ -5,21 +5,16 @@ import { QueueWorker, QueueWorkerArgs } from "../../components";
 import { CONSUMER_ACTIONS, planQueueWorker } from "../../components/queue-worker";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
-import { ACCOUNT, childrenOf, expectRefused, lambdaArn, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
+import { ACCOUNT, childrenOf, expectRefused, lambdaArn, recordComponent, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
 
 const ALERTS = "arn:aws:sns:eu-west-1:123456789012:alerts";
 
-async function recordWorker(name: string, args: QueueWorkerArgs) {
-  let worker: QueueWorker | undefined;
-  const evaluation = await record(() => {
-    worker = new QueueWorker(name, args);
-    return {
-      queueUrl: worker.queueUrl,
-      queueArn: worker.queueArn,
-      sendPermission: { actions: worker.sendPermission.actions, resources: pulumi.all(worker.sendPermission.resources) },
-    };
-  });
-  return { ...evaluation, worker: worker! };
+function recordWorker(name: string, args: QueueWorkerArgs) {
+  return recordComponent(() => new QueueWorker(name, args), (worker) => ({
+    queueUrl: worker.queueUrl,
+    queueArn: worker.queueArn,
+    sendPermission: { actions: worker.sendPermission.actions, resources: pulumi.all(worker.sendPermission.resources) },
+  }));
 }
 
 function refuse(args: Partial<QueueWorkerArgs>, problems: Array<[string, RegExp]>) {
@@ -38,7 +33,7 @@ function tlsOnly(arn: string) {
 
 describe("QueueWorker", () => {
   describe("with the defaults", () => {
-    let evaluation: Evaluation & { worker: QueueWorker };
+    let evaluation: Evaluation & { component: QueueWorker };
     let resources: RecordedResource[];
 
     before(async () => {

@@ -11,26 +11,21 @@ import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
   archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, isSecretInput, lambdaArn,
-  logGroupArn, ORDERS_LIST, physical, recordRefusal, reveal, ssmArn, statementsBySid, TEST_REGION, TYPES,
+  logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, reveal, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
 const ROOT = process.cwd();
 
 /** Evaluates one SecureFunction and returns the evaluation, the component and its resolved outputs. */
-async function recordFunction(name: string, args: SecureFunctionArgs, options: Parameters<typeof record>[1] = {}) {
-  let component: SecureFunction | undefined;
-  const evaluation = await record(() => {
-    component = new SecureFunction(name, args);
-    return {
-      arn: component.arn,
-      name: component.name,
-      invokeArn: component.invokeArn,
-      targetArn: component.targetArn,
-      parameterPath: component.parameterPath,
-      ...(component.qualifier ? { qualifier: component.qualifier } : {}),
-    };
-  }, options);
-  return { ...evaluation, component: component! };
+function recordFunction(name: string, args: SecureFunctionArgs, options: Parameters<typeof record>[1] = {}) {
+  return recordComponent(() => new SecureFunction(name, args), (component) => ({
+    arn: component.arn,
+    name: component.name,
+    invokeArn: component.invokeArn,
+    targetArn: component.targetArn,
+    parameterPath: component.parameterPath,
+    ...(component.qualifier ? { qualifier: component.qualifier } : {}),
+  }), options);
 }
 
 function refuse(args: SecureFunctionArgs, problems: Array<[string, RegExp]>) {

@@ -4,19 +4,17 @@ import * as pulumi from "@pulumi/pulumi";
 import { ServerlessApi, ServerlessApiArgs } from "../../components";
 import { ACCESS_LOG_FORMAT, functionNameForHandler, mergeFunctionArgs, routeKeyProblem } from "../../components/serverless-api";
 import { Evaluation } from "../../tools/mock-engine";
-import { one, ofType, record, RecordedResource } from "../mocks";
+import { one, ofType, RecordedResource } from "../mocks";
 import {
-  ACCOUNT, childrenOf, expectRefused, HELLO, lambdaArn, logGroupArn, ORDERS_GET, ORDERS_LIST, statementsBySid, TEST_REGION, TYPES,
+  ACCOUNT, childrenOf, expectRefused, HELLO, lambdaArn, logGroupArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
 const JWT = { issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", audience: ["client-1", "client-2"] };
 const TABLE_ARN = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders";
 
 /** Evaluates one ServerlessApi; the outputs carry the ids the children refer to. */
-async function recordApi(name: string, args: ServerlessApiArgs) {
-  let api: ServerlessApi | undefined;
-  const evaluation = await record(() => {
-    api = new ServerlessApi(name, args);
+function recordApi(name: string, args: ServerlessApiArgs) {
+  return recordComponent(() => new ServerlessApi(name, args), (api) => {
     const integrationIds: Record<string, pulumi.Output<string>> = {};
     for (const [handler, integration] of Object.entries(api.integrations)) integrationIds[handler] = integration.id;
     return {
@@ -27,7 +25,6 @@ async function recordApi(name: string, args: ServerlessApiArgs) {
       ...(api.authorizer ? { authorizerId: api.authorizer.id } : {}),
     };
   });
-  return { ...evaluation, api: api! };
 }
 
 function refuse(args: ServerlessApiArgs, problems: Array<[string, RegExp]>) {
@@ -42,7 +39,7 @@ function routeNamed(resources: RecordedResource[], routeKey: string): RecordedRe
 
 describe("ServerlessApi", () => {
   describe("an API with a JWT authorizer, shared handlers and CORS", () => {
-    let evaluation: Evaluation & { api: ServerlessApi };
+    let evaluation: Evaluation & { component: ServerlessApi };
     let resources: RecordedResource[];
     let outputs: Record<string, any>;
 
@@ -86,7 +83,7 @@ describe("ServerlessApi", () => {
         `${TYPES.stage}::orders-api-stage`,
       ].sort());
       expect(ofType(resources, TYPES.function)).to.have.length(3);
-      expect(Object.keys(evaluation.api.functions).sort()).to.deep.equal([HELLO, ORDERS_GET, ORDERS_LIST].sort());
+      expect(Object.keys(evaluation.component.functions).sort()).to.deep.equal([HELLO, ORDERS_GET, ORDERS_LIST].sort());
     });
 
     it("creates an HTTP API named <project>-<stack>-<name> with the CORS defaults", () => {

@@ -6,10 +6,12 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { ComponentArgumentsError } from "../../components/validation";
+import { Evaluation, MOCK_ACCOUNT_ID } from "../../tools/mock-engine";
 import { record, RecordedResource, TEST_PROJECT, TEST_STACK, TEST_REGION } from "../mocks";
 
 export { TEST_PROJECT, TEST_STACK, TEST_REGION };
-export const ACCOUNT = "123456789012";
+/** The account the mock engine puts in every ARN. */
+export const ACCOUNT = MOCK_ACCOUNT_ID;
 
 /** Fixture handlers, relative to the repository root (the working directory of the tests). */
 export const HELLO = "test/fixtures/hello.handler";
@@ -84,6 +86,23 @@ export async function archiveFiles(fn: RecordedResource): Promise<Record<string,
     files[name] = (await (asset as pulumi.asset.StringAsset).text) as string;
   }
   return files;
+}
+
+/**
+ * Evaluates one component made by `create`, with `outputsOf(component)` as the stack's
+ * outputs (so they are resolved in `outputs`); returns the evaluation and the component.
+ */
+export async function recordComponent<C, O>(
+  create: () => C,
+  outputsOf: (component: C) => O,
+  options?: Parameters<typeof record>[1],
+): Promise<Evaluation & { component: C }> {
+  let component: C | undefined;
+  const evaluation = await record(() => {
+    component = create();
+    return outputsOf(component);
+  }, options);
+  return { ...evaluation, component: component! };
 }
 
 /** Resources registered below (or at) the resource named `urn`, the stack excluded. */
