@@ -9,7 +9,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordedResource } from "./mock-engine";
-import { shortType } from "./plan-format";
+import { plannedResources, shortType } from "./plan-format";
 
 export interface SettingChange {
   path: string;
@@ -106,11 +106,12 @@ async function settingsOf(resource: RecordedResource, stack: string): Promise<Ma
   return new Map([...flat].map(([key, value]) => [key, withoutStackName(value, stack)]));
 }
 
-const identity = (r: RecordedResource) => `${r.type}::${r.name}`;
+/** The URN without its stack: project, parent types, type and name (two resources may share a type and a name under different parents). */
+const identity = (r: RecordedResource) => r.urn.split("::").slice(1).join("::");
 
 /** Every difference between two evaluated stacks. */
 export async function diffStacks(first: { stack: string; resources: RecordedResource[] }, second: { stack: string; resources: RecordedResource[] }): Promise<StackDiff> {
-  const planned = (resources: RecordedResource[]) => new Map(resources.filter((r) => r.type !== "pulumi:pulumi:Stack").map((r) => [identity(r), r]));
+  const planned = (resources: RecordedResource[]) => new Map(plannedResources(resources).map((r) => [identity(r), r]));
   const a = planned(first.resources);
   const b = planned(second.resources);
   const result: StackDiff = { first: first.stack, second: second.stack, resources: [], unchanged: 0 };

@@ -2,7 +2,13 @@
  * How the plan shows resources: short type names, the settings a reviewer cares about,
  * and resources in tree order under their parents.
  */
+import { statementsOf } from "../policy/rules";
 import { RecordedResource } from "./mock-engine";
+
+/** What a stack creates: everything it registered but the root stack resource. */
+export function plannedResources(resources: RecordedResource[]): RecordedResource[] {
+  return resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+}
 
 /** `aws:lambda/function:Function` -> `lambda:Function`; component tokens lose `index`. */
 export function shortType(type: string): string {
@@ -53,11 +59,7 @@ export function keySettings(resource: RecordedResource): string {
       break;
     case "aws:cloudwatch/logGroup:LogGroup": Object.assign(pairs, { name: i.name, retention: `${i.retentionInDays}d` }); break;
     case "aws:ssm/parameter:Parameter": Object.assign(pairs, { name: i.name, type: i.type }); break;
-    case "aws:iam/rolePolicy:RolePolicy": {
-      const statements: Array<{ Action: string[] }> = JSON.parse(i.policy).Statement;
-      pairs.actions = statements.flatMap((s) => s.Action).join(",");
-      break;
-    }
+    case "aws:iam/rolePolicy:RolePolicy": pairs.actions = statementsOf(i.policy).flatMap((s) => s.Action ?? []).join(","); break;
     case "aws:dynamodb/table:Table":
       Object.assign(pairs, { billing: i.billingMode, pitr: i.pointInTimeRecovery?.enabled ? "on" : "off", deletionProtection: i.deletionProtectionEnabled ? "on" : "off", gsi: (i.globalSecondaryIndexes ?? []).map((g: any) => g.name).join(",") });
       break;

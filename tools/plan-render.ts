@@ -4,7 +4,7 @@
  */
 import { plainValue, StackDiff } from "./diff";
 import { RecordedResource } from "./mock-engine";
-import { keySettings, shortType, table, treeOrder } from "./plan-format";
+import { keySettings, plannedResources, shortType, table, treeOrder } from "./plan-format";
 import { mandatoryViolations, Verdict } from "./policy-check";
 
 export interface StackPlan {
@@ -21,7 +21,7 @@ export interface StackPlan {
   verdicts: Verdict[];
 }
 
-const planned = (plan: StackPlan) => plan.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+const planned = (plan: StackPlan) => plannedResources(plan.resources);
 
 function headline(plan: StackPlan): string {
   return `Plan for stack "${plan.stack}" of ${plan.project} (region ${plan.region}): ${planned(plan).length} resources to create`;

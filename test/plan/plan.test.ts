@@ -118,6 +118,19 @@ describe("the plan for reviewers", () => {
     expect(diff.unchanged).to.be.greaterThan(30);
   });
 
+  it("matches resources by URN without the stack, so one type and name under two parents are two resources", async () => {
+    const resource = (stack: string, parentType: string, memorySize: number) => ({
+      urn: `urn:pulumi:${stack}::shop::${parentType}$aws:lambda/function:Function::handler`, id: "handler", type: "aws:lambda/function:Function", name: "handler",
+      custom: true, protect: false, dependencies: [], inputs: { memorySize }, outputs: {},
+    });
+    const two = await diffStacks(
+      { stack: "dev", resources: [resource("dev", "shop:index:Api", 128), resource("dev", "shop:index:Worker", 256)] },
+      { stack: "prod", resources: [resource("prod", "shop:index:Api", 128), resource("prod", "shop:index:Worker", 512)] },
+    );
+    expect(two.unchanged).to.equal(1);
+    expect(two.resources.map((r) => [r.status, r.changes])).to.deep.equal([["changed", [{ path: "memorySize", from: "256", to: "512" }]]]);
+  });
+
   it("prints the diff as text and markdown", () => {
     const text = diffAsText(diff, dev, prod);
     expect(text).to.match(new RegExp(`^Differences between stacks "dev" and "prod" \\(${planned(dev)} and ${planned(prod)} resources\\): 12 only in prod, 0 only in dev, \\d+ changed, \\d+ the same`));
