@@ -45,7 +45,9 @@ const shortActions = (actions: string[]) => [...new Set(actions.map((a) => a.spl
 
 /** The Mermaid source (without the ``` fence) of the stack's architecture. */
 export function architectureDiagram(resources: RecordedResource[]): string {
-  const of = (type: string) => resources.filter((r) => r.type === type);
+  const byType = new Map<string, RecordedResource[]>();
+  for (const r of resources) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
+  const of = (type: string) => byType.get(type) ?? [];
   const chart = new Flowchart();
   const functions = of(TYPES.function);
   const functionFor = (reference: unknown) => {
@@ -65,7 +67,7 @@ export function architectureDiagram(resources: RecordedResource[]): string {
     ].filter(Boolean).join(", ");
     return { fn, inVpc: !!i.vpcConfig, line: `${chart.idOf(fn)}("${mermaidText(`λ ${fn.name}<br/>${details}`)}")` };
   });
-  const vpc = resources.find((r) => r.type === "awsx:ec2:Vpc");
+  const vpc = of("awsx:ec2:Vpc")[0];
   const outside = functionNodes.filter((f) => !f.inVpc).map((f) => f.line);
   const inside = functionNodes.filter((f) => f.inVpc).map((f) => `  ${f.line}`);
 
@@ -97,13 +99,15 @@ export function architectureDiagram(resources: RecordedResource[]): string {
   const queues = of(TYPES.queue);
   const parameters = of(TYPES.parameter);
   const mappings = of(TYPES.eventSourceMapping);
+  const redriveOf = new Map(queues.filter((q) => q.inputs.redrivePolicy).map((q) => [q, JSON.parse(q.inputs.redrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }]));
+  const deadLetterArns = new Set([...redriveOf.values()].map((r) => r.deadLetterTargetArn));
   for (const table of tables) {
     const i = table.inputs;
     chart.node(table, ["[(", ")]"], [`DynamoDB ${table.name}`, [i.billingMode, i.pointInTimeRecovery?.enabled ? "PITR" : "no PITR", i.deletionProtectionEnabled ? "deletion protection" : undefined].filter(Boolean).join(", ")].join("<br/>"));
   }
   for (const queue of queues) {
     const i = queue.inputs;
-    const isDeadLetter = queues.some((q) => q.inputs.redrivePolicy && JSON.parse(q.inputs.redrivePolicy).deadLetterTargetArn === queue.outputs.arn);
+    const isDeadLetter = deadLetterArns.has(queue.outputs.arn);
     chart.node(queue, ["[[", "]]"], [`SQS ${queue.name}`, isDeadLetter ? `dead letters, kept ${Math.round(i.messageRetentionSeconds / 86400)} days` : `visibility ${i.visibilityTimeoutSeconds ?? 30} s`].join("<br/>"));
   }
   for (const parameter of parameters) {
@@ -133,8 +137,7 @@ export function architectureDiagram(resources: RecordedResource[]): string {
     const partial = (mapping.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures");
     chart.edge(chart.idOf(queue), chart.idOf(fn), [`batch ${mapping.inputs.batchSize}`, mapping.inputs.scalingConfig ? `max ${mapping.inputs.scalingConfig.maximumConcurrency}` : undefined, partial ? "partial failures" : undefined].filter(Boolean).join(", "));
   }
-  for (const queue of queues.filter((q) => q.inputs.redrivePolicy)) {
-    const redrive = JSON.parse(queue.inputs.redrivePolicy);
+  for (const [queue, redrive] of redriveOf) {
     const deadLetters = queues.find((q) => q.outputs.arn === redrive.deadLetterTargetArn);
     if (deadLetters) chart.edge(chart.idOf(queue), chart.idOf(deadLetters), `after ${redrive.maxReceiveCount} receives`);
   }
@@ -153,7 +156,7 @@ export function architectureDiagram(resources: RecordedResource[]): string {
       if (count > 0) chart.edge(chart.idOf(queue), alarmsId, `${count}`, true);
     }
     for (const topic of of(SNS_TOPIC).filter((t) => alarms.some((a) => (a.inputs.alarmActions ?? []).includes(t.outputs.arn)))) {
-      const subscriptions = of("aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.topic === topic.outputs.arn).map((s) => s.inputs.protocol);
+      const subscriptions = of(TYPES.topicSubscription).filter((s) => s.inputs.topic === topic.outputs.arn).map((s) => s.inputs.protocol);
       const topicId = chart.node(topic, ["[", "]"], `SNS ${topic.name}${subscriptions.length ? `<br/>${subscriptions.join(", ")}` : ""}`);
       chart.edge(alarmsId, topicId);
     }
