@@ -1,4 +1,7 @@
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { pathToFileURL } from "url";
 import { createHash } from "crypto";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
@@ -78,12 +81,21 @@ describe("SecureFunction", () => {
       expect(fn.inputs).not.to.have.any.keys("environment", "vpcConfig", "reservedConcurrentExecutions", "description");
     });
 
-    it("ships the handler bundled as index.mjs, the bytes bundleHandler gives", async () => {
+    it("ships the handler bundled as index.mjs, the bytes bundleHandler gives, and the bundle runs", async () => {
       const files = await archiveFiles(fn);
       const expected = bundleHandler(path.join(ROOT, "test/fixtures/hello.ts"), "handler", ROOT, BUNDLING_DEFAULTS);
       expect(Object.keys(files)).to.deep.equal(["index.mjs"]);
       expect(files["index.mjs"]).to.equal(expected.files["index.mjs"]);
       expect(evaluation.component.bundleBytes).to.equal(expected.bytes).and.to.equal(Buffer.byteLength(files["index.mjs"]));
+      // Equal to bundleHandler's output proves the wiring, not the bundle: run what is shipped.
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "secure-function-test-"));
+      try {
+        fs.writeFileSync(path.join(dir, "index.mjs"), files["index.mjs"]);
+        const shipped = await import(pathToFileURL(path.join(dir, "index.mjs")).href);
+        expect(await shipped.handler()).to.deep.equal({ statusCode: 200, body: "hello" });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it("creates the log group /aws/lambda/<function name> with 30 days retention, before the function", () => {
