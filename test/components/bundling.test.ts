@@ -36,6 +36,9 @@ describe("bundling", () => {
 
   describe("esbuildOptions", () => {
     it("builds one minified ESM file for Node, everything bundled, paths relative to the project root", () => {
+      // A literal copy of the options on purpose: any change to them changes the bytes of
+      // every deployed function (so every function redeploys) and may change where the bundle
+      // runs (target, format, banner); such a change must be made here too, deliberately.
       expect(esbuildOptions("/repo/handlers/a.ts", "/repo", BUNDLING_DEFAULTS)).to.deep.equal({
         entryPoints: ["/repo/handlers/a.ts"],
         absWorkingDir: "/repo",

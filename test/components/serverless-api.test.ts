@@ -176,6 +176,9 @@ describe("ServerlessApi", () => {
       expect(logGroup.inputs).to.deep.equal({ name: "/aws/apigateway/shop-dev-orders-api", retentionInDays: 30 });
       const stage = one(resources, TYPES.stage);
       expect(stage.inputs.accessLogSettings.destinationArn).to.equal(logGroupArn("/aws/apigateway/shop-dev-orders-api"));
+      // A literal copy of ACCESS_LOG_FORMAT on purpose: the field names are a contract with
+      // whoever queries the logs (Logs Insights queries, dashboards), so renaming one must
+      // fail here rather than pass by comparing the constant with itself.
       expect(JSON.parse(stage.inputs.accessLogSettings.format)).to.deep.equal({
         requestId: "$context.requestId",
         sourceIp: "$context.identity.sourceIp",
