@@ -12,6 +12,9 @@ import type { MappingModel } from "./app";
 import type { InvokeResult, LocalFunction } from "./functions";
 import type { LocalQueue, LocalSqs, ReceivedMessage } from "./sqs";
 
+/** How long one receive waits for messages (a long poll, as Lambda's pollers do), in ms; stop() ends it at once. */
+const POLL_WAIT_MS = 20_000;
+
 export interface BatchLog {
   queue: string;
   functionName: string;
@@ -84,8 +87,6 @@ export class QueuePoller {
     readonly mapping: MappingModel,
     private readonly region: string,
     private readonly onBatch: (entry: BatchLog) => void,
-    /** How long one receive waits for messages (a long poll), in ms. */
-    private readonly pollWaitMs = 20_000,
   ) {}
 
   start(): void {
@@ -113,7 +114,7 @@ export class QueuePoller {
   private async gather(): Promise<ReceivedMessage[]> {
     const { batchSize, batchWindowSeconds } = this.mapping;
     const visibility = this.queue.visibilityTimeoutMs;
-    const first = await this.sqs.receive(this.queue, Math.min(batchSize, 10), visibility, this.pollWaitMs, () => this.stopped);
+    const first = await this.sqs.receive(this.queue, Math.min(batchSize, 10), visibility, POLL_WAIT_MS, () => this.stopped);
     if (first.length === 0 || batchWindowSeconds === 0) return first;
     const batch = [...first];
     const deadline = Date.now() + batchWindowSeconds * 1000;

@@ -9,13 +9,13 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BUNDLE_FILE, bundleHandler, parseHandler, resolveHandlerFile, type Bundle } from "../components/bundling";
+import { BUNDLE_FILE, bundleHandlerCached, parseHandler, resolveHandlerFile, type Bundle } from "../components/bundling";
 import { evaluateProgram, MOCK_ACCOUNT_ID } from "../tools/mock-engine";
 import { loadStackConfig, type StackConfig } from "../tools/stack-config";
 import { functionForArn, readApp, type AppModel, type FunctionModel } from "./app";
 import { startDynamo, type LocalDynamo } from "./dynamodb";
 import { QueuePoller, type BatchLog } from "./event-sources";
-import { LocalFunction, type InvokeResult } from "./functions";
+import { LocalFunction } from "./functions";
 import { INTEGRATION_TIMEOUT_SECONDS, LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
 import { LocalSqs } from "./sqs";
@@ -44,10 +44,6 @@ export interface LocalRuntimeOptions {
   jwt?: { jwksUrl: string; issuer?: string; audiences?: string[] };
   /** Override every queue's visibility timeout, in seconds (fractions allowed), e.g. to retry failed messages sooner. */
   visibilityTimeoutSeconds?: number;
-  /** How long a poller's receive waits, in ms. @default 20000 */
-  pollWaitMs?: number;
-  /** Execution environments per function when it has no reserved concurrency. @default 4 */
-  maxConcurrencyPerFunction?: number;
   /** Rebuild and restart functions when their source changes. @default false */
   watch?: boolean;
   /** Where log lines go. @default console.log */
@@ -77,7 +73,6 @@ export interface LocalRuntime {
   notes: string[];
   /** Rebuilds every function from source; restarts those whose code changed. Returns their names. */
   rebuild(): Promise<string[]>;
-  invoke(functionName: string, event: unknown): Promise<InvokeResult>;
   stop(): Promise<void>;
 }
 
@@ -120,12 +115,23 @@ async function recordedBundle(code: unknown): Promise<string | undefined> {
   }
 }
 
-/** Builds a function's bundle from its handler, as SecureFunction does. */
-export function buildFunction(fn: FunctionModel, root: string): Bundle {
+/** Execution environments per function when it has no reserved concurrency. */
+const DEFAULT_ENVIRONMENTS_PER_FUNCTION = 4;
+
+/** The source file of a function's handler, or undefined when there is none. */
+function handlerEntry(fn: FunctionModel, root: string): string | undefined {
   const handler = parseHandler(fn.handler);
-  const entry = handler && resolveHandlerFile(handler.modulePath, root);
-  if (!handler || !entry) throw new Error(`${fn.name}: handler ${fn.handler} not found under ${root}`);
-  return bundleHandler(entry, handler.exportName, root, fn.bundling);
+  return handler && resolveHandlerFile(handler.modulePath, root);
+}
+
+/**
+ * Builds a function's bundle from its handler, as SecureFunction does and through the same
+ * cache: a handler none of whose input files changed costs no esbuild run.
+ */
+function buildFunction(fn: FunctionModel, root: string): Bundle {
+  const entry = handlerEntry(fn, root);
+  if (!entry) throw new Error(`${fn.name}: handler ${fn.handler} not found under ${root}`);
+  return bundleHandlerCached(entry, fn.exportName, root, fn.bundling);
 }
 
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -224,18 +230,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       if (app.apis.some((api) => api.routes.some((r) => fn.arns.includes(r.functionArn))) && fn.timeoutSeconds > INTEGRATION_TIMEOUT_SECONDS) {
         notes.push(`${fn.name}: timeout ${fn.timeoutSeconds} s is above the HTTP API's ${INTEGRATION_TIMEOUT_SECONDS} s; locally the function's own timeout applies.`);
       }
-      const maxConcurrency = fn.reservedConcurrency && fn.reservedConcurrency > 0 ? fn.reservedConcurrency : options.maxConcurrencyPerFunction ?? 4;
+      const maxConcurrency = fn.reservedConcurrency && fn.reservedConcurrency > 0 ? fn.reservedConcurrency : DEFAULT_ENVIRONMENTS_PER_FUNCTION;
       functions.set(fn.name, new LocalFunction({
         name: fn.name, functionName: fn.functionName, arn: fn.arn, exportName: fn.exportName, timeoutSeconds: fn.timeoutSeconds,
         memorySize: fn.memorySize, environment, maxConcurrency,
       }, writeBundle(fn, files), log));
     }
     stops.push(() => Promise.all([...functions.values()].map((f) => f.close())));
-    const invoke = (name: string, event: unknown) => {
-      const fn = functions.get(name);
-      if (!fn) throw new Error(`No function ${name}; functions: ${[...functions.keys()].join(", ")}`);
-      return fn.invoke(event);
-    };
 
     // HTTP APIs with their authorizers.
     const issuer = await LocalIssuer.create(options.signingKeyFile);
@@ -264,7 +265,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         routes,
         apiId: api.apiId,
         accountId: MOCK_ACCOUNT_ID,
-        invoke: (name, event) => functions.get(name)!.invoke(event, event.requestContext.requestId),
+        invoke: (name, event, requestId) => functions.get(name)!.invoke(event, requestId),
         onRequest: (entry) => log(formatRequest(entry)),
       });
       apiUrls[api.name] = await httpApi.start(index === 0 ? options.port ?? 0 : 0);
@@ -277,7 +278,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const queue = sqs.byArn(mapping.queueArn);
       if (!queue) throw new Error(`Mapping ${mapping.name} reads ${mapping.queueArn}, which the program does not define.`);
       const fn = functions.get(functionForArn(app, mapping.functionArn).name)!;
-      const poller = new QueuePoller(sqs, queue, fn, mapping, region, (entry) => log(formatBatch(entry)), options.pollWaitMs);
+      const poller = new QueuePoller(sqs, queue, fn, mapping, region, (entry) => log(formatBatch(entry)));
       poller.start();
       pollers.push(poller);
     }
@@ -306,7 +307,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
       endpoints: { dynamodb: dynamo.endpoint, sqs: sqsEndpoint, ssm: ssmEndpoint },
-      functions, sqs, ssm, tokens, notes, rebuild, invoke, stop: stopAll,
+      functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
       issueToken: (id, scopes, overrides) => {
         if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);
         return issuer.issue(jwtConfigs[id], { scopes, ...overrides });
@@ -322,8 +323,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 function watchSources(app: AppModel, root: string, rebuild: () => Promise<string[]>, log: (line: string) => void): () => Promise<void> {
   const folders = new Set<string>();
   for (const fn of app.functions) {
-    const handler = parseHandler(fn.handler);
-    const entry = handler && resolveHandlerFile(handler.modulePath, root);
+    const entry = handlerEntry(fn, root);
     if (!entry) continue;
     const relative = path.relative(root, entry);
     folders.add(relative.startsWith("..") || path.isAbsolute(relative) ? path.dirname(entry) : path.join(root, relative.split(path.sep)[0]));
