@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { load as parse } from "js-yaml";
 import { validateWorkflow } from "@action-validator/core";
@@ -36,6 +37,33 @@ describe("GitHub Actions workflows", () => {
     expect(comment.with.script).to.include("plan.md").and.include("PREVIEW");
   });
 
+  it("pull requests: the comment says when the plan failed, and stays under GitHub's 65536-character limit", async () => {
+    const workflow = parse(read("pull-request.yml")) as any;
+    const [comment] = stepsUsing(workflow.jobs.preview, "actions/github-script");
+    const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
+    const run = AsyncFunction("require", "process", "context", "github", comment.with.script);
+    const post = async (planText: string, preview: string): Promise<string> => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-comment-"));
+      fs.writeFileSync(path.join(dir, "plan.md"), planText);
+      let body = "";
+      const github = { paginate: async () => [], rest: { issues: { listComments: {}, createComment: async (args: any) => { body = args.body; }, updateComment: async () => expect.fail("no comment to update") } } };
+      const cwd = process.cwd();
+      process.chdir(dir);
+      try {
+        await run(require, { env: { STACK: "dev", PREVIEW: preview, PREVIEW_OUTCOME: "success" } }, { repo: { owner: "o", repo: "r" }, issue: { number: 1 } }, github);
+      } finally {
+        process.chdir(cwd);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+      return body;
+    };
+    // The shell creates plan.md before the plan runs, so a failed plan leaves it empty.
+    expect(await post("", "preview text")).to.include("_The offline plan failed; see the job log._").and.include("preview text");
+    const long = await post("p".repeat(16000), "x".repeat(70000));
+    expect(long.length).to.be.at.most(65536);
+    expect(long).to.include("p".repeat(16000));
+  });
+
   it("main: up dev, then prod behind the approval-gated production environment", () => {
     const workflow = parse(read("deploy.yml")) as any;
     expect(workflow.on).to.deep.equal({ push: { branches: ["main"] } });
@@ -57,6 +85,8 @@ describe("GitHub Actions workflows", () => {
       expect(text, file).not.to.match(/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY|PULUMI_ACCESS_TOKEN|secrets\./);
       for (const [name, job] of Object.entries<any>((parse(text) as any).jobs)) {
         const aws = stepsUsing(job, "aws-actions/configure-aws-credentials");
+        // A job that runs Pulumi must get its credentials here, or the checks below would be skipped for it.
+        if (stepsUsing(job, "pulumi/actions").length > 0) expect(aws, `${file} ${name} runs Pulumi`).to.have.length(1);
         if (aws.length === 0) continue;
         expect(job.permissions["id-token"], `${file} ${name}`).to.equal("write");
         expect(aws[0].with["role-to-assume"], `${file} ${name}`).to.match(/^\$\{\{ vars\.AWS_\w+_ROLE_ARN \}\}$/);
