@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { listStacks, loadStackConfig } from "../tools/stack-config";
+import { functionForArn } from "./app";
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
 import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime } from "./runtime";
 
@@ -56,7 +57,8 @@ function numberFlag(flags: Parsed["flags"], name: string, min: number, max: numb
 async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
   if (!listStacks(ROOT).includes(stack)) throw new Error(`No stack "${stack}": stacks here are ${listStacks(ROOT).join(", ")}.`);
   const port = numberFlag(flags, "--port", 0, 65535) ?? 3000;
-  const secretKeys = loadStackConfig(stack, ROOT).placeholders.map((key) => key.split(":").pop()!);
+  const stackConfig = loadStackConfig(stack, ROOT);
+  const secretKeys = stackConfig.placeholders.map((key) => key.split(":").pop()!);
   const { secrets, sources } = readLocalSecrets(secretKeys, process.env, SECRETS_FILE);
   const jwksUrl = flags.get("--jwks-url");
   const issuer = flags.get("--jwt-issuer");
@@ -64,7 +66,7 @@ async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
   console.log(`Evaluating the program for stack "${stack}"...`);
   const started = Date.now();
   const runtime = await startLocalRuntime({
-    stack, root: ROOT, port, secrets,
+    stack, stackConfig, root: ROOT, port, secrets,
     persistDir: flags.has("--persist") ? path.join(LOCAL_DIR, "dev", stack, "dynamodb") : undefined,
     signingKeyFile: path.join(LOCAL_DIR, "dev", "jwt-signing-key.json"),
     visibilityTimeoutSeconds: numberFlag(flags, "--visibility-timeout", 0, 43200),
@@ -97,13 +99,13 @@ function printBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Pa
   for (const api of runtime.app.apis) {
     lines.push(`API ${api.name}: ${runtime.apiUrls[api.name]}`);
     for (const route of api.routes) {
-      const fn = runtime.app.functions.find((f) => f.arns.includes(route.functionArn))!;
+      const fn = functionForArn(runtime.app, route.functionArn);
       lines.push(`  ${route.routeKey.padEnd(26)} ${route.auth === "jwt" ? "JWT " : route.auth === "iam" ? "IAM " : "open"}  ${fn.name} (${fn.handler})`);
     }
   }
   for (const mapping of runtime.app.mappings) {
     const queue = runtime.app.queues.find((q) => q.arn === mapping.queueArn)!;
-    const fn = runtime.app.functions.find((f) => f.arns.includes(mapping.functionArn))!;
+    const fn = functionForArn(runtime.app, mapping.functionArn);
     const dlq = runtime.app.queues.find((q) => q.arn === queue.redrivePolicy?.deadLetterTargetArn);
     lines.push(`Queue ${queue.name} -> ${fn.name} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, concurrency ${mapping.maxConcurrency}, visibility ${runtime.sqs.byArn(queue.arn)!.visibilityTimeoutMs / 1000} s)${dlq ? `; DLQ ${dlq.name} after ${queue.redrivePolicy!.maxReceiveCount} receives` : ""}`);
   }

@@ -70,10 +70,6 @@ export class LocalFunction {
     for (const environment of this.environments.filter((e) => !e.busy)) this.retire(environment);
   }
 
-  get warmEnvironments(): number {
-    return this.environments.filter((e) => e.initialized && !e.dead).length;
-  }
-
   async invoke(event: unknown, requestId: string = randomUUID()): Promise<InvokeResult> {
     if (this.closed) throw new Error(`${this.config.name} is stopped`);
     const environment = await this.acquire();
