@@ -2,7 +2,7 @@
  * `npm run bench [-- --runs N] [-- --plan-runs N]`: cold start of each order handler, per
  * packaging, the way Lambda experiences it: a fresh Node process per sample (bench/child.mjs)
  * that imports the handler module (init) and calls it once against dynalite and local
- * SSM/SQS stand-ins (first invocation). Timed inside the child with performance.now(), not
+ * SSM/SQS (local/, first invocation). Timed inside the child with performance.now(), not
  * from outside: process exit and GC costs differ by packaging and are not part of a cold
  * start (see DESIGN.md, "Measured so far").
  *
@@ -303,7 +303,7 @@ async function main(): Promise<void> {
     // ---- Report
     const out: string[] = [];
     out.push(
-      `Cold start per handler: fresh Node ${process.version} process per sample, init (module import) + first invocation against dynalite / local SSM+SQS stand-ins.`,
+      `Cold start per handler: fresh Node ${process.version} process per sample, init (module import) + first invocation against dynalite and the local SSM+SQS of local/.`,
       `${RUNS} interleaved runs per cell after 1 warm-up round; ms = median (p25-p75, min-max) of init + first call; ratio = median / ours' median.`,
       "",
     );
@@ -391,8 +391,7 @@ async function main(): Promise<void> {
         "",
       );
     }
-    const calls = [...aws.calls].map(([target, count]) => `${target} ${count}`).join(", ");
-    out.push(`Stand-in requests: ${calls || "none"}. Bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+    out.push(`Messages create-order sent to the local SQS: ${aws.messagesSent()}. Bench time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
     console.log(out.join("\n"));
   } finally {
     await aws?.stop();
