@@ -107,7 +107,11 @@ export class LocalQueue {
 
   get name(): string { return this.definition.name; }
   get arn(): string { return this.definition.arn; }
-  get visibilityTimeoutMs(): number { return (this.definition.visibilityTimeoutSeconds ?? 30) * 1000; }
+  // SQS's defaults for what the program left unset.
+  get visibilityTimeoutSeconds(): number { return this.definition.visibilityTimeoutSeconds ?? 30; }
+  get visibilityTimeoutMs(): number { return this.visibilityTimeoutSeconds * 1000; }
+  get messageRetentionSeconds(): number { return this.definition.messageRetentionSeconds ?? 345_600; }
+  get delaySeconds(): number { return this.definition.delaySeconds ?? 0; }
 
   /** Wakes long polls (a message arrived or became visible). */
   notify(): void {
@@ -128,7 +132,7 @@ export class LocalQueue {
   }
 
   dropExpired(now: number): void {
-    const retentionMs = (this.definition.messageRetentionSeconds ?? 345_600) * 1000;
+    const retentionMs = this.messageRetentionSeconds * 1000;
     for (let i = this.messages.length - 1; i >= 0; i--) {
       if (now - this.messages[i].sentAt >= retentionMs) this.messages.splice(i, 1);
     }
@@ -214,7 +218,7 @@ export class LocalSqs {
     if (bytes > SQS_MAX_MESSAGE_BYTES) {
       throw invalidParameter(`One or more parameters are invalid. Reason: Message must be shorter than ${SQS_MAX_MESSAGE_BYTES} bytes (it is ${bytes}).`);
     }
-    const delay = integerIn("DelaySeconds", options.delaySeconds, 0, 900, queue.definition.delaySeconds ?? 0);
+    const delay = integerIn("DelaySeconds", options.delaySeconds, 0, 900, queue.delaySeconds);
     if (queue.definition.fifo && typeof options.messageGroupId !== "string") {
       throw new AwsError("com.amazonaws.sqs#MissingParameter", "The request must contain the parameter MessageGroupId.", 400, "MissingParameter;Sender");
     }
@@ -440,9 +444,9 @@ export class LocalSqs {
           ApproximateNumberOfMessagesDelayed: String(delayed),
           CreatedTimestamp: String(queue.createdAt),
           LastModifiedTimestamp: String(queue.createdAt),
-          VisibilityTimeout: String(d.visibilityTimeoutSeconds ?? 30),
-          MessageRetentionPeriod: String(d.messageRetentionSeconds ?? 345_600),
-          DelaySeconds: String(d.delaySeconds ?? 0),
+          VisibilityTimeout: String(queue.visibilityTimeoutSeconds),
+          MessageRetentionPeriod: String(queue.messageRetentionSeconds),
+          DelaySeconds: String(queue.delaySeconds),
           MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
           ReceiveMessageWaitTimeSeconds: "0",
           SqsManagedSseEnabled: "true",
