@@ -7,6 +7,7 @@
  * default (4 environments per function).
  */
 import { execFile } from "node:child_process";
+import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { startLocalRuntime } from "../local/runtime";
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
       { name: "GET /orders/{orderId}", method: "GET", path: `/orders/${orderId}`, body: undefined },
       { name: "POST /orders", method: "POST", path: "/orders", body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "book", quantity: 1 }] }) },
     ];
-    console.log(`Local runtime, stack dev: ${REQUESTS} requests per case, ${CONCURRENCY} in flight, from a second Node process over loopback (Node ${process.version}, ${require("node:os").cpus().length} CPUs)\n`);
+    console.log(`Local runtime, stack dev: ${REQUESTS} requests per case, ${CONCURRENCY} in flight, from a second Node process over loopback (Node ${process.version}, ${os.cpus().length} CPUs)\n`);
     console.log("| route | requests/s | p50 | p99 | statuses |");
     console.log("|---|---|---|---|---|");
     for (const c of cases) {
