@@ -6,7 +6,7 @@ import { readParameters, requiredPositiveInteger, requiredString } from "../lib/
 import { requireEnv } from "../lib/env";
 import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
 import { logger, metrics } from "../lib/observability";
-import { CUSTOMER_ID_PATTERN, db, isConditionFailure, type FulfilmentMessage, type Order, type OrderItem } from "./model";
+import { CUSTOMER_ID_PATTERN, db, isConditionFailure, whilePending, type FulfilmentMessage, type Order, type OrderItem } from "./model";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
 const QUEUE_URL = requireEnv("QUEUE_URL");
@@ -139,13 +139,7 @@ async function enqueue(orderId: string, { removeOnFailure }: { removeOnFailure: 
   }
   try {
     await db.send(
-      new DeleteCommand({
-        TableName: TABLE_NAME,
-        Key: { orderId },
-        ConditionExpression: "#status = :pending",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":pending": "PENDING" },
-      }),
+      new DeleteCommand({ TableName: TABLE_NAME, Key: { orderId }, ...whilePending() }),
     );
   } catch (error) {
     logger.error("Order is stored but neither queued nor removed", { orderId, error: error as Error });

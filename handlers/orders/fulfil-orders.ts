@@ -4,7 +4,7 @@ import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { requireEnv } from "../lib/env";
 import { flushMetrics, logger, metrics } from "../lib/observability";
-import { db, isConditionFailure, ORDER_ID_PATTERN, type FulfilmentMessage, type OrderStatus } from "./model";
+import { db, isConditionFailure, ORDER_ID_PATTERN, whilePending, type FulfilmentMessage, type OrderStatus } from "./model";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
 
@@ -87,13 +87,7 @@ async function fulfil(orderId: string): Promise<boolean> {
         TableName: TABLE_NAME,
         Key: { orderId },
         UpdateExpression: "SET #status = :fulfilled, fulfilledAt = :now",
-        ConditionExpression: "#status = :pending",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":fulfilled": "FULFILLED" satisfies OrderStatus,
-          ":pending": "PENDING" satisfies OrderStatus,
-          ":now": new Date().toISOString(),
-        },
+        ...whilePending({ ":fulfilled": "FULFILLED" satisfies OrderStatus, ":now": new Date().toISOString() }),
       }),
     );
     return true;

@@ -39,6 +39,19 @@ export const ORDER_ID_PATTERN =
 /** Customer ids: 1-128 characters of letters, digits and `._:@+-`. */
 export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
 
+/**
+ * The condition that the order is still PENDING, for a Delete or an Update command to spread.
+ * `#status` names the status attribute, also for the command's own expressions; `values`
+ * are the command's own expression attribute values.
+ */
+export function whilePending(values: Record<string, unknown> = {}) {
+  return {
+    ConditionExpression: "#status = :pending",
+    ExpressionAttributeNames: { "#status": "status" },
+    ExpressionAttributeValues: { ...values, ":pending": "PENDING" satisfies OrderStatus },
+  };
+}
+
 /** A DynamoDB condition failed (the SDK's error name; robust across SDK copies in a bundle). */
 export function isConditionFailure(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";
