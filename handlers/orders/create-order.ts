@@ -6,7 +6,7 @@ import { readParameters, requiredPositiveInteger, requiredString } from "../lib/
 import { requireEnv } from "../lib/env";
 import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
 import { logger, metrics } from "../lib/observability";
-import { CUSTOMER_ID_PATTERN, db, isConditionFailure, whilePending, type FulfilmentMessage, type Order, type OrderItem } from "./model";
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, isConditionFailure, whilePending, type FulfilmentMessage, type Order, type OrderItem } from "./model";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
 const QUEUE_URL = requireEnv("QUEUE_URL");
@@ -176,7 +176,7 @@ export function parseCreateOrder(body: unknown, maxItemsPerOrder: number): Creat
   } else if (typeof customerId !== "string") {
     problems.push({ field: "customerId", message: `must be a string, got ${kindOf(customerId)}` });
   } else if (!CUSTOMER_ID_PATTERN.test(customerId)) {
-    problems.push({ field: "customerId", message: "must be 1-128 characters of letters, digits and ._:@+-" });
+    problems.push({ field: "customerId", message: CUSTOMER_ID_RULE });
   }
 
   if (items === undefined) {

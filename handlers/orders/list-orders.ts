@@ -1,7 +1,7 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { requireEnv } from "../lib/env";
 import { httpHandler, json, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
-import { CUSTOMER_ID_PATTERN, db, ORDER_ID_PATTERN, type Order } from "./model";
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, ORDER_ID_PATTERN, type Order } from "./model";
 import { CUSTOMER_INDEX, ordersTable } from "./table";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
@@ -41,7 +41,7 @@ export const handler = httpHandler(async (event) => {
   if (customerId === undefined || customerId === "") {
     problems.push({ field: "customerId", message: "is required" });
   } else if (!CUSTOMER_ID_PATTERN.test(customerId)) {
-    problems.push({ field: "customerId", message: "must be 1-128 characters of letters, digits and ._:@+-" });
+    problems.push({ field: "customerId", message: CUSTOMER_ID_RULE });
   }
 
   let limit = DEFAULT_LIMIT;

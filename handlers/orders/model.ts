@@ -38,6 +38,8 @@ export const ORDER_ID_PATTERN =
 
 /** Customer ids: 1-128 characters of letters, digits and `._:@+-`. */
 export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
+/** The validation message for a customer id that does not match CUSTOMER_ID_PATTERN. */
+export const CUSTOMER_ID_RULE = "must be 1-128 characters of letters, digits and ._:@+-";
 
 /**
  * The condition that the order is still PENDING, for a Delete or an Update command to spread.
