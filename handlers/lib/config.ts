@@ -8,10 +8,10 @@ import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 export const parameters = new SSMProvider();
 
 /** How long fetched parameter values are reused, in seconds. */
-export const CONFIG_MAX_AGE_SECONDS = 300;
+const CONFIG_MAX_AGE_SECONDS = 300;
 
 /** Thrown when the Parameter Store values are missing or malformed: an operator's fix. */
-export class ConfigError extends Error {
+class ConfigError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";

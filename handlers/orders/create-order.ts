@@ -164,7 +164,7 @@ function unknownFields(value: Record<string, unknown>, allowed: string[], prefix
 }
 
 /** Check the whole body and report every problem at once (400), or return the request. */
-export function parseCreateOrder(body: unknown, maxItemsPerOrder: number): CreateOrderRequest {
+function parseCreateOrder(body: unknown, maxItemsPerOrder: number): CreateOrderRequest {
   if (!isObject(body)) {
     throw validationError([{ field: "(body)", message: `must be a JSON object, got ${kindOf(body)}` }]);
   }

@@ -11,9 +11,9 @@ const TABLE_NAME = requireEnv("TABLE_NAME");
 const processor = new BatchProcessor(EventType.SQS);
 
 /** Why a message could not be processed; it stays on the queue, and ends in the DLQ. */
-export type FailureReason = "MalformedMessage" | "OrderNotFound" | "UnexpectedStatus";
+type FailureReason = "MalformedMessage" | "OrderNotFound" | "UnexpectedStatus";
 
-export class FulfilmentError extends Error {
+class FulfilmentError extends Error {
   constructor(
     readonly reason: FailureReason,
     message: string,
