@@ -1,19 +1,22 @@
 /**
- * The handlers as Lambda runs them: each bundled by esbuild into one ESM file (`index.mjs`),
- * loaded in a fresh Node process of this machine (Node 20; Lambda's nodejs24.x is newer) and
- * invoked there against dynalite. Catches what in-process tests cannot: CommonJS-only code,
- * dynamic requires that break in an ESM bundle, and module-scope work that fails on import.
+ * The handlers as Lambda runs them: each bundled exactly as SecureFunction deploys it
+ * (components/bundling.ts `bundleHandler` with BUNDLING_DEFAULTS: one minified ESM
+ * `index.mjs`), loaded in a fresh Node process of this machine (Node 20; Lambda's nodejs24.x
+ * is newer) and invoked there against dynalite. Catches what in-process tests cannot:
+ * CommonJS-only code, dynamic requires that break in an ESM bundle, and module-scope work
+ * that fails on import.
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { build } from "esbuild";
+import { BUNDLE_FILE, BUNDLING_DEFAULTS, bundleHandler } from "../../components/bundling";
 import { setUpHandlerEnvironment } from "./support";
 
 const run = promisify(execFile);
+const ROOT = resolve(__dirname, "../..");
 
 const entryPoints: Record<string, string> = {
   health: "handlers/health.ts",
@@ -32,7 +35,7 @@ const context = { awsRequestId: "bundle-probe", functionName: "probe", functionV
 const http = (method, path, extra) => ({ version: "2.0", routeKey: method + " " + path, rawPath: path,
   rawQueryString: "", headers: {}, isBase64Encoded: false,
   requestContext: { http: { method, path }, requestId: "r", stage: "$default" }, ...extra });
-const load = async (name) => (await import(dir + "/" + name + "/index.mjs")).handler;
+const load = async (name) => (await import(dir + "/" + name + "/${BUNDLE_FILE}")).handler;
 const results = {};
 results.health = await (await load("health"))(http("GET", "/health"), context);
 results.createOrder = await (await load("create-order"))(http("POST", "/orders", { body: "{" }), context);
@@ -52,19 +55,11 @@ describe("handler bundles (esbuild ESM, fresh Node process)", () => {
   before(async () => {
     await setUpHandlerEnvironment();
     outdir = await mkdtemp(join(tmpdir(), "handler-bundles-"));
-    await build({
-      entryPoints: Object.fromEntries(Object.entries(entryPoints).map(([name, file]) => [`${name}/index`, file])),
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      // ESM builds of the SDK and Powertools first: their CommonJS builds require Node
-      // built-ins dynamically, which an ESM bundle cannot do ("Dynamic require of ...").
-      mainFields: ["module", "main"],
-      outdir,
-      outExtension: { ".js": ".mjs" },
-      logLevel: "silent",
-    });
+    for (const [name, file] of Object.entries(entryPoints)) {
+      const { files } = bundleHandler(join(ROOT, file), "handler", ROOT, BUNDLING_DEFAULTS);
+      await mkdir(join(outdir, name));
+      for (const [archivePath, text] of Object.entries(files)) await writeFile(join(outdir, name, archivePath), text);
+    }
     const { stdout } = await run(process.execPath, ["--input-type=module", "-e", probe, outdir], {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
