@@ -3,8 +3,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { GetParametersByPathCommand } from "@aws-sdk/client-ssm";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
-import type { LocalDynamo } from "./dynalite";
-import { orderById, ordersOf } from "./dynalite";
+import { orderById, ordersOf, type LocalDynamo } from "./dynalite";
 import {
   callHttp,
   logLines,

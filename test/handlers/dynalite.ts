@@ -19,7 +19,7 @@ import dynalite from "dynalite";
 import { CUSTOMER_INDEX, ordersTable } from "../../handlers/orders/table";
 import { createTableInput } from "../../local/dynamodb";
 
-export const TABLE_NAME = "orders-test";
+const TABLE_NAME = "orders-test";
 
 export interface LocalDynamo {
   endpoint: string;
@@ -29,7 +29,7 @@ export interface LocalDynamo {
 }
 
 /** The CreateTable input equivalent to the table definition index.ts deploys. */
-export function ordersTableInput(tableName: string): CreateTableCommandInput {
+function ordersTableInput(tableName: string): CreateTableCommandInput {
   return createTableInput({ ...ordersTable, name: tableName, localSecondaryIndexes: [] });
 }
 

@@ -259,24 +259,23 @@ export function logLines(lines: OutputLine[]): OutputLine[] {
   return lines.filter((line) => typeof line.level === "string" && "message" in line);
 }
 
-/** The EMF documents (CloudWatch embedded metric format) that declare metric `name`. */
-export function emfDocuments(lines: OutputLine[], name: string): OutputLine[] {
+/**
+ * The EMF documents (CloudWatch embedded metric format) that declare metric `name`, in
+ * `namespace` when one is given.
+ */
+export function emfDocuments(lines: OutputLine[], name: string, namespace?: string): OutputLine[] {
   return lines.filter((line) =>
-    (line._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined)?.CloudWatchMetrics?.some(
-      (directive) => directive.Metrics.some((metric) => metric.Name === name),
+    (line._aws as { CloudWatchMetrics?: { Namespace: string; Metrics: { Name: string }[] }[] } | undefined)?.CloudWatchMetrics?.some(
+      (directive) =>
+        (namespace === undefined || directive.Namespace === namespace) && directive.Metrics.some((metric) => metric.Name === name),
     ));
 }
 
 /** The total of one metric over the EMF documents among captured lines (0 when absent). */
 export function metricTotal(lines: OutputLine[], name: string, namespace = METRICS_NAMESPACE): number {
   let total = 0;
-  for (const line of lines) {
-    const aws = line._aws as { CloudWatchMetrics?: { Namespace: string; Metrics: { Name: string }[] }[] } | undefined;
-    const declared = aws?.CloudWatchMetrics?.some(
-      (directive) => directive.Namespace === namespace && directive.Metrics.some((metric) => metric.Name === name),
-    );
-    if (!declared) continue;
-    const value = line[name];
+  for (const document of emfDocuments(lines, name, namespace)) {
+    const value = document[name];
     for (const v of Array.isArray(value) ? value : [value]) total += Number(v);
   }
   return total;
