@@ -382,7 +382,7 @@ async function main(): Promise<void> {
       const added = (mode: PlanMode) => ms(summarize(of(mode).map((p) => p.planMs)).median - summarize(of("stub").map((p) => p.planMs)).median);
       const sameResources = new Set(plan.map((p) => p.resources)).size === 1;
       out.push(
-        `Prod stack evaluation (planStack("prod") in a fresh tsx process, ${PLAN_RUNS} runs per mode; median (min-max)):`,
+        `Prod stack evaluation (buildPlan("prod") in a fresh tsx process, ${PLAN_RUNS} runs per mode; median (min-max)):`,
         line("bundling, empty cache:", of("cold")),
         line("bundling, warm cache:", of("warm")),
         line("bundling stubbed out:", of("stub")),

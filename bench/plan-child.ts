@@ -1,5 +1,5 @@
 /**
- * One evaluation of the prod stack (`planStack("prod")` of tools/plan.ts) in a fresh process,
+ * One evaluation of the prod stack (`buildPlan("prod")` of tools/plan.ts) in a fresh process,
  * with real bundling or with bundling stubbed out. Run by bench/cold-start.ts as
  * `node --require tsx/cjs bench/plan-child.ts <real|stub>`; reports one JSON marker line.
  *
@@ -46,9 +46,9 @@ cached.exports = { ...real, bundleHandlerCached };
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const { planStack } = require("../tools/plan") as typeof import("../tools/plan");
+  const { buildPlan } = require("../tools/plan") as typeof import("../tools/plan");
   const t1 = performance.now();
-  const { resources } = await planStack("prod");
+  const { resources } = await buildPlan("prod");
   const t2 = performance.now();
   const report = { mode, importMs: t1 - t0, planMs: t2 - t1, totalMs: t2 - tStart, calls, bundlingMs, resources: resources.length };
   process.stdout.write(`\nBENCH_RESULT ${JSON.stringify(report)}\n`, () => process.exit(0));

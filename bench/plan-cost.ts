@@ -20,8 +20,10 @@ function child(mode: "import" | "plan"): void {
     report(performance.now() - t0);
     return;
   }
-  const { planStack } = require("../tools/plan") as typeof import("../tools/plan");
-  planStack("prod").then(({ text }) => {
+  const { buildPlan } = require("../tools/plan") as typeof import("../tools/plan");
+  const { planAsText } = require("../tools/plan-render") as typeof import("../tools/plan-render");
+  buildPlan("prod").then((plan) => {
+    const text = planAsText(plan);
     if (!text.includes("flowchart LR")) throw new Error("the plan has no diagram");
     report(performance.now() - t0);
   });

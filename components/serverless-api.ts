@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName, shortHash, slugify } from "./naming";
 import { FunctionSettings, prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType, withLegacyTypeAlias } from "./tokens";
+import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "./limits";
 import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./validation";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
@@ -19,8 +20,7 @@ export const RouteAuth = {
 export type RouteAuth = (typeof RouteAuth)[keyof typeof RouteAuth];
 export const ROUTE_AUTH: readonly RouteAuth[] = Object.values(RouteAuth);
 
-/** HTTP APIs end every integration after 30 seconds, whatever the function's timeout. */
-export const HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30;
+export { HTTP_API_INTEGRATION_TIMEOUT_SECONDS };
 
 /** One route: the function that serves it and who may call it. */
 export interface ApiRouteArgs extends SecureFunctionArgs {

@@ -14,12 +14,6 @@ import type { JwtAuthorizer } from "./jwt";
 
 /** HTTP APIs accept payloads up to 10 MB. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
-/**
- * HTTP APIs end an integration after 30 s. The same limit as components/serverless-api.ts's
- * HTTP_API_INTEGRATION_TIMEOUT_SECONDS, kept here so the runtime does not load @pulumi/aws
- * before it evaluates the program.
- */
-export const INTEGRATION_TIMEOUT_SECONDS = 30;
 
 export interface RouteDefinition {
   routeKey: string;

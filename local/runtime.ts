@@ -16,7 +16,8 @@ import { functionForArn, readApp, type AppModel, type FunctionModel } from "./ap
 import { startDynamo, type LocalDynamo } from "./dynamodb";
 import { QueuePoller, type BatchLog } from "./event-sources";
 import { LocalFunction } from "./functions";
-import { INTEGRATION_TIMEOUT_SECONDS, LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
+import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "../components/limits";
+import { LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
@@ -227,8 +228,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         // Lambda runs nodejs24.x; the SDK's warning about the local Node 20 would repeat in every environment.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       };
-      if (app.apis.some((api) => api.routes.some((r) => fn.arns.includes(r.functionArn))) && fn.timeoutSeconds > INTEGRATION_TIMEOUT_SECONDS) {
-        notes.push(`${fn.name}: timeout ${fn.timeoutSeconds} s is above the HTTP API's ${INTEGRATION_TIMEOUT_SECONDS} s; locally the function's own timeout applies.`);
+      if (app.apis.some((api) => api.routes.some((r) => fn.arns.includes(r.functionArn))) && fn.timeoutSeconds > HTTP_API_INTEGRATION_TIMEOUT_SECONDS) {
+        notes.push(`${fn.name}: timeout ${fn.timeoutSeconds} s is above the HTTP API's ${HTTP_API_INTEGRATION_TIMEOUT_SECONDS} s; locally the function's own timeout applies.`);
       }
       const maxConcurrency = fn.reservedConcurrency && fn.reservedConcurrency > 0 ? fn.reservedConcurrency : DEFAULT_ENVIRONMENTS_PER_FUNCTION;
       functions.set(fn.name, new LocalFunction({

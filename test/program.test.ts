@@ -5,7 +5,8 @@ import * as path from "path";
 import { load as parse } from "js-yaml";
 import { evaluateProgram, Evaluation } from "../tools/mock-engine";
 import { listStacks, loadStackConfig, SECRET_PLACEHOLDER, StackConfig } from "../tools/stack-config";
-import { planStack } from "../tools/plan";
+import { buildPlan } from "../tools/plan";
+import { planAsText } from "../tools/plan-render";
 import { ordersTable } from "../handlers/orders/table";
 import { ofType, one, RecordedResource } from "./mocks";
 
@@ -180,7 +181,9 @@ describe("the orders program, per stack", () => {
   });
 
   it("prints the plan of a stack offline: every resource with its key settings", async () => {
-    const { text, resources } = await planStack("prod", ROOT);
+    const plan = await buildPlan("prod", ROOT);
+    const { resources } = plan;
+    const text = planAsText(plan);
     expect(text).to.include('Plan for stack "prod"');
     expect(text).to.match(/apigatewayv2:Route\s+orders-api-route-get-orders-order-id-\w+\s+route=GET \/orders\/\{orderId\} auth=JWT/);
     expect(text).to.match(/lambda:ProvisionedConcurrencyConfig\s+orders-api-get-order-provisioned\s+provisioned=2 qualifier=live/);

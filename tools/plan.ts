@@ -40,12 +40,6 @@ export async function buildPlan(stack: string, root = PROJECT_ROOT): Promise<Sta
   }
 }
 
-/** The plan of one stack as text, with the plan it was rendered from. */
-export async function planStack(stack: string, root = PROJECT_ROOT): Promise<{ text: string; resources: StackPlan["resources"]; plan: StackPlan }> {
-  const plan = await buildPlan(stack, root);
-  return { text: planAsText(plan), resources: plan.resources, plan };
-}
-
 export type OutputFormat = "text" | "markdown" | "json";
 
 export interface PlanCommand {
