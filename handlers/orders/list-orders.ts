@@ -46,7 +46,8 @@ export const handler = httpHandler(async (event) => {
 
   let limit = DEFAULT_LIMIT;
   if (limitText !== undefined) {
-    limit = /^[0-9]{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+    // Any decimal digits, so "007" is the 7 the message promises; huge ones fall out of range.
+    limit = /^[0-9]+$/.test(limitText) ? Number(limitText) : NaN;
     if (!(limit >= 1 && limit <= MAX_LIMIT)) {
       problems.push({ field: "limit", message: `must be an integer from 1 to ${MAX_LIMIT}, got "${limitText}"` });
     }

@@ -67,6 +67,15 @@ describe("handlers/orders/list-orders (GET /orders?customerId=)", () => {
     expect(other.body).not.to.have.nested.property("orders");
   });
 
+  it("reads a zero-padded limit as the number it writes", async () => {
+    const customerId = newCustomerId();
+    const orders = await seed(customerId, 3);
+    const page = await call({ customerId, limit: "00002" });
+
+    expect(page.status).to.equal(200);
+    expect(page.body.orders).to.deep.equal(orders.slice(0, 2));
+  });
+
   it("returns pages of 20 when no limit is given", async () => {
     const customerId = newCustomerId();
     const orders = await seed(customerId, list.DEFAULT_LIMIT + 1);
