@@ -7,19 +7,13 @@
  * dynalite serves the whole mocha run. `startLocalDynamo()` starts it on first use and sets
  * the environment; the root-level `after` hook below stops it when the run ends.
  */
-import type { AddressInfo } from "node:net";
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  type CreateTableCommandInput,
-} from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import dynalite from "dynalite";
 import { CUSTOMER_INDEX, ordersTable } from "../../handlers/orders/table";
-import { createTableInput } from "../../local/dynamodb";
+import { startDynamo } from "../../local/dynamodb";
 
 const TABLE_NAME = "orders-test";
+const REGION = "eu-west-1";
 
 export interface LocalDynamo {
   endpoint: string;
@@ -28,41 +22,22 @@ export interface LocalDynamo {
   doc: DynamoDBDocumentClient;
 }
 
-/** The CreateTable input equivalent to the table definition index.ts deploys. */
-function ordersTableInput(tableName: string): CreateTableCommandInput {
-  return createTableInput({ ...ordersTable, name: tableName, localSecondaryIndexes: [] });
-}
+let started: Promise<LocalDynamo & { stop(): Promise<void> }> | undefined;
 
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-let started: Promise<LocalDynamo> | undefined;
-
-async function start(): Promise<LocalDynamo> {
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
-
+async function start(): Promise<LocalDynamo & { stop(): Promise<void> }> {
+  // The same dynalite and table creation as `npm run dev`, from the definition index.ts deploys.
+  const dynamo = await startDynamo([{ ...ordersTable, name: TABLE_NAME, localSecondaryIndexes: [] }], { region: REGION });
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint,
-    AWS_REGION: "eu-west-1",
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
     TABLE_NAME,
   });
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
-
-  const client = new DynamoDBClient({});
-  await client.send(new CreateTableCommand(ordersTableInput(TABLE_NAME)));
-  for (let attempt = 0; ; attempt++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: TABLE_NAME }));
-    if (Table?.TableStatus === "ACTIVE") break;
-    if (attempt >= 100) throw new Error(`Table ${TABLE_NAME} is still ${Table?.TableStatus}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return { endpoint, tableName: TABLE_NAME, doc: DynamoDBDocumentClient.from(client) };
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  return { endpoint: dynamo.endpoint, tableName: TABLE_NAME, doc, stop: dynamo.stop };
 }
 
 /** Start dynalite (once per run), set the AWS environment and create the orders table. */
@@ -75,13 +50,9 @@ export function startLocalDynamo(): Promise<LocalDynamo> {
 // at the end of the run, so mocha can exit without --exit.
 after(async () => {
   if (started === undefined) return;
-  const { doc } = await started;
+  const { doc, stop } = await started;
   doc.destroy();
-  const closed = new Promise<void>((resolve, reject) =>
-    server.close((error) => (error ? reject(error) : resolve())),
-  );
-  server.closeAllConnections();
-  await closed;
+  await stop();
 });
 
 /** Every order of a customer, read from the customer index (what the table really holds). */
