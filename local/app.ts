@@ -5,9 +5,8 @@
  * Parameter Store parameters and DynamoDB tables. Everything comes from the recorded
  * resources of one evaluation: the program is the only description of the app.
  */
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { BUNDLING_DEFAULTS, type BundlingOptions } from "../components/bundling";
-import type { RecordedResource } from "../tools/mock-engine";
+import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
 import type { QueueDefinition } from "./sqs";
 import type { LocalParameter } from "./ssm";
 
@@ -80,19 +79,8 @@ export interface AppModel {
   tables: TableModel[];
 }
 
-/** Recorded values with secrets unwrapped (the runtime needs the plain values). */
-export function reveal<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(reveal) as T;
-  if (value && typeof value === "object" && value.constructor === Object) {
-    const record = value as Record<string, unknown>;
-    if (record[specialSigKey] === specialSecretSig) return reveal(record.value) as T;
-    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, reveal(v)])) as T;
-  }
-  return value;
-}
-
 export function readApp(recorded: RecordedResource[]): AppModel {
-  const resources = recorded.map((r) => ({ ...r, inputs: reveal(r.inputs), outputs: reveal(r.outputs) }));
+  const resources = recorded.map((r) => ({ ...r, inputs: revealSecrets(r.inputs), outputs: revealSecrets(r.outputs) }));
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
 

@@ -7,6 +7,7 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 
 export const MOCK_ACCOUNT_ID = "123456789012";
 
@@ -25,6 +26,21 @@ export interface RecordedResource {
   dependencies: string[];
   inputs: Record<string, any>;
   outputs: Record<string, any>;
+}
+
+/** A recorded value the SDK marked secret: the engine receives secrets wrapped so. */
+export function isSecretValue(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
+}
+
+/** A recorded value with every secret wrapper (at any depth) replaced by its plain value. */
+export function revealSecrets<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(revealSecrets) as T;
+  if (isSecretValue(value)) return revealSecrets((value as { value: unknown }).value) as T;
+  if (value && typeof value === "object" && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, revealSecrets(field)])) as T;
+  }
+  return value;
 }
 
 function digest(text: string, length: number): string {

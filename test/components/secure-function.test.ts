@@ -10,11 +10,11 @@ import { BUNDLING_DEFAULTS, bundleHandler } from "../../components/bundling";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, withFunctionDefaults } from "../../components/secure-function";
 import { ProblemCollector } from "../../components/validation";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../../components/policy";
-import { Evaluation } from "../../tools/mock-engine";
+import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
-  archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, isSecretInput, lambdaArn,
-  logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, reveal, ssmArn, statementsBySid, TEST_REGION, TYPES,
+  archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
+  logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
 const ROOT = process.cwd();
@@ -240,13 +240,13 @@ describe("SecureFunction", () => {
     });
 
     it("stores parameters as String and secrets as SecureString under /<project>/<stack>/<component>/<key>", () => {
-      const parameters = ofType(resources, TYPES.parameter).map((p) => ({ resource: p.name, ...p.inputs, value: reveal(p.inputs.value) }));
+      const parameters = ofType(resources, TYPES.parameter).map((p) => ({ resource: p.name, ...p.inputs, value: revealSecrets(p.inputs.value) }));
       expect(parameters).to.deep.equal([
         { resource: "orders-parameter-maxItems", name: "/shop/dev/orders/maxItems", type: "String", tier: "Standard", value: "3" },
         { resource: "orders-parameter-feature.flag", name: "/shop/dev/orders/feature.flag", type: "String", tier: "Standard", value: "on" },
         { resource: "orders-secret-tokenSecret", name: "/shop/dev/orders/tokenSecret", type: "SecureString", tier: "Standard", value: "s3cr3t-value-never-in-plain-text" },
       ]);
-      expect(isSecretInput(one(resources, TYPES.parameter, "orders-secret-tokenSecret").inputs.value), "the secret reaches the engine as a secret").to.equal(true);
+      expect(isSecretValue(one(resources, TYPES.parameter, "orders-secret-tokenSecret").inputs.value), "the secret reaches the engine as a secret").to.equal(true);
     });
 
     it("never puts the secret value in the environment, another resource or an output", () => {
@@ -343,8 +343,8 @@ describe("SecureFunction", () => {
       }, { config: { "shop:token": "from-config" }, secretKeys: ["shop:token"] });
       const parameter = one(resources, TYPES.parameter, "api-secret-token");
       expect(parameter.inputs.type).to.equal("SecureString");
-      expect(isSecretInput(parameter.inputs.value)).to.equal(true);
-      expect(reveal(parameter.inputs.value)).to.equal("from-config");
+      expect(isSecretValue(parameter.inputs.value)).to.equal(true);
+      expect(revealSecrets(parameter.inputs.value)).to.equal("from-config");
     });
 
     it("fails the deployment, naming the argument, when a secret is a plain (non-secret) Output", async () => {

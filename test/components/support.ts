@@ -4,7 +4,6 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { ComponentArgumentsError } from "../../components/validation";
 import { Evaluation, MOCK_ACCOUNT_ID } from "../../tools/mock-engine";
 import { record, RecordedResource, TEST_PROJECT, TEST_STACK, TEST_REGION } from "../mocks";
@@ -63,16 +62,6 @@ export function ssmArn(parameterName: string): string {
 
 export function logGroupArn(logGroupName: string): string {
   return `arn:aws:logs:${TEST_REGION}:${ACCOUNT}:log-group:${logGroupName}`;
-}
-
-/** A recorded input that the SDK marked secret, as the engine received it. */
-export function isSecretInput(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig;
-}
-
-/** The plain value of a recorded input, secret or not. */
-export function reveal(value: unknown): unknown {
-  return isSecretInput(value) ? (value as { value: unknown }).value : value;
 }
 
 /** The files of a recorded Lambda function's code archive (the archive holds promises). */
