@@ -4,7 +4,10 @@
  * resource realistic outputs, refuses unknown data sources, and records what was
  * registered. Tests assert on the recorded inputs, which are fully resolved values.
  */
+import * as path from "path";
 import { evaluate, Evaluation, EngineOptions, RecordedResource } from "../tools/mock-engine";
+import { buildPlan } from "../tools/plan";
+import type { StackPlan } from "../tools/plan-render";
 
 export { RecordedResource } from "../tools/mock-engine";
 
@@ -20,6 +23,18 @@ export function record(build: () => unknown, options: Partial<EngineOptions> = {
     ...options,
     config: { "aws:region": TEST_REGION, ...options.config },
   });
+}
+
+const stackPlans = new Map<string, Promise<StackPlan>>();
+
+/**
+ * The plan of the real program for a stack file as written (resources, outputs, diagram,
+ * policy verdicts), evaluated once per test run and shared by every test file that reads
+ * it. Read-only: a test that needs other config evaluates the program itself.
+ */
+export function stackPlan(stack: string): Promise<StackPlan> {
+  if (!stackPlans.has(stack)) stackPlans.set(stack, buildPlan(stack, path.resolve(__dirname, "..")));
+  return stackPlans.get(stack)!;
 }
 
 /** Every recorded resource of a type, e.g. `aws:lambda/function:Function`. */

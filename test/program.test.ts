@@ -5,10 +5,9 @@ import * as path from "path";
 import { load as parse } from "js-yaml";
 import { evaluateProgram, Evaluation } from "../tools/mock-engine";
 import { listStacks, loadStackConfig, SECRET_PLACEHOLDER, StackConfig } from "../tools/stack-config";
-import { buildPlan } from "../tools/plan";
 import { planAsText } from "../tools/plan-render";
 import { ordersTable } from "../handlers/orders/table";
-import { ofType, one, RecordedResource } from "./mocks";
+import { ofType, one, RecordedResource, stackPlan } from "./mocks";
 
 const ROOT = path.resolve(__dirname, "..");
 const PROGRAM = path.join(ROOT, "index.ts");
@@ -24,8 +23,8 @@ describe("the orders program, per stack", () => {
   let dev: Evaluation;
   let prod: Evaluation;
   before(async () => {
-    dev = await evaluateStack("dev");
-    prod = await evaluateStack("prod");
+    dev = await stackPlan("dev");
+    prod = await stackPlan("prod");
   });
 
   it("has exactly the dev and prod stacks, and every key in their files is declared in Pulumi.yaml", () => {
@@ -181,7 +180,7 @@ describe("the orders program, per stack", () => {
   });
 
   it("prints the plan of a stack offline: every resource with its key settings", async () => {
-    const plan = await buildPlan("prod", ROOT);
+    const plan = await stackPlan("prod");
     const { resources } = plan;
     const text = planAsText(plan);
     expect(text).to.include('Plan for stack "prod"');

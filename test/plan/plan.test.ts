@@ -1,11 +1,9 @@
 import { expect } from "chai";
-import * as path from "path";
 import { mermaidText } from "../../tools/diagram";
 import { diffStacks, flatten, StackDiff, withoutStackName } from "../../tools/diff";
-import { buildPlan, parsePlanArguments } from "../../tools/plan";
+import { parsePlanArguments } from "../../tools/plan";
 import { diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
-
-const ROOT = path.resolve(__dirname, "../..");
+import { stackPlan } from "../mocks";
 
 /** The id of the diagram node whose label starts with `label`. */
 function node(diagram: string, label: string): string {
@@ -29,8 +27,8 @@ describe("the plan for reviewers", () => {
   const planned = (plan: StackPlan) => plan.resources.filter((r) => r.type !== "pulumi:pulumi:Stack").length;
   let diff: StackDiff;
   before(async () => {
-    dev = await buildPlan("dev", ROOT);
-    prod = await buildPlan("prod", ROOT);
+    dev = await stackPlan("dev");
+    prod = await stackPlan("prod");
     diff = await diffStacks(dev, prod);
   });
 

@@ -3,9 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL as COMPONENT_ACTIONS } from "../../components/policy";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, policies } from "../../policy/rules";
-import { evaluateProgram, Evaluation } from "../../tools/mock-engine";
+import type { Evaluation } from "../../tools/mock-engine";
 import { checkPolicies, mandatoryViolations, readPackConfig } from "../../tools/policy-check";
-import { loadStackConfig } from "../../tools/stack-config";
+import { stackPlan } from "../mocks";
 
 const ROOT = path.resolve(__dirname, "../..");
 const POLICY_DIR = path.join(ROOT, "policy");
@@ -13,7 +13,7 @@ const POLICY_DIR = path.join(ROOT, "policy");
 describe("the policy pack on the real program", () => {
   const stacks: Record<string, Evaluation> = {};
   before(async () => {
-    for (const stack of ["dev", "prod"]) stacks[stack] = await evaluateProgram(path.join(ROOT, "index.ts"), loadStackConfig(stack, ROOT));
+    for (const stack of ["dev", "prod"]) stacks[stack] = await stackPlan(stack);
   });
 
   for (const stack of ["dev", "prod"]) {
