@@ -8,7 +8,7 @@ import type { Server } from "node:http";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput, type KeySchemaElement } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import type { TableModel } from "./app";
-import { closeServer, listen } from "./aws-json";
+import { closeServer, listen } from "./loopback";
 
 function keySchema(hashKey: string, rangeKey?: string): KeySchemaElement[] {
   return [{ AttributeName: hashKey, KeyType: "HASH" }, ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: "RANGE" as const }] : [])];

@@ -8,7 +8,8 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { closeServer, listen, readBody } from "./aws-json";
+import { readBody } from "./aws-server";
+import { closeServer, listen } from "./loopback";
 import type { InvokeResult } from "./functions";
 import type { JwtAuthorizer } from "./jwt";
 

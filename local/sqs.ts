@@ -1,21 +1,48 @@
 /**
  * A local SQS: standard queues with visibility timeouts, receive counts, long polling,
  * redrive to a dead-letter queue after `maxReceiveCount` receives, and the message-move
- * task that redrives a DLQ, served on loopback in the AWS JSON 1.0 protocol that the
- * current SDK v3 SQS client speaks. Queue URLs are `<endpoint>/<account>/<name>`: the SQS
- * client sends each request to its QueueUrl's host, so these URLs lead here.
+ * task that redrives a DLQ, served on loopback in both of SQS's protocols: AWS JSON 1.0
+ * (the SDK v3 client) and Query (the SDK v2, older AWS CLIs), over the same queues. Queue
+ * URLs are `<endpoint>/<account>/<name>`: the SQS clients send each request to its
+ * QueueUrl's host, so these URLs lead here.
  *
  * Implemented: SendMessage(Batch), ReceiveMessage, DeleteMessage(Batch),
- * ChangeMessageVisibility, GetQueueUrl, GetQueueAttributes, ListQueues, PurgeQueue,
- * StartMessageMoveTask, ListMessageMoveTasks. Not implemented: FIFO ordering guarantees
- * and deduplication, creating or deleting queues (they come from the program).
+ * ChangeMessageVisibility(Batch), GetQueueUrl, GetQueueAttributes, ListQueues,
+ * ListDeadLetterSourceQueues, PurgeQueue, StartMessageMoveTask, ListMessageMoveTasks; any
+ * other operation is refused with an error naming it. Not implemented: FIFO ordering
+ * guarantees and deduplication, creating, changing or deleting queues (they come from the
+ * program).
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import type { Server } from "node:http";
-import { AwsError, closeServer, jsonProtocolServer, listen } from "./aws-json";
+import { jsonCodec } from "./aws-json";
+import { queryCodec, type QueryShapes } from "./aws-query";
+import { AwsError, awsServer } from "./aws-server";
+import { closeServer, listen } from "./loopback";
 
 export const SQS_MAX_MESSAGE_BYTES = 262_144;
 const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** The members whose Query names differ from their JSON names (SQS's Smithy model: xmlName, xmlFlattened). */
+const SQS_QUERY_SHAPES: QueryShapes = {
+  lists: {
+    Entries: (operation) => `${operation}RequestEntry`,
+    Successful: (operation) => `${operation}ResultEntry`,
+    Results: (operation) => `${operation}ResultEntry`,
+    Failed: "BatchResultErrorEntry",
+    Messages: "Message",
+    QueueUrls: "QueueUrl",
+    queueUrls: "QueueUrl",
+    AttributeNames: "AttributeName",
+    MessageAttributeNames: "MessageAttributeName",
+    MessageSystemAttributeNames: "MessageSystemAttributeName",
+  },
+  maps: {
+    Attributes: { entry: "Attribute", key: "Name", value: "Value" },
+    MessageAttributes: { entry: "MessageAttribute", key: "Name", value: "Value" },
+  },
+  numbers: new Set(["MaxNumberOfMessages", "VisibilityTimeout", "WaitTimeSeconds", "DelaySeconds", "MaxResults", "MaxNumberOfMessagesPerSecond"]),
+};
 
 export interface QueueDefinition {
   name: string;
@@ -166,10 +193,12 @@ export class LocalSqs {
 
   /** Starts the endpoint on loopback (port 0: a free one). Queues can be added before or after. */
   async start(port = 0): Promise<string> {
-    this.server = jsonProtocolServer({
-      service: "AmazonSQS",
-      contentType: "application/x-amz-json-1.0",
-      validationErrorType: "com.amazonaws.sqs#InvalidParameterValue",
+    this.server = awsServer({
+      service: "SQS",
+      codecs: [
+        jsonCodec({ target: "AmazonSQS", contentType: "application/x-amz-json-1.0", validationErrorType: "com.amazonaws.sqs#InvalidParameterValue" }),
+        queryCodec({ xmlNamespace: "http://queue.amazonaws.com/doc/2012-11-05/", shapes: SQS_QUERY_SHAPES }),
+      ],
       maxBodyBytes: 2 * 1024 * 1024,
       operations: this.operations(),
     });
@@ -428,6 +457,13 @@ export class LocalSqs {
         this.changeVisibility(this.byUrl(input.QueueUrl), input.ReceiptHandle, input.VisibilityTimeout);
         return {};
       },
+      ChangeMessageVisibilityBatch: (input: Record<string, any>) => {
+        const queue = this.byUrl(input.QueueUrl);
+        return batch(input.Entries, (entry) => {
+          this.changeVisibility(queue, entry.ReceiptHandle, entry.VisibilityTimeout);
+          return { Id: entry.Id };
+        });
+      },
       GetQueueUrl: (input: Record<string, any>) => {
         const queue = this.queues.get(String(input.QueueName));
         if (!queue) throw new AwsError("com.amazonaws.sqs#QueueDoesNotExist", `The specified queue ${input.QueueName} does not exist.`, 400, "AWS.SimpleQueueService.NonExistentQueue;Sender");
@@ -459,6 +495,10 @@ export class LocalSqs {
       ListQueues: (input: Record<string, any>) => ({
         QueueUrls: this.list().filter((q) => !input.QueueNamePrefix || q.name.startsWith(input.QueueNamePrefix)).map((q) => q.url),
       }),
+      ListDeadLetterSourceQueues: (input: Record<string, any>) => {
+        const deadLetterQueue = this.byUrl(input.QueueUrl);
+        return { queueUrls: this.list().filter((q) => q.definition.redrivePolicy?.deadLetterTargetArn === deadLetterQueue.arn).map((q) => q.url) };
+      },
       PurgeQueue: (input: Record<string, any>) => {
         this.byUrl(input.QueueUrl).messages.length = 0;
         return {};

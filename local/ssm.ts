@@ -6,7 +6,9 @@
  * opaque ciphertext stand-in, as SSM returns ciphertext.
  */
 import type { Server } from "node:http";
-import { AwsError, closeServer, jsonProtocolServer, listen } from "./aws-json";
+import { jsonCodec } from "./aws-json";
+import { AwsError, awsServer } from "./aws-server";
+import { closeServer, listen } from "./loopback";
 
 export interface LocalParameter {
   name: string;
@@ -38,10 +40,9 @@ export class LocalSsm {
   }
 
   async start(port = 0): Promise<string> {
-    this.server = jsonProtocolServer({
-      service: "AmazonSSM",
-      contentType: "application/x-amz-json-1.1",
-      validationErrorType: "ValidationException",
+    this.server = awsServer({
+      service: "SSM",
+      codecs: [jsonCodec({ target: "AmazonSSM", contentType: "application/x-amz-json-1.1", validationErrorType: "ValidationException" })],
       operations: {
         GetParametersByPath: (input) => this.getParametersByPath(input),
         GetParameter: (input) => ({ Parameter: this.out(this.get(input.Name), input.WithDecryption === true) }),
