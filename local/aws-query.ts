@@ -42,15 +42,16 @@ export function queryCodec(options: QueryCodecOptions): ProtocolCodec {
 
   /** The JSON-protocol value of one decoded member. */
   const decodeMember = (operation: string, name: string, value: Tree | string): [string, unknown] => {
+    if (typeof value === "string") return [name, shapes.numbers.has(name) && /^-?\d+$/.test(value) ? Number(value) : value];
+    // Numbered items (`Name.1`, `Name.2`, ...) make a list or a map; a plain name (QueueUrl) is never one.
+    const items = Object.entries(value).filter(([index]) => /^\d+$/.test(index)).sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item);
     const list = Object.entries(shapes.lists).find(([, item]) => itemName(item, operation) === name);
+    if (list) return [list[0], items.map((item) => decodeValue(operation, item))];
     const map = Object.entries(shapes.maps).find(([, entry]) => entry.entry === name);
-    const items = () => (typeof value === "string" ? [] : Object.entries(value).filter(([index]) => /^\d+$/.test(index)).sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item));
-    if (list) return [list[0], items().map((item) => decodeValue(operation, item))];
     if (map) {
       const { key, value: valueName } = map[1];
-      return [map[0], Object.fromEntries(items().flatMap((entry) => (typeof entry === "string" || typeof entry[key] !== "string" ? [] : [[entry[key], decodeValue(operation, entry[valueName] ?? "")]])))];
+      return [map[0], Object.fromEntries(items.flatMap((entry) => (typeof entry === "string" || typeof entry[key] !== "string" ? [] : [[entry[key], decodeValue(operation, entry[valueName] ?? "")]])))];
     }
-    if (typeof value === "string" && shapes.numbers.has(name) && /^-?\d+$/.test(value)) return [name, Number(value)];
     return [name, decodeValue(operation, value)];
   };
   const decodeValue = (operation: string, value: Tree | string): unknown =>

@@ -46,6 +46,8 @@ describe("local SQS endpoint with clients we did not write", () => {
     beforeEach(() => {
       // The SDK v2 verifies every body's MD5 on send and receive (computeChecksums is on by default).
       v2 = new SQSv2({ region: "eu-west-1", endpoint: sqs.endpoint, credentials, maxRetries: 0 });
+      // From 2.1491.0 on, the SDK v2 speaks JSON to SQS: package.json pins the last one that speaks Query.
+      expect((v2 as unknown as { api: { protocol: string } }).api.protocol).to.equal("query");
     });
 
     it("sends, receives with attributes, changes visibility and deletes in batches, on the queues the JSON clients see", async () => {
