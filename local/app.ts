@@ -159,7 +159,10 @@ export function readApp(recorded: RecordedResource[]): AppModel {
       reportBatchItemFailures: (m.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
     }));
 
-  const parameters: LocalParameter[] = ofType("aws:ssm/parameter:Parameter").map((p) => ({ name: p.inputs.name, type: p.inputs.type, value: String(p.inputs.value) }));
+  const parameters: LocalParameter[] = ofType("aws:ssm/parameter:Parameter").map((p) => ({
+    name: p.inputs.name, type: p.inputs.type, value: String(p.inputs.value),
+    ...(typeof p.inputs.keyId === "string" ? { keyId: p.inputs.keyId } : {}),
+  }));
 
   const tables: TableModel[] = ofType("aws:dynamodb/table:Table").map((t) => ({
     name: t.inputs.name,

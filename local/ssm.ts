@@ -1,9 +1,11 @@
 /**
- * A local Parameter Store: the program's String and SecureString parameters, served on
- * loopback in the AWS JSON 1.1 protocol for the calls the SDK's SSM client (and Powertools'
- * SSMProvider) make: GetParametersByPath (paths, recursion, decryption, pagination),
- * GetParameter and GetParameters. A SecureString read without WithDecryption returns an
- * opaque ciphertext stand-in, as SSM returns ciphertext.
+ * A local Parameter Store: the program's String, StringList and SecureString parameters,
+ * served on loopback in the AWS JSON 1.1 protocol for the calls the SDK's SSM client (and
+ * Powertools' SSMProvider) make: GetParametersByPath (paths, recursion, decryption,
+ * pagination, ParameterFilters on Type and KeyId), GetParameter and GetParameters. A
+ * SecureString read without WithDecryption returns an opaque ciphertext stand-in, as SSM
+ * returns ciphertext. Any other operation, and a filter it does not apply, is refused with
+ * an error naming it.
  */
 import type { Server } from "node:http";
 import { jsonCodec } from "./aws-json";
@@ -14,6 +16,8 @@ export interface LocalParameter {
   name: string;
   type: "String" | "SecureString" | "StringList";
   value: string;
+  /** The KMS key of a SecureString. @default "alias/aws/ssm" (the account's default key, as in AWS) */
+  keyId?: string;
 }
 
 const NAME_PATTERN = /^\/?[A-Za-z0-9_.\-/]{1,2048}$/;
@@ -22,8 +26,44 @@ function validation(message: string): AwsError {
   return new AwsError("ValidationException", message);
 }
 
+/** GetParametersByPath's filter keys (AWS's API reference: ParameterStringFilter) and the options each takes. */
+const PATH_FILTER_OPTIONS: Record<string, string[]> = { Type: ["Equals", "BeginsWith"], KeyId: ["Equals", "BeginsWith"], Label: ["Equals"] };
+const PARAMETER_TYPES = ["String", "StringList", "SecureString"];
+/** What AWS encrypts a SecureString with when it names no key. */
+const DEFAULT_KEY_ID = "alias/aws/ssm";
+
+type StoredParameter = LocalParameter & { version: number; modifiedAt: number };
+
+/** Whether a parameter passes every filter; throws InvalidFilter* for a filter AWS would refuse or this endpoint does not apply. */
+function filterMatcher(filters: unknown): (parameter: StoredParameter) => boolean {
+  if (filters === undefined || filters === null) return () => true;
+  if (!Array.isArray(filters)) throw validation("ParameterFilters must be a list of { Key, Option, Values }.");
+  const checks = filters.map((filter: { Key?: unknown; Option?: unknown; Values?: unknown }) => {
+    const key = String(filter?.Key);
+    const options = PATH_FILTER_OPTIONS[key];
+    if (!options) throw new AwsError("InvalidFilterKey", `The filter key ${key} is not valid for GetParametersByPath; it takes ${Object.keys(PATH_FILTER_OPTIONS).join(", ")} (Name, Path, Tier, DataType and tag: filters are for DescribeParameters).`);
+    if (key === "Label") throw new AwsError("InvalidFilterKey", "The filter key Label is valid in AWS, but the local Parameter Store has no labels (the program cannot set them); filter by Type or KeyId, or read the parameter by name.");
+    const option = filter.Option === undefined ? "Equals" : String(filter.Option);
+    if (!options.includes(option)) throw new AwsError("InvalidFilterOption", `The filter option ${option} is not valid for the key ${key}; use ${options.join(", ")}.`);
+    const values = filter.Values;
+    if (!Array.isArray(values) || values.length < 1 || values.length > 50 || !values.every((v) => typeof v === "string" && v.length >= 1 && v.length <= 1024)) {
+      throw new AwsError("InvalidFilterValue", `The filter ${key} needs Values: 1 to 50 strings of 1 to 1024 characters.`);
+    }
+    if (key === "Type" && option === "Equals") {
+      const invalid = values.find((v) => !PARAMETER_TYPES.includes(v));
+      if (invalid !== undefined) throw new AwsError("InvalidFilterValue", `The filter value ${invalid} is not valid for Type; use ${PARAMETER_TYPES.join(", ")}.`);
+    }
+    const field = (parameter: StoredParameter) => (key === "Type" ? parameter.type : parameter.type === "SecureString" ? parameter.keyId ?? DEFAULT_KEY_ID : undefined);
+    return (parameter: StoredParameter) => {
+      const actual = field(parameter);
+      return actual !== undefined && values.some((value: string) => (option === "Equals" ? actual === value : actual.startsWith(value)));
+    };
+  });
+  return (parameter) => checks.every((check) => check(parameter));
+}
+
 export class LocalSsm {
-  private readonly parameters = new Map<string, LocalParameter & { version: number; modifiedAt: number }>();
+  private readonly parameters = new Map<string, StoredParameter>();
   private server?: Server;
   endpoint = "";
 
@@ -36,7 +76,7 @@ export class LocalSsm {
   }
 
   list(): LocalParameter[] {
-    return [...this.parameters.values()].map(({ name, type, value }) => ({ name, type, value }));
+    return [...this.parameters.values()].map(({ version: _version, modifiedAt: _modifiedAt, ...parameter }) => parameter);
   }
 
   async start(port = 0): Promise<string> {
@@ -71,7 +111,7 @@ export class LocalSsm {
     return parameter;
   }
 
-  private out(parameter: LocalParameter & { version: number; modifiedAt: number }, decrypt: boolean) {
+  private out(parameter: StoredParameter, decrypt: boolean) {
     const encrypted = parameter.type === "SecureString" && !decrypt;
     return {
       Name: parameter.name,
@@ -92,8 +132,9 @@ export class LocalSsm {
     const max = input.MaxResults ?? 10;
     if (!Number.isInteger(max) || max < 1 || max > 10) throw validation("MaxResults must be from 1 to 10.");
     const prefix = path.endsWith("/") ? path : `${path}/`;
+    const passesFilters = filterMatcher(input.ParameterFilters);
     const matching = [...this.parameters.values()]
-      .filter((p) => p.name.startsWith(prefix) && (input.Recursive === true || !p.name.slice(prefix.length).includes("/")))
+      .filter((p) => p.name.startsWith(prefix) && (input.Recursive === true || !p.name.slice(prefix.length).includes("/")) && passesFilters(p))
       .sort((a, b) => a.name.localeCompare(b.name));
     let start = 0;
     if (input.NextToken !== undefined) {
