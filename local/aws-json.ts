@@ -38,7 +38,7 @@ export function jsonCodec(options: JsonCodecOptions): ProtocolCodec {
       status: error.status,
       contentType: options.contentType,
       body: JSON.stringify({ __type: error.type, message: error.message }),
-      headers: error.queryError ? { "x-amzn-query-error": error.queryError } : {},
+      headers: error.queryError ? { "x-amzn-query-error": error.queryError } : undefined,
     }),
   };
 }

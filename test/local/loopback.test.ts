@@ -31,7 +31,7 @@ describe("local endpoints accept only loopback hosts", () => {
   let invoked = 0;
   const api = new LocalHttpApi({
     routes: [{ routeKey: "POST /", functionName: "hello", auth: "none", scopes: [] }],
-    invoke: async () => { invoked++; return { payload: { statusCode: 200, body: "hello" }, timedOut: false, cold: false, durationMs: 0 }; },
+    invoke: async (_name, _event, requestId) => { invoked++; return { payload: { statusCode: 200, body: "hello" }, timedOut: false, cold: false, durationMs: 0, requestId }; },
     apiId: "local", accountId: "123456789012", onRequest: () => {},
   });
   /** Each endpoint with a request that reads something through it. */

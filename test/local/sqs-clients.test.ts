@@ -107,6 +107,12 @@ describe("local SQS endpoint with clients we did not write", () => {
     expect(unknown.message).to.match(/does not implement CreateQueue/);
   });
 
+  it("tells a request in neither protocol which ones it speaks", async () => {
+    const response = await fetch(sqs.endpoint, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(response.status).to.equal(400);
+    expect(((await response.json()) as { message: string }).message).to.match(/speaks the AWS JSON protocol .*X-Amz-Target: AmazonSQS.* and the AWS Query protocol \(Action=/);
+  });
+
   describe("sqs-consumer (SDK v3)", () => {
     /** Starts a consumer; collects its errors; stops it after the test. */
     let consumers: Consumer[] = [];
