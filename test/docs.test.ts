@@ -2,9 +2,9 @@
  * The documentation cannot drift from the code. Every fenced block of README.md and
  * docs/**\/*.md is checked by its language:
  *
- *   ```ts       type-checked against the real components, all blocks in one tsc run; the
- *               imports "./components" and "@orders-platform/serverless-components" are
- *               the library in components/
+ *   ```ts       type-checked against the real code, all blocks in one tsc run; a block is
+ *               written as a file at the project root ("./components", "./handlers/..."),
+ *               and "@orders-platform/serverless-components" is the library in components/
  *   ```sh       every command checked (see checkCommand): the npm script exists, and the
  *               arguments of `npm run plan` and `npm run dev` parse with the tools' own
  *               parsers, so a removed flag or subcommand turns this test red
@@ -32,7 +32,7 @@ const SCRIPTS: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROO
 /** npm's own commands that the docs use; `npm <anything else>` is a mistake. */
 const NPM_COMMANDS = ["ci", "install", "pack", "publish", "test"];
 /** Programs the docs may show that cannot be run offline; any other program is a mistake. */
-const OTHER_PROGRAMS = ["pulumi", "curl", "export", "openssl", "aws", "node"];
+const OTHER_PROGRAMS = ["pulumi", "curl", "export", "openssl", "aws", "node", "head"];
 
 interface Block {
   file: string;
@@ -79,7 +79,10 @@ function parseMarkdown(file: string): { blocks: Block[]; prose: string } {
 const DOCS = markdownFiles().map((file) => ({ file, ...parseMarkdown(file) }));
 const where = (file: string, line: number) => `${path.relative(ROOT, file)}:${line}`;
 
-/** Shell words of one line: quotes removed, comments dropped; operators (&&, |, >, ;) as their own words. */
+/**
+ * Shell words of one line: quotes removed, comments dropped; operators (&&, |, >, ;) as
+ * their own words, except that a placeholder such as <file> is a word, as the reader takes it.
+ */
 export function shellWords(line: string): string[] {
   const words: string[] = [];
   let word: string | undefined;
@@ -97,6 +100,10 @@ export function shellWords(line: string): string[] {
       word = undefined;
     } else if (c === "#" && word === undefined) {
       break;
+    } else if (c === "<" && word === undefined && /^<[\w .-]+>/.test(line.slice(i))) {
+      const placeholder = /^<[\w .-]+>/.exec(line.slice(i))![0];
+      word = placeholder;
+      i += placeholder.length - 1;
     } else if ("&|;><".includes(c) && word === undefined) {
       const operator = /^(&&|\|\||>>|[&|;><])/.exec(line.slice(i))![1];
       words.push(operator);
@@ -158,7 +165,7 @@ export function checkCommand(words: string[], stdoutRedirected: boolean): string
   if (program === "npx") {
     const [tool, ...args] = rest;
     if (!fs.existsSync(path.join(ROOT, "node_modules", ".bin", tool))) return `npx ${tool}: no such tool in node_modules/.bin`;
-    const missing = args.filter((a) => !a.startsWith("-") && /[/.]/.test(a) && !fs.existsSync(path.join(ROOT, a)));
+    const missing = args.filter((a) => /\.(ts|js|json)$/.test(a) && !fs.existsSync(path.join(ROOT, a)));
     return missing.length > 0 ? `npx ${tool}: no such file ${missing.join(", ")}` : undefined;
   }
   if (program !== "npm") return OTHER_PROGRAMS.includes(program) ? undefined : `${program}: not a program the docs may show (see OTHER_PROGRAMS in test/docs.test.ts)`;
@@ -172,6 +179,7 @@ export function checkCommand(words: string[], stdoutRedirected: boolean): string
   }
   const silent = afterCommand[0] === "-s" || afterCommand[0] === "--silent";
   const [script, ...scriptArgs] = silent ? afterCommand.slice(1) : afterCommand;
+  if (script === undefined) return undefined; // `npm run -s`, the flag itself
   if (SCRIPTS[script] === undefined) return `npm run ${script}: no such script in package.json`;
   if (stdoutRedirected && !silent) return `npm run ${script} with its output redirected: npm's banner would come first; write npm run -s ${script}`;
   const args = scriptArgs[0] === "--" ? scriptArgs.slice(1) : scriptArgs;
@@ -243,6 +251,7 @@ describe("the documentation (README.md and docs/)", () => {
     expect(checkCommand(shellWords("npx mocha test/nowhere.test.ts"), false)).to.match(/no such file test\/nowhere.test.ts/);
     expect(checkCommand(shellWords("npm run -s plan -- prod --json --out plan.json"), false)).to.equal(undefined);
     expect(checkCommand(shellWords(`npm run dev -- send fulfilment '{"orderId":"nope"}'`), false)).to.equal(undefined);
+    expect(shellWords("npm run plan -- <stack> --out <file> > plan.txt")).to.deep.equal(["npm", "run", "plan", "--", "<stack>", "--out", "<file>", ">", "plan.txt"]);
   });
 
   it("links only to files and headings that exist", () => {
@@ -269,12 +278,14 @@ describe("the documentation (README.md and docs/)", () => {
     const directory = path.join(ROOT, ".local", "docs-check");
     fs.rmSync(directory, { recursive: true, force: true });
     fs.mkdirSync(directory, { recursive: true });
-    const library = path.relative(directory, path.join(ROOT, "components")).split(path.sep).join("/");
+    const root = path.relative(directory, ROOT).split(path.sep).join("/");
     const sources = new Map<string, Block>();
     for (const block of DOCS.flatMap((d) => d.blocks).filter((b) => b.language === "ts" && !b.illustrative)) {
       const name = `${path.relative(ROOT, block.file).replace(/[/\\.]/g, "_")}_${block.line}.ts`;
       // Same line count as the block, so tsc's line numbers point into the Markdown.
-      const code = block.content.replace(/from "(\.\/components|@orders-platform\/serverless-components)"/g, `from "${library}"`);
+      const code = block.content
+        .replace(/from "@orders-platform\/serverless-components"/g, 'from "./components"')
+        .replace(/from "\.\//g, `from "${root}/`);
       fs.writeFileSync(path.join(directory, name), `${code}\nexport {};\n`);
       sources.set(name, block);
     }
