@@ -16,7 +16,8 @@
  * carries the mark `<!-- docs-test: illustrative -->` on the line before its fence and is
  * skipped. A block in any other language, or without one, fails the test: mark it or tag it.
  * Inline code spans that start with `npm ` are commands too, and every relative link must
- * resolve, to a file and, with a #fragment, to a heading of that file.
+ * resolve, to a file and, with a #fragment, to a heading of that file. docs/orders-api.md
+ * must state the handlers' limits and every status and error code they answer with.
  */
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
@@ -213,6 +214,24 @@ function anchorsOf(file: string): string[] {
   return parseMarkdown(file).prose.split("\n").filter((l) => /^#{1,6} /.test(l)).map((l) => slug(l.replace(/^#+ /, "")));
 }
 
+/**
+ * A numeric constant exported by a handler file (`export const MAX_LIMIT = 100;`), read from
+ * its source: importing a handler would run its start-up (required environment, clients)
+ * inside the test process.
+ */
+function handlerConstant(file: string, name: string): number {
+  const match = new RegExp(`export const ${name} = ([0-9 *]+);`).exec(fs.readFileSync(path.join(ROOT, file), "utf8"));
+  if (!match) throw new Error(`no numeric constant ${name} in ${file}`);
+  return match[1].split("*").reduce((product, factor) => product * Number(factor), 1);
+}
+
+/** Every `new HttpError(status, "Code", ...)` the handlers can answer with. */
+function handlerErrors(): Array<{ status: number; code: string }> {
+  const files = ["handlers/lib/http.ts", ...fs.readdirSync(path.join(ROOT, "handlers/orders")).map((f) => `handlers/orders/${f}`)];
+  return files.flatMap((file) => [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(/new HttpError\(\s*(\d{3}),\s*"(\w+)"/g)]
+    .map((m) => ({ status: Number(m[1]), code: m[2] })));
+}
+
 describe("the documentation (README.md and docs/)", () => {
   it("tags every fenced block with a checked language, or marks it illustrative", () => {
     const problems = DOCS.flatMap(({ blocks }) => blocks
@@ -305,5 +324,21 @@ describe("the documentation (README.md and docs/)", () => {
     expect(errors, errors.join("\n")).to.deep.equal([]);
     expect(tsc.status, tsc.stderr).to.equal(0);
     fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  it("states the orders API's limits and error codes as the handlers enforce them", () => {
+    const page = fs.readFileSync(path.join(ROOT, "docs/orders-api.md"), "utf8");
+    const maxLimit = handlerConstant("handlers/orders/list-orders.ts", "MAX_LIMIT");
+    const defaultLimit = handlerConstant("handlers/orders/list-orders.ts", "DEFAULT_LIMIT");
+    const maxBody = handlerConstant("handlers/lib/http.ts", "MAX_BODY_BYTES");
+    const maxQuantity = handlerConstant("handlers/orders/create-order.ts", "MAX_QUANTITY");
+    expect(page).to.match(new RegExp(`\\| \`limit\` \\| optional; an integer from 1 to ${maxLimit} .*; default ${defaultLimit} \\|`));
+    expect(page).to.include(`| 413 | \`PayloadTooLarge\` | a request body above ${maxBody / 1024} KB (${maxBody} bytes`);
+    expect(page).to.include(`| \`items[i].quantity\` | required; an integer from 1 to ${maxQuantity} |`);
+    const errors = handlerErrors();
+    expect(errors.length).to.be.greaterThan(8);
+    const rows = page.split("\n").filter((l) => /^\| \d{3} \|/.test(l));
+    const undocumented = errors.filter(({ status, code }) => !rows.some((row) => row.startsWith(`| ${status} |`) && row.includes(`\`${code}\``)));
+    expect(undocumented, "answers of the handlers missing from the status table of docs/orders-api.md").to.deep.equal([]);
   });
 });
