@@ -121,10 +121,12 @@ function printBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Pa
     lines.push("", "A token for the JWT routes (local signing key, valid 12 h), acting for customer local-developer:", `  export TOKEN=${token}`);
   }
   const url = runtime.url.replace(/\/$/, "");
+  const stackOption = stack === "dev" ? "" : ` --stack ${stack}`;
   lines.push("", "Try:",
     `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
     `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
-    `  npm run dev -- dlq list${stack === "dev" ? "" : ` --stack ${stack}`}      # dead letters; "redrive" sends them back`,
+    `  npm run dev -- send fulfilment '{"orderId":"nope"}'${stackOption}      # a message the worker cannot process`,
+    `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
     "", "Ctrl-C stops. Handler changes rebuild and restart their functions.", "");
   console.log(lines.join("\n"));
 }
