@@ -2,6 +2,8 @@
  * `npm run dev -- [stack] [options]`: runs the application locally from the program itself.
  * `npm run dev -- dlq [list|redrive] [--stack <stack>]`: the dead-letter queues of a running
  * `npm run dev`.
+ * `npm run dev -- send <queue> <body> [--stack <stack>]`: sends one message to a queue of a
+ * running `npm run dev` (the queue's name, or the end of it: `fulfilment`).
  *
  * Options: --port <n> (HTTP API, default 3000), --persist (DynamoDB on disk under
  * .local/dev/<stack>/dynamodb), --no-watch (no reload on change), --visibility-timeout <s>
@@ -11,7 +13,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { listStacks, loadStackConfig } from "../tools/stack-config";
 import { functionForArn } from "./app";
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
@@ -20,7 +22,8 @@ import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime 
 const ROOT = path.resolve(__dirname, "..");
 const LOCAL_DIR = path.join(ROOT, ".local");
 const SECRETS_FILE = path.join(LOCAL_DIR, "secrets.json");
-const stateFile = (stack: string) => path.join(LOCAL_DIR, "dev", stack, "state.json");
+/** Where a running `npm run dev` leaves its endpoints and queues for the other subcommands. */
+const stateFile = (stack: string, localDir = LOCAL_DIR) => path.join(localDir, "dev", stack, "state.json");
 
 interface Parsed {
   positional: string[];
@@ -118,35 +121,34 @@ function printBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Pa
     lines.push("", "A token for the JWT routes (local signing key, valid 12 h), acting for customer local-developer:", `  export TOKEN=${token}`);
   }
   const url = runtime.url.replace(/\/$/, "");
+  const stackOption = stack === "dev" ? "" : ` --stack ${stack}`;
   lines.push("", "Try:",
     `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
     `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
-    `  npm run dev -- dlq list${stack === "dev" ? "" : ` --stack ${stack}`}      # dead letters; "redrive" sends them back`,
+    `  npm run dev -- send fulfilment '{"orderId":"nope"}'${stackOption}      # a message the worker cannot process`,
+    `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
     "", "Ctrl-C stops. Handler changes rebuild and restart their functions.", "");
   console.log(lines.join("\n"));
 }
 
-function writeState(stack: string, runtime: LocalRuntime): void {
+export function writeState(stack: string, runtime: LocalRuntime, localDir = LOCAL_DIR): void {
   const queues: QueueInfo[] = runtime.app.queues.map((q) => ({ name: q.name, url: q.url, arn: q.arn, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn }));
-  fs.mkdirSync(path.dirname(stateFile(stack)), { recursive: true });
-  fs.writeFileSync(stateFile(stack), JSON.stringify({ pid: process.pid, url: runtime.url, endpoints: runtime.endpoints, queues }, null, 2));
+  const file = stateFile(stack, localDir);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ pid: process.pid, url: runtime.url, endpoints: runtime.endpoints, queues }, null, 2));
 }
 
-async function dlq(action: string, stack: string): Promise<void> {
-  const file = stateFile(stack);
+/** What a `npm run dev` subcommand prints; the tests collect it. */
+type Print = (line: string) => void;
+
+/** Runs `action` with an SQS client on the endpoint of the running `npm run dev` of `stack`. */
+async function withRunningQueues(stack: string, localDir: string, action: (client: SQSClient, queues: QueueInfo[]) => Promise<void>): Promise<void> {
+  const file = stateFile(stack, localDir);
   if (!fs.existsSync(file)) throw new Error(`No local runtime for stack "${stack}" is running (no ${path.relative(ROOT, file)}); start it with \`npm run dev${stack === "dev" ? "" : ` -- ${stack}`}\`.`);
   const state = JSON.parse(fs.readFileSync(file, "utf8")) as { endpoints: { sqs: string }; queues: QueueInfo[] };
   const client = new SQSClient({ region: "eu-west-1", endpoint: state.endpoints.sqs, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   try {
-    for (const queue of deadLetterQueues(state.queues)) {
-      if (action === "redrive") {
-        console.log(`${queue.name}: ${await redrive(client, queue.arn)} message(s) moved back to ${queue.sources.join(", ")}`);
-        continue;
-      }
-      const messages = await peekDeadLetters(client, queue.url);
-      console.log(`${queue.name} (DLQ of ${queue.sources.join(", ")}): ${await countMessages(client, queue.url)} message(s)`);
-      for (const m of messages) console.log(`  ${m.messageId}  sent ${m.sentAt}  ${m.body.length > 120 ? `${m.body.slice(0, 117)}...` : m.body}`);
-    }
+    await action(client, state.queues);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") throw new Error(`The local runtime of stack "${stack}" is not answering; start it again with \`npm run dev\`.`);
     throw error;
@@ -155,21 +157,74 @@ async function dlq(action: string, stack: string): Promise<void> {
   }
 }
 
-async function main(argv: string[]): Promise<void> {
-  const { positional, flags } = parseArgs(argv);
-  if (flags.has("--help")) {
-    console.log(fs.readFileSync(__filename, "utf8").split("*/")[0].replace(/^\/\*\*?|^ \* ?/gm, ""));
-    return;
+async function dlq(action: DlqAction, client: SQSClient, queues: QueueInfo[], print: Print): Promise<void> {
+  for (const queue of deadLetterQueues(queues)) {
+    if (action === "redrive") {
+      print(`${queue.name}: ${await redrive(client, queue.arn)} message(s) moved back to ${queue.sources.join(", ")}`);
+      continue;
+    }
+    const messages = await peekDeadLetters(client, queue.url);
+    print(`${queue.name} (DLQ of ${queue.sources.join(", ")}): ${await countMessages(client, queue.url)} message(s)`);
+    for (const m of messages) print(`  ${m.messageId}  sent ${m.sentAt}  ${m.body.length > 120 ? `${m.body.slice(0, 117)}...` : m.body}`);
   }
+}
+
+/** The queue a `send` names: its whole name, or the end of it after a dash (`fulfilment`). */
+export function findQueue(queues: QueueInfo[], name: string): QueueInfo {
+  const exact = queues.find((q) => q.name === name);
+  if (exact) return exact;
+  const matches = queues.filter((q) => q.name.endsWith(`-${name}`));
+  if (matches.length === 1) return matches[0];
+  const names = queues.map((q) => q.name).join(", ");
+  throw new Error(matches.length === 0 ? `No queue "${name}": the queues are ${names}.` : `"${name}" names ${matches.length} queues (${matches.map((q) => q.name).join(", ")}); give the whole name.`);
+}
+
+async function send(queueName: string, body: string, client: SQSClient, queues: QueueInfo[], print: Print): Promise<void> {
+  const queue = findQueue(queues, queueName);
+  const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
+  print(`${queue.name}: sent message ${MessageId}`);
+}
+
+type DlqAction = "list" | "redrive";
+
+/** A command line of `npm run dev`, read without running anything (the docs test checks the documented ones). */
+export type DevCommand =
+  | { kind: "help" }
+  | { kind: "serve"; stack: string; flags: Parsed["flags"] }
+  | { kind: "dlq"; stack: string; action: DlqAction }
+  | { kind: "send"; stack: string; queue: string; body: string };
+
+export function parseDevCommand(argv: string[]): DevCommand {
+  const { positional, flags } = parseArgs(argv);
+  if (flags.has("--help")) return { kind: "help" };
+  const stackFlag = flags.get("--stack");
+  const stack = typeof stackFlag === "string" ? stackFlag : "dev";
   if (positional[0] === "dlq") {
     const action = positional[1] ?? "list";
-    if (!["list", "redrive"].includes(action)) throw new Error(`dlq ${action}: use "list" or "redrive".`);
-    const stack = flags.get("--stack");
-    return dlq(action, typeof stack === "string" ? stack : "dev");
+    if (action !== "list" && action !== "redrive") throw new Error(`dlq ${action}: use "list" or "redrive".`);
+    return { kind: "dlq", stack, action };
   }
-  const stack = positional[0] ?? "dev";
+  if (positional[0] === "send") {
+    if (positional.length !== 3) throw new Error(`send takes a queue and a message body, e.g. send fulfilment '{"orderId":"nope"}'; got ${positional.length - 1} argument(s).`);
+    return { kind: "send", stack, queue: positional[1], body: positional[2] };
+  }
   if (positional.length > 1) throw new Error(`One stack at a time; got ${positional.join(", ")}.`);
-  return serve(stack, flags);
+  return { kind: "serve", stack: positional[0] ?? "dev", flags };
+}
+
+/** Runs a command line of `npm run dev`; `localDir` holds the state of the running runtime. */
+export async function main(argv: string[], { localDir = LOCAL_DIR, print = console.log as Print } = {}): Promise<void> {
+  const command = parseDevCommand(argv);
+  switch (command.kind) {
+    case "help":
+      return print(fs.readFileSync(__filename, "utf8").split("*/")[0].replace(/^\/\*\*?|^ \* ?/gm, ""));
+    case "dlq":
+      return withRunningQueues(command.stack, localDir, (client, queues) => dlq(command.action, client, queues, print));
+    case "send":
+      return withRunningQueues(command.stack, localDir, (client, queues) => send(command.queue, command.body, client, queues, print));
+    case "serve":
+      return serve(command.stack, command.flags);
+  }
 }
 
 if (require.main === module) {

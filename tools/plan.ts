@@ -1,12 +1,13 @@
 /**
- * `npm run plan -- <stack> [--markdown | --json]`: what `pulumi up` would create for a
- * stack, offline, with an architecture diagram and the policy pack's verdicts.
- * `npm run plan -- --diff <first> <second> [--markdown | --json]`: what differs between
- * two stacks, resource by resource and setting by setting.
+ * `npm run plan -- <stack> [--markdown | --json] [--out <file>]`: what `pulumi up` would
+ * create for a stack, offline, with an architecture diagram and the policy pack's verdicts.
+ * `npm run plan -- --diff <first> <second> [--markdown | --json] [--out <file>]`: what
+ * differs between two stacks, resource by resource and setting by setting.
  *
  * Each stack is the real program (index.ts) evaluated with Pulumi.yaml's defaults and the
  * stack's file applied as the CLI applies them, against the recording mock engine.
  */
+import * as fs from "fs";
 import * as path from "path";
 import { architectureDiagram } from "./diagram";
 import { diffStacks } from "./diff";
@@ -46,24 +47,50 @@ export interface PlanCommand {
   format: OutputFormat;
   /** One stack to plan, or two to compare. */
   stacks: [string] | [string, string];
+  /** Write the output to this file instead of standard output. */
+  out?: string;
 }
 
-export const USAGE = "usage: npm run plan -- [<stack>] [--markdown | --json]\n       npm run plan -- --diff <first stack> <second stack> [--markdown | --json]";
+export const USAGE = `usage: npm run -s plan -- [<stack>] [--markdown | --json] [--out <file>]
+       npm run -s plan -- --diff <first stack> <second stack> [--markdown | --json] [--out <file>]
 
-/** Reads the command line; throws with the usage on anything it does not understand. */
-export function parsePlanArguments(args: string[]): PlanCommand {
-  const flags = args.filter((a) => a.startsWith("-"));
-  const names = args.filter((a) => !a.startsWith("-"));
-  const unknown = flags.filter((f) => !["--diff", "--markdown", "--json"].includes(f));
-  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(", ")}\n${USAGE}`);
+  <stack>       the stack to plan, from Pulumi.<stack>.yaml (default dev)
+  --diff        compare two stacks, resource by resource and setting by setting
+  --markdown    a pull-request comment
+  --json        for machines
+  --out <file>  write the output to <file> instead of standard output
+  --help        this text
+
+npm prints a banner on standard output before the plan; -s (--silent) leaves it out, so
+\`npm run -s plan -- prod --json > plan.json\` is JSON. --out never carries the banner.`;
+
+const BOOLEAN_FLAGS = ["--diff", "--markdown", "--json", "--help", "-h"];
+
+/** Reads the command line: a plan command, or "help"; throws with the usage on anything it does not understand. */
+export function parsePlanArguments(args: string[]): PlanCommand | "help" {
+  const flags: string[] = [];
+  const names: string[] = [];
+  let out: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--out") {
+      out = args[++i];
+      if (out === undefined || out.startsWith("-")) throw new Error(`--out needs a file name\n${USAGE}`);
+    } else if (arg.startsWith("-")) {
+      if (!BOOLEAN_FLAGS.includes(arg)) throw new Error(`unknown option ${arg}\n${USAGE}`);
+      flags.push(arg);
+    } else names.push(arg);
+  }
+  if (flags.includes("--help") || flags.includes("-h")) return "help";
   if (flags.includes("--markdown") && flags.includes("--json")) throw new Error(`choose one of --markdown and --json\n${USAGE}`);
   const format: OutputFormat = flags.includes("--json") ? "json" : flags.includes("--markdown") ? "markdown" : "text";
+  const destination = out === undefined ? {} : { out };
   if (flags.includes("--diff")) {
     if (names.length !== 2) throw new Error(`--diff compares two stacks, got ${names.length}: ${names.join(" ") || "none"}\n${USAGE}`);
-    return { format, stacks: [names[0], names[1]] };
+    return { format, stacks: [names[0], names[1]], ...destination };
   }
   if (names.length > 1) throw new Error(`one stack at a time (or --diff <first> <second>), got ${names.join(" ")}\n${USAGE}`);
-  return { format, stacks: [names[0] ?? "dev"] };
+  return { format, stacks: [names[0] ?? "dev"], ...destination };
 }
 
 /** Runs a plan command and returns what it prints. */
@@ -79,14 +106,30 @@ export async function runPlanCommand(command: PlanCommand, root = PROJECT_ROOT):
   return { text: diffAsText, markdown: diffAsMarkdown, json: diffAsJson }[command.format](diff, first, second);
 }
 
+/**
+ * The command line: usage, or the plan on standard output or in the --out file. A relative
+ * --out names a file in the directory npm was started from (INIT_CWD), not the project root
+ * npm runs scripts in.
+ */
+export async function main(args: string[]): Promise<void> {
+  const command = parsePlanArguments(args);
+  if (command === "help") {
+    console.log(USAGE);
+    return;
+  }
+  const output = await runPlanCommand(command);
+  if (command.out === undefined) {
+    console.log(output);
+    return;
+  }
+  const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), command.out);
+  fs.writeFileSync(file, `${output}\n`);
+  console.error(`plan written to ${file}`);
+}
+
 if (require.main === module) {
-  Promise.resolve()
-    .then(() => runPlanCommand(parsePlanArguments(process.argv.slice(2))))
-    .then(
-      (output) => console.log(output),
-      (error: Error) => {
-        console.error(`plan failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
+  main(process.argv.slice(2)).catch((error: Error) => {
+    console.error(`plan failed: ${error.message}`);
+    process.exit(1);
+  });
 }

@@ -2,11 +2,13 @@
  * `npm run dev`'s runtime with the real program (index.ts, stack dev), in-process on free
  * ports, driven with fetch and the real SQS client: the orders walk-through end to end.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
-import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { createHmac } from "node:crypto";
-import { deadLetterQueues, peekDeadLetters, redrive } from "../../local/dlq";
+import { main, writeState } from "../../local/cli";
+import { deadLetterQueues } from "../../local/dlq";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
@@ -120,22 +122,36 @@ describe("local runtime: the orders program (stack dev)", function () {
     expect((await fetch(`${url}/orders/${mine.body.orderId}`, { headers: auth })).status).to.equal(200);
   });
 
-  it("moves a poison message to the DLQ after maxReceiveCount failures, and redrives it", async () => {
-    const queue = runtime.app.queues.find((q) => q.name === "serverless-orders-dev-fulfilment")!;
-    const from = lines.length;
-    const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: "this is not an order" }));
-    const [dlq] = deadLetterQueues(runtime.app.queues.map((q) => ({ ...q, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn })));
-    expect(dlq.name).to.equal("serverless-orders-dev-fulfilment-dlq");
-    const dead = await eventually(async () => {
-      const messages = await peekDeadLetters(sqs, dlq.url);
-      return messages.length > 0 ? messages : undefined;
-    }, 5000, "the poison message in the DLQ");
-    expect(dead.map((m) => [m.messageId, m.body, m.sourceArn])).to.deep.equal([[MessageId, "this is not an order", queue.arn]]);
-    // Five batches with one failure each since the send: the poison message's five receives.
-    expect(lines.slice(from).filter((l) => l.startsWith("SQS  serverless-orders-dev-fulfilment -> ") && / 1 failed /.test(l)).length).to.equal(5);
-    expect(lines.some((l) => l.includes(`message ${MessageId} received 5 times, moved to serverless-orders-dev-fulfilment-dlq`))).to.equal(true);
+  it("moves a poison message to the DLQ after maxReceiveCount failures, and redrives it, with the documented commands", async () => {
+    // What docs/local-runtime.md has a developer paste next to a running `npm run dev`.
+    const stateDir = path.join(PROJECT_ROOT, ".local", `test-cli-${process.pid}`);
+    writeState("dev", runtime, stateDir);
+    const printed: string[] = [];
+    const devCommand = (...argv: string[]) => main(argv, { localDir: stateDir, print: (line) => printed.push(line) });
+    try {
+      const from = lines.length;
+      await devCommand("send", "fulfilment", '{"orderId":"nope"}');
+      const sent = /^serverless-orders-dev-fulfilment: sent message (\S+)$/.exec(printed[0]);
+      expect(sent, printed.join("\n")).to.not.equal(null);
+      const messageId = sent![1];
+      const [dlq] = deadLetterQueues(runtime.app.queues.map((q) => ({ ...q, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn })));
+      expect(dlq.name).to.equal("serverless-orders-dev-fulfilment-dlq");
+      const listing = await eventually(async () => {
+        printed.length = 1;
+        await devCommand("dlq");
+        return printed.some((l) => l.startsWith(`  ${messageId}  sent `)) ? printed.slice(1) : undefined;
+      }, 5000, "the poison message in the listing of npm run dev -- dlq");
+      expect(listing[0]).to.equal("serverless-orders-dev-fulfilment-dlq (DLQ of serverless-orders-dev-fulfilment): 1 message(s)");
+      expect(listing[1]).to.match(new RegExp(`^  ${messageId}  sent \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z  \\{"orderId":"nope"\\}$`));
+      // Five batches with one failure each since the send: the poison message's five receives.
+      expect(lines.slice(from).filter((l) => l.startsWith("SQS  serverless-orders-dev-fulfilment -> ") && / 1 failed /.test(l)).length).to.equal(5);
+      expect(lines.some((l) => l.includes(`message ${messageId} received 5 times, moved to serverless-orders-dev-fulfilment-dlq`))).to.equal(true);
 
-    expect(await redrive(sqs, dlq.arn)).to.equal(1);
-    expect(runtime.sqs.byArn(dlq.arn)!.messages).to.have.length(0);
+      await devCommand("dlq", "redrive");
+      expect(printed.at(-1)).to.equal("serverless-orders-dev-fulfilment-dlq: 1 message(s) moved back to serverless-orders-dev-fulfilment");
+      expect(runtime.sqs.byArn(dlq.arn)!.messages).to.have.length(0);
+    } finally {
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,15 @@
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { mermaidText } from "../../tools/diagram";
 import { diffStacks, flatten, StackDiff, withoutStackName } from "../../tools/diff";
 import { parsePlanArguments } from "../../tools/plan";
 import { diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
 import { stackPlan } from "../mocks";
+
+const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
 /** The id of the diagram node whose label starts with `label`. */
 function node(diagram: string, label: string): string {
@@ -150,9 +156,43 @@ describe("the plan for reviewers", () => {
     expect(parsePlanArguments([])).to.deep.equal({ format: "text", stacks: ["dev"] });
     expect(parsePlanArguments(["--diff", "dev", "prod", "--markdown"])).to.deep.equal({ format: "markdown", stacks: ["dev", "prod"] });
     expect(parsePlanArguments(["prod", "--json"])).to.deep.equal({ format: "json", stacks: ["prod"] });
-    expect(() => parsePlanArguments(["--diff", "dev"])).to.throw(/--diff compares two stacks, got 1: dev\nusage: npm run plan/);
+    expect(() => parsePlanArguments(["--diff", "dev"])).to.throw(/--diff compares two stacks, got 1: dev\nusage: npm run -s plan/);
     expect(() => parsePlanArguments(["prod", "--yaml"])).to.throw(/unknown option --yaml/);
     expect(() => parsePlanArguments(["dev", "prod"])).to.throw(/one stack at a time/);
     expect(() => parsePlanArguments(["prod", "--json", "--markdown"])).to.throw(/choose one of --markdown and --json/);
+    expect(parsePlanArguments(["--help"])).to.equal("help");
+    expect(parsePlanArguments(["prod", "-h"])).to.equal("help");
+    expect(parsePlanArguments(["prod", "--json", "--out", "plan.json"])).to.deep.equal({ format: "json", stacks: ["prod"], out: "plan.json" });
+    expect(() => parsePlanArguments(["prod", "--out"])).to.throw(/--out needs a file name/);
+  });
+});
+
+describe("the plan command as documented, through npm", function () {
+  // Each run is a fresh process that loads tsx and evaluates the program.
+  this.timeout(60000);
+  const npm = (args: string[]) => spawnSync("npm", args, { cwd: PROJECT_ROOT, encoding: "utf8" });
+
+  it("prints its usage for --help and exits 0", () => {
+    const run = npm(["run", "plan", "--", "--help"]);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.include("usage: npm run -s plan -- [<stack>] [--markdown | --json] [--out <file>]");
+    expect(run.stdout).to.include("--out <file>  write the output to <file> instead of standard output");
+  });
+
+  it("gives JSON on standard output with npm run -s, and in the --out file without it", () => {
+    const silent = npm(["run", "-s", "plan", "--", "prod", "--json"]);
+    expect(silent.status, silent.stderr).to.equal(0);
+    expect(JSON.parse(silent.stdout).summary.mandatoryViolations).to.equal(0);
+
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), "plan-out-"));
+    try {
+      const file = path.join(directory, "plan.json");
+      const loud = npm(["run", "plan", "--", "prod", "--json", "--out", file]);
+      expect(loud.status, loud.stderr).to.equal(0);
+      expect(JSON.parse(fs.readFileSync(file, "utf8"))).to.deep.equal(JSON.parse(silent.stdout));
+      expect(loud.stdout).not.to.include("{");
+    } finally {
+      fs.rmSync(directory, { recursive: true, force: true });
+    }
   });
 });
