@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { watch } from "chokidar";
 import { BUNDLE_FILE, bundleHandlerCached, parseHandler, resolveHandlerFile, type Bundle } from "../components/bundling";
 import { evaluateProgram, MOCK_ACCOUNT_ID } from "../tools/mock-engine";
 import { loadStackConfig, type StackConfig } from "../tools/stack-config";
@@ -303,7 +304,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
       return changed;
     };
-    if (options.watch) stops.push(watchSources(app, root, rebuild, log));
+    if (options.watch) stops.push(await watchSources(app, root, rebuild, log));
 
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
@@ -320,8 +321,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 }
 
-/** Watches the folders of the handlers' sources; a change rebuilds (debounced). Returns the stopper. */
-function watchSources(app: AppModel, root: string, rebuild: () => Promise<string[]>, log: (line: string) => void): () => Promise<void> {
+/**
+ * Watches the folders of the handlers' sources; a change rebuilds (debounced). Returns the
+ * stopper once the watch is in place. chokidar, not fs.watch: on Linux fs.watch follows the
+ * file's inode, so a save by rename (sed -i, vim, safe write, git checkout) left it deaf.
+ */
+async function watchSources(app: AppModel, root: string, rebuild: () => Promise<string[]>, log: (line: string) => void): Promise<() => Promise<void>> {
   const folders = new Set<string>();
   for (const fn of app.functions) {
     const entry = handlerEntry(fn, root);
@@ -335,11 +340,12 @@ function watchSources(app: AppModel, root: string, rebuild: () => Promise<string
     clearTimeout(timer);
     timer = setTimeout(() => { running = running.then(() => rebuild().then(() => undefined, (error) => log(`RELOAD failed: ${(error as Error).message}`))); }, 150);
   };
-  const watchers = [...folders].map((folder) => fs.watch(folder, { recursive: true }, schedule));
+  const watcher = watch([...folders], { ignoreInitial: true }).on("all", schedule).on("error", (error) => log(`WATCH failed: ${(error as Error).message}`));
+  await new Promise((resolve) => watcher.once("ready", resolve));
   log(`WATCH ${[...folders].map((f) => path.relative(root, f) || ".").join(", ")}: a change rebuilds and restarts the functions it affects`);
   return async () => {
     clearTimeout(timer);
-    for (const watcher of watchers) watcher.close();
+    await watcher.close();
     await running;
   };
 }

@@ -216,4 +216,17 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
     expect(lines.filter((line) => line.includes("GET /version")).at(-1)).to.match(/cold$/);
     expect(await runtime.rebuild(), "nothing changed since").to.deep.equal([]);
   });
+
+  it("keeps watching a handler saved by rename (sed -i, vim, safe write), and serves its next plain write", async () => {
+    const versionServed = (n: number) => eventually(async () => {
+      const answer = (await (await fetch(`${url}/version`)).json()) as { version: number };
+      return answer.version === n ? answer : undefined;
+    }, 8000, `version ${n} served`);
+    const saved = `${versionFile}.tmp`;
+    fs.writeFileSync(saved, "export const handler = async () => ({ version: 3 });\n");
+    fs.renameSync(saved, versionFile);
+    await versionServed(3);
+    writeVersion(4);
+    expect(await versionServed(4)).to.deep.equal({ version: 4 });
+  });
 });
