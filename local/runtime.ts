@@ -20,6 +20,7 @@ import { LocalFunction } from "./functions";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "../components/limits";
 import { LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
+import { RuntimeLock } from "./runtime-lock";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
 
@@ -38,7 +39,7 @@ export interface LocalRuntimeOptions {
   port?: number;
   /** Keep DynamoDB data in this folder (LevelDB). @default in memory */
   persistDir?: string;
-  /** Where bundles are written. @default <root>/.local/dev/<stack>/functions */
+  /** Where bundles are written; one runtime at a time per folder, held by `<workDir>.lock`. @default <root>/.local/dev/<stack>/functions */
   workDir?: string;
   /** Keep the local JWT signing key in this file so tokens survive restarts. @default a new key per run */
   signingKeyFile?: string;
@@ -145,6 +146,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   };
+  // Before anything else: a second runtime on the same work folder would delete this one's bundles.
+  const workDir = options.workDir ?? path.join(root, ".local", "dev", stack, "functions");
+  const lock = RuntimeLock.acquire(`${workDir}.lock`, stack);
+  stops.push(async () => lock.release());
 
   try {
     const sqs = new LocalSqs(MOCK_ACCOUNT_ID, (event) => log(`SQS  ${event.queue}: message ${event.messageId} received ${event.receiveCount} times, moved to ${event.deadLetterQueue}`));
@@ -187,7 +192,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     // Functions: the recorded bundle (the code as deployed) in worker threads.
-    const workDir = options.workDir ?? path.join(root, ".local", "dev", stack, "functions");
     const versions = new Map<string, { version: number; text: string }>();
     const writeBundle = (fn: FunctionModel, files: Record<string, string>): string => {
       const version = (versions.get(fn.name)?.version ?? 0) + 1;
@@ -305,6 +309,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return changed;
     };
     if (options.watch) stops.push(await watchSources(app, root, rebuild, log));
+    lock.describe(Object.values(apiUrls)[0]);
 
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",

@@ -2,12 +2,14 @@
  * The local runtime's HTTP API semantics, end to end: a fixture program (fixtures/program.ts)
  * evaluated and served in-process on free ports, driven with fetch over loopback.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { LocalIssuer } from "../../local/jwt";
-import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "../../local/runtime";
+import type { LockHolder } from "../../local/runtime-lock";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
 
 const tmpDir = path.join(PROJECT_ROOT, "test", "local", `.tmp-${process.pid}`);
@@ -18,19 +20,21 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
   let runtime: LocalRuntime;
   let url: string;
   const { lines, times, log } = captureLog();
+  const options: LocalRuntimeOptions = {
+    root: PROJECT_ROOT,
+    stack: "test",
+    programFile: path.join(__dirname, "fixtures", "program.ts"),
+    stackConfig: { project: "fixture", stack: "test", config: { "aws:region": "eu-west-1" }, secretKeys: [], placeholders: [] },
+    workDir: path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}`),
+    watch: true,
+    log,
+  };
 
   before(async function () {
     fs.mkdirSync(tmpDir, { recursive: true });
     writeVersion(1);
     process.env.LOCAL_FIXTURE_VERSION_HANDLER = path.relative(PROJECT_ROOT, versionFile).replace(/\.ts$/, "");
-    runtime = await startLocalRuntime({
-      root: PROJECT_ROOT,
-      programFile: path.join(__dirname, "fixtures", "program.ts"),
-      stackConfig: { project: "fixture", stack: "test", config: { "aws:region": "eu-west-1" }, secretKeys: [], placeholders: [] },
-      workDir: path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}`),
-      watch: true,
-      log,
-    });
+    runtime = await startLocalRuntime(options);
     url = runtime.url;
   });
 
@@ -172,6 +176,40 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
     const response = await fetch(`${url}/echo/big`, { method: "POST", body: Buffer.alloc(10 * 1024 * 1024 + 1) });
     expect(response.status).to.equal(413);
     expect(lines.slice(before).join("\n")).to.match(/-> 413 .*payload above/).and.not.to.match(/handlers-echo/);
+  });
+
+  describe("one runtime per work folder (per stack under npm run dev)", () => {
+    const readLock = (workDir: string) => JSON.parse(fs.readFileSync(`${workDir}.lock`, "utf8")) as LockHolder;
+    /** The start's error; a start that succeeds is stopped again, which is the harm the lock prevents. */
+    const startError = (overrides: LocalRuntimeOptions) => startLocalRuntime({ ...options, ...overrides, log: () => undefined })
+      .then(async (second) => { await second.stop(); return undefined; }, (error: Error) => error);
+
+    it("refuses a second runtime while the first lives, naming it, and leaves the first's bundles and answers alone", async () => {
+      const bundles = fs.readdirSync(options.workDir!);
+      const error = await startError({});
+      expect(error, "the second start is refused").to.be.instanceOf(Error);
+      expect(error!.message).to.include(`Stack "test" already runs locally: process ${process.pid}`).and.include(`serving ${url}`).and.include(`kill ${process.pid}`);
+      expect(fs.readdirSync(options.workDir!)).to.deep.equal(bundles);
+      expect(await echo("/items/1")).to.have.property("invocations");
+      expect(readLock(options.workDir!).url).to.equal(url);
+    });
+
+    const staleWorkDir = path.join(PROJECT_ROOT, ".local", `test-fixture-stale-${process.pid}`);
+    after(() => fs.rmSync(`${staleWorkDir}.lock`, { force: true }));
+
+    it("takes over a stale lock, whose process is gone, and removes its own lock when it stops", async () => {
+      const workDir = staleWorkDir;
+      const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+      fs.writeFileSync(`${workDir}.lock`, JSON.stringify({ pid: gone, stack: "test", startedAt: "2026-01-01T00:00:00.000Z", token: "stale" }));
+      const second = await startLocalRuntime({ ...options, workDir, watch: false, log: () => undefined });
+      try {
+        expect(readLock(workDir)).to.include({ pid: process.pid, url: second.url });
+        expect((await fetch(`${second.url}/items/1`)).status).to.equal(200);
+      } finally {
+        await second.stop();
+      }
+      expect(fs.existsSync(`${workDir}.lock`)).to.equal(false);
+    });
   });
 
   describe("queue mappings", () => {
