@@ -101,8 +101,8 @@ function isAlive(pid: number): boolean {
 
 function refusal(file: string, holder: LockHolder): string {
   const serving = holder.url ? `, serving ${holder.url}` : "";
-  return `Stack "${holder.stack}" already runs locally: process ${holder.pid} since ${holder.startedAt}${serving}. `
-    + `A second runtime of the same stack would delete its bundles and state, so this one does not start. `
-    + `Use that one, stop it (Ctrl-C in its terminal, or kill ${holder.pid}), or run another stack (npm run dev -- <stack>). `
-    + `The lock is ${path.relative(process.cwd(), file) || file}; it is taken over by itself once process ${holder.pid} is gone.`;
+  return `Stack "${holder.stack}" already runs locally in process ${holder.pid} (since ${holder.startedAt}${serving}); `
+    + `a second runtime of one stack would delete the first one's bundles, so this one does not start. `
+    + `Use that one, stop it (Ctrl-C in its terminal, or kill ${holder.pid}), or run another stack: npm run dev -- <stack>. `
+    + `(Lock: ${path.relative(process.cwd(), file) || file}; a start takes it over once process ${holder.pid} is gone.)`;
 }

@@ -188,7 +188,7 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
       const bundles = fs.readdirSync(options.workDir!);
       const error = await startError({});
       expect(error, "the second start is refused").to.be.instanceOf(Error);
-      expect(error!.message).to.include(`Stack "test" already runs locally: process ${process.pid}`).and.include(`serving ${url}`).and.include(`kill ${process.pid}`);
+      expect(error!.message).to.include(`Stack "test" already runs locally in process ${process.pid}`).and.include(`serving ${url}`).and.include(`kill ${process.pid}`);
       expect(fs.readdirSync(options.workDir!)).to.deep.equal(bundles);
       expect(await echo("/items/1")).to.have.property("invocations");
       expect(readLock(options.workDir!).url).to.equal(url);
