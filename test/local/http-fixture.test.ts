@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
+import { importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import { LocalIssuer } from "../../local/jwt";
 import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "../../local/runtime";
 import type { LockHolder } from "../../local/runtime-lock";
@@ -14,6 +15,7 @@ import { captureLog, eventually, PROJECT_ROOT } from "./support";
 
 const tmpDir = path.join(PROJECT_ROOT, "test", "local", `.tmp-${process.pid}`);
 const versionFile = path.join(tmpDir, "version.ts");
+const signingKeyFile = path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}-signing-key.json`);
 const writeVersion = (n: number) => fs.writeFileSync(versionFile, `export const handler = async () => ({ version: ${n} });\n`);
 
 describe("local runtime: HTTP API semantics and queue mappings (fixture program)", function () {
@@ -27,6 +29,7 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
     stackConfig: { project: "fixture", stack: "test", config: { "aws:region": "eu-west-1" }, secretKeys: [], placeholders: [] },
     workDir: path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}`),
     watch: true,
+    signingKeyFile,
     log,
   };
 
@@ -41,6 +44,7 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
   after(async () => {
     await runtime?.stop();
     fs.rmSync(tmpDir, { recursive: true, force: true });
+    fs.rmSync(signingKeyFile, { force: true });
     delete process.env.LOCAL_FIXTURE_VERSION_HANDLER;
   });
 
@@ -169,6 +173,23 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
     const stranger = await LocalIssuer.create();
     const foreign = await stranger.issue({ issuer: "https://issuer.example.com", audiences: ["fixture-client"] }, { scopes: ["orders/read"] });
     expect((await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${foreign}` } })).status, "other key").to.equal(401);
+  });
+
+  it("refuses, as API Gateway does, a token without exp, or with iat or nbf in the future", async () => {
+    // Signed with the runtime's own key, as its tokens are, so only the claims differ.
+    const { privateJwk } = JSON.parse(fs.readFileSync(signingKeyFile, "utf8")) as { privateJwk: JWK };
+    const key = await importJWK(privateJwk, "ES256");
+    const now = Math.floor(Date.now() / 1000);
+    const status = async (claims: JWTPayload) => {
+      const token = await new SignJWT({ iss: "https://issuer.example.com", client_id: "fixture-client", scope: "orders/read", sub: "someone", ...claims })
+        .setProtectedHeader({ alg: "ES256", kid: privateJwk.kid }).sign(key);
+      return (await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${token}` } })).status;
+    };
+    expect(await status({ iat: now, exp: now + 600 }), "exp ahead, iat now").to.equal(200);
+    expect(await status({ iat: now }), "no exp").to.equal(401);
+    expect(await status({ iat: now + 120, exp: now + 600 }), "iat in the future").to.equal(401);
+    expect(await status({ nbf: now + 120, exp: now + 600 }), "nbf in the future").to.equal(401);
+    expect(lines.filter((l) => l.startsWith("HTTP GET /secure ")).slice(-3).join("\n")).to.include("\"exp\"").and.include("\"iat\"").and.include("\"nbf\"");
   });
 
   it("answers 413 above the HTTP API's 10 MB payload limit, without invoking the function", async () => {
