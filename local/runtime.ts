@@ -346,7 +346,7 @@ async function watchSources(app: AppModel, root: string, rebuild: () => Promise<
     timer = setTimeout(() => { running = running.then(() => rebuild().then(() => undefined, (error) => log(`RELOAD failed: ${(error as Error).message}`))); }, 150);
   };
   const watcher = watch([...folders], { ignoreInitial: true }).on("all", schedule).on("error", (error) => log(`WATCH failed: ${(error as Error).message}`));
-  await new Promise((resolve) => watcher.once("ready", resolve));
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   log(`WATCH ${[...folders].map((f) => path.relative(root, f) || ".").join(", ")}: a change rebuilds and restarts the functions it affects`);
   return async () => {
     clearTimeout(timer);
