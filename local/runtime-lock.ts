@@ -42,7 +42,7 @@ export class RuntimeLock {
   }
 
   /** Records the URL the runtime serves, for the message a second start prints. */
-  describe(url: string | undefined): void {
+  recordUrl(url: string | undefined): void {
     this.holder = { ...this.holder, url };
     place(this.file, this.holder, (temporary) => fs.renameSync(temporary, this.file));
   }

@@ -309,7 +309,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       return changed;
     };
     if (options.watch) stops.push(await watchSources(app, root, rebuild, log));
-    lock.describe(Object.values(apiUrls)[0]);
+    lock.recordUrl(Object.values(apiUrls)[0]);
 
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
