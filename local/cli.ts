@@ -8,6 +8,9 @@
  * (retry failed queue messages sooner than the deployed timeout), --jwks-url <url>
  * [--jwt-issuer <iss>] [--jwt-audience <aud>] (accept a real issuer's tokens instead of
  * the local key).
+ *
+ * One runtime per stack: while one runs, a second `npm run dev` of that stack refuses to
+ * start and says which process holds it.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
