@@ -10,6 +10,9 @@
  * (retry failed queue messages sooner than the deployed timeout), --jwks-url <url>
  * [--jwt-issuer <iss>] [--jwt-audience <aud>] (accept a real issuer's tokens instead of
  * the local key).
+ *
+ * One runtime per stack: while one runs, a second `npm run dev` of that stack refuses to
+ * start and says which process holds it.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -57,6 +60,9 @@ function numberFlag(flags: Parsed["flags"], name: string, min: number, max: numb
   return value;
 }
 
+/** Whether the runtime rebuilds on change: the one answer for the runtime and the banner. */
+const watching = (flags: Parsed["flags"]) => !flags.has("--no-watch");
+
 async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
   if (!listStacks(ROOT).includes(stack)) throw new Error(`No stack "${stack}": stacks here are ${listStacks(ROOT).join(", ")}.`);
   const port = numberFlag(flags, "--port", 0, 65535) ?? 3000;
@@ -73,14 +79,14 @@ async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
     persistDir: flags.has("--persist") ? path.join(LOCAL_DIR, "dev", stack, "dynamodb") : undefined,
     signingKeyFile: path.join(LOCAL_DIR, "dev", "jwt-signing-key.json"),
     visibilityTimeoutSeconds: numberFlag(flags, "--visibility-timeout", 0, 43200),
-    watch: !flags.has("--no-watch"),
+    watch: watching(flags),
     jwt: typeof jwksUrl === "string" ? { jwksUrl, issuer: typeof issuer === "string" ? issuer : undefined, audiences: typeof audience === "string" ? [audience] : undefined } : undefined,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "EADDRINUSE") throw new Error(`Port ${port} is in use; pick another with --port <n>.`);
     throw error;
   });
   for (const [key, source] of Object.entries(sources)) console.log(`Secret ${key} from ${path.relative(ROOT, source) || source}.`);
-  printBanner(runtime, stack, Date.now() - started, flags);
+  console.log(formatBanner(runtime, stack, Date.now() - started, flags));
   writeState(stack, runtime);
 
   let stopping = false;
@@ -96,7 +102,8 @@ async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
   process.on("SIGTERM", () => void stop());
 }
 
-function printBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Parsed["flags"]): void {
+/** What `npm run dev` prints once ready: what runs where, a token, commands to try. */
+export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Parsed["flags"]): string {
   const lines: string[] = [];
   lines.push("", `serverless-orders, stack "${stack}", running locally (ready in ${(ms / 1000).toFixed(1)} s)`, "");
   for (const api of runtime.app.apis) {
@@ -127,8 +134,8 @@ function printBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Pa
     `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
     `  npm run dev -- send fulfilment '{"orderId":"nope"}'${stackOption}      # a message the worker cannot process`,
     `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
-    "", "Ctrl-C stops. Handler changes rebuild and restart their functions.", "");
-  console.log(lines.join("\n"));
+    "", `Ctrl-C stops. ${watching(flags) ? "Handler changes rebuild and restart their functions." : "Handler changes are not watched (--no-watch): restart npm run dev to run new code."}`, "");
+  return lines.join("\n");
 }
 
 export function writeState(stack: string, runtime: LocalRuntime, localDir = LOCAL_DIR): void {

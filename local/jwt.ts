@@ -2,8 +2,9 @@
  * JWT authorization as an HTTP API JWT authorizer does it: a bearer token in the
  * Authorization header, signature checked against the issuer's keys, `iss` equal to the
  * configured issuer, `aud` (or, for Cognito access tokens, `client_id`) among the configured
- * audiences, `exp`/`nbf` respected, and the route's scopes (any one of them) in `scope`.
- * Verification is jose's.
+ * audiences, `exp` present and in the future, `nbf` and `iat` (when present) not in the
+ * future, with no clock skew allowed (API Gateway documents none), and the route's scopes
+ * (any one of them) in `scope`. Verification is jose's.
  *
  * Locally the keys are those of a signing key the runtime makes (or keeps in .local/), so
  * `npm run dev` can print a working token; when a JWKS URL is configured, tokens of the real
@@ -37,9 +38,14 @@ export class JwtAuthorizer {
     if (!match) return { ok: false, status: 401, reason: authorization ? "Authorization is not \"Bearer <token>\"" : "no Authorization header" };
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(match[1], this.keys as any, { issuer: this.config.issuer }));
+      ({ payload: claims } = await jwtVerify(match[1], this.keys as any, { issuer: this.config.issuer, requiredClaims: ["exp"] }));
     } catch (error) {
       return { ok: false, status: 401, reason: `token rejected: ${(error as Error).message}` };
+    }
+    // jose checks iat only against a maximum age; API Gateway also refuses a token issued in the future.
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof claims.iat === "number" && claims.iat > now) {
+      return { ok: false, status: 401, reason: `token rejected: "iat" claim ${claims.iat} is in the future (now ${now})` };
     }
     const audiences = [claims.aud ?? []].flat();
     const clientId = typeof claims.client_id === "string" ? [claims.client_id] : [];

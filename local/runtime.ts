@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { watch } from "chokidar";
 import { BUNDLE_FILE, bundleHandlerCached, parseHandler, resolveHandlerFile, type Bundle } from "../components/bundling";
 import { evaluateProgram, MOCK_ACCOUNT_ID } from "../tools/mock-engine";
 import { loadStackConfig, type StackConfig } from "../tools/stack-config";
@@ -19,6 +20,7 @@ import { LocalFunction } from "./functions";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "../components/limits";
 import { LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
+import { RuntimeLock } from "./runtime-lock";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
 
@@ -37,7 +39,7 @@ export interface LocalRuntimeOptions {
   port?: number;
   /** Keep DynamoDB data in this folder (LevelDB). @default in memory */
   persistDir?: string;
-  /** Where bundles are written. @default <root>/.local/dev/<stack>/functions */
+  /** Where bundles are written; one runtime at a time per folder, held by `<workDir>.lock`. @default <root>/.local/dev/<stack>/functions */
   workDir?: string;
   /** Keep the local JWT signing key in this file so tokens survive restarts. @default a new key per run */
   signingKeyFile?: string;
@@ -144,6 +146,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const stopAll = async () => {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   };
+  // Before anything else: a second runtime on the same work folder would delete this one's bundles.
+  const workDir = options.workDir ?? path.join(root, ".local", "dev", stack, "functions");
+  const lock = RuntimeLock.acquire(`${workDir}.lock`, stack);
+  stops.push(async () => lock.release());
 
   try {
     const sqs = new LocalSqs(MOCK_ACCOUNT_ID, (event) => log(`SQS  ${event.queue}: message ${event.messageId} received ${event.receiveCount} times, moved to ${event.deadLetterQueue}`));
@@ -186,7 +192,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
 
     // Functions: the recorded bundle (the code as deployed) in worker threads.
-    const workDir = options.workDir ?? path.join(root, ".local", "dev", stack, "functions");
     const versions = new Map<string, { version: number; text: string }>();
     const writeBundle = (fn: FunctionModel, files: Record<string, string>): string => {
       const version = (versions.get(fn.name)?.version ?? 0) + 1;
@@ -303,7 +308,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }
       return changed;
     };
-    if (options.watch) stops.push(watchSources(app, root, rebuild, log));
+    if (options.watch) stops.push(await watchSources(app, root, rebuild, log));
+    lock.recordUrl(Object.values(apiUrls)[0]);
 
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
@@ -320,8 +326,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   }
 }
 
-/** Watches the folders of the handlers' sources; a change rebuilds (debounced). Returns the stopper. */
-function watchSources(app: AppModel, root: string, rebuild: () => Promise<string[]>, log: (line: string) => void): () => Promise<void> {
+/**
+ * Watches the folders of the handlers' sources; a change rebuilds (debounced). Returns the
+ * stopper once the watch is in place. chokidar, not fs.watch: on Linux fs.watch follows the
+ * file's inode, so a save by rename (sed -i, vim, safe write, git checkout) left it deaf.
+ */
+async function watchSources(app: AppModel, root: string, rebuild: () => Promise<string[]>, log: (line: string) => void): Promise<() => Promise<void>> {
   const folders = new Set<string>();
   for (const fn of app.functions) {
     const entry = handlerEntry(fn, root);
@@ -335,11 +345,12 @@ function watchSources(app: AppModel, root: string, rebuild: () => Promise<string
     clearTimeout(timer);
     timer = setTimeout(() => { running = running.then(() => rebuild().then(() => undefined, (error) => log(`RELOAD failed: ${(error as Error).message}`))); }, 150);
   };
-  const watchers = [...folders].map((folder) => fs.watch(folder, { recursive: true }, schedule));
+  const watcher = watch([...folders], { ignoreInitial: true }).on("all", schedule).on("error", (error) => log(`WATCH failed: ${(error as Error).message}`));
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   log(`WATCH ${[...folders].map((f) => path.relative(root, f) || ".").join(", ")}: a change rebuilds and restarts the functions it affects`);
   return async () => {
     clearTimeout(timer);
-    for (const watcher of watchers) watcher.close();
+    await watcher.close();
     await running;
   };
 }

@@ -2,41 +2,49 @@
  * The local runtime's HTTP API semantics, end to end: a fixture program (fixtures/program.ts)
  * evaluated and served in-process on free ports, driven with fetch over loopback.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
+import { importJWK, SignJWT, type JWK, type JWTPayload } from "jose";
 import { LocalIssuer } from "../../local/jwt";
-import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from "../../local/runtime";
+import type { LockHolder } from "../../local/runtime-lock";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
 
 const tmpDir = path.join(PROJECT_ROOT, "test", "local", `.tmp-${process.pid}`);
 const versionFile = path.join(tmpDir, "version.ts");
+const signingKeyFile = path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}-signing-key.json`);
 const writeVersion = (n: number) => fs.writeFileSync(versionFile, `export const handler = async () => ({ version: ${n} });\n`);
 
 describe("local runtime: HTTP API semantics and queue mappings (fixture program)", function () {
   let runtime: LocalRuntime;
   let url: string;
   const { lines, times, log } = captureLog();
+  const options: LocalRuntimeOptions = {
+    root: PROJECT_ROOT,
+    stack: "test",
+    programFile: path.join(__dirname, "fixtures", "program.ts"),
+    stackConfig: { project: "fixture", stack: "test", config: { "aws:region": "eu-west-1" }, secretKeys: [], placeholders: [] },
+    workDir: path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}`),
+    watch: true,
+    signingKeyFile,
+    log,
+  };
 
   before(async function () {
     fs.mkdirSync(tmpDir, { recursive: true });
     writeVersion(1);
     process.env.LOCAL_FIXTURE_VERSION_HANDLER = path.relative(PROJECT_ROOT, versionFile).replace(/\.ts$/, "");
-    runtime = await startLocalRuntime({
-      root: PROJECT_ROOT,
-      programFile: path.join(__dirname, "fixtures", "program.ts"),
-      stackConfig: { project: "fixture", stack: "test", config: { "aws:region": "eu-west-1" }, secretKeys: [], placeholders: [] },
-      workDir: path.join(PROJECT_ROOT, ".local", `test-fixture-${process.pid}`),
-      watch: true,
-      log,
-    });
+    runtime = await startLocalRuntime(options);
     url = runtime.url;
   });
 
   after(async () => {
     await runtime?.stop();
     fs.rmSync(tmpDir, { recursive: true, force: true });
+    fs.rmSync(signingKeyFile, { force: true });
     delete process.env.LOCAL_FIXTURE_VERSION_HANDLER;
   });
 
@@ -167,11 +175,62 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
     expect((await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${foreign}` } })).status, "other key").to.equal(401);
   });
 
+  it("refuses, as API Gateway does, a token without exp, or with iat or nbf in the future", async () => {
+    // Signed with the runtime's own key, as its tokens are, so only the claims differ.
+    const { privateJwk } = JSON.parse(fs.readFileSync(signingKeyFile, "utf8")) as { privateJwk: JWK };
+    const key = await importJWK(privateJwk, "ES256");
+    const now = Math.floor(Date.now() / 1000);
+    const status = async (claims: JWTPayload) => {
+      const token = await new SignJWT({ iss: "https://issuer.example.com", client_id: "fixture-client", scope: "orders/read", sub: "someone", ...claims })
+        .setProtectedHeader({ alg: "ES256", kid: privateJwk.kid }).sign(key);
+      return (await fetch(`${url}/secure`, { headers: { authorization: `Bearer ${token}` } })).status;
+    };
+    expect(await status({ iat: now, exp: now + 600 }), "exp ahead, iat now").to.equal(200);
+    expect(await status({ iat: now }), "no exp").to.equal(401);
+    expect(await status({ iat: now + 120, exp: now + 600 }), "iat in the future").to.equal(401);
+    expect(await status({ nbf: now + 120, exp: now + 600 }), "nbf in the future").to.equal(401);
+    expect(lines.filter((l) => l.startsWith("HTTP GET /secure ")).slice(-3).join("\n")).to.include("\"exp\"").and.include("\"iat\"").and.include("\"nbf\"");
+  });
+
   it("answers 413 above the HTTP API's 10 MB payload limit, without invoking the function", async () => {
     const before = lines.length;
     const response = await fetch(`${url}/echo/big`, { method: "POST", body: Buffer.alloc(10 * 1024 * 1024 + 1) });
     expect(response.status).to.equal(413);
     expect(lines.slice(before).join("\n")).to.match(/-> 413 .*payload above/).and.not.to.match(/handlers-echo/);
+  });
+
+  describe("one runtime per work folder (per stack under npm run dev)", () => {
+    const readLock = (workDir: string) => JSON.parse(fs.readFileSync(`${workDir}.lock`, "utf8")) as LockHolder;
+    /** The start's error; a start that succeeds is stopped again, which is the harm the lock prevents. */
+    const startError = (overrides: LocalRuntimeOptions) => startLocalRuntime({ ...options, ...overrides, log: () => undefined })
+      .then(async (second) => { await second.stop(); return undefined; }, (error: Error) => error);
+
+    it("refuses a second runtime while the first lives, naming it, and leaves the first's bundles and answers alone", async () => {
+      const bundles = fs.readdirSync(options.workDir!);
+      const error = await startError({});
+      expect(error, "the second start is refused").to.be.instanceOf(Error);
+      expect(error!.message).to.include(`Stack "test" already runs locally in process ${process.pid}`).and.include(`serving ${url}`).and.include(`kill ${process.pid}`);
+      expect(fs.readdirSync(options.workDir!)).to.deep.equal(bundles);
+      expect(await echo("/items/1")).to.have.property("invocations");
+      expect(readLock(options.workDir!).url).to.equal(url);
+    });
+
+    const staleWorkDir = path.join(PROJECT_ROOT, ".local", `test-fixture-stale-${process.pid}`);
+    after(() => fs.rmSync(`${staleWorkDir}.lock`, { force: true }));
+
+    it("takes over a stale lock, whose process is gone, and removes its own lock when it stops", async () => {
+      const workDir = staleWorkDir;
+      const gone = spawnSync(process.execPath, ["-e", ""]).pid;
+      fs.writeFileSync(`${workDir}.lock`, JSON.stringify({ pid: gone, stack: "test", startedAt: "2026-01-01T00:00:00.000Z", token: "stale" }));
+      const second = await startLocalRuntime({ ...options, workDir, watch: false, log: () => undefined });
+      try {
+        expect(readLock(workDir)).to.include({ pid: process.pid, url: second.url });
+        expect((await fetch(`${second.url}/items/1`)).status).to.equal(200);
+      } finally {
+        await second.stop();
+      }
+      expect(fs.existsSync(`${workDir}.lock`)).to.equal(false);
+    });
   });
 
   describe("queue mappings", () => {
@@ -215,5 +274,18 @@ describe("local runtime: HTTP API semantics and queue mappings (fixture program)
     expect(lines.some((line) => line.startsWith("RELOAD fixture-version: rebuilt"))).to.equal(true);
     expect(lines.filter((line) => line.includes("GET /version")).at(-1)).to.match(/cold$/);
     expect(await runtime.rebuild(), "nothing changed since").to.deep.equal([]);
+  });
+
+  it("keeps watching a handler saved by rename (sed -i, vim, safe write), and serves its next plain write", async () => {
+    const versionServed = (n: number) => eventually(async () => {
+      const answer = (await (await fetch(`${url}/version`)).json()) as { version: number };
+      return answer.version === n ? answer : undefined;
+    }, 8000, `version ${n} served`);
+    const saved = `${versionFile}.tmp`;
+    fs.writeFileSync(saved, "export const handler = async () => ({ version: 3 });\n");
+    fs.renameSync(saved, versionFile);
+    await versionServed(3);
+    writeVersion(4);
+    expect(await versionServed(4)).to.deep.equal({ version: 4 });
   });
 });

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { createHmac } from "node:crypto";
-import { main, writeState } from "../../local/cli";
+import { formatBanner, main, parseArgs, writeState } from "../../local/cli";
 import { deadLetterQueues } from "../../local/dlq";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
@@ -54,6 +54,14 @@ describe("local runtime: the orders program (stack dev)", function () {
     const createOrderEnv = runtime.functions.get("orders-api-create-order")!.config.environment;
     expect(createOrderEnv.QUEUE_URL).to.equal(`${runtime.endpoints.sqs}/123456789012/serverless-orders-dev-fulfilment`);
     expect(createOrderEnv).to.include({ AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb, AWS_ENDPOINT_URL_SSM: runtime.endpoints.ssm, TABLE_NAME: "serverless-orders-dev-orders" });
+  });
+
+  it("says in the banner whether handler changes reload: they do by default, not with --no-watch", () => {
+    const banner = (argv: string[]) => formatBanner(runtime, "dev", 1500, parseArgs(argv).flags);
+    expect(banner([])).to.include("Handler changes rebuild and restart their functions.");
+    const unwatched = banner(["--no-watch"]);
+    expect(unwatched).not.to.include("Handler changes rebuild");
+    expect(unwatched).to.include("Handler changes are not watched (--no-watch): restart npm run dev to run new code.");
   });
 
   it("runs each function's code as deployed: the recorded bundle is what the handler rebuilds to", async () => {
