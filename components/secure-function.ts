@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
+import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument } from "./policy";
 import { componentType, withLegacyTypeAlias } from "./tokens";
@@ -10,13 +11,7 @@ import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./valida
 // plain string ("nodejs22.x"), and Pulumi's schema analyzer turns them into enums for the
 // other languages (it refuses bare literal unions).
 
-/** The Node.js runtimes a function may run on. */
-export const LambdaRuntime = {
-  Nodejs24: "nodejs24.x",
-  Nodejs22: "nodejs22.x",
-  Nodejs20: "nodejs20.x",
-} as const;
-export type LambdaRuntime = (typeof LambdaRuntime)[keyof typeof LambdaRuntime];
+export { LambdaRuntime };
 
 /** The instruction set a function runs on. */
 export const Architecture = {
@@ -199,13 +194,14 @@ export interface PreparedFunction {
 /**
  * Validates a function's arguments and bundles its handler, adding every problem to
  * `problems` under the path prefix `at`. Returns the prepared function when it is valid.
+ * `today` decides which runtimes are past AWS's deprecation date.
  */
-export function prepareFunction(input: SecureFunctionArgs, at: string, problems: ProblemCollector): PreparedFunction | undefined {
+export function prepareFunction(input: SecureFunctionArgs, at: string, problems: ProblemCollector, today = new Date()): PreparedFunction | undefined {
   const before = problems.problems.length;
   const args = withFunctionDefaults(input);
   const path = (field: string) => (at ? `${at}.${field}` : field);
 
-  problems.oneOf(path("runtime"), args.runtime, LAMBDA_RUNTIMES);
+  checkRuntime(args.runtime, path("runtime"), problems, today);
   problems.oneOf(path("architecture"), args.architecture, ARCHITECTURES);
   problems.integerInRange(path("memorySize"), args.memorySize, 128, 10240, "MB");
   problems.integerInRange(path("timeout"), args.timeout, 1, 900, "seconds");
@@ -251,6 +247,17 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
   }
   if (problems.problems.length > before) return undefined;
   return { args, exportName: handler.exportName, bundling, bundle };
+}
+
+function checkRuntime(runtime: LambdaRuntime, at: string, problems: ProblemCollector, today: Date): void {
+  const supported = supportedRuntimes(today);
+  if (!LAMBDA_RUNTIMES.includes(runtime)) {
+    problems.oneOf(at, runtime, supported);
+  } else if (!supported.includes(runtime)) {
+    const { deprecation, blockCreate, blockUpdate } = NODEJS_RUNTIMES[runtime];
+    const fix = supported.length > 0 ? `use ${JSON.stringify(supported[0])}` : "upgrade this library for a runtime AWS still supports";
+    problems.add(at, `${JSON.stringify(runtime)} is past AWS's deprecation date ${deprecation} (no more security patches); AWS blocks creating functions on it from ${blockCreate} and updating them from ${blockUpdate}: ${fix}.`);
+  }
 }
 
 function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {
