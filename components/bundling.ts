@@ -5,6 +5,7 @@ import * as path from "path";
 import { parse as lexCommonJs } from "cjs-module-lexer";
 import * as esbuild from "esbuild";
 import * as pulumi from "@pulumi/pulumi";
+import { declaredParameters } from "./handler-signature";
 
 /** How a handler is bundled. */
 export interface BundlingOptions {
@@ -68,6 +69,12 @@ export function resolveHandlerFile(modulePath: string, projectRoot: string): str
   const base = path.resolve(projectRoot, modulePath);
   const candidates = [base, ...SOURCE_EXTENSIONS.map((extension) => base + extension)];
   return candidates.find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
+}
+
+/** A relative import's source file as TypeScript resolves it (`./x`, or `./x.js` meaning x.ts); undefined for packages. */
+function resolveRelativeImport(fromFile: string, specifier: string): string | undefined {
+  if (!specifier.startsWith(".")) return undefined;
+  return resolveHandlerFile(specifier.replace(/\.[cm]?js$/, ""), path.dirname(fromFile));
 }
 
 /**
@@ -144,6 +151,11 @@ export interface Bundle {
   files: Record<string, string>;
   /** Total size of the files, in bytes. */
   bytes: number;
+  /**
+   * The parameters the handler declares, as `Function.length` counts them, read from its
+   * source (components/handler-signature.ts); absent when the source does not show them.
+   */
+  handlerParameters?: string[];
 }
 
 /**
@@ -187,7 +199,8 @@ function buildBundle(entryFile: string, exportName: string, projectRoot: string,
     files[path.basename(file.path)] = file.text;
     bytes += file.contents.byteLength;
   }
-  return { bundle: { files, bytes }, inputFiles: Object.keys(output.inputs).filter((input) => input !== STDIN_INPUT) };
+  const handlerParameters = declaredParameters(entryFile, exportName, resolveRelativeImport);
+  return { bundle: { files, bytes, ...(handlerParameters ? { handlerParameters } : {}) }, inputFiles: Object.keys(output.inputs).filter((input) => input !== STDIN_INPUT) };
 }
 
 /** What the bundle cache keeps per handler: the bundle and the content of every input file. */

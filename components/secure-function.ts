@@ -245,8 +245,19 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
     problems.add(path("handler"), `${(error as Error).message} Fix the handler ${JSON.stringify(args.handler)}.`);
     return undefined;
   }
+  checkCallbackHandler(args, bundle, path("handler"), problems, today);
   if (problems.problems.length > before) return undefined;
   return { args, exportName: handler.exportName, bundling, bundle };
+}
+
+/** Lambda's Node.js 24 runtime fails every invocation of a handler that declares 3 or more parameters. */
+function checkCallbackHandler(args: ResolvedFunctionArgs, bundle: Bundle, at: string, problems: ProblemCollector, today: Date): void {
+  const parameters = bundle.handlerParameters;
+  if (!parameters || parameters.length < 3 || NODEJS_RUNTIMES[args.runtime]?.callbackHandlers !== false) return;
+  const [event = "event", context = "context"] = parameters;
+  const older = supportedRuntimes(today).find((runtime) => NODEJS_RUNTIMES[runtime].callbackHandlers);
+  const alternative = older ? `, or keep the callback on ${JSON.stringify(older)} until its deprecation on ${NODEJS_RUNTIMES[older].deprecation}` : "";
+  problems.add(at, `${JSON.stringify(args.handler)} takes a callback (${parameters.join(", ")}); ${args.runtime} no longer calls callback-style handlers, so every invocation would fail. Make it async and return the result: \`async (${event}, ${context}) => result\`${alternative}.`);
 }
 
 function checkRuntime(runtime: LambdaRuntime, at: string, problems: ProblemCollector, today: Date): void {

@@ -14,7 +14,7 @@ import { LAMBDA_ASSUME_ROLE_POLICY } from "../../components/policy";
 import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
-  archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
+  archiveFiles, BROKEN, CALLBACK, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
   logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
@@ -453,9 +453,9 @@ describe("SecureFunction", () => {
   });
 
   describe("runtimes and AWS's deprecation dates (the day is given, not read from the clock)", () => {
-    const problemsOn = (day: string, runtime: string) => {
+    const problemsOn = (day: string, runtime: string, handler = HELLO) => {
       const problems = new ProblemCollector();
-      prepareFunction({ handler: HELLO, runtime: runtime as LambdaRuntime }, "", problems, new Date(`${day}T12:00:00Z`));
+      prepareFunction({ handler, runtime: runtime as LambdaRuntime }, "", problems, new Date(`${day}T12:00:00Z`));
       return problems.problems;
     };
 
@@ -478,6 +478,20 @@ describe("SecureFunction", () => {
       expect(problemsOn("2028-04-30", "nodejs24.x").map((p) => p.reason)).to.deep.equal([
         `"nodejs24.x" is past AWS's deprecation date 2028-04-30 (no more security patches); AWS blocks creating functions on it from 2028-06-01 and updating them from 2028-07-01: upgrade this library for a runtime AWS still supports.`,
       ]);
+    });
+
+    it("refuses a callback-style handler on a runtime that no longer calls them, offering the async form and the runtimes that still do", () => {
+      const fix = "Make it async and return the result: `async (event, context) => result`";
+      expect(problemsOn("2026-12-01", "nodejs24.x", CALLBACK)).to.deep.equal([{
+        path: "handler",
+        reason: `"${CALLBACK}" takes a callback (event, context, callback); nodejs24.x no longer calls callback-style handlers, so every invocation would fail. ${fix}, or keep the callback on "nodejs22.x" until its deprecation on 2027-04-30.`,
+      }]);
+      expect(problemsOn("2027-05-01", "nodejs24.x", CALLBACK).map((p) => p.reason)).to.deep.equal([
+        `"${CALLBACK}" takes a callback (event, context, callback); nodejs24.x no longer calls callback-style handlers, so every invocation would fail. ${fix}.`,
+      ]);
+      expect(problemsOn("2026-12-01", "nodejs22.x", CALLBACK)).to.deep.equal([]);
+      // Two parameters (event, context) are what nodejs24.x calls.
+      expect(problemsOn("2026-12-01", "nodejs24.x", HELLO)).to.deep.equal([]);
     });
 
     it("keeps one table: every runtime of the LambdaRuntime enum has AWS's three dates, in order", () => {
@@ -531,6 +545,7 @@ describe("SecureFunction", () => {
       ["a handler naming a folder", { handler: "test/fixtures/.handler" }, [["handler", /is not "path\/to\/file\.exportName"/]]],
       ["a handler whose file is missing", { handler: "test/fixtures/missing.handler" }, [["handler", /^no file "test\/fixtures\/missing" \(\.ts, \.js, \.mjs, \.\.\.\) under .*; fix the path, relative to the project root\.$/]]],
       ["a handler whose export is missing", { handler: "test/fixtures/orders.handler" }, [["handler", /^test\/fixtures\/orders\.ts does not export "handler" \(it exports get, list\)\. Fix the handler "test\/fixtures\/orders\.handler"\.$/]]],
+      ["a callback-style handler on nodejs24.x", { handler: CALLBACK }, [["handler", /^"test\/fixtures\/callback\/legacy\.handler" takes a callback \(event, context, callback\); nodejs24\.x no longer calls callback-style handlers, so every invocation would fail\. Make it async and return the result: `async \(event, context\) => result`/]]],
       ["a handler with a syntax error", { handler: BROKEN }, [["handler", /^cannot bundle test\/fixtures\/broken\.js: test\/fixtures\/broken\.js:4: Expected "\}" but found ";" Fix the handler/]]],
     ];
     for (const [what, args, problems] of cases) {
