@@ -45,7 +45,8 @@ export interface FunctionVpcArgs {
 /** How a function runs: everything about it except its handler. */
 export interface FunctionSettings {
   /**
-   * The Lambda runtime.
+   * The Lambda runtime. One past AWS's deprecation date is refused (AWS then stops patching
+   * it, and later blocks creating and updating functions on it).
    * @default "nodejs24.x"
    */
   runtime?: LambdaRuntime;
@@ -142,7 +143,9 @@ export interface FunctionSettings {
 export interface SecureFunctionArgs extends FunctionSettings {
   /**
    * The handler as `path/to/file.exportName`, relative to the project root (the working
-   * directory of `pulumi up`) or absolute, e.g. `handlers/orders/get-order.handler`.
+   * directory of `pulumi up`) or absolute, e.g. `handlers/orders/get-order.handler`. The
+   * module may be an ES module or CommonJS (`exports.handler = ...`, `.cjs`). On nodejs24.x
+   * the handler must not take a callback: `async (event, context) => result`.
    */
   handler: string;
 }
@@ -250,7 +253,11 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
   return { args, exportName: handler.exportName, bundling, bundle };
 }
 
-/** Lambda's Node.js 24 runtime fails every invocation of a handler that declares 3 or more parameters. */
+/**
+ * A runtime that no longer calls callback-style handlers (nodejs24.x) fails every invocation
+ * of a handler whose `length` is 3 or more; the count is read from the handler's source when
+ * it shows it (components/handler-signature.ts), so a wrapped handler is not checked.
+ */
 function checkCallbackHandler(args: ResolvedFunctionArgs, bundle: Bundle, at: string, problems: ProblemCollector, today: Date): void {
   const parameters = bundle.handlerParameters;
   if (!parameters || parameters.length < 3 || NODEJS_RUNTIMES[args.runtime]?.callbackHandlers !== false) return;
