@@ -197,14 +197,13 @@ export interface PreparedFunction {
 /**
  * Validates a function's arguments and bundles its handler, adding every problem to
  * `problems` under the path prefix `at`. Returns the prepared function when it is valid.
- * `today` decides which runtimes are past AWS's deprecation date.
  */
-export function prepareFunction(input: SecureFunctionArgs, at: string, problems: ProblemCollector, today = new Date()): PreparedFunction | undefined {
+export function prepareFunction(input: SecureFunctionArgs, at: string, problems: ProblemCollector): PreparedFunction | undefined {
   const before = problems.problems.length;
   const args = withFunctionDefaults(input);
   const path = (field: string) => (at ? `${at}.${field}` : field);
 
-  checkRuntime(args.runtime, path("runtime"), problems, today);
+  checkRuntime(args.runtime, path("runtime"), problems);
   problems.oneOf(path("architecture"), args.architecture, ARCHITECTURES);
   problems.integerInRange(path("memorySize"), args.memorySize, 128, 10240, "MB");
   problems.integerInRange(path("timeout"), args.timeout, 1, 900, "seconds");
@@ -248,7 +247,7 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
     problems.add(path("handler"), `${(error as Error).message} Fix the handler ${JSON.stringify(args.handler)}.`);
     return undefined;
   }
-  checkCallbackHandler(args, bundle, path("handler"), problems, today);
+  checkCallbackHandler(args.handler, args.runtime, bundle.handlerParameters, path("handler"), problems);
   if (problems.problems.length > before) return undefined;
   return { args, exportName: handler.exportName, bundling, bundle };
 }
@@ -258,16 +257,16 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
  * of a handler whose `length` is 3 or more; the count is read from the handler's source when
  * it shows it (components/handler-signature.ts), so a wrapped handler is not checked.
  */
-function checkCallbackHandler(args: ResolvedFunctionArgs, bundle: Bundle, at: string, problems: ProblemCollector, today: Date): void {
-  const parameters = bundle.handlerParameters;
-  if (!parameters || parameters.length < 3 || NODEJS_RUNTIMES[args.runtime]?.callbackHandlers !== false) return;
+export function checkCallbackHandler(handler: string, runtime: LambdaRuntime, parameters: string[] | undefined, at: string, problems: ProblemCollector, today = new Date()): void {
+  if (!parameters || parameters.length < 3 || NODEJS_RUNTIMES[runtime]?.callbackHandlers !== false) return;
   const [event = "event", context = "context"] = parameters;
   const older = supportedRuntimes(today).find((runtime) => NODEJS_RUNTIMES[runtime].callbackHandlers);
   const alternative = older ? `, or keep the callback on ${JSON.stringify(older)} until its deprecation on ${NODEJS_RUNTIMES[older].deprecation}` : "";
-  problems.add(at, `${JSON.stringify(args.handler)} takes a callback (${parameters.join(", ")}); ${args.runtime} no longer calls callback-style handlers, so every invocation would fail. Make it async and return the result: \`async (${event}, ${context}) => result\`${alternative}.`);
+  problems.add(at, `${JSON.stringify(handler)} takes a callback (${parameters.join(", ")}); ${runtime} no longer calls callback-style handlers, so every invocation would fail. Make it async and return the result: \`async (${event}, ${context}) => result\`${alternative}.`);
 }
 
-function checkRuntime(runtime: LambdaRuntime, at: string, problems: ProblemCollector, today: Date): void {
+/** Refuses an unknown runtime, and one past AWS's deprecation date on `today`, with the dates and the fix. */
+export function checkRuntime(runtime: LambdaRuntime, at: string, problems: ProblemCollector, today = new Date()): void {
   const supported = supportedRuntimes(today);
   if (!LAMBDA_RUNTIMES.includes(runtime)) {
     problems.oneOf(at, runtime, supported);

@@ -6,17 +6,20 @@ import { createHash } from "crypto";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { SecureFunction, SecureFunctionArgs } from "../../components";
-import { BUNDLING_DEFAULTS, bundleHandler } from "../../components/bundling";
-import { LambdaRuntime, prepareFunction, SECURE_FUNCTION_DEFAULTS, withFunctionDefaults } from "../../components/secure-function";
+import { BUNDLING_DEFAULTS, bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
+import {
+  checkCallbackHandler, checkRuntime, LambdaRuntime, prepareFunction, SECURE_FUNCTION_DEFAULTS, withFunctionDefaults,
+} from "../../components/secure-function";
 import { NODEJS_RUNTIMES, supportedRuntimes } from "../../components/limits";
 import { ProblemCollector } from "../../components/validation";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../../components/policy";
 import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
-  archiveFiles, BROKEN, CALLBACK, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
+  archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
   logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
+import { CALLBACK } from "./support";
 
 const ROOT = process.cwd();
 
@@ -453,20 +456,28 @@ describe("SecureFunction", () => {
   });
 
   describe("runtimes and AWS's deprecation dates (the day is given, not read from the clock)", () => {
-    const problemsOn = (day: string, runtime: string, handler = HELLO) => {
+    const at = (day: string) => new Date(`${day}T12:00:00Z`);
+    const runtimeProblemsOn = (day: string, runtime: string) => {
       const problems = new ProblemCollector();
-      prepareFunction({ handler, runtime: runtime as LambdaRuntime }, "", problems, new Date(`${day}T12:00:00Z`));
+      checkRuntime(runtime as LambdaRuntime, "runtime", problems, at(day));
+      return problems.problems;
+    };
+    const handlerProblemsOn = (day: string, runtime: LambdaRuntime, handler: string) => {
+      const parsed = parseHandler(handler)!;
+      const { handlerParameters } = bundleHandler(resolveHandlerFile(parsed.modulePath, ROOT)!, parsed.exportName, ROOT, BUNDLING_DEFAULTS);
+      const problems = new ProblemCollector();
+      checkCallbackHandler(handler, runtime, handlerParameters, "handler", problems, at(day));
       return problems.problems;
     };
 
     it("accepts a runtime up to the day before its deprecation date, and refuses it from that day, with the dates and the fix", () => {
-      expect(problemsOn("2027-04-29", "nodejs22.x")).to.deep.equal([]);
-      expect(problemsOn("2027-04-30", "nodejs22.x")).to.deep.equal([{
+      expect(runtimeProblemsOn("2027-04-29", "nodejs22.x")).to.deep.equal([]);
+      expect(runtimeProblemsOn("2027-04-30", "nodejs22.x")).to.deep.equal([{
         path: "runtime",
         reason: `"nodejs22.x" is past AWS's deprecation date 2027-04-30 (no more security patches); AWS blocks creating functions on it from 2027-06-01 and updating them from 2027-07-01: use "nodejs24.x".`,
       }]);
-      expect(problemsOn("2026-04-29", "nodejs20.x")).to.deep.equal([]);
-      expect(problemsOn("2026-12-01", "nodejs20.x").map((p) => p.reason)).to.deep.equal([
+      expect(runtimeProblemsOn("2026-04-29", "nodejs20.x")).to.deep.equal([]);
+      expect(runtimeProblemsOn("2026-12-01", "nodejs20.x").map((p) => p.reason)).to.deep.equal([
         `"nodejs20.x" is past AWS's deprecation date 2026-04-30 (no more security patches); AWS blocks creating functions on it from 2026-08-31 and updating them from 2026-09-30: use "nodejs24.x".`,
       ]);
     });
@@ -474,24 +485,24 @@ describe("SecureFunction", () => {
     it("offers only the runtimes still supported that day, the one supported longest first", () => {
       expect(supportedRuntimes(new Date("2026-12-01T00:00:00Z"))).to.deep.equal(["nodejs24.x", "nodejs22.x"]);
       expect(supportedRuntimes(new Date("2026-04-29T23:59:59Z"))).to.deep.equal(["nodejs24.x", "nodejs22.x", "nodejs20.x"]);
-      expect(problemsOn("2026-12-01", "nodejs18.x").map((p) => p.reason)).to.deep.equal([`"nodejs18.x" is not allowed; use one of "nodejs24.x", "nodejs22.x".`]);
-      expect(problemsOn("2028-04-30", "nodejs24.x").map((p) => p.reason)).to.deep.equal([
+      expect(runtimeProblemsOn("2026-12-01", "nodejs18.x").map((p) => p.reason)).to.deep.equal([`"nodejs18.x" is not allowed; use one of "nodejs24.x", "nodejs22.x".`]);
+      expect(runtimeProblemsOn("2028-04-30", "nodejs24.x").map((p) => p.reason)).to.deep.equal([
         `"nodejs24.x" is past AWS's deprecation date 2028-04-30 (no more security patches); AWS blocks creating functions on it from 2028-06-01 and updating them from 2028-07-01: upgrade this library for a runtime AWS still supports.`,
       ]);
     });
 
     it("refuses a callback-style handler on a runtime that no longer calls them, offering the async form and the runtimes that still do", () => {
       const fix = "Make it async and return the result: `async (event, context) => result`";
-      expect(problemsOn("2026-12-01", "nodejs24.x", CALLBACK)).to.deep.equal([{
+      expect(handlerProblemsOn("2026-12-01", "nodejs24.x", CALLBACK)).to.deep.equal([{
         path: "handler",
         reason: `"${CALLBACK}" takes a callback (event, context, callback); nodejs24.x no longer calls callback-style handlers, so every invocation would fail. ${fix}, or keep the callback on "nodejs22.x" until its deprecation on 2027-04-30.`,
       }]);
-      expect(problemsOn("2027-05-01", "nodejs24.x", CALLBACK).map((p) => p.reason)).to.deep.equal([
+      expect(handlerProblemsOn("2027-05-01", "nodejs24.x", CALLBACK).map((p) => p.reason)).to.deep.equal([
         `"${CALLBACK}" takes a callback (event, context, callback); nodejs24.x no longer calls callback-style handlers, so every invocation would fail. ${fix}.`,
       ]);
-      expect(problemsOn("2026-12-01", "nodejs22.x", CALLBACK)).to.deep.equal([]);
+      expect(handlerProblemsOn("2026-12-01", "nodejs22.x", CALLBACK)).to.deep.equal([]);
       // Two parameters (event, context) are what nodejs24.x calls.
-      expect(problemsOn("2026-12-01", "nodejs24.x", HELLO)).to.deep.equal([]);
+      expect(handlerProblemsOn("2026-12-01", "nodejs24.x", HELLO)).to.deep.equal([]);
     });
 
     it("keeps one table: every runtime of the LambdaRuntime enum has AWS's three dates, in order", () => {
