@@ -273,6 +273,21 @@ describe("bundling", () => {
       }
     });
 
+    it("loads an ES module that declares its own top-level __dirname and __filename when nothing else in the bundle uses them", async () => {
+      // A banner declaring them would collide here: esbuild renames a module's own name only
+      // when some other module refers to the free one.
+      const root = project({
+        "src/fn.mjs": `import { dirname } from "path";\nimport { fileURLToPath } from "url";\nconst __filename = fileURLToPath(import.meta.url);\nconst __dirname = dirname(__filename);\nexport const handler = async () => ({ __dirname, __filename });\n`,
+      });
+      for (const settings of [BUNDLING_DEFAULTS, { minify: false, sourceMap: false, external: [] }]) {
+        const bundle = bundleHandler(path.join(root, "src/fn.mjs"), "handler", root, settings);
+        const module = await loadBundle(bundle, root);
+        const { __dirname: directory, __filename: file } = await module.handler();
+        expect(path.basename(file)).to.equal(BUNDLE_FILE);
+        expect(directory).to.equal(path.dirname(file));
+      }
+    });
+
     it("leaves a module's own top-level __dirname alone, even when its value differs from the bundle's location", async () => {
       const root = project({
         "src/fn.mjs": `import { where } from "./dep.cjs";\nconst __dirname = "declared by the handler";\nexport const handler = async () => ({ own: __dirname, dependency: where, type: typeof require });\n`,
