@@ -501,7 +501,7 @@ describe("SecureFunction", () => {
         `"${CALLBACK}" takes a callback (event, context, callback); nodejs24.x no longer calls callback-style handlers, so every invocation would fail. ${fix}.`,
       ]);
       expect(handlerProblemsOn("2026-12-01", "nodejs22.x", CALLBACK)).to.deep.equal([]);
-      // Two parameters (event, context) are what nodejs24.x calls.
+      // A handler that takes no callback is what nodejs24.x calls.
       expect(handlerProblemsOn("2026-12-01", "nodejs24.x", HELLO)).to.deep.equal([]);
     });
 
