@@ -1,8 +1,11 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
+import { createRequire } from "module";
 import * as path from "path";
+import { parse as lexCommonJs } from "cjs-module-lexer";
 import * as esbuild from "esbuild";
 import * as pulumi from "@pulumi/pulumi";
+import { declaredParameters } from "./handler-signature";
 
 /** How a handler is bundled. */
 export interface BundlingOptions {
@@ -68,6 +71,12 @@ export function resolveHandlerFile(modulePath: string, projectRoot: string): str
   return candidates.find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
 }
 
+/** A relative import's source file as TypeScript resolves it (`./x`, or `./x.js` meaning x.ts); undefined for packages. */
+function resolveRelativeImport(fromFile: string, specifier: string): string | undefined {
+  if (!specifier.startsWith(".")) return undefined;
+  return resolveHandlerFile(specifier.replace(/\.[cm]?js$/, ""), path.dirname(fromFile));
+}
+
 /**
  * The esbuild options for one handler: a single ESM file for Node.js, everything bundled
  * except `external`. Paths are relative to `projectRoot`, so the output is the same on
@@ -91,9 +100,50 @@ export function esbuildOptions(entryFile: string, projectRoot: string, options: 
     external: [...LAZY_CREDENTIAL_PROVIDERS, ...options.external],
     legalComments: "none",
     logLevel: "silent",
-    // CommonJS dependencies inside an ES module still call require() for Node built-ins.
+    // CommonJS code inside an ES module still calls require() for Node built-ins (esbuild's
+    // require shim looks for this name, and renames any `require` a module declares itself)...
     banner: { js: "import{createRequire as __createRequire}from'module';const require=__createRequire(import.meta.url);" },
+    // ...and reads its own location: the bundle's. `define` replaces only free references,
+    // so a module's own `const __dirname = ...` keeps its value and cannot collide.
+    define: { __dirname: "import.meta.dirname", __filename: "import.meta.filename" },
   };
+}
+
+/**
+ * The esbuild options for a CommonJS handler: the same bundle, entered through a one-line
+ * ES module that re-exports `exportName`. esbuild gives a CommonJS entry only a `default`
+ * export in ESM output, and Lambda looks up `index.<exportName>` by name.
+ */
+export function commonJsEntryOptions(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): esbuild.BuildOptions {
+  const { entryPoints: _entryPoints, ...common } = esbuildOptions(entryFile, projectRoot, options);
+  const specifier = `./${path.relative(projectRoot, entryFile).split(path.sep).join("/")}`;
+  return { ...common, stdin: { contents: `export { ${exportName} } from ${JSON.stringify(specifier)};`, resolveDir: projectRoot, loader: "js" } };
+}
+
+/** esbuild's name for the `stdin` entry in the metafile: not a file to watch. */
+const STDIN_INPUT = "<stdin>";
+
+/**
+ * The names a CommonJS module exports, as Node's own ESM loader detects them (cjs-module-lexer:
+ * `exports.x =`, `module.exports.x =`, `module.exports = { x }`, `Object.defineProperty`),
+ * following `module.exports = require(...)` re-exports. TypeScript is stripped first.
+ */
+export function commonJsExports(file: string, seen = new Set<string>()): string[] {
+  if (seen.has(file)) return [];
+  seen.add(file);
+  let source = fs.readFileSync(file, "utf8");
+  if (/\.[cm]?ts$/.test(file)) source = esbuild.transformSync(source, { loader: "ts" }).code;
+  const { exports, reexports } = lexCommonJs(source);
+  const names = new Set(exports.filter((name) => name !== "__esModule"));
+  const requireFrom = createRequire(file);
+  for (const specifier of reexports) {
+    try {
+      for (const name of commonJsExports(requireFrom.resolve(specifier), seen)) names.add(name);
+    } catch {
+      // An unresolvable re-export adds nothing, as in Node.
+    }
+  }
+  return [...names];
 }
 
 /** The files of a bundled handler, by archive path. */
@@ -101,6 +151,11 @@ export interface Bundle {
   files: Record<string, string>;
   /** Total size of the files, in bytes. */
   bytes: number;
+  /**
+   * The parameters the handler declares, as `Function.length` counts them, read from its
+   * source (components/handler-signature.ts); absent when the source does not show them.
+   */
+  handlerParameters?: string[];
 }
 
 /**
@@ -111,27 +166,41 @@ export function bundleHandler(entryFile: string, exportName: string, projectRoot
   return buildBundle(entryFile, exportName, projectRoot, options).bundle;
 }
 
-function buildBundle(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): { bundle: Bundle; inputFiles: string[] } {
-  let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+type BuildResult = esbuild.BuildResult<{ write: false; metafile: true }>;
+
+function runEsbuild(buildOptions: esbuild.BuildOptions, entryFile: string, projectRoot: string): BuildResult {
   try {
-    result = esbuild.buildSync(esbuildOptions(entryFile, projectRoot, options)) as typeof result;
+    return esbuild.buildSync(buildOptions) as BuildResult;
   } catch (error) {
     const failure = error as esbuild.BuildFailure;
     const details = failure.errors?.map((e) => `${e.location ? `${e.location.file}:${e.location.line}: ` : ""}${e.text}`).join("; ");
     throw new Error(`cannot bundle ${path.relative(projectRoot, entryFile)}: ${details || failure.message}`);
   }
-  const output = result.metafile.outputs[BUNDLE_FILE];
-  if (!output.exports.includes(exportName)) {
-    const found = output.exports.length ? output.exports.join(", ") : "nothing";
-    throw new Error(`${path.relative(projectRoot, entryFile)} does not export "${exportName}" (it exports ${found}).`);
+}
+
+function buildBundle(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): { bundle: Bundle; inputFiles: string[] } {
+  const entry = path.relative(projectRoot, entryFile);
+  let result = runEsbuild(esbuildOptions(entryFile, projectRoot, options), entryFile, projectRoot);
+  let exported = result.metafile.outputs[BUNDLE_FILE].exports;
+  const commonJs = result.metafile.inputs[entry.split(path.sep).join("/")]?.format === "cjs";
+  if (commonJs) {
+    exported = commonJsExports(entryFile);
+    if (exported.includes(exportName)) result = runEsbuild(commonJsEntryOptions(entryFile, exportName, projectRoot, options), entryFile, projectRoot);
   }
+  if (!exported.includes(exportName)) {
+    const found = exported.length ? exported.join(", ") : "nothing";
+    const hint = commonJs ? ` CommonJS exports are found as Node finds them: write \`exports.${exportName} = ...\` or \`module.exports = { ${exportName} }\`.` : "";
+    throw new Error(`${entry} does not export "${exportName}" (it exports ${found}).${hint}`);
+  }
+  const output = result.metafile.outputs[BUNDLE_FILE];
   const files: Record<string, string> = {};
   let bytes = 0;
   for (const file of result.outputFiles) {
     files[path.basename(file.path)] = file.text;
     bytes += file.contents.byteLength;
   }
-  return { bundle: { files, bytes }, inputFiles: Object.keys(output.inputs) };
+  const handlerParameters = declaredParameters(entryFile, exportName, resolveRelativeImport);
+  return { bundle: { files, bytes, ...(handlerParameters ? { handlerParameters } : {}) }, inputFiles: Object.keys(output.inputs).filter((input) => input !== STDIN_INPUT) };
 }
 
 /** What the bundle cache keeps per handler: the bundle and the content of every input file. */
@@ -141,7 +210,8 @@ interface CachedBundle {
   inputs: Record<string, { size: number; mtimeMs: number; sha256: string }>;
 }
 
-const CACHE_FORMAT = 1;
+// Raised whenever the build itself changes (options, entry handling), so no older bundle is served.
+const CACHE_FORMAT = 2;
 const memoryCache = new Map<string, CachedBundle>();
 
 function sha256(data: string | Buffer): string {

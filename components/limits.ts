@@ -1,5 +1,44 @@
 // AWS service limits the components enforce. No Pulumi import here, so tools that must not
 // load @pulumi/aws early (the local runtime, before it evaluates the program) can use them.
 
+/** The Node.js runtimes a function may run on; their dates are in {@link NODEJS_RUNTIMES}. */
+export const LambdaRuntime = {
+  Nodejs24: "nodejs24.x",
+  Nodejs22: "nodejs22.x",
+  Nodejs20: "nodejs20.x",
+} as const;
+export type LambdaRuntime = (typeof LambdaRuntime)[keyof typeof LambdaRuntime];
+
+/** What AWS says of one runtime: its lifecycle dates (UTC days, `YYYY-MM-DD`) and handler styles. */
+export interface RuntimeFacts {
+  /** No more security patches from this day. */
+  deprecation: string;
+  /** AWS refuses to create functions on the runtime from this day. */
+  blockCreate: string;
+  /** AWS refuses to update functions on the runtime from this day. */
+  blockUpdate: string;
+  /** Whether the runtime still calls callback-style handlers `(event, context, callback)`. */
+  callbackHandlers: boolean;
+}
+
+/**
+ * Every runtime with AWS's dates ("Building Lambda functions with Node.js" in the Lambda
+ * developer guide). The enum above must stay an object literal for Pulumi's schema
+ * analyzer; keying this table by it makes the compiler demand the dates of every runtime.
+ */
+export const NODEJS_RUNTIMES: Record<LambdaRuntime, RuntimeFacts> = {
+  "nodejs24.x": { deprecation: "2028-04-30", blockCreate: "2028-06-01", blockUpdate: "2028-07-01", callbackHandlers: false },
+  "nodejs22.x": { deprecation: "2027-04-30", blockCreate: "2027-06-01", blockUpdate: "2027-07-01", callbackHandlers: true },
+  "nodejs20.x": { deprecation: "2026-04-30", blockCreate: "2026-08-31", blockUpdate: "2026-09-30", callbackHandlers: true },
+};
+
+/** The runtimes not yet deprecated on `today`, the one supported longest first. */
+export function supportedRuntimes(today: Date): LambdaRuntime[] {
+  const day = today.toISOString().slice(0, 10);
+  return (Object.keys(NODEJS_RUNTIMES) as LambdaRuntime[])
+    .filter((runtime) => day < NODEJS_RUNTIMES[runtime].deprecation)
+    .sort((a, b) => NODEJS_RUNTIMES[b].deprecation.localeCompare(NODEJS_RUNTIMES[a].deprecation));
+}
+
 /** HTTP APIs end every integration after 30 seconds, whatever the function's timeout. */
 export const HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30;

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
+import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument } from "./policy";
 import { componentType, withLegacyTypeAlias } from "./tokens";
@@ -10,13 +11,7 @@ import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./valida
 // plain string ("nodejs22.x"), and Pulumi's schema analyzer turns them into enums for the
 // other languages (it refuses bare literal unions).
 
-/** The Node.js runtimes a function may run on. */
-export const LambdaRuntime = {
-  Nodejs24: "nodejs24.x",
-  Nodejs22: "nodejs22.x",
-  Nodejs20: "nodejs20.x",
-} as const;
-export type LambdaRuntime = (typeof LambdaRuntime)[keyof typeof LambdaRuntime];
+export { LambdaRuntime };
 
 /** The instruction set a function runs on. */
 export const Architecture = {
@@ -50,7 +45,8 @@ export interface FunctionVpcArgs {
 /** How a function runs: everything about it except its handler. */
 export interface FunctionSettings {
   /**
-   * The Lambda runtime.
+   * The Lambda runtime. One past AWS's deprecation date is refused (AWS then stops patching
+   * it, and later blocks creating and updating functions on it).
    * @default "nodejs24.x"
    */
   runtime?: LambdaRuntime;
@@ -147,7 +143,9 @@ export interface FunctionSettings {
 export interface SecureFunctionArgs extends FunctionSettings {
   /**
    * The handler as `path/to/file.exportName`, relative to the project root (the working
-   * directory of `pulumi up`) or absolute, e.g. `handlers/orders/get-order.handler`.
+   * directory of `pulumi up`) or absolute, e.g. `handlers/orders/get-order.handler`. The
+   * module may be an ES module or CommonJS (`exports.handler = ...`, `.cjs`). On nodejs24.x
+   * the handler must not take a callback: `async (event, context) => result`.
    */
   handler: string;
 }
@@ -205,7 +203,7 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
   const args = withFunctionDefaults(input);
   const path = (field: string) => (at ? `${at}.${field}` : field);
 
-  problems.oneOf(path("runtime"), args.runtime, LAMBDA_RUNTIMES);
+  checkRuntime(args.runtime, path("runtime"), problems);
   problems.oneOf(path("architecture"), args.architecture, ARCHITECTURES);
   problems.integerInRange(path("memorySize"), args.memorySize, 128, 10240, "MB");
   problems.integerInRange(path("timeout"), args.timeout, 1, 900, "seconds");
@@ -249,8 +247,34 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
     problems.add(path("handler"), `${(error as Error).message} Fix the handler ${JSON.stringify(args.handler)}.`);
     return undefined;
   }
+  checkCallbackHandler(args.handler, args.runtime, bundle.handlerParameters, path("handler"), problems);
   if (problems.problems.length > before) return undefined;
   return { args, exportName: handler.exportName, bundling, bundle };
+}
+
+/**
+ * A runtime that no longer calls callback-style handlers (nodejs24.x) fails every invocation
+ * of a handler whose `length` is 3 or more; the count is read from the handler's source when
+ * it shows it (components/handler-signature.ts), so a wrapped handler is not checked.
+ */
+export function checkCallbackHandler(handler: string, runtime: LambdaRuntime, parameters: string[] | undefined, at: string, problems: ProblemCollector, today = new Date()): void {
+  if (!parameters || parameters.length < 3 || NODEJS_RUNTIMES[runtime]?.callbackHandlers !== false) return;
+  const [event = "event", context = "context"] = parameters;
+  const older = supportedRuntimes(today).find((runtime) => NODEJS_RUNTIMES[runtime].callbackHandlers);
+  const alternative = older ? `, or keep the callback on ${JSON.stringify(older)} until its deprecation on ${NODEJS_RUNTIMES[older].deprecation}` : "";
+  problems.add(at, `${JSON.stringify(handler)} takes a callback (${parameters.join(", ")}); ${runtime} no longer calls callback-style handlers, so every invocation would fail. Make it async and return the result: \`async (${event}, ${context}) => result\`${alternative}.`);
+}
+
+/** Refuses an unknown runtime, and one past AWS's deprecation date on `today`, with the dates and the fix. */
+export function checkRuntime(runtime: LambdaRuntime, at: string, problems: ProblemCollector, today = new Date()): void {
+  const supported = supportedRuntimes(today);
+  if (!LAMBDA_RUNTIMES.includes(runtime)) {
+    problems.oneOf(at, runtime, supported);
+  } else if (!supported.includes(runtime)) {
+    const { deprecation, blockCreate, blockUpdate } = NODEJS_RUNTIMES[runtime];
+    const fix = supported.length > 0 ? `use ${JSON.stringify(supported[0])}` : "upgrade this library for a runtime AWS still supports";
+    problems.add(at, `${JSON.stringify(runtime)} is past AWS's deprecation date ${deprecation} (no more security patches); AWS blocks creating functions on it from ${blockCreate} and updating them from ${blockUpdate}: ${fix}.`);
+  }
 }
 
 function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {

@@ -5,13 +5,20 @@ import { pathToFileURL } from "url";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  BUNDLE_FILE, BUNDLING_DEFAULTS, bundleArchive, bundleHandler, bundleHandlerCached, esbuildOptions, LAZY_CREDENTIAL_PROVIDERS,
-  parseHandler, resolveHandlerFile,
+  BUNDLE_FILE, BUNDLING_DEFAULTS, bundleArchive, bundleHandler, bundleHandlerCached, commonJsEntryOptions, commonJsExports, esbuildOptions,
+  LAZY_CREDENTIAL_PROVIDERS, parseHandler, resolveHandlerFile, type Bundle,
 } from "../../components/bundling";
 
 const ROOT = process.cwd();
 const BANNER = "import{createRequire as __createRequire}from'module';const require=__createRequire(import.meta.url);";
 const SOURCE = `import { join } from "path";\nexport const handler = async (event: { name?: string }) => ({ statusCode: 200, body: join("hi", event.name ?? "you") });\n`;
+
+/** Writes a bundle's files to a fresh folder, imports its index.mjs there with Node, and returns the module. */
+async function loadBundle(bundle: Bundle, root: string): Promise<Record<string, any>> {
+  const out = fs.mkdtempSync(path.join(root, "bundle-"));
+  for (const [name, text] of Object.entries(bundle.files)) fs.writeFileSync(path.join(out, name), text);
+  return import(pathToFileURL(path.join(out, BUNDLE_FILE)).href);
+}
 
 /** A fresh project root in the temporary folder, holding `files`. */
 function tempProject(files: Record<string, string>): string {
@@ -56,6 +63,7 @@ describe("bundling", () => {
         legalComments: "none",
         logLevel: "silent",
         banner: { js: BANNER },
+        define: { __dirname: "import.meta.dirname", __filename: "import.meta.filename" },
       });
       expect(BUNDLE_FILE).to.equal("index.mjs");
       expect(BUNDLING_DEFAULTS).to.deep.equal({ minify: true, sourceMap: false, external: [] });
@@ -187,6 +195,112 @@ describe("bundling", () => {
     it("names the file, line and esbuild's message for a syntax error", () => {
       expect(() => bundleHandler(path.join(ROOT, "test/fixtures/broken.js"), "handler", ROOT, BUNDLING_DEFAULTS))
         .to.throw('cannot bundle test/fixtures/broken.js: test/fixtures/broken.js:4: Expected "}" but found ";"');
+    });
+  });
+
+  describe("CommonJS handlers", () => {
+    // Each is bundled, written out and imported by Node, which is how Lambda loads index.mjs.
+    const styles: Array<[string, string, string]> = [
+      ["exports.handler =", "src/hello.js", `exports.handler = async (event) => ({ statusCode: 200, body: "exports " + event.name });\n`],
+      ["module.exports.handler =", "src/hello.js", `module.exports.handler = async (event) => ({ statusCode: 200, body: "module.exports. " + event.name });\n`],
+      ["module.exports = { handler }", "src/hello.js", `const path = require("path");\nasync function handler(event) { return { statusCode: 200, body: path.join("object", event.name) }; }\nmodule.exports = { handler, other: 1 };\n`],
+      ["a .cjs file", "src/hello.cjs", `exports.handler = async (event) => ({ statusCode: 200, body: "cjs " + event.name });\n`],
+      ["TypeScript compiled to CommonJS (__esModule)", "src/hello.js", `"use strict";\nObject.defineProperty(exports, "__esModule", { value: true });\nexports.handler = void 0;\nconst handler = async (event) => ({ statusCode: 200, body: "tsc " + event.name });\nexports.handler = handler;\n`],
+      ["a CommonJS .ts file", "src/hello.ts", `exports.handler = async (event: { name: string }) => ({ statusCode: 200, body: "ts " + event.name });\n`],
+      ["module.exports = require(...) of another module", "src/hello.js", `module.exports = require("./impl");\n`],
+    ];
+    for (const [style, file, source] of styles) {
+      it(`bundles ${style} so that index.handler is the module's handler`, async () => {
+        const root = project({ [file]: source, "src/impl.js": `exports.handler = async (event) => ({ statusCode: 200, body: "impl " + event.name });\n` });
+        for (const settings of [BUNDLING_DEFAULTS, { minify: false, sourceMap: true, external: [] }]) {
+          const bundle = bundleHandler(path.join(root, file), "handler", root, settings);
+          const module = await loadBundle(bundle, root);
+          const response = await module.handler({ name: "ann" });
+          expect(response.statusCode, style).to.equal(200);
+          expect(response.body, style).to.match(/ann$/);
+        }
+      });
+    }
+
+    it("refuses a CommonJS module without the export, naming the names it does export", () => {
+      const root = project({ "src/hello.js": `exports.main = async () => 1;\nmodule.exports.other = 2;\n`, "src/empty.cjs": `const x = 1;\n` });
+      expect(() => bundleHandler(path.join(root, "src/hello.js"), "handler", root, BUNDLING_DEFAULTS))
+        .to.throw('src/hello.js does not export "handler" (it exports main, other). CommonJS exports are found as Node finds them: write `exports.handler = ...` or `module.exports = { handler }`.');
+      expect(() => bundleHandler(path.join(root, "src/empty.cjs"), "handler", root, BUNDLING_DEFAULTS))
+        .to.throw('src/empty.cjs does not export "handler" (it exports nothing). CommonJS');
+    });
+
+    it("enters through a one-line ES module that re-exports the handler, by a path relative to the project root", () => {
+      const options = commonJsEntryOptions("/repo/src/legacy.cjs", "main", "/repo", BUNDLING_DEFAULTS);
+      expect(options.entryPoints).to.equal(undefined);
+      expect(options.stdin).to.deep.equal({ contents: 'export { main } from "./src/legacy.cjs";', resolveDir: "/repo", loader: "js" });
+      const { entryPoints: _entryPoints, ...common } = esbuildOptions("/repo/src/legacy.cjs", "/repo", BUNDLING_DEFAULTS);
+      const { stdin: _stdin, ...rest } = options;
+      expect(rest).to.deep.equal(common);
+    });
+
+    it("reads CommonJS export names as Node does, following re-exports, without __esModule", () => {
+      const root = project({
+        "a.js": `Object.defineProperty(exports, "__esModule", { value: true });\nexports.one = 1;\nmodule.exports = require("./b");\n`,
+        "b.js": `const two = 2, three = 3;\nmodule.exports = { two, three };\nmodule.exports = require("./a");\n`,
+      });
+      expect(commonJsExports(path.join(root, "a.js")).sort()).to.deep.equal(["one", "three", "two"]);
+    });
+
+    it("rebuilds the cached bundle of a CommonJS handler when the module changes", () => {
+      const root = project({ "src/hello.js": `exports.handler = async () => "first";\n` });
+      const first = bundleHandlerCached(path.join(root, "src/hello.js"), "handler", root, BUNDLING_DEFAULTS);
+      fs.writeFileSync(path.join(root, "src/hello.js"), `exports.handler = async () => "second, and longer";\n`);
+      const second = bundleHandlerCached(path.join(root, "src/hello.js"), "handler", root, BUNDLING_DEFAULTS);
+      expect(second.files["index.mjs"]).to.include("second, and longer");
+      expect(first.files["index.mjs"]).to.include("first");
+    });
+  });
+
+  describe("what CommonJS code expects in the ES module bundle", () => {
+    it("gives a dependency that reads __dirname and __filename at load time the bundle's location, and require()", async () => {
+      for (const settings of [BUNDLING_DEFAULTS, { minify: false, sourceMap: false, external: [] }]) {
+        const bundle = bundleHandler(path.join(ROOT, "test/fixtures/location.mjs"), "handler", ROOT, settings);
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "bundling-location-"));
+        roots.push(out);
+        fs.writeFileSync(path.join(out, BUNDLE_FILE), bundle.files[BUNDLE_FILE]);
+        const module = await import(pathToFileURL(path.join(out, BUNDLE_FILE)).href);
+        const bundleFile = path.join(fs.realpathSync(out), BUNDLE_FILE);
+        const { own, dependency } = await module.handler();
+        expect(dependency).to.deep.equal({ directory: path.dirname(bundleFile), file: bundleFile, dataFile: path.join(path.dirname(bundleFile), "data.json") });
+        // The handler's own top-level __dirname and __filename are its own, not redefined.
+        expect(own).to.deep.equal({ directory: path.dirname(bundleFile), file: bundleFile });
+      }
+    });
+
+    it("loads an ES module that declares its own top-level __dirname and __filename when nothing else in the bundle uses them", async () => {
+      // A banner declaring them would collide here: esbuild renames a module's own name only
+      // when some other module refers to the free one.
+      const root = project({
+        "src/fn.mjs": `import { dirname } from "path";\nimport { fileURLToPath } from "url";\nconst __filename = fileURLToPath(import.meta.url);\nconst __dirname = dirname(__filename);\nexport const handler = async () => ({ __dirname, __filename });\n`,
+      });
+      for (const settings of [BUNDLING_DEFAULTS, { minify: false, sourceMap: false, external: [] }]) {
+        const bundle = bundleHandler(path.join(root, "src/fn.mjs"), "handler", root, settings);
+        const module = await loadBundle(bundle, root);
+        const { __dirname: directory, __filename: file } = await module.handler();
+        expect(path.basename(file)).to.equal(BUNDLE_FILE);
+        expect(directory).to.equal(path.dirname(file));
+      }
+    });
+
+    it("leaves a module's own top-level __dirname alone, even when its value differs from the bundle's location", async () => {
+      const root = project({
+        "src/fn.mjs": `import { where } from "./dep.cjs";\nconst __dirname = "declared by the handler";\nexport const handler = async () => ({ own: __dirname, dependency: where, type: typeof require });\n`,
+        "src/dep.cjs": `exports.where = __dirname;\n`,
+      });
+      for (const settings of [BUNDLING_DEFAULTS, { minify: false, sourceMap: false, external: [] }]) {
+        const bundle = bundleHandler(path.join(root, "src/fn.mjs"), "handler", root, settings);
+        const module = await loadBundle(bundle, root);
+        const { own, dependency, type } = await module.handler();
+        expect(own).to.equal("declared by the handler");
+        expect(dependency).to.be.a("string").and.not.equal("declared by the handler");
+        expect(type).to.equal("function");
+      }
     });
   });
 

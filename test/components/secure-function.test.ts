@@ -6,8 +6,11 @@ import { createHash } from "crypto";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { SecureFunction, SecureFunctionArgs } from "../../components";
-import { BUNDLING_DEFAULTS, bundleHandler } from "../../components/bundling";
-import { prepareFunction, SECURE_FUNCTION_DEFAULTS, withFunctionDefaults } from "../../components/secure-function";
+import { BUNDLING_DEFAULTS, bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
+import {
+  checkCallbackHandler, checkRuntime, LambdaRuntime, prepareFunction, SECURE_FUNCTION_DEFAULTS, withFunctionDefaults,
+} from "../../components/secure-function";
+import { NODEJS_RUNTIMES, supportedRuntimes } from "../../components/limits";
 import { ProblemCollector } from "../../components/validation";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../../components/policy";
 import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engine";
@@ -16,6 +19,7 @@ import {
   archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
   logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
+import { CALLBACK } from "./support";
 
 const ROOT = process.cwd();
 
@@ -451,6 +455,66 @@ describe("SecureFunction", () => {
     });
   });
 
+  describe("runtimes and AWS's deprecation dates (the day is given, not read from the clock)", () => {
+    const at = (day: string) => new Date(`${day}T12:00:00Z`);
+    const runtimeProblemsOn = (day: string, runtime: string) => {
+      const problems = new ProblemCollector();
+      checkRuntime(runtime as LambdaRuntime, "runtime", problems, at(day));
+      return problems.problems;
+    };
+    const handlerProblemsOn = (day: string, runtime: LambdaRuntime, handler: string) => {
+      const parsed = parseHandler(handler)!;
+      const { handlerParameters } = bundleHandler(resolveHandlerFile(parsed.modulePath, ROOT)!, parsed.exportName, ROOT, BUNDLING_DEFAULTS);
+      const problems = new ProblemCollector();
+      checkCallbackHandler(handler, runtime, handlerParameters, "handler", problems, at(day));
+      return problems.problems;
+    };
+
+    it("accepts a runtime up to the day before its deprecation date, and refuses it from that day, with the dates and the fix", () => {
+      expect(runtimeProblemsOn("2027-04-29", "nodejs22.x")).to.deep.equal([]);
+      expect(runtimeProblemsOn("2027-04-30", "nodejs22.x")).to.deep.equal([{
+        path: "runtime",
+        reason: `"nodejs22.x" is past AWS's deprecation date 2027-04-30 (no more security patches); AWS blocks creating functions on it from 2027-06-01 and updating them from 2027-07-01: use "nodejs24.x".`,
+      }]);
+      expect(runtimeProblemsOn("2026-04-29", "nodejs20.x")).to.deep.equal([]);
+      expect(runtimeProblemsOn("2026-12-01", "nodejs20.x").map((p) => p.reason)).to.deep.equal([
+        `"nodejs20.x" is past AWS's deprecation date 2026-04-30 (no more security patches); AWS blocks creating functions on it from 2026-08-31 and updating them from 2026-09-30: use "nodejs24.x".`,
+      ]);
+    });
+
+    it("offers only the runtimes still supported that day, the one supported longest first", () => {
+      expect(supportedRuntimes(new Date("2026-12-01T00:00:00Z"))).to.deep.equal(["nodejs24.x", "nodejs22.x"]);
+      expect(supportedRuntimes(new Date("2026-04-29T23:59:59Z"))).to.deep.equal(["nodejs24.x", "nodejs22.x", "nodejs20.x"]);
+      expect(runtimeProblemsOn("2026-12-01", "nodejs18.x").map((p) => p.reason)).to.deep.equal([`"nodejs18.x" is not allowed; use one of "nodejs24.x", "nodejs22.x".`]);
+      expect(runtimeProblemsOn("2028-04-30", "nodejs24.x").map((p) => p.reason)).to.deep.equal([
+        `"nodejs24.x" is past AWS's deprecation date 2028-04-30 (no more security patches); AWS blocks creating functions on it from 2028-06-01 and updating them from 2028-07-01: upgrade this library for a runtime AWS still supports.`,
+      ]);
+    });
+
+    it("refuses a callback-style handler on a runtime that no longer calls them, offering the async form and the runtimes that still do", () => {
+      const fix = "Make it async and return the result: `async (event, context) => result`";
+      expect(handlerProblemsOn("2026-12-01", "nodejs24.x", CALLBACK)).to.deep.equal([{
+        path: "handler",
+        reason: `"${CALLBACK}" takes a callback (event, context, callback); nodejs24.x no longer calls callback-style handlers, so every invocation would fail. ${fix}, or keep the callback on "nodejs22.x" until its deprecation on 2027-04-30.`,
+      }]);
+      expect(handlerProblemsOn("2027-05-01", "nodejs24.x", CALLBACK).map((p) => p.reason)).to.deep.equal([
+        `"${CALLBACK}" takes a callback (event, context, callback); nodejs24.x no longer calls callback-style handlers, so every invocation would fail. ${fix}.`,
+      ]);
+      expect(handlerProblemsOn("2026-12-01", "nodejs22.x", CALLBACK)).to.deep.equal([]);
+      // A handler that takes no callback is what nodejs24.x calls.
+      expect(handlerProblemsOn("2026-12-01", "nodejs24.x", HELLO)).to.deep.equal([]);
+    });
+
+    it("keeps one table: every runtime of the LambdaRuntime enum has AWS's three dates, in order", () => {
+      expect(Object.keys(NODEJS_RUNTIMES)).to.have.members(Object.values(LambdaRuntime));
+      for (const [runtime, facts] of Object.entries(NODEJS_RUNTIMES)) {
+        const dates = [facts.deprecation, facts.blockCreate, facts.blockUpdate];
+        for (const date of dates) expect(new Date(`${date}T00:00:00Z`).toISOString().slice(0, 10), runtime).to.equal(date);
+        expect([...dates].sort(), runtime).to.deep.equal(dates);
+      }
+    });
+  });
+
   describe("validation (nothing is registered)", () => {
     const cases: Array<[string, Partial<SecureFunctionArgs>, Array<[string, RegExp]>]> = [
       ["memory below 128 MB", { memorySize: 64 }, [["memorySize", /^64 MB is outside 128-10240 MB; use a value in that range\.$/]]],
@@ -458,7 +522,8 @@ describe("SecureFunction", () => {
       ["fractional memory", { memorySize: 256.5 }, [["memorySize", /^256\.5 MB is not a whole number; use a whole number from 128 to 10240 MB\.$/]]],
       ["timeout 0", { timeout: 0 }, [["timeout", /^0 seconds is outside 1-900 seconds/]]],
       ["timeout above 900 s", { timeout: 901 }, [["timeout", /^901 seconds is outside 1-900 seconds/]]],
-      ["an unknown runtime", { runtime: "nodejs18.x" as never }, [["runtime", /^"nodejs18\.x" is not allowed; use one of "nodejs24\.x", "nodejs22\.x", "nodejs20\.x"\.$/]]],
+      ["an unknown runtime", { runtime: "nodejs18.x" as never }, [["runtime", /^"nodejs18\.x" is not allowed; use one of "nodejs2\d\.x"(?!.*nodejs20)/]]],
+      ["a runtime past its deprecation date", { runtime: "nodejs20.x" }, [["runtime", /^"nodejs20\.x" is past AWS's deprecation date 2026-04-30 \(no more security patches\); AWS blocks creating functions on it from 2026-08-31 and updating them from 2026-09-30: use "nodejs2\d\.x"\.$/]]],
       ["an unknown architecture", { architecture: "arm" as never }, [["architecture", /^"arm" is not allowed; use one of "arm64", "x86_64"\.$/]]],
       ["a retention CloudWatch does not offer", { logRetentionDays: 45 }, [["logRetentionDays", /^45 is not allowed; use one of 1, 3, 5, 7, 14, 30, 60, 90/]]],
       ["retention 0 (never expire)", { logRetentionDays: 0 }, [["logRetentionDays", /^0 is not allowed/]]],
@@ -491,6 +556,7 @@ describe("SecureFunction", () => {
       ["a handler naming a folder", { handler: "test/fixtures/.handler" }, [["handler", /is not "path\/to\/file\.exportName"/]]],
       ["a handler whose file is missing", { handler: "test/fixtures/missing.handler" }, [["handler", /^no file "test\/fixtures\/missing" \(\.ts, \.js, \.mjs, \.\.\.\) under .*; fix the path, relative to the project root\.$/]]],
       ["a handler whose export is missing", { handler: "test/fixtures/orders.handler" }, [["handler", /^test\/fixtures\/orders\.ts does not export "handler" \(it exports get, list\)\. Fix the handler "test\/fixtures\/orders\.handler"\.$/]]],
+      ["a callback-style handler on nodejs24.x", { handler: CALLBACK }, [["handler", /^"test\/fixtures\/callback\/legacy\.handler" takes a callback \(event, context, callback\); nodejs24\.x no longer calls callback-style handlers, so every invocation would fail\. Make it async and return the result: `async \(event, context\) => result`/]]],
       ["a handler with a syntax error", { handler: BROKEN }, [["handler", /^cannot bundle test\/fixtures\/broken\.js: test\/fixtures\/broken\.js:4: Expected "\}" but found ";" Fix the handler/]]],
     ];
     for (const [what, args, problems] of cases) {

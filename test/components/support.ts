@@ -18,6 +18,7 @@ export const ORDERS_LIST = "test/fixtures/orders.list";
 export const ORDERS_GET = "test/fixtures/orders.get";
 export const WORKER = "test/fixtures/worker.handler";
 export const BROKEN = "test/fixtures/broken.handler";
+export const CALLBACK = "test/fixtures/callback/legacy.handler";
 
 export const TYPES = {
   stack: "pulumi:pulumi:Stack",
