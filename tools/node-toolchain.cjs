@@ -37,19 +37,29 @@ function toolchainMajor() {
   return majorOf(fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8"));
 }
 
-/** The major of a version (`v24.1.0`, `24`) or a Lambda runtime (`nodejs24.x`). */
+/**
+ * The major of a version (`v24.1.0`, `24`) or a Lambda runtime (`nodejs24.x`).
+ * @param {string} version
+ */
 function majorOf(version) {
   const match = /^\s*(?:v|nodejs)?(\d+)/.exec(version);
   if (!match) throw new Error(`"${version}" names no Node.js major version`);
   return Number(match[1]);
 }
 
-/** The command that fetches a major into the cache. */
+/**
+ * The command that fetches a major into the cache.
+ * @param {number} major
+ */
 function fetchCommand(major) {
   return `node tools/node-toolchain.cjs ${major}`;
 }
 
-/** The binary inside an installed `node-<platform>-<arch>` package, from its manifest's `bin`. */
+/**
+ * The binary inside an installed `node-<platform>-<arch>` package, from its manifest's `bin`.
+ * @param {string} installDir
+ * @param {string} packageName
+ */
 function binaryIn(installDir, packageName) {
   const packageDir = path.join(installDir, "node_modules", packageName);
   const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, "package.json"), "utf8"));
