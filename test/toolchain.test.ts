@@ -68,11 +68,13 @@ describe("the toolchain", () => {
     it("is the newest cached release of another major, and nothing when none is cached", () => {
       const other = majorOf(process.version) + 1;
       expect(cachedNode(other)).to.equal(undefined);
-      install(`${other}.9.0`);
-      const newest = install(`${other}.10.1`);
+      install(`${other}.1.0`);
+      const newest = install(`${other}.12.0`);
+      install(`${other}.2.0`);
       install(`${other + 1}.0.0`);
-      fs.mkdirSync(path.join(cache, `${nodePackageName()}-${other}.11.0`)); // an empty, unusable entry
-      expect(cachedNode(other)).to.deep.equal({ path: newest, version: `${other}.10.1` });
+      fs.rmSync(install(`${other}.13.0`)); // a release whose binary is missing is not usable
+      fs.mkdirSync(path.join(cache, `${nodePackageName()}-${other}.14.0`)); // nor is an empty entry
+      expect(cachedNode(other)).to.deep.equal({ path: newest, version: `${other}.12.0` });
     });
   });
 });
