@@ -1,10 +1,10 @@
-// One Lambda execution environment of the local runtime, in a worker thread: imports the
-// function's bundle once (the cold start), then runs one invocation at a time, as Lambda
-// does. The parent enforces the timeout by terminating this thread.
-import { parentPort, workerData } from "node:worker_threads";
+// One Lambda execution environment of the local runtime, a child process of the Node the
+// function's runtime names: imports the function's bundle once (the cold start), then runs
+// one invocation at a time, as Lambda does, talking to the parent over IPC. The parent
+// enforces the timeouts by killing this process. Plain ESM for every Node major it may run on.
 import { pathToFileURL } from "node:url";
 
-const { bundleFile, exportName } = workerData;
+const [bundleFile, exportName] = process.argv.slice(2);
 let handler;
 
 function errorOf(error, fallbackType) {
@@ -16,8 +16,8 @@ function errorOf(error, fallbackType) {
   };
 }
 
+/** Imports the bundle; returns the init duration, measured from this process's start as Lambda's Init Duration counts the runtime's start too. */
 async function init() {
-  const started = performance.now();
   const module = await import(pathToFileURL(bundleFile).href);
   const exported = module[exportName];
   if (typeof exported !== "function") {
@@ -26,10 +26,15 @@ async function init() {
     throw error;
   }
   handler = exported;
-  return performance.now() - started;
+  return performance.now();
 }
 
-parentPort.on("message", async (message) => {
+// What would end a worker thread with an error ends the environment, telling the parent why first.
+process.on("uncaughtException", (error) => {
+  process.send({ type: "fatal", message: error instanceof Error ? error.message : String(error) }, () => process.exit(1));
+});
+
+process.on("message", async (message) => {
   if (message.type !== "invoke") return;
   const { id, event, timeoutMs } = message;
   let initMs;
@@ -37,12 +42,12 @@ parentPort.on("message", async (message) => {
     try {
       initMs = await init();
     } catch (error) {
-      parentPort.postMessage({ type: "result", id, error: errorOf(error, "Runtime.ImportModuleError"), initFailed: true });
+      process.send({ type: "result", id, error: errorOf(error, "Runtime.ImportModuleError"), initFailed: true });
       return;
     }
   }
   const deadline = Date.now() + timeoutMs;
-  parentPort.postMessage({ type: "started", id, initMs });
+  process.send({ type: "started", id, initMs });
   const context = {
     ...message.context,
     callbackWaitsForEmptyEventLoop: true,
@@ -52,8 +57,8 @@ parentPort.on("message", async (message) => {
   try {
     const result = await handler(event, context);
     // Lambda serializes what the handler returns as JSON; undefined becomes null.
-    parentPort.postMessage({ type: "result", id, payload: result === undefined ? "null" : JSON.stringify(result) });
+    process.send({ type: "result", id, payload: result === undefined ? "null" : JSON.stringify(result) });
   } catch (error) {
-    parentPort.postMessage({ type: "result", id, error: errorOf(error, "Error") });
+    process.send({ type: "result", id, error: errorOf(error, "Error") });
   }
 });
