@@ -29,10 +29,12 @@ describe("the toolchain", () => {
     expect(new Set(versions)).to.deep.equal(new Set([toolchainMajor()]));
   });
 
-  it("lets consumers in on every Node @pulumi/pulumi runs on (engines), with @types/node of the toolchain's line", () => {
+  it("lets consumers in on every Node @pulumi/pulumi runs on (engines), with @types/node of the toolchain's line here and in the policy pack", () => {
     const pulumi = JSON.parse(read("node_modules/@pulumi/pulumi/package.json"));
     expect(manifest.engines).to.deep.equal({ node: pulumi.engines.node });
     expect(majorOf(JSON.parse(read("node_modules/@types/node/package.json")).version)).to.equal(toolchainMajor());
+    const policyTypes = JSON.parse(read("policy/package.json")).devDependencies["@types/node"];
+    expect(majorOf(policyTypes.replace(/^\D+/, "")), `policy/package.json @types/node ${policyTypes}`).to.equal(toolchainMajor());
   });
 
   it("reads a major from a version or a Lambda runtime, and names the registry package per platform", () => {
