@@ -29,7 +29,11 @@ async function init() {
   return performance.now();
 }
 
-// What would end a worker thread with an error ends the environment, telling the parent why first.
+// An environment lives no longer than the local runtime that started it, even if the bundle
+// leaves timers or sockets open.
+process.on("disconnect", () => process.exit(0));
+
+// An uncaught error ends the environment, as on Lambda; the parent hears why first.
 process.on("uncaughtException", (error) => {
   process.send({ type: "fatal", message: error instanceof Error ? error.message : String(error) }, () => process.exit(1));
 });
