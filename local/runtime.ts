@@ -1,7 +1,7 @@
 /**
  * The local runtime: evaluates the program for a stack with the recording engine (as the
  * plan does), then serves what it registered on loopback: the HTTP APIs, the functions in
- * child processes of their runtime's Node, DynamoDB (dynalite), SQS with its event source mappings and DLQs, and
+ * child processes, DynamoDB (dynalite), SQS with its event source mappings and DLQs, and
  * Parameter Store. Functions reach the services through the SDK's standard endpoint
  * variables (AWS_ENDPOINT_URL_<SERVICE>) and queue URLs on the local SQS endpoint; no
  * handler code changes.
@@ -225,7 +225,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_SQS: sqsEndpoint,
         AWS_ENDPOINT_URL_SSM: ssmEndpoint,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
-        // Without its runtime's Node cached a function runs on this process's, perhaps older; the SDK's warning about it would repeat in every environment.
+        // A function may run on an older Node than its runtime's (nodeForRuntime); the SDK's warning would repeat in every environment.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       };
       if (app.apis.some((api) => api.routes.some((r) => fn.arns.includes(r.functionArn))) && fn.timeoutSeconds > HTTP_API_INTEGRATION_TIMEOUT_SECONDS) {
