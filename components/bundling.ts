@@ -91,7 +91,7 @@ export function esbuildOptions(entryFile: string, projectRoot: string, options: 
     write: false,
     metafile: true,
     platform: "node",
-    // Lambda runs nodejs24.x; node20 keeps the same bundle runnable on local Node 20.
+    // The oldest runtime a function may choose (LambdaRuntime) is nodejs20.x.
     target: "node20",
     format: "esm",
     mainFields: ["module", "main"],

@@ -20,6 +20,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { listStacks, loadStackConfig } from "../tools/stack-config";
 import { functionForArn } from "./app";
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
+import { describeNodes } from "./functions";
 import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime } from "./runtime";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -120,6 +121,7 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
     lines.push(`Queue ${queue.name} -> ${fn.name} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, concurrency ${mapping.maxConcurrency}, visibility ${runtime.sqs.byArn(queue.arn)!.visibilityTimeoutMs / 1000} s)${dlq ? `; DLQ ${dlq.name} after ${queue.redrivePolicy!.maxReceiveCount} receives` : ""}`);
   }
   lines.push(`Tables: ${runtime.app.tables.map((t) => t.name).join(", ")} (${flags.has("--persist") ? `on disk in .local/dev/${stack}/dynamodb` : "in memory; --persist keeps them"})`);
+  lines.push(...describeNodes(runtime.functions.values()));
   lines.push(`Parameters: ${runtime.app.parameters.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}`);
   lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}`);
   for (const note of runtime.notes) lines.push(`Note: ${note}`);

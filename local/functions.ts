@@ -1,20 +1,58 @@
 /**
  * Lambda functions of the local runtime. Each function runs its bundle (index.mjs, built
- * as for deployment) in worker threads: one thread is one execution environment, running
- * one invocation at a time, importing the bundle once (its cold start). Up to
- * `maxConcurrency` environments per function; further invocations wait for a free one.
- * The timeout is enforced by terminating the thread, as Lambda ends the environment; the
- * next invocation starts cold. The memory size caps the thread's heap.
+ * as for deployment) in child processes of the Node its runtime names (nodejs24.x: Node
+ * 24, when tools/node-toolchain.cjs has it cached, else this process's Node): one process
+ * is one execution environment, running one invocation at a time, importing the bundle
+ * once (its cold start). Up to `maxConcurrency` environments per function; further
+ * invocations wait for a free one. The timeout is enforced by killing the process, as
+ * Lambda ends the environment; the next invocation starts cold. The memory size caps the
+ * process's heap.
  */
+import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { Worker } from "node:worker_threads";
+import { cachedNode, fetchCommand, majorOf } from "../tools/node-toolchain.cjs";
 
-const WORKER_FILE = path.join(__dirname, "function-worker.mjs");
+const ENVIRONMENT_FILE = path.join(__dirname, "function-environment.mjs");
 /** Lambda's limit on an on-demand init phase. */
 const INIT_TIMEOUT_MS = 10_000;
+/** What V8 prints when a process dies for lack of heap. */
+const OUT_OF_MEMORY = /JavaScript heap out of memory/;
+
+/** The Node that runs a function's environments. */
+export interface FunctionNode {
+  /** The function's runtime, e.g. `nodejs24.x`. */
+  runtime: string;
+  path: string;
+  version: string;
+  /** The runtime's major is not cached here: this is the local runtime's own Node instead. */
+  substitute: boolean;
+}
+
+/** The Node of a runtime's major when it is already cached (no download), else this process's Node. */
+export function nodeForRuntime(runtime: string): FunctionNode {
+  const cached = cachedNode(majorOf(runtime));
+  return cached ? { runtime, ...cached, substitute: false } : { runtime, path: process.execPath, version: process.version.slice(1), substitute: true };
+}
+
+/** One line per runtime for the banner: which Node runs its functions, and how to get the right one when it is missing. */
+export function describeNodes(functions: Iterable<LocalFunction>): string[] {
+  const byRuntime = new Map<string, { node: FunctionNode; names: string[] }>();
+  for (const fn of functions) {
+    const entry = byRuntime.get(fn.config.node.runtime) ?? { node: fn.config.node, names: [] };
+    entry.names.push(fn.config.name);
+    byRuntime.set(fn.config.node.runtime, entry);
+  }
+  return [...byRuntime.values()].map(({ node, names }) => {
+    const major = majorOf(node.runtime);
+    const runs = `${node.runtime} (${names.join(", ")}) on Node ${node.version}`;
+    return node.substitute
+      ? `Node: ${runs} instead: Node ${major} is not cached here; \`${fetchCommand(major)}\` fetches it`
+      : `Node: ${runs}`;
+  });
+}
 
 export interface FunctionConfig {
   /** The logical name (the SecureFunction's), e.g. `orders-api-create-order`. */
@@ -28,6 +66,8 @@ export interface FunctionConfig {
   /** The function's environment, as the Lambda service would give it (see runtime.ts). */
   environment: Record<string, string>;
   maxConcurrency: number;
+  /** The Node its environments run on (see nodeForRuntime). */
+  node: FunctionNode;
 }
 
 export interface InvokeResult {
@@ -45,11 +85,14 @@ export interface InvokeResult {
 export type LogSink = (line: string) => void;
 
 interface Environment {
-  worker: Worker;
+  process: ChildProcess;
+  /** Resolves when the process has exited and its output is read. */
+  closed: Promise<void>;
   generation: number;
   initialized: boolean;
   busy: boolean;
   dead: boolean;
+  outOfMemory: boolean;
 }
 
 export class LocalFunction {
@@ -108,37 +151,45 @@ export class LocalFunction {
   }
 
   private spawn(): Environment {
-    const worker = new Worker(WORKER_FILE, {
-      workerData: { bundleFile: this.bundleFile, exportName: this.config.exportName },
+    const child = fork(ENVIRONMENT_FILE, [this.bundleFile, this.config.exportName], {
+      execPath: this.config.node.path,
+      // Not this process's flags (tsx's loader): the bundle runs on plain Node, as on Lambda.
+      execArgv: [`--max-old-space-size=${Math.max(64, this.config.memorySize)}`],
       env: { ...this.config.environment, LAMBDA_TASK_ROOT: path.dirname(this.bundleFile) },
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: Math.max(64, this.config.memorySize) },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
-    const environment: Environment = { worker, generation: this.generation, initialized: false, busy: false, dead: false };
+    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    const environment: Environment = { process: child, closed, generation: this.generation, initialized: false, busy: false, dead: false, outOfMemory: false };
     const prefix = `  ${this.config.name} |`;
-    for (const stream of [worker.stdout, worker.stderr] as Readable[]) {
-      createInterface({ input: stream }).on("line", (line) => this.log(`${prefix} ${line}`));
+    for (const stream of [child.stdout, child.stderr] as Readable[]) {
+      createInterface({ input: stream }).on("line", (line) => {
+        if (OUT_OF_MEMORY.test(line)) environment.outOfMemory = true;
+        this.log(`${prefix} ${line}`);
+      });
     }
-    worker.on("exit", () => {
+    child.once("close", () => {
       environment.dead = true;
       this.environments = this.environments.filter((e) => e !== environment);
       if (!environment.busy) this.waiting.shift()?.();
     });
-    worker.on("error", () => { environment.dead = true; });
-    worker.unref();
+    child.on("error", () => { environment.dead = true; });
+    // An idle environment alone does not keep the dev process (or a test run) alive; stop() ends them.
+    child.unref();
+    child.channel?.unref();
+    for (const stream of [child.stdout, child.stderr] as Array<Readable & { unref?: () => void }>) stream.unref?.();
     this.environments.push(environment);
     return environment;
   }
 
-  private retire(environment: Environment): Promise<number> {
+  private retire(environment: Environment): Promise<void> {
     environment.dead = true;
     this.environments = this.environments.filter((e) => e !== environment);
-    return environment.worker.terminate();
+    environment.process.kill("SIGKILL");
+    return environment.closed;
   }
 
   private run(environment: Environment, event: unknown, requestId: string, started: number, cold: boolean): Promise<InvokeResult> {
-    const { worker } = environment;
+    const { process: child } = environment;
     const { config } = this;
     const context = {
       functionName: config.functionName,
@@ -154,22 +205,27 @@ export class LocalFunction {
       let timer: NodeJS.Timeout | undefined;
       const finish = (result: Omit<InvokeResult, "cold" | "durationMs" | "requestId" | "timedOut"> & { timedOut?: boolean }) => {
         clearTimeout(timer);
-        worker.off("message", onMessage);
-        worker.off("error", onError);
-        worker.off("exit", onExit);
+        child.off("message", onMessage);
+        child.off("error", onError);
+        child.off("close", onClose);
         resolve({ timedOut: false, ...result, cold, initMs, requestId, durationMs: performance.now() - started - (initMs ?? 0) });
       };
       const timeout = (ms: number, phase: string) => {
         clearTimeout(timer);
         timer = setTimeout(() => {
           environment.dead = true;
-          void worker.terminate();
+          child.kill("SIGKILL");
           const seconds = (ms / 1000).toFixed(2);
           this.log(`  ${config.name} | ${requestId} Task timed out after ${seconds} seconds${phase}`);
           finish({ timedOut: true, error: { errorType: "Sandbox.Timedout", errorMessage: `${requestId} Task timed out after ${seconds} seconds${phase}` } });
         }, ms);
       };
       const onMessage = (message: any) => {
+        if (message.type === "fatal") {
+          environment.dead = true;
+          finish({ error: { errorType: "Runtime.ExitError", errorMessage: `Runtime exited with error: ${message.message}` } });
+          return;
+        }
         if (message.id !== requestId) return;
         if (message.type === "started") {
           environment.initialized = true;
@@ -187,18 +243,20 @@ export class LocalFunction {
           }
         }
       };
-      const onError = (error: Error & { code?: string }) => {
+      const onError = (error: Error) => {
         environment.dead = true;
-        const outOfMemory = error.code === "ERR_WORKER_OUT_OF_MEMORY";
-        finish({ error: { errorType: outOfMemory ? "Runtime.OutOfMemory" : "Runtime.ExitError", errorMessage: outOfMemory ? `Runtime exited: out of memory (${config.memorySize} MB)` : `Runtime exited with error: ${error.message}` } });
+        finish({ error: { errorType: "Runtime.ExitError", errorMessage: `Runtime exited with error: ${error.message}` } });
       };
-      const onExit = (code: number) => finish({ error: { errorType: "Runtime.ExitError", errorMessage: `Runtime exited with code ${code}` } });
-      worker.on("message", onMessage);
-      worker.on("error", onError);
-      worker.on("exit", onExit);
+      // On close, not exit: by then V8's out-of-memory report on stderr has been read.
+      const onClose = (code: number | null, signal: NodeJS.Signals | null) => finish(environment.outOfMemory
+        ? { error: { errorType: "Runtime.OutOfMemory", errorMessage: `Runtime exited: out of memory (${config.memorySize} MB)` } }
+        : { error: { errorType: "Runtime.ExitError", errorMessage: code === null ? `Runtime exited with signal ${signal}` : `Runtime exited with code ${code}` } });
+      child.on("message", onMessage);
+      child.on("error", onError);
+      child.on("close", onClose);
       if (cold) timeout(INIT_TIMEOUT_MS, " (init)");
       else timeout(config.timeoutSeconds * 1000, "");
-      worker.postMessage({ type: "invoke", id: requestId, event, context, timeoutMs: config.timeoutSeconds * 1000 });
+      child.send({ type: "invoke", id: requestId, event, context, timeoutMs: config.timeoutSeconds * 1000 });
     });
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The local runtime: evaluates the program for a stack with the recording engine (as the
  * plan does), then serves what it registered on loopback: the HTTP APIs, the functions in
- * worker threads, DynamoDB (dynalite), SQS with its event source mappings and DLQs, and
+ * child processes, DynamoDB (dynalite), SQS with its event source mappings and DLQs, and
  * Parameter Store. Functions reach the services through the SDK's standard endpoint
  * variables (AWS_ENDPOINT_URL_<SERVICE>) and queue URLs on the local SQS endpoint; no
  * handler code changes.
@@ -16,7 +16,7 @@ import { loadStackConfig, type StackConfig } from "../tools/stack-config";
 import { functionForArn, readApp, type AppModel, type FunctionModel } from "./app";
 import { startDynamo, type LocalDynamo } from "./dynamodb";
 import { QueuePoller, type BatchLog } from "./event-sources";
-import { LocalFunction } from "./functions";
+import { LocalFunction, nodeForRuntime } from "./functions";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "../components/limits";
 import { LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
@@ -191,7 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       sqs.addQueue({ ...queue, ...(options.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}) }, queue.url);
     }
 
-    // Functions: the recorded bundle (the code as deployed) in worker threads.
+    // Functions: the recorded bundle (the code as deployed) in child processes of their runtime's Node.
     const versions = new Map<string, { version: number; text: string }>();
     const writeBundle = (fn: FunctionModel, files: Record<string, string>): string => {
       const version = (versions.get(fn.name)?.version ?? 0) + 1;
@@ -230,7 +230,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_SQS: sqsEndpoint,
         AWS_ENDPOINT_URL_SSM: ssmEndpoint,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
-        // Lambda runs nodejs24.x; the SDK's warning about the local Node 20 would repeat in every environment.
+        // A function may run on an older Node than its runtime's (nodeForRuntime); the SDK's warning would repeat in every environment.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       };
       if (app.apis.some((api) => api.routes.some((r) => fn.arns.includes(r.functionArn))) && fn.timeoutSeconds > HTTP_API_INTEGRATION_TIMEOUT_SECONDS) {
@@ -239,7 +239,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const maxConcurrency = fn.reservedConcurrency && fn.reservedConcurrency > 0 ? fn.reservedConcurrency : DEFAULT_ENVIRONMENTS_PER_FUNCTION;
       functions.set(fn.name, new LocalFunction({
         name: fn.name, functionName: fn.functionName, arn: fn.arn, exportName: fn.exportName, timeoutSeconds: fn.timeoutSeconds,
-        memorySize: fn.memorySize, environment, maxConcurrency,
+        memorySize: fn.memorySize, environment, maxConcurrency, node: nodeForRuntime(fn.runtime),
       }, writeBundle(fn, files), log));
     }
     stops.push(() => Promise.all([...functions.values()].map((f) => f.close())));

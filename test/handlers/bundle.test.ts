@@ -1,10 +1,10 @@
 /**
  * The handlers as Lambda runs them: each bundled exactly as SecureFunction deploys it
  * (components/bundling.ts `bundleHandler` with BUNDLING_DEFAULTS: one minified ESM
- * `index.mjs`), loaded in a fresh Node process of this machine (Node 20; Lambda's nodejs24.x
- * is newer) and invoked there against dynalite. Catches what in-process tests cannot:
- * CommonJS-only code, dynamic requires that break in an ESM bundle, and module-scope work
- * that fails on import.
+ * `index.mjs`), loaded in a fresh process of the Node major the functions' runtime names
+ * (nodejs24.x: Node 24, found by tools/node-toolchain.cjs) and invoked there against
+ * dynalite. Catches what in-process tests cannot: CommonJS-only code, dynamic requires that
+ * break in an ESM bundle, and module-scope work that fails on import.
  */
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,10 +13,13 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { BUNDLE_FILE, BUNDLING_DEFAULTS, bundleHandler } from "../../components/bundling";
+import { SECURE_FUNCTION_DEFAULTS } from "../../components/secure-function";
+import { cachedNode, fetchCommand, majorOf } from "../../tools/node-toolchain.cjs";
 import { setUpHandlerEnvironment } from "./support";
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, "../..");
+const RUNTIME_MAJOR = majorOf(SECURE_FUNCTION_DEFAULTS.runtime);
 
 const entryPoints: Record<string, string> = {
   health: "handlers/health.ts",
@@ -45,14 +48,17 @@ results.listOrders = await (await load("list-orders"))(
   http("GET", "/orders", { queryStringParameters: { customerId: "nobody" } }), context);
 results.fulfil = await (await load("fulfil-orders"))({ Records: [{ messageId: "m-1",
   body: JSON.stringify({ orderId: "00000000-0000-4000-8000-000000000000" }) }] }, context);
+results.nodeVersion = process.version;
 process.stdout.write("\\nRESULTS " + JSON.stringify(results) + "\\n");
 `;
 
-describe("handler bundles (esbuild ESM, fresh Node process)", () => {
+describe(`handler bundles (esbuild ESM, fresh Node ${RUNTIME_MAJOR} process, as ${SECURE_FUNCTION_DEFAULTS.runtime})`, () => {
   let outdir: string;
   let results: Record<string, any>;
 
   before(async () => {
+    const node = cachedNode(RUNTIME_MAJOR);
+    if (!node) throw new Error(`Node ${RUNTIME_MAJOR}, which ${SECURE_FUNCTION_DEFAULTS.runtime} runs, is not on this machine; fetch it with \`${fetchCommand(RUNTIME_MAJOR)}\`.`);
     await setUpHandlerEnvironment();
     outdir = await mkdtemp(join(tmpdir(), "handler-bundles-"));
     for (const [name, file] of Object.entries(entryPoints)) {
@@ -60,9 +66,7 @@ describe("handler bundles (esbuild ESM, fresh Node process)", () => {
       await mkdir(join(outdir, name));
       for (const [archivePath, text] of Object.entries(files)) await writeFile(join(outdir, name, archivePath), text);
     }
-    const { stdout } = await run(process.execPath, ["--input-type=module", "-e", probe, outdir], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    });
+    const { stdout } = await run(node.path, ["--input-type=module", "-e", probe, outdir]);
     const line = stdout.split("\n").find((l) => l.startsWith("RESULTS "));
     if (line === undefined) throw new Error(`The probe printed no results:\n${stdout}`);
     results = JSON.parse(line.slice("RESULTS ".length));
@@ -70,6 +74,10 @@ describe("handler bundles (esbuild ESM, fresh Node process)", () => {
 
   after(async () => {
     if (outdir) await rm(outdir, { recursive: true, force: true });
+  });
+
+  it(`ran on Node ${RUNTIME_MAJOR}`, () => {
+    expect(majorOf(results.nodeVersion), results.nodeVersion).to.equal(RUNTIME_MAJOR);
   });
 
   it("health answers 200", () => {

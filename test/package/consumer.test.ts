@@ -48,6 +48,18 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/** The optional dependencies of an installed package (its platform binaries) that this machine has. */
+function installedPlatformPackages(name: string): string[] {
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", name, "package.json"), "utf8"));
+  return Object.keys(manifest.optionalDependencies ?? {}).filter((dependency) => fs.existsSync(path.join(REPO, "node_modules", dependency)));
+}
+
+/** `npm pack` of installed packages into a directory; returns the tarballs as `./file` paths. */
+function packInstalled(names: string[], destination: string): string[] {
+  const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", destination, ...names.map((name) => path.join(REPO, "node_modules", name))], REPO));
+  return (packed as Array<{ filename: string }>).map((entry) => `./${entry.filename}`);
+}
+
 describe("the npm package, installed into another Pulumi project", function () {
   this.timeout(90_000);
   let consumer: string;
@@ -64,10 +76,14 @@ describe("the npm package, installed into another Pulumi project", function () {
       fs.writeFileSync(path.join(consumer, file), text);
     }
     fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "shop", private: true }));
-    // Offline from the npm cache (our one dependency, esbuild, is in it). The peers are not
-    // installed but linked to this repository's copies below, as one copy of each, the way
-    // a consumer's own @pulumi/pulumi and @pulumi/aws serve the package.
-    run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--legacy-peer-deps", `./${tarball}`, "./vendor/greeting"], consumer);
+    // Offline, so from an empty npm cache too: our one dependency, esbuild, comes packed
+    // from this repository's installed copy (with its binary for this platform), the same
+    // version our lock file pins, and satisfies the tarball's range at the top of the
+    // consumer's tree. The peers are not installed but linked to this repository's copies
+    // below, as one copy of each, the way a consumer's own @pulumi/pulumi and @pulumi/aws
+    // serve the package.
+    const esbuildTarballs = packInstalled(["esbuild", ...installedPlatformPackages("esbuild")], consumer);
+    run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--legacy-peer-deps", `./${tarball}`, ...esbuildTarballs, "./vendor/greeting"], consumer);
     fs.mkdirSync(path.join(consumer, "node_modules", "@pulumi"), { recursive: true });
     for (const peer of ["@pulumi/pulumi", "@pulumi/aws"]) {
       fs.symlinkSync(path.join(REPO, "node_modules", peer), path.join(consumer, "node_modules", peer), "dir");
