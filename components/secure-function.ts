@@ -98,10 +98,17 @@ export interface FunctionSettings {
    */
   permissions?: PermissionStatement[];
   /**
-   * Concurrent executions reserved for (and capping) this function. Unset: the function
-   * shares the account's unreserved pool.
+   * Concurrent executions reserved for (and capping) this function, 1 or more. Unset: the
+   * function shares the account's unreserved pool. 0 would throttle every invocation, so it
+   * is refused: switch a function off with `disabled` instead.
    */
   reservedConcurrency?: number;
+  /**
+   * Switches the function off: reserves 0 concurrent executions, so Lambda throttles every
+   * invocation (callers get a throttling error) until it is set back to false.
+   * @default false
+   */
+  disabled?: boolean;
   /**
    * Pre-initialized execution environments. Publishes a version, points the alias at it
    * and configures provisioned concurrency on the alias; every caller the library wires
@@ -254,13 +261,19 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
 }
 
 function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {
-  const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = args;
-  const reservedValid = reserved === undefined || (Number.isInteger(reserved) && reserved >= 0);
-  if (!reservedValid) {
-    problems.add(path("reservedConcurrency"), `${reserved} is not a whole number of 0 or more; use e.g. 10, or leave it out to share the account's pool.`);
+  const { reservedConcurrency: reserved, provisionedConcurrency: provisioned, disabled } = args;
+  const reservedValid = reserved === undefined || (Number.isInteger(reserved) && reserved >= 1);
+  if (disabled && reserved !== undefined) {
+    problems.add(path("reservedConcurrency"), `${reserved} is set with disabled: true, which reserves 0 itself; remove one of them.`);
+  } else if (reserved === 0) {
+    problems.add(path("reservedConcurrency"), "0 throttles every invocation, so nothing can run the function; use 1 or more, leave it out to share the account's pool, or set disabled: true to switch the function off on purpose.");
+  } else if (!reservedValid) {
+    problems.add(path("reservedConcurrency"), `${reserved} is not a whole number of 1 or more; use e.g. 10, or leave it out to share the account's pool.`);
   }
   if (!Number.isInteger(provisioned) || provisioned < 0) {
     problems.add(path("provisionedConcurrency"), `${provisioned} is not a whole number of 0 or more; use e.g. 2, or 0 for none.`);
+  } else if (disabled && provisioned > 0) {
+    problems.add(path("provisionedConcurrency"), `${provisioned} environments of a disabled function would be paid for and never run; set it to 0 or remove disabled: true.`);
   } else if (reserved !== undefined && reservedValid && provisioned > reserved) {
     problems.add(path("provisionedConcurrency"), `${provisioned} is above reservedConcurrency ${reserved}; provisioned environments must fit in the reserved ones: lower it or raise reservedConcurrency.`);
   }
@@ -389,7 +402,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     code: bundleArchive(bundle),
     memorySize: args.memorySize,
     timeout: args.timeout,
-    reservedConcurrentExecutions: args.reservedConcurrency,
+    reservedConcurrentExecutions: args.disabled ? 0 : args.reservedConcurrency,
     publish: useAlias,
     environment: Object.keys(environment).length > 0 ? { variables: environment } : undefined,
     tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },

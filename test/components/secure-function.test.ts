@@ -374,6 +374,13 @@ describe("SecureFunction", () => {
       expect(component.qualifier).to.equal(undefined);
     });
 
+    it("reserves 0 concurrent executions, switching the function off, only when disabled says so", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, disabled: true });
+      expect(one(resources, TYPES.function).inputs.reservedConcurrentExecutions).to.equal(0);
+      const enabled = await recordFunction("api", { handler: HELLO, disabled: false });
+      expect(one(enabled.resources, TYPES.function).inputs).not.to.have.property("reservedConcurrentExecutions");
+    });
+
     it("accepts an alias name that starts with a digit but is not only digits", async () => {
       const { resources } = await recordFunction("api", { handler: HELLO, provisionedConcurrency: 1, aliasName: "2026-release" });
       expect(one(resources, TYPES.alias).inputs.name).to.equal("2026-release");
@@ -463,7 +470,10 @@ describe("SecureFunction", () => {
       ["a retention CloudWatch does not offer", { logRetentionDays: 45 }, [["logRetentionDays", /^45 is not allowed; use one of 1, 3, 5, 7, 14, 30, 60, 90/]]],
       ["retention 0 (never expire)", { logRetentionDays: 0 }, [["logRetentionDays", /^0 is not allowed/]]],
       ["an unknown log level", { logLevel: "TRACE" as never }, [["logLevel", /^"TRACE" is not allowed; use one of "DEBUG", "INFO", "WARN", "ERROR"\.$/]]],
-      ["negative reserved concurrency", { reservedConcurrency: -1 }, [["reservedConcurrency", /^-1 is not a whole number of 0 or more/]]],
+      ["negative reserved concurrency", { reservedConcurrency: -1 }, [["reservedConcurrency", /^-1 is not a whole number of 1 or more/]]],
+      ["reserved concurrency 0 (the function could never run)", { reservedConcurrency: 0 }, [["reservedConcurrency", /^0 throttles every invocation, so nothing can run the function; use 1 or more, leave it out to share the account's pool, or set disabled: true to switch the function off on purpose\.$/]]],
+      ["reserved concurrency beside disabled", { disabled: true, reservedConcurrency: 0 }, [["reservedConcurrency", /^0 is set with disabled: true, which reserves 0 itself; remove one of them\.$/]]],
+      ["provisioned concurrency on a disabled function", { disabled: true, provisionedConcurrency: 1 }, [["provisionedConcurrency", /^1 environments of a disabled function would be paid for and never run; set it to 0 or remove disabled: true\.$/]]],
       ["fractional provisioned concurrency", { provisionedConcurrency: 1.5 }, [["provisionedConcurrency", /^1\.5 is not a whole number of 0 or more/]]],
       ["provisioned above reserved", { reservedConcurrency: 2, provisionedConcurrency: 3 }, [["provisionedConcurrency", /^3 is above reservedConcurrency 2; .*lower it or raise reservedConcurrency\.$/]]],
       ["a reserved environment variable", { environment: { AWS_REGION: "eu-west-1" } }, [["environment.AWS_REGION", /is reserved by Lambda/]]],
