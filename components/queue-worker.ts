@@ -73,6 +73,9 @@ export const CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs
 
 type QueueSettings = Required<Pick<QueueWorkerArgs, keyof typeof QUEUE_WORKER_DEFAULTS>> & { visibilityTimeoutSeconds: number };
 
+/** The name of a worker's consumer function. */
+const consumerName = (workerName: string) => `${workerName}-consumer`;
+
 /** Validates the queue settings (and the consumer's) and resolves every default. */
 export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings: QueueSettings; functionArgs: SecureFunctionArgs } {
   const problems = new ProblemCollector();
@@ -115,7 +118,7 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
   } else {
     problems.integerInRange("visibilityTimeoutSeconds", settings.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_TIMEOUT_SECONDS, "seconds");
   }
-  prepareFunction(functionArgs, "", problems);
+  prepareFunction(consumerName(name), functionArgs, "", problems);
   problems.throwIfAny("QueueWorker", name);
   return { settings, functionArgs };
 }
@@ -182,7 +185,7 @@ export class QueueWorker extends pulumi.ComponentResource {
         policy: tlsOnlyQueuePolicy(queue.arn),
       }, parent));
 
-    const consumer = new SecureFunction(`${name}-consumer`, {
+    const consumer = new SecureFunction(consumerName(name), {
       ...functionArgs,
       permissions: [...(functionArgs.permissions ?? []), { actions: CONSUMER_ACTIONS, resources: [this.queue.arn] }],
     }, parent);

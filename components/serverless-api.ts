@@ -229,8 +229,9 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
       existing.routeKeys.push(routeKey);
     } else {
       // Validates and bundles now, so a bad handler fails before anything is registered.
-      prepareFunction(functionArgs, at, problems);
-      functions.set(route.handler, { handler: route.handler, name: functionNameForHandler(name, route.handler), args: functionArgs, routeKeys: [routeKey] });
+      const functionName = functionNameForHandler(name, route.handler);
+      prepareFunction(functionName, functionArgs, at, problems);
+      functions.set(route.handler, { handler: route.handler, name: functionName, args: functionArgs, routeKeys: [routeKey] });
     }
     routes.push({ routeKey, auth: auth ?? "none", scopes: route.scopes, handler: route.handler });
   }

@@ -5,6 +5,7 @@ import { pathToFileURL } from "url";
 import { createHash } from "crypto";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { SecureFunction, SecureFunctionArgs } from "../../components";
 import { BUNDLING_DEFAULTS, bundleHandler } from "../../components/bundling";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, withFunctionDefaults } from "../../components/secure-function";
@@ -14,7 +15,7 @@ import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engin
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
   archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
-  logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, ssmArn, statementsBySid, TEST_REGION, TYPES,
+  logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, recordWithoutFailure, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
 const ROOT = process.cwd();
@@ -348,19 +349,87 @@ describe("SecureFunction", () => {
     });
 
     it("fails the deployment, naming the argument, when a secret is a plain (non-secret) Output", async () => {
-      const message = await expectDeploymentFailure(
+      const error = await expectDeploymentFailure(
         () => new SecureFunction("api", { handler: HELLO, secrets: { token: pulumi.output("not-a-secret") } }),
-        /api: secrets\.token is not a Pulumi secret; read it with config\.requireSecret\(\.\.\.\) or wrap it in pulumi\.secret\(\.\.\.\)/,
+        "SecureFunction", "api",
+        ["secrets.token", /^is not a Pulumi secret; read it with config\.requireSecret\(\.\.\.\) or wrap it in pulumi\.secret\(\.\.\.\)\.$/],
       );
-      expect(message, "the value is not echoed").not.to.include("not-a-secret");
+      expect(error.message, "the value is not echoed").not.to.include("not-a-secret");
     });
 
     it("fails the deployment when a Pulumi secret is passed as an environment variable", async () => {
-      const message = await expectDeploymentFailure(
+      const error = await expectDeploymentFailure(
         () => new SecureFunction("api", { handler: HELLO, environment: { API_KEY: pulumi.secret("s3cr3t-value") } }),
-        /api: environment\.API_KEY is a Pulumi secret; .*pass it in `secrets` instead/,
+        "SecureFunction", "api",
+        ["environment.API_KEY", /^is a Pulumi secret; .*pass it in `secrets` instead\.$/],
       );
-      expect(message, "the value is not echoed").not.to.include("s3cr3t-value");
+      expect(error.message, "the value is not echoed").not.to.include("s3cr3t-value");
+    });
+  });
+
+  describe("values known only once they resolve", () => {
+    for (const [what, wildcard] of [["pulumi.output(\"*\")", () => pulumi.output("*")], ["pulumi.interpolate`*`", () => pulumi.interpolate`*`]] as const) {
+      it(`fails the deployment when a permission's resource is ${what}`, async () => {
+        await expectDeploymentFailure(
+          () => new SecureFunction("api", { handler: HELLO, permissions: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/*", wildcard()] }] }),
+          "SecureFunction", "api",
+          ["permissions[0].resources[1]", /^"\*" grants the actions on every resource; name the ARNs, e.g\. table\.arn\.$/],
+        );
+      });
+    }
+
+    it("fails the deployment when environment Outputs resolve to more than 4 KB", async () => {
+      await expectDeploymentFailure(
+        () => new SecureFunction("api", { handler: HELLO, environment: { SMALL: "s", BIG: pulumi.output("x".repeat(4096 - "SMALLsBIG".length + 1)) } }),
+        "SecureFunction", "api",
+        ["environment", /^takes 4097 bytes, above Lambda's 4 KB limit; move large values to `parameters`\.$/],
+      );
+    });
+
+    it("counts the variables SecureFunction adds, at construction and once Outputs resolve", async () => {
+      const added = "PARAMETERS_PATH".length + "/shop/dev/api".length + "NODE_OPTIONS".length + "--enable-source-maps".length;
+      const big = "x".repeat(4096 - "BIG".length - added + 1);
+      await refuse({ handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: big } }, [
+        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH and NODE_OPTIONS, which SecureFunction adds\), above Lambda's 4 KB limit; move large values to `parameters`\.$/],
+      ]);
+      await expectDeploymentFailure(
+        () => new SecureFunction("api", { handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: pulumi.output(big) } }),
+        "SecureFunction", "api",
+        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH and NODE_OPTIONS, which SecureFunction adds\), above/],
+      );
+      const { resources } = await recordWithoutFailure(() => {
+        new SecureFunction("api", { handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: pulumi.output(big.slice(1)) } });
+      });
+      expect(Object.keys(one(resources, TYPES.function).inputs.environment.variables)).to.have.members(["BIG", "PARAMETERS_PATH", "NODE_OPTIONS"]);
+    });
+
+    it("passes resolved values on unchanged when they are fine", async () => {
+      const { resources } = await recordWithoutFailure(() => {
+        new SecureFunction("api", {
+          handler: HELLO,
+          environment: { NAME: pulumi.output("orders") },
+          secrets: { token: pulumi.secret("t") },
+          permissions: [{ actions: ["s3:GetObject"], resources: [pulumi.interpolate`arn:aws:s3:::b/*`] }],
+        });
+      });
+      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { NAME: "orders", PARAMETERS_PATH: "/shop/dev/api" } });
+      expect(revealSecrets(one(resources, TYPES.parameter).inputs.value)).to.equal("t");
+      expect(statementsBySid(one(resources, TYPES.rolePolicy)).Granted0.Resource).to.deep.equal(["arn:aws:s3:::b/*"]);
+    });
+
+    it("checks nothing a preview does not know yet, so the preview succeeds and shows the function", async () => {
+      const { resources } = await recordWithoutFailure(() => {
+        const uploads = new aws.s3.Bucket("uploads");
+        new SecureFunction("api", {
+          handler: HELLO,
+          environment: { BUCKET: uploads.arn, BIG: uploads.bucketDomainName },
+          secrets: { token: uploads.id },
+          permissions: [{ actions: ["s3:GetObject"], resources: [uploads.arn] }],
+        });
+      }, { preview: true });
+      expect(pulumi.isUnknown(one(resources, TYPES.function).inputs.environment.variables), "environment").to.equal(true);
+      expect(pulumi.isUnknown(revealSecrets(one(resources, TYPES.parameter).inputs.value)), "secret").to.equal(true);
+      expect(pulumi.isUnknown(one(resources, TYPES.rolePolicy).inputs.policy), "policy").to.equal(true);
     });
   });
 
@@ -434,7 +503,7 @@ describe("SecureFunction", () => {
   describe("prepareFunction", () => {
     it("resolves every default and bundles the handler when the arguments are valid", () => {
       const problems = new ProblemCollector();
-      const prepared = prepareFunction({ handler: ORDERS_LIST, memorySize: 256, timeout: undefined }, "", problems);
+      const prepared = prepareFunction("api", { handler: ORDERS_LIST, memorySize: 256, timeout: undefined }, "", problems);
       expect(problems.problems).to.deep.equal([]);
       expect(prepared?.exportName).to.equal("list");
       expect(prepared?.args).to.deep.equal({ ...SECURE_FUNCTION_DEFAULTS, handler: ORDERS_LIST, memorySize: 256 });
@@ -444,12 +513,12 @@ describe("SecureFunction", () => {
     it("returns nothing and adds its problems under the path prefix when the arguments are not valid", () => {
       const problems = new ProblemCollector();
       problems.add("earlier", "is a problem of another argument.");
-      const prepared = prepareFunction({ handler: "test/fixtures/orders.handler", memorySize: 64 }, 'routes["GET /x"]', problems);
+      const prepared = prepareFunction("api", { handler: "test/fixtures/orders.handler", memorySize: 64 }, 'routes["GET /x"]', problems);
       expect(prepared).to.equal(undefined);
       expect(problems.problems.map((p) => p.path)).to.deep.equal(["earlier", 'routes["GET /x"].memorySize', 'routes["GET /x"].handler']);
       // A handler that bundles fine does not make a function with other problems valid.
       const valid = new ProblemCollector();
-      expect(prepareFunction({ handler: ORDERS_LIST, timeout: 0 }, "", valid)).to.equal(undefined);
+      expect(prepareFunction("api", { handler: ORDERS_LIST, timeout: 0 }, "", valid)).to.equal(undefined);
       expect(valid.problems.map((p) => p.path)).to.deep.equal(["timeout"]);
     });
 
