@@ -7,7 +7,7 @@ import { ACCESS_LOG_FORMAT, functionNameForHandler, mergeFunctionArgs, routeKeyP
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, RecordedResource } from "../mocks";
 import {
-  ACCOUNT, childrenOf, expectRefused, HELLO, lambdaArn, logGroupArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES,
+  ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn, logGroupArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
 const JWT = { issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", audience: ["client-1", "client-2"] };
@@ -360,6 +360,16 @@ describe("ServerlessApi", () => {
       expect(functionNameForHandler("api", "./handlers/orders/get-order.handler")).to.equal("api-get-order");
       expect(functionNameForHandler("api", "test/fixtures/orders.list")).to.equal("api-orders-list");
       expect(functionNameForHandler("api", "lib/fulfilOrders.processBatch")).to.equal("api-fulfil-orders-process-batch");
+    });
+  });
+
+  describe("values known only once they resolve", () => {
+    it("fails the deployment, naming the route's function and argument, when a resource Output resolves to \"*\"", async () => {
+      await expectDeploymentFailure(
+        () => new ServerlessApi("api", { routes: { "GET /x": { handler: HELLO, auth: "none", permissions: [{ actions: ["s3:GetObject"], resources: [pulumi.output("*")] }] } } }),
+        "SecureFunction", "api-hello",
+        ["permissions[0].resources[0]", /^"\*" grants the actions on every resource/],
+      );
     });
   });
 
