@@ -51,8 +51,8 @@ export const CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "O
 /** The route that answers browsers' preflight requests when `$default` requires authorization. */
 export const PREFLIGHT_ROUTE = "OPTIONS /{proxy+}";
 
-/** An origin as a browser's `Origin` header carries it: scheme, host (or `*.` subdomains), port. */
-const ORIGIN_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$/;
+/** An origin as a browser's `Origin` header carries it: scheme, host (or `*.` subdomains, or an IPv6 address), port. */
+const ORIGIN_PATTERN = /^[a-z][a-z0-9+.-]*:\/\/((\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
 /** Why a CORS origin can never match a browser's `Origin` header, or undefined when it can. */
 export function corsOriginProblem(origin: string): string | undefined {

@@ -374,7 +374,7 @@ describe("ServerlessApi", () => {
   });
 
   describe("CORS origins", () => {
-    for (const origin of ["*", "https://app.example.com", "http://localhost:3000", "https://*.example.com", "capacitor://localhost"]) {
+    for (const origin of ["*", "https://app.example.com", "http://localhost:3000", "https://*.example.com", "capacitor://localhost", "http://[::1]:8080"]) {
       it(`accepts ${JSON.stringify(origin)}`, () => {
         expect(corsOriginProblem(origin)).to.equal(undefined);
       });
