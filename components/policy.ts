@@ -51,10 +51,16 @@ export function checkPermissions(path: string, statements: readonly PermissionSt
     }
     if (!Array.isArray(statement.resources) || statement.resources.length === 0) {
       problems.add(`${at}.resources`, "is empty; name the ARNs the actions apply to.");
-    } else if (statement.resources.some((resource) => resource === "*")) {
-      problems.add(`${at}.resources`, `"*" grants the actions on every resource; name the ARNs, e.g. table.arn.`);
+    } else {
+      const problem = statement.resources.map((resource) => (typeof resource === "string" ? wildcardResourceProblem(resource) : undefined)).find(Boolean);
+      if (problem) problems.add(`${at}.resources`, problem);
     }
   });
+}
+
+/** Why a statement's resource is not least privilege (a bare `*`), or undefined. */
+export function wildcardResourceProblem(resource: string): string | undefined {
+  return resource === "*" ? `"*" grants the actions on every resource; name the ARNs, e.g. table.arn.` : undefined;
 }
 
 /** A policy document (JSON) of `statements`, resolved once all their resources are known. */

@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement, tlsOnlyQueuePolicy } from "./policy";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { minimumVisibilityTimeoutSeconds } from "./limits";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { ProblemCollector, withoutUndefined } from "./validation";
 
@@ -29,7 +30,8 @@ export interface QueueWorkerArgs extends SecureFunctionArgs {
    */
   maxReceiveCount?: number;
   /**
-   * How long a received message stays hidden, in seconds (at most 43200).
+   * How long a received message stays hidden, in seconds: at least 6 x the function
+   * timeout + batchWindowSeconds, at most 43200.
    * @default 6 x the function timeout + batchWindowSeconds (AWS's recommendation)
    */
   visibilityTimeoutSeconds?: number;
@@ -71,6 +73,9 @@ export const CONSUMER_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs
 
 type QueueSettings = Required<Pick<QueueWorkerArgs, keyof typeof QUEUE_WORKER_DEFAULTS>> & { visibilityTimeoutSeconds: number };
 
+/** The name of a worker's consumer function. */
+const consumerName = (workerName: string) => `${workerName}-consumer`;
+
 /** Validates the queue settings (and the consumer's) and resolves every default. */
 export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings: QueueSettings; functionArgs: SecureFunctionArgs } {
   const problems = new ProblemCollector();
@@ -79,7 +84,7 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
   const settings: QueueSettings = {
     ...QUEUE_WORKER_DEFAULTS,
     ...withoutUndefined({ batchSize, batchWindowSeconds, maxConcurrency, maxReceiveCount, messageRetentionSeconds, fifo, maxMessageAgeAlarmSeconds }),
-    visibilityTimeoutSeconds: visibilityTimeoutSeconds ?? 6 * timeout + (batchWindowSeconds ?? 0),
+    visibilityTimeoutSeconds: visibilityTimeoutSeconds ?? minimumVisibilityTimeoutSeconds(timeout, batchWindowSeconds ?? QUEUE_WORKER_DEFAULTS.batchWindowSeconds),
   };
   // A short retention lowers the default alarm, so it can fire before messages expire.
   if (maxMessageAgeAlarmSeconds === undefined) {
@@ -95,7 +100,9 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
     problems.add("batchWindowSeconds", "FIFO queues do not support a batch window; set it to 0.");
   }
   problems.integerInRange("maxConcurrency", settings.maxConcurrency, 2, 1000, "invocations");
-  if (functionArgs.reservedConcurrency !== undefined && settings.maxConcurrency > functionArgs.reservedConcurrency) {
+  if (functionArgs.disabled) {
+    problems.add("disabled", "throttles every batch; throttled batches go back to the queue and count towards maxReceiveCount, so messages end in the dead-letter queue. Remove disabled: true.");
+  } else if (functionArgs.reservedConcurrency !== undefined && settings.maxConcurrency > functionArgs.reservedConcurrency) {
     problems.add("maxConcurrency", `${settings.maxConcurrency} is above reservedConcurrency ${functionArgs.reservedConcurrency}; throttled batches go back to the queue and count towards maxReceiveCount. Lower maxConcurrency or raise reservedConcurrency.`);
   }
   problems.integerInRange("maxReceiveCount", settings.maxReceiveCount, 1, 1000, "receives");
@@ -105,12 +112,13 @@ export function planQueueWorker(name: string, args: QueueWorkerArgs): { settings
   if (retentionValid && settings.maxMessageAgeAlarmSeconds >= settings.messageRetentionSeconds) {
     problems.add("maxMessageAgeAlarmSeconds", `${settings.maxMessageAgeAlarmSeconds} seconds is not below messageRetentionSeconds ${settings.messageRetentionSeconds}; messages expire before the alarm could fire. Lower it.`);
   }
-  if (Number.isInteger(settings.visibilityTimeoutSeconds) && settings.visibilityTimeoutSeconds < timeout) {
-    problems.add("visibilityTimeoutSeconds", `${settings.visibilityTimeoutSeconds} seconds is less than the function timeout of ${timeout} s; a message would be delivered again while still in work. Use at least ${6 * timeout} (6x the timeout).`);
+  const minimumVisibility = minimumVisibilityTimeoutSeconds(timeout, settings.batchWindowSeconds);
+  if (Number.isInteger(settings.visibilityTimeoutSeconds) && settings.visibilityTimeoutSeconds < minimumVisibility) {
+    problems.add("visibilityTimeoutSeconds", `${settings.visibilityTimeoutSeconds} seconds is below ${minimumVisibility}, 6x the function timeout of ${timeout} s plus the batch window of ${settings.batchWindowSeconds} s (AWS's recommendation); a batch still in work, or retried after a throttle, would be delivered again. Use at least ${minimumVisibility}, or leave it out for that default.`);
   } else {
     problems.integerInRange("visibilityTimeoutSeconds", settings.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_TIMEOUT_SECONDS, "seconds");
   }
-  prepareFunction(functionArgs, "", problems);
+  prepareFunction(consumerName(name), functionArgs, "", problems);
   problems.throwIfAny("QueueWorker", name);
   return { settings, functionArgs };
 }
@@ -177,7 +185,7 @@ export class QueueWorker extends pulumi.ComponentResource {
         policy: tlsOnlyQueuePolicy(queue.arn),
       }, parent));
 
-    const consumer = new SecureFunction(`${name}-consumer`, {
+    const consumer = new SecureFunction(consumerName(name), {
       ...functionArgs,
       permissions: [...(functionArgs.permissions ?? []), { actions: CONSUMER_ACTIONS, resources: [this.queue.arn] }],
     }, parent);

@@ -3,9 +3,9 @@ import * as aws from "@pulumi/aws";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
 import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
-import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument } from "./policy";
+import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
 import { componentType, withLegacyTypeAlias } from "./tokens";
-import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./validation";
+import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
 // Choices are `as const` objects with a type of the same name: TypeScript users write the
 // plain string ("nodejs22.x"), and Pulumi's schema analyzer turns them into enums for the
@@ -69,7 +69,9 @@ export interface FunctionSettings {
   description?: string;
   /**
    * Environment variables. Keys that Lambda reserves (`AWS_REGION`, `_HANDLER`, ...) are
-   * refused, and all variables together may not exceed 4 KB. Put secrets in `secrets`.
+   * refused, and all variables together, with those SecureFunction adds (`PARAMETERS_PATH`,
+   * `NODE_OPTIONS`), may not exceed 4 KB; Output values are counted once they resolve. Put
+   * secrets in `secrets`.
    * @default {}
    */
   environment?: Record<string, pulumi.Input<string>>;
@@ -89,15 +91,22 @@ export interface FunctionSettings {
   secrets?: Record<string, pulumi.Input<string>>;
   /**
    * Extra IAM statements for the function's role. Wildcard actions (`*`, `service:*`)
-   * and a bare `*` resource are refused.
+   * and a bare `*` resource (also an Output that resolves to `*`) are refused.
    * @default []
    */
   permissions?: PermissionStatement[];
   /**
-   * Concurrent executions reserved for (and capping) this function. Unset: the function
-   * shares the account's unreserved pool.
+   * Concurrent executions reserved for (and capping) this function, 1 or more. Unset: the
+   * function shares the account's unreserved pool. 0 would throttle every invocation, so it
+   * is refused: switch a function off with `disabled` instead.
    */
   reservedConcurrency?: number;
+  /**
+   * Switches the function off: reserves 0 concurrent executions, so Lambda throttles every
+   * invocation (callers get a throttling error) until it is set back to false.
+   * @default false
+   */
+  disabled?: boolean;
   /**
    * Pre-initialized execution environments. Publishes a version, points the alias at it
    * and configures provisioned concurrency on the alias; every caller the library wires
@@ -195,12 +204,14 @@ export interface PreparedFunction {
 }
 
 /**
- * Validates a function's arguments and bundles its handler, adding every problem to
- * `problems` under the path prefix `at`. Returns the prepared function when it is valid.
+ * Validates the arguments of the function `name` and bundles its handler, adding every
+ * problem to `problems` under the path prefix `at`. Returns the prepared function when it
+ * is valid.
  */
-export function prepareFunction(input: SecureFunctionArgs, at: string, problems: ProblemCollector): PreparedFunction | undefined {
+export function prepareFunction(name: string, input: SecureFunctionArgs, at: string, problems: ProblemCollector): PreparedFunction | undefined {
   const before = problems.problems.length;
   const args = withFunctionDefaults(input);
+  const bundling = { ...BUNDLING_DEFAULTS, ...args.bundling };
   const path = (field: string) => (at ? `${at}.${field}` : field);
 
   checkRuntime(args.runtime, path("runtime"), problems);
@@ -210,7 +221,7 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
   problems.oneOf(path("logRetentionDays"), args.logRetentionDays, LOG_RETENTION_DAYS);
   problems.oneOf(path("logLevel"), args.logLevel, LOG_LEVELS);
   checkConcurrency(args, path, problems);
-  checkEnvironment(args, path("environment"), problems);
+  checkEnvironment(args, addedVariables(name, args, bundling), path("environment"), problems);
   checkParameters(args, path, problems);
   checkPermissions(path("permissions"), args.permissions ?? [], problems);
   if (!/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/.test(args.aliasName)) {
@@ -239,7 +250,6 @@ export function prepareFunction(input: SecureFunctionArgs, at: string, problems:
 
   // Bundled even when other arguments are wrong, so a missing export or a syntax error is
   // reported in the same round as the other problems.
-  const bundling = { ...BUNDLING_DEFAULTS, ...args.bundling };
   let bundle: Bundle;
   try {
     bundle = bundleHandlerCached(entryFile, handler.exportName, projectRoot, bundling);
@@ -278,21 +288,47 @@ export function checkRuntime(runtime: LambdaRuntime, at: string, problems: Probl
 }
 
 function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {
-  const { reservedConcurrency: reserved, provisionedConcurrency: provisioned } = args;
-  const reservedValid = reserved === undefined || (Number.isInteger(reserved) && reserved >= 0);
-  if (!reservedValid) {
-    problems.add(path("reservedConcurrency"), `${reserved} is not a whole number of 0 or more; use e.g. 10, or leave it out to share the account's pool.`);
+  const { reservedConcurrency: reserved, provisionedConcurrency: provisioned, disabled } = args;
+  const reservedValid = reserved === undefined || (Number.isInteger(reserved) && reserved >= 1);
+  if (disabled && reserved !== undefined) {
+    problems.add(path("reservedConcurrency"), `${reserved} is set with disabled: true, which reserves 0 itself; remove one of them.`);
+  } else if (reserved === 0) {
+    problems.add(path("reservedConcurrency"), "0 throttles every invocation, so nothing can run the function; use 1 or more, leave it out to share the account's pool, or set disabled: true to switch the function off on purpose.");
+  } else if (!reservedValid) {
+    problems.add(path("reservedConcurrency"), `${reserved} is not a whole number of 1 or more; use e.g. 10, or leave it out to share the account's pool.`);
   }
   if (!Number.isInteger(provisioned) || provisioned < 0) {
     problems.add(path("provisionedConcurrency"), `${provisioned} is not a whole number of 0 or more; use e.g. 2, or 0 for none.`);
+  } else if (disabled && provisioned > 0) {
+    problems.add(path("provisionedConcurrency"), `${provisioned} environments of a disabled function would be paid for and never run; set it to 0 or remove disabled: true.`);
   } else if (reserved !== undefined && reservedValid && provisioned > reserved) {
     problems.add(path("provisionedConcurrency"), `${provisioned} is above reservedConcurrency ${reserved}; provisioned environments must fit in the reserved ones: lower it or raise reservedConcurrency.`);
   }
 }
 
-function checkEnvironment(args: ResolvedFunctionArgs, at: string, problems: ProblemCollector): void {
-  let bytes = 0;
-  for (const [key, value] of Object.entries(args.environment ?? {})) {
+/** The variables SecureFunction sets beside the user's: where its parameters are, and source maps. */
+function addedVariables(name: string, args: ResolvedFunctionArgs, bundling: Required<BundlingOptions>): Record<string, string> {
+  const added: Record<string, string> = {};
+  if (Object.keys(args.parameters ?? {}).length + Object.keys(args.secrets ?? {}).length > 0) added[PARAMETERS_PATH_VARIABLE] = parameterPath(name);
+  if (bundling.sourceMap) added.NODE_OPTIONS = "--enable-source-maps";
+  return added;
+}
+
+/** What Lambda counts against its 4 KB: every key and value, in bytes; values not yet known count 0. */
+function environmentBytes(variables: Record<string, unknown>): number {
+  return Object.entries(variables).reduce((sum, [key, value]) => sum + Buffer.byteLength(key) + (typeof value === "string" ? Buffer.byteLength(value) : 0), 0);
+}
+
+function environmentSizeProblem(variables: Record<string, unknown>, added: Record<string, string>): string | undefined {
+  const bytes = environmentBytes(variables);
+  if (bytes <= ENVIRONMENT_LIMIT_BYTES) return undefined;
+  const addedKeys = Object.keys(added);
+  const including = addedKeys.length > 0 ? ` (with ${addedKeys.join(" and ")}, which SecureFunction adds)` : "";
+  return `takes ${bytes} bytes${including}, above Lambda's 4 KB limit; move large values to \`parameters\`.`;
+}
+
+function checkEnvironment(args: ResolvedFunctionArgs, added: Record<string, string>, at: string, problems: ProblemCollector): void {
+  for (const key of Object.keys(args.environment ?? {})) {
     if (RESERVED_VARIABLES.has(key) || key.startsWith("AWS_LAMBDA_")) {
       problems.add(`${at}.${key}`, "is reserved by Lambda, which sets it itself; choose another name.");
     } else if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) {
@@ -300,11 +336,10 @@ function checkEnvironment(args: ResolvedFunctionArgs, at: string, problems: Prob
     } else if (key === PARAMETERS_PATH_VARIABLE || key === "NODE_OPTIONS") {
       problems.add(`${at}.${key}`, "is set by SecureFunction (parameters and bundling); choose another name.");
     }
-    bytes += Buffer.byteLength(key) + (typeof value === "string" ? Buffer.byteLength(value) : 0);
   }
-  if (bytes > ENVIRONMENT_LIMIT_BYTES) {
-    problems.add(at, `takes ${bytes} bytes, above Lambda's 4 KB limit; move large values to \`parameters\`.`);
-  }
+  // What is known now; Outputs are counted again once they resolve (createSecureFunction).
+  const sizeProblem = environmentSizeProblem({ ...args.environment, ...added }, added);
+  if (sizeProblem) problems.add(at, sizeProblem);
 }
 
 function checkParameters(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {
@@ -330,21 +365,17 @@ function checkParameters(args: ResolvedFunctionArgs, path: (field: string) => st
 }
 
 /**
- * `value`, failing the deployment with a message naming `at` when its secretness is not
- * `mustBeSecret`. Secretness of an Output is only known once it resolves, so plain strings
- * are checked at construction and Outputs here.
+ * `value`, failing the deployment when its secretness is not `mustBeSecret`. Secretness of
+ * an Output is only known once it resolves, so plain strings are checked at construction
+ * and Outputs here.
  */
-function checkSecretness(value: pulumi.Input<string>, mustBeSecret: boolean, at: string): pulumi.Output<string> {
-  const output = pulumi.output(value);
-  const checked = pulumi.output(
-    pulumi.isSecret(output).then((isSecret) => {
-      if (mustBeSecret && !isSecret) throw new Error(`${at} is not a Pulumi secret; read it with config.requireSecret(...) or wrap it in pulumi.secret(...).`);
-      if (!mustBeSecret && isSecret) throw new Error(`${at} is a Pulumi secret; environment variables are visible in the Lambda console and API, so pass it in \`secrets\` instead.`);
-      return true;
-    }),
-  );
-  const checkedValue = pulumi.all([checked, output]).apply(([, text]) => text);
-  return mustBeSecret ? pulumi.secret(checkedValue) : checkedValue;
+function checkSecretness(checks: ResolvedArgumentChecks, path: string, value: pulumi.Input<string>, mustBeSecret: boolean): pulumi.Output<string> {
+  const checked = checks.checked(path, value, (_, isSecret) => {
+    if (mustBeSecret && !isSecret) return "is not a Pulumi secret; read it with config.requireSecret(...) or wrap it in pulumi.secret(...).";
+    if (!mustBeSecret && isSecret) return "is a Pulumi secret; environment variables are visible in the Lambda console and API, so pass it in `secrets` instead.";
+    return undefined;
+  });
+  return mustBeSecret ? pulumi.secret(checked) : checked;
 }
 
 /** The children of a SecureFunction. */
@@ -363,6 +394,7 @@ export interface SecureFunctionResources {
 export function createSecureFunction(name: string, prepared: PreparedFunction, parent: pulumi.Resource): SecureFunctionResources {
   const { args, bundle, bundling, exportName } = prepared;
   const opts = { parent };
+  const checks = new ResolvedArgumentChecks("SecureFunction", name, parent);
   const functionName = physicalName(name, NAME_LIMITS.lambdaFunction);
   const path = parameterPath(name);
 
@@ -379,7 +411,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
         name: `${path}/${key}`,
         type: "SecureString",
         tier: "Standard",
-        value: checkSecretness(value, true, `${name}: secrets.${key}`),
+        value: checkSecretness(checks, `secrets.${key}`, value, true),
       }, opts)),
   ];
 
@@ -390,15 +422,18 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
   }, opts);
   const rolePolicy = new aws.iam.RolePolicy(`${name}-policy`, {
     role: role.id,
-    policy: policyDocument(roleStatements(args, logGroup, parameters)),
+    policy: policyDocument(roleStatements(args, logGroup, parameters, checks)),
   }, opts);
 
-  const environment: Record<string, pulumi.Input<string>> = Object.fromEntries(
-    Object.entries(args.environment ?? {}).map(([key, value]) =>
-      [key, typeof value === "string" ? value : checkSecretness(value, false, `${name}: environment.${key}`)]),
-  );
-  if (parameters.length > 0) environment[PARAMETERS_PATH_VARIABLE] = path;
-  if (bundling.sourceMap) environment.NODE_OPTIONS = "--enable-source-maps";
+  const added = addedVariables(name, args, bundling);
+  const environment: Record<string, pulumi.Input<string>> = {
+    ...Object.fromEntries(Object.entries(args.environment ?? {}).map(([key, value]) =>
+      [key, typeof value === "string" ? value : checkSecretness(checks, `environment.${key}`, value, false)])),
+    ...added,
+  };
+  const variables = Object.values(environment).every((value) => typeof value === "string")
+    ? environment
+    : checks.checked("environment", pulumi.all(environment), (resolved) => environmentSizeProblem(resolved, added));
   const useAlias = args.provisionedConcurrency > 0;
 
   const fn = new aws.lambda.Function(name, {
@@ -413,9 +448,9 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     code: bundleArchive(bundle),
     memorySize: args.memorySize,
     timeout: args.timeout,
-    reservedConcurrentExecutions: args.reservedConcurrency,
+    reservedConcurrentExecutions: args.disabled ? 0 : args.reservedConcurrency,
     publish: useAlias,
-    environment: Object.keys(environment).length > 0 ? { variables: environment } : undefined,
+    environment: Object.keys(environment).length > 0 ? { variables } : undefined,
     tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
     loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: args.logLevel, systemLogLevel: "WARN" },
     vpcConfig: args.vpc ? { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds } : undefined,
@@ -441,7 +476,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
 }
 
 /** The role's statements: logs, tracing, its own parameters, VPC networking, then the user's. */
-function roleStatements(args: ResolvedFunctionArgs, logGroup: aws.cloudwatch.LogGroup, parameters: aws.ssm.Parameter[]) {
+function roleStatements(args: ResolvedFunctionArgs, logGroup: aws.cloudwatch.LogGroup, parameters: aws.ssm.Parameter[], checks: ResolvedArgumentChecks) {
   const statements: (PermissionStatement & { sid: string })[] = [
     { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [pulumi.interpolate`${logGroup.arn}:*`] },
   ];
@@ -459,7 +494,14 @@ function roleStatements(args: ResolvedFunctionArgs, logGroup: aws.cloudwatch.Log
   if (args.vpc) {
     statements.push({ sid: "VpcNetworkInterfaces", actions: ACTIONS_WITHOUT_RESOURCE_LEVEL.filter((a) => a.startsWith("ec2:")), resources: ["*"] });
   }
-  (args.permissions ?? []).forEach((statement, index) => statements.push({ sid: `Granted${index}`, ...statement }));
+  (args.permissions ?? []).forEach((statement, index) => statements.push({
+    sid: `Granted${index}`,
+    ...statement,
+    // A bare "*" given as an Output only shows once it resolves.
+    resources: statement.resources.map((resource, position) => typeof resource === "string"
+      ? resource
+      : checks.checked(`permissions[${index}].resources[${position}]`, resource, wildcardResourceProblem)),
+  }));
   return statements;
 }
 
@@ -534,7 +576,7 @@ export class SecureFunction extends pulumi.ComponentResource {
 
   constructor(name: string, args: SecureFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     const problems = new ProblemCollector();
-    const prepared = prepareFunction(args, "", problems);
+    const prepared = prepareFunction(name, args, "", problems);
     problems.throwIfAny("SecureFunction", name);
     super(componentType("SecureFunction"), name, {}, withLegacyTypeAlias("SecureFunction", opts));
 

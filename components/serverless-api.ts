@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName, shortHash, slugify } from "./naming";
 import { FunctionSettings, prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType, withLegacyTypeAlias } from "./tokens";
+import { checkCors, corsConfiguration, CORS_DEFAULTS, CorsArgs, PREFLIGHT_ROUTE } from "./cors";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "./limits";
 import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./validation";
 
@@ -21,6 +22,7 @@ export type RouteAuth = (typeof RouteAuth)[keyof typeof RouteAuth];
 export const ROUTE_AUTH: readonly RouteAuth[] = Object.values(RouteAuth);
 
 export { HTTP_API_INTEGRATION_TIMEOUT_SECONDS };
+export { CorsArgs } from "./cors";
 
 /** One route: the function that serves it and who may call it. */
 export interface ApiRouteArgs extends SecureFunctionArgs {
@@ -47,36 +49,6 @@ export interface JwtAuthArgs {
 export interface ApiAuthArgs {
   /** A JWT authorizer (Cognito or any OIDC issuer) reading the `Authorization` header. */
   jwt?: JwtAuthArgs;
-}
-
-export interface CorsArgs {
-  /** Allowed origins, e.g. `["https://app.example.com"]`. */
-  allowOrigins: string[];
-  /**
-   * Methods browsers may use.
-   * @default ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-   */
-  allowMethods?: string[];
-  /**
-   * Request headers browsers may send.
-   * @default ["authorization", "content-type"]
-   */
-  allowHeaders?: string[];
-  /**
-   * Response headers scripts may read.
-   * @default []
-   */
-  exposeHeaders?: string[];
-  /**
-   * Whether browsers send cookies and credentials; not with origin `*`.
-   * @default false
-   */
-  allowCredentials?: boolean;
-  /**
-   * How long browsers cache a preflight answer, in seconds.
-   * @default 600
-   */
-  maxAgeSeconds?: number;
 }
 
 export interface ThrottleArgs {
@@ -114,7 +86,7 @@ export interface ServerlessApiArgs {
 export const SERVERLESS_API_DEFAULTS = {
   throttle: { rateLimit: 50, burstLimit: 100 },
   accessLogRetentionDays: 30,
-  cors: { allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], allowHeaders: ["authorization", "content-type"], exposeHeaders: [] as string[], allowCredentials: false, maxAgeSeconds: 600 },
+  cors: CORS_DEFAULTS,
 } as const;
 
 /** The JSON access log line: one object per request. */
@@ -151,6 +123,11 @@ export function routeKeyProblem(routeKey: string): string | undefined {
     if (segment.endsWith("+}") && index !== segments.length - 1) return "has a greedy {param+} that is not the last segment; move it to the end.";
   }
   return undefined;
+}
+
+/** A route's method and path with its parameters' names left out: what API Gateway tells routes apart by. */
+function routeShape(routeKey: string): string {
+  return routeKey.replace(/\{[^}]*?(\+?)\}/g, "{$1}");
 }
 
 /** True when two argument values are the same: equal plain data, or the very same Output. */
@@ -214,14 +191,7 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
   problems.integerInRange("throttle.burstLimit", throttle.burstLimit, 1, 5000, "requests");
   const accessLogRetentionDays = args.accessLogRetentionDays ?? SERVERLESS_API_DEFAULTS.accessLogRetentionDays;
   problems.oneOf("accessLogRetentionDays", accessLogRetentionDays, LOG_RETENTION_DAYS);
-  if (args.cors) {
-    if (!Array.isArray(args.cors.allowOrigins) || args.cors.allowOrigins.length === 0) {
-      problems.add("cors.allowOrigins", "is empty; list the origins, e.g. [\"https://app.example.com\"].");
-    } else if (args.cors.allowCredentials && args.cors.allowOrigins.includes("*")) {
-      problems.add("cors.allowOrigins", "is \"*\" with allowCredentials; browsers refuse that: list the origins.");
-    }
-    problems.integerInRange("cors.maxAgeSeconds", args.cors.maxAgeSeconds, 0, 86400, "seconds");
-  }
+  if (args.cors) checkCors(args.cors, problems);
   if (args.auth?.jwt && (!args.auth.jwt.issuer || !args.auth.jwt.audience)) {
     problems.add("auth.jwt", "needs both issuer and audience.");
   }
@@ -259,10 +229,21 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
       existing.routeKeys.push(routeKey);
     } else {
       // Validates and bundles now, so a bad handler fails before anything is registered.
-      prepareFunction(functionArgs, at, problems);
-      functions.set(route.handler, { handler: route.handler, name: functionNameForHandler(name, route.handler), args: functionArgs, routeKeys: [routeKey] });
+      const functionName = functionNameForHandler(name, route.handler);
+      prepareFunction(functionName, functionArgs, at, problems);
+      functions.set(route.handler, { handler: route.handler, name: functionName, args: functionArgs, routeKeys: [routeKey] });
     }
     routes.push({ routeKey, auth: auth ?? "none", scopes: route.scopes, handler: route.handler });
+  }
+  const byShape = new Map<string, string>();
+  for (const { routeKey } of routes) {
+    const same = byShape.get(routeShape(routeKey));
+    if (same) problems.add(`routes[${JSON.stringify(routeKey)}]`, `differs from ${JSON.stringify(same)} only in a parameter's name, and API Gateway refuses two such routes; keep one of them (one name per parameter).`);
+    else byShape.set(routeShape(routeKey), routeKey);
+  }
+  const defaultRoute = routes.find((route) => route.routeKey === "$default");
+  if (args.cors && defaultRoute && defaultRoute.auth !== "none" && !routes.some((route) => route.routeKey === PREFLIGHT_ROUTE && route.auth === "none")) {
+    problems.add("cors", `is set, but the $default route requires authorization and catches browsers' preflight OPTIONS requests, which carry no credentials, so they are refused; add a public ${JSON.stringify(PREFLIGHT_ROUTE)} route (auth: "none"), make $default public, or remove cors.`);
   }
   const byName = new Map<string, string>();
   for (const fn of functions.values()) {
@@ -387,16 +368,4 @@ export class ServerlessApi extends pulumi.ComponentResource {
   get functions(): Record<string, SecureFunction> {
     return routeFunctions.get(this)!;
   }
-}
-
-function corsConfiguration(cors: CorsArgs): aws.types.input.apigatewayv2.ApiCorsConfiguration {
-  const defaults = SERVERLESS_API_DEFAULTS.cors;
-  return {
-    allowOrigins: cors.allowOrigins,
-    allowMethods: cors.allowMethods ?? [...defaults.allowMethods],
-    allowHeaders: cors.allowHeaders ?? [...defaults.allowHeaders],
-    exposeHeaders: cors.exposeHeaders ?? defaults.exposeHeaders,
-    allowCredentials: cors.allowCredentials ?? defaults.allowCredentials,
-    maxAge: cors.maxAgeSeconds ?? defaults.maxAgeSeconds,
-  };
 }

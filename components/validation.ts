@@ -1,3 +1,5 @@
+import * as pulumi from "@pulumi/pulumi";
+
 /** One problem with a component's arguments: where it is and what to do about it. */
 export interface ArgumentProblem {
   /** The argument's path, e.g. `routes["GET /orders"].timeout`. */
@@ -51,6 +53,38 @@ export class ProblemCollector {
 
   throwIfAny(component: string, resourceName: string): void {
     if (this.problems.length > 0) throw new ComponentArgumentsError(component, resourceName, this.problems);
+  }
+}
+
+/**
+ * Checks a component's argument values that are known only once they resolve (Outputs),
+ * with the same message a construction-time problem gets: component, argument, fix.
+ *
+ * A problem found then fails the deployment the way a Pulumi program fails after
+ * construction, by an unhandled error: a `ResourceError` with the stack hidden, which the
+ * language host reports once, against the component, and exits non-zero. The value itself
+ * never resolves, so no resource is created or updated with it; were the rejection to go
+ * through the resource's inputs instead, the SDK would prefix it with one `error
+ * serializing property` per level. A value still unknown (in a preview) is not checked:
+ * `pulumi up` checks it.
+ */
+export class ResolvedArgumentChecks {
+  constructor(
+    readonly component: string,
+    readonly resourceName: string,
+    readonly resource: pulumi.Resource,
+  ) {}
+
+  /** `value`, once `problemOf` (given the value and whether it is a secret) finds nothing wrong with it. */
+  checked<T>(path: string, value: pulumi.Input<T>, problemOf: (resolved: pulumi.Unwrap<T>, isSecret: boolean) => string | undefined): pulumi.Output<pulumi.Unwrap<T>> {
+    const output = pulumi.output(value);
+    return output.apply(async (resolved) => {
+      const reason = problemOf(resolved, await pulumi.isSecret(output));
+      if (reason === undefined) return resolved;
+      const { message } = new ComponentArgumentsError(this.component, this.resourceName, [{ path, reason }]);
+      void Promise.reject(new pulumi.ResourceError(message, this.resource, /* hideStack */ true));
+      return new Promise<never>(() => undefined);
+    });
   }
 }
 

@@ -56,6 +56,15 @@ export const ACTIONS_WITHOUT_RESOURCE_LEVEL: readonly string[] = [
   "cloudwatch:PutMetricData", "ssm:DescribeParameters", "sts:GetCallerIdentity",
 ];
 
+/**
+ * The shortest visibility timeout of a queue a function consumes: AWS recommends 6x the
+ * function timeout plus the maximum batching window. A copy of components/limits.ts's
+ * rule (the pack must not import the components), pinned to it by test/policy/program.test.ts.
+ */
+export function minimumVisibilityTimeoutSeconds(functionTimeoutSeconds: number, batchWindowSeconds: number): number {
+  return 6 * functionTimeoutSeconds + batchWindowSeconds;
+}
+
 /** HTTP APIs end every integration after 30 s. */
 const HTTP_API_MAX_INTEGRATION_MS = 30_000;
 
@@ -560,7 +569,7 @@ export const policies: Policy[] = [
       const fn = graph.functionFor(mapping.props.functionName);
       if (!queue || !fn) continue;
       const timeout = secondsOf(fn.props, "timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS);
-      const needed = 6 * timeout + (mapping.props.maximumBatchingWindowInSeconds ?? 0);
+      const needed = minimumVisibilityTimeoutSeconds(timeout, mapping.props.maximumBatchingWindowInSeconds ?? 0);
       const visibility = secondsOf(queue.props, "visibilityTimeoutSeconds", SQS_DEFAULT_VISIBILITY_SECONDS);
       if (visibility < needed) {
         report(`Queue ${queue.name} hides a received message for ${visibility} s, but its consumer ${fn.name} may run ${timeout} s; messages in work would be delivered again. Set visibilityTimeoutSeconds to at least ${needed} (6 x ${timeout} s${needed > 6 * timeout ? " + batch window" : ""}).`, queue.urn);

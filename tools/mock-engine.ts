@@ -142,6 +142,12 @@ export interface EngineOptions {
   secretKeys?: string[];
   /** See {@link MockStateOptions}; unset, every URL is AWS's. */
   state?: MockStateOptions;
+  /**
+   * Evaluates as `pulumi preview` does for a stack that does not exist yet: every resource
+   * is to be created, so what AWS computes (ids, ARNs, URLs) is unknown and only the
+   * inputs are known.
+   */
+  preview?: boolean;
 }
 
 /**
@@ -154,11 +160,12 @@ export async function startEngine(options: EngineOptions): Promise<{ resources: 
   pulumi.runtime.setAllConfig(options.config ?? {}, options.secretKeys ?? []);
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => mockResourceState(args.type, args.name, args.inputs, region, options.state),
+      newResource: (args) => (options.preview ? { id: undefined, state: args.inputs } : mockResourceState(args.type, args.name, args.inputs, region, options.state)),
       call: (args) => mockInvoke(args.token, args.inputs, region),
     },
     options.project,
     options.stack,
+    options.preview,
   );
   const monitor = (pulumi.runtime as any).getMonitor();
   const register = monitor.registerResource.bind(monitor);

@@ -213,8 +213,8 @@ describe("QueueWorker", () => {
     });
 
     it("uses an explicit visibility timeout as given", async () => {
-      const { resources } = await recordWorker("jobs", { handler: WORKER, visibilityTimeoutSeconds: 15 });
-      expect(one(resources, TYPES.queue, "jobs-queue").inputs.visibilityTimeoutSeconds).to.equal(15);
+      const { resources } = await recordWorker("jobs", { handler: WORKER, visibilityTimeoutSeconds: 90 });
+      expect(one(resources, TYPES.queue, "jobs-queue").inputs.visibilityTimeoutSeconds).to.equal(90);
     });
 
     it("makes both queues FIFO, with names ending .fifo, and redrives to the FIFO DLQ", async () => {
@@ -258,10 +258,10 @@ describe("QueueWorker", () => {
       expect(unprotected.resources.filter((r) => r.protect).map((r) => r.name)).to.deep.equal([]);
     });
 
-    it("accepts the edges: FIFO batch 10, batch 10000 with a window, visibility == timeout, maxConcurrency == reserved", () => {
+    it("accepts the edges: FIFO batch 10, batch 10000 with a window, visibility == 6 x timeout + window, maxConcurrency == reserved", () => {
       expect(planQueueWorker("q", { handler: WORKER, fifo: true, batchSize: 10 }).settings.batchSize).to.equal(10);
       expect(planQueueWorker("q", { handler: WORKER, batchSize: 10000, batchWindowSeconds: 1 }).settings.visibilityTimeoutSeconds).to.equal(61);
-      expect(planQueueWorker("q", { handler: WORKER, timeout: 20, visibilityTimeoutSeconds: 20 }).settings.visibilityTimeoutSeconds).to.equal(20);
+      expect(planQueueWorker("q", { handler: WORKER, timeout: 20, batchWindowSeconds: 3, visibilityTimeoutSeconds: 123 }).settings.visibilityTimeoutSeconds).to.equal(123);
       expect(planQueueWorker("q", { handler: WORKER, reservedConcurrency: 5, maxConcurrency: 5 }).settings.maxConcurrency).to.equal(5);
       expect(planQueueWorker("q", { handler: WORKER, messageRetentionSeconds: 1209599 }).settings.messageRetentionSeconds).to.equal(1209599);
     });
@@ -288,7 +288,10 @@ describe("QueueWorker", () => {
       ["retention of 14 days (the DLQ must keep messages longer)", { messageRetentionSeconds: 1209600 }, [["messageRetentionSeconds", /^1209600 seconds is outside 60-1209599 seconds/]]],
       ["a backlog alarm of 0 s", { maxMessageAgeAlarmSeconds: 0 }, [["maxMessageAgeAlarmSeconds", /^0 seconds is outside 1-1209600 seconds/]]],
       ["a backlog alarm that messages expire before", { messageRetentionSeconds: 600, maxMessageAgeAlarmSeconds: 600 }, [["maxMessageAgeAlarmSeconds", /^600 seconds is not below messageRetentionSeconds 600; messages expire before the alarm could fire/]]],
-      ["a visibility timeout below the function timeout", { timeout: 10, visibilityTimeoutSeconds: 9 }, [["visibilityTimeoutSeconds", /^9 seconds is less than the function timeout of 10 s; a message would be delivered again while still in work\. Use at least 60 \(6x the timeout\)\.$/]]],
+      ["a visibility timeout below the function timeout", { timeout: 10, visibilityTimeoutSeconds: 9 }, [["visibilityTimeoutSeconds", /^9 seconds is below 60, 6x the function timeout of 10 s plus the batch window of 0 s \(AWS's recommendation\); a batch still in work, or retried after a throttle, would be delivered again\. Use at least 60, or leave it out for that default\.$/]]],
+      ["a visibility timeout equal to the function timeout", { timeout: 20, visibilityTimeoutSeconds: 20 }, [["visibilityTimeoutSeconds", /^20 seconds is below 120, 6x the function timeout of 20 s plus the batch window of 0 s/]]],
+      ["a visibility timeout of 6x the timeout that forgets the batch window", { timeout: 30, batchWindowSeconds: 5, visibilityTimeoutSeconds: 180 }, [["visibilityTimeoutSeconds", /^180 seconds is below 185, 6x the function timeout of 30 s plus the batch window of 5 s/]]],
+      ["a disabled consumer", { disabled: true }, [["disabled", /^throttles every batch; throttled batches go back to the queue and count towards maxReceiveCount, so messages end in the dead-letter queue\. Remove disabled: true\.$/]]],
       ["a visibility timeout above 12 hours", { visibilityTimeoutSeconds: 43201 }, [["visibilityTimeoutSeconds", /^43201 seconds is outside 0-43200 seconds/]]],
       ["a bad consumer setting", { memorySize: 64 }, [["memorySize", /^64 MB is outside 128-10240 MB/]]],
       ["a consumer with a missing handler file", { handler: "test/fixtures/missing.handler" }, [["handler", /^no file "test\/fixtures\/missing"/]]],
@@ -306,7 +309,7 @@ describe("QueueWorker", () => {
           ["batchSize", /\(FIFO\)/],
           ["batchWindowSeconds", /FIFO queues do not support a batch window/],
           ["maxConcurrency", /50 is above reservedConcurrency 10/],
-          ["visibilityTimeoutSeconds", /5 seconds is less than the function timeout of 10 s/],
+          ["visibilityTimeoutSeconds", /5 seconds is below 62, 6x the function timeout of 10 s plus the batch window of 2 s/],
           ["memorySize", /1 MB/],
           ["permissions[0].actions", /"sqs:\*" grants every action/],
           ["permissions[0].resources", /every resource/],

@@ -5,6 +5,7 @@ import { pathToFileURL } from "url";
 import { createHash } from "crypto";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { SecureFunction, SecureFunctionArgs } from "../../components";
 import { BUNDLING_DEFAULTS, bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
 import {
@@ -17,7 +18,7 @@ import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engin
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
   archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
-  logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, ssmArn, statementsBySid, TEST_REGION, TYPES,
+  logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, recordWithoutFailure, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 import { CALLBACK } from "./support";
 
@@ -352,19 +353,87 @@ describe("SecureFunction", () => {
     });
 
     it("fails the deployment, naming the argument, when a secret is a plain (non-secret) Output", async () => {
-      const message = await expectDeploymentFailure(
+      const error = await expectDeploymentFailure(
         () => new SecureFunction("api", { handler: HELLO, secrets: { token: pulumi.output("not-a-secret") } }),
-        /api: secrets\.token is not a Pulumi secret; read it with config\.requireSecret\(\.\.\.\) or wrap it in pulumi\.secret\(\.\.\.\)/,
+        "SecureFunction", "api",
+        ["secrets.token", /^is not a Pulumi secret; read it with config\.requireSecret\(\.\.\.\) or wrap it in pulumi\.secret\(\.\.\.\)\.$/],
       );
-      expect(message, "the value is not echoed").not.to.include("not-a-secret");
+      expect(error.message, "the value is not echoed").not.to.include("not-a-secret");
     });
 
     it("fails the deployment when a Pulumi secret is passed as an environment variable", async () => {
-      const message = await expectDeploymentFailure(
+      const error = await expectDeploymentFailure(
         () => new SecureFunction("api", { handler: HELLO, environment: { API_KEY: pulumi.secret("s3cr3t-value") } }),
-        /api: environment\.API_KEY is a Pulumi secret; .*pass it in `secrets` instead/,
+        "SecureFunction", "api",
+        ["environment.API_KEY", /^is a Pulumi secret; .*pass it in `secrets` instead\.$/],
       );
-      expect(message, "the value is not echoed").not.to.include("s3cr3t-value");
+      expect(error.message, "the value is not echoed").not.to.include("s3cr3t-value");
+    });
+  });
+
+  describe("values known only once they resolve", () => {
+    for (const [what, wildcard] of [["pulumi.output(\"*\")", () => pulumi.output("*")], ["pulumi.interpolate`*`", () => pulumi.interpolate`*`]] as const) {
+      it(`fails the deployment when a permission's resource is ${what}`, async () => {
+        await expectDeploymentFailure(
+          () => new SecureFunction("api", { handler: HELLO, permissions: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b/*", wildcard()] }] }),
+          "SecureFunction", "api",
+          ["permissions[0].resources[1]", /^"\*" grants the actions on every resource; name the ARNs, e.g\. table\.arn\.$/],
+        );
+      });
+    }
+
+    it("fails the deployment when environment Outputs resolve to more than 4 KB", async () => {
+      await expectDeploymentFailure(
+        () => new SecureFunction("api", { handler: HELLO, environment: { SMALL: "s", BIG: pulumi.output("x".repeat(4096 - "SMALLsBIG".length + 1)) } }),
+        "SecureFunction", "api",
+        ["environment", /^takes 4097 bytes, above Lambda's 4 KB limit; move large values to `parameters`\.$/],
+      );
+    });
+
+    it("counts the variables SecureFunction adds, at construction and once Outputs resolve", async () => {
+      const added = "PARAMETERS_PATH".length + "/shop/dev/api".length + "NODE_OPTIONS".length + "--enable-source-maps".length;
+      const big = "x".repeat(4096 - "BIG".length - added + 1);
+      await refuse({ handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: big } }, [
+        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH and NODE_OPTIONS, which SecureFunction adds\), above Lambda's 4 KB limit; move large values to `parameters`\.$/],
+      ]);
+      await expectDeploymentFailure(
+        () => new SecureFunction("api", { handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: pulumi.output(big) } }),
+        "SecureFunction", "api",
+        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH and NODE_OPTIONS, which SecureFunction adds\), above/],
+      );
+      const { resources } = await recordWithoutFailure(() => {
+        new SecureFunction("api", { handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: pulumi.output(big.slice(1)) } });
+      });
+      expect(Object.keys(one(resources, TYPES.function).inputs.environment.variables)).to.have.members(["BIG", "PARAMETERS_PATH", "NODE_OPTIONS"]);
+    });
+
+    it("passes resolved values on unchanged when they are fine", async () => {
+      const { resources } = await recordWithoutFailure(() => {
+        new SecureFunction("api", {
+          handler: HELLO,
+          environment: { NAME: pulumi.output("orders") },
+          secrets: { token: pulumi.secret("t") },
+          permissions: [{ actions: ["s3:GetObject"], resources: [pulumi.interpolate`arn:aws:s3:::b/*`] }],
+        });
+      });
+      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { NAME: "orders", PARAMETERS_PATH: "/shop/dev/api" } });
+      expect(revealSecrets(one(resources, TYPES.parameter).inputs.value)).to.equal("t");
+      expect(statementsBySid(one(resources, TYPES.rolePolicy)).Granted0.Resource).to.deep.equal(["arn:aws:s3:::b/*"]);
+    });
+
+    it("checks nothing a preview does not know yet, so the preview succeeds and shows the function", async () => {
+      const { resources } = await recordWithoutFailure(() => {
+        const uploads = new aws.s3.Bucket("uploads");
+        new SecureFunction("api", {
+          handler: HELLO,
+          environment: { BUCKET: uploads.arn, BIG: uploads.bucketDomainName },
+          secrets: { token: uploads.id },
+          permissions: [{ actions: ["s3:GetObject"], resources: [uploads.arn] }],
+        });
+      }, { preview: true });
+      expect(pulumi.isUnknown(one(resources, TYPES.function).inputs.environment.variables), "environment").to.equal(true);
+      expect(pulumi.isUnknown(revealSecrets(one(resources, TYPES.parameter).inputs.value)), "secret").to.equal(true);
+      expect(pulumi.isUnknown(one(resources, TYPES.rolePolicy).inputs.policy), "policy").to.equal(true);
     });
   });
 
@@ -376,6 +445,13 @@ describe("SecureFunction", () => {
       expect(ofType(resources, TYPES.alias)).to.deep.equal([]);
       expect(ofType(resources, TYPES.provisioned)).to.deep.equal([]);
       expect(component.qualifier).to.equal(undefined);
+    });
+
+    it("reserves 0 concurrent executions, switching the function off, only when disabled says so", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, disabled: true });
+      expect(one(resources, TYPES.function).inputs.reservedConcurrentExecutions).to.equal(0);
+      const enabled = await recordFunction("api", { handler: HELLO, disabled: false });
+      expect(one(enabled.resources, TYPES.function).inputs).not.to.have.property("reservedConcurrentExecutions");
     });
 
     it("accepts an alias name that starts with a digit but is not only digits", async () => {
@@ -431,7 +507,7 @@ describe("SecureFunction", () => {
   describe("prepareFunction", () => {
     it("resolves every default and bundles the handler when the arguments are valid", () => {
       const problems = new ProblemCollector();
-      const prepared = prepareFunction({ handler: ORDERS_LIST, memorySize: 256, timeout: undefined }, "", problems);
+      const prepared = prepareFunction("api", { handler: ORDERS_LIST, memorySize: 256, timeout: undefined }, "", problems);
       expect(problems.problems).to.deep.equal([]);
       expect(prepared?.exportName).to.equal("list");
       expect(prepared?.args).to.deep.equal({ ...SECURE_FUNCTION_DEFAULTS, handler: ORDERS_LIST, memorySize: 256 });
@@ -441,12 +517,12 @@ describe("SecureFunction", () => {
     it("returns nothing and adds its problems under the path prefix when the arguments are not valid", () => {
       const problems = new ProblemCollector();
       problems.add("earlier", "is a problem of another argument.");
-      const prepared = prepareFunction({ handler: "test/fixtures/orders.handler", memorySize: 64 }, 'routes["GET /x"]', problems);
+      const prepared = prepareFunction("api", { handler: "test/fixtures/orders.handler", memorySize: 64 }, 'routes["GET /x"]', problems);
       expect(prepared).to.equal(undefined);
       expect(problems.problems.map((p) => p.path)).to.deep.equal(["earlier", 'routes["GET /x"].memorySize', 'routes["GET /x"].handler']);
       // A handler that bundles fine does not make a function with other problems valid.
       const valid = new ProblemCollector();
-      expect(prepareFunction({ handler: ORDERS_LIST, timeout: 0 }, "", valid)).to.equal(undefined);
+      expect(prepareFunction("api", { handler: ORDERS_LIST, timeout: 0 }, "", valid)).to.equal(undefined);
       expect(valid.problems.map((p) => p.path)).to.deep.equal(["timeout"]);
     });
 
@@ -528,7 +604,10 @@ describe("SecureFunction", () => {
       ["a retention CloudWatch does not offer", { logRetentionDays: 45 }, [["logRetentionDays", /^45 is not allowed; use one of 1, 3, 5, 7, 14, 30, 60, 90/]]],
       ["retention 0 (never expire)", { logRetentionDays: 0 }, [["logRetentionDays", /^0 is not allowed/]]],
       ["an unknown log level", { logLevel: "TRACE" as never }, [["logLevel", /^"TRACE" is not allowed; use one of "DEBUG", "INFO", "WARN", "ERROR"\.$/]]],
-      ["negative reserved concurrency", { reservedConcurrency: -1 }, [["reservedConcurrency", /^-1 is not a whole number of 0 or more/]]],
+      ["negative reserved concurrency", { reservedConcurrency: -1 }, [["reservedConcurrency", /^-1 is not a whole number of 1 or more/]]],
+      ["reserved concurrency 0 (the function could never run)", { reservedConcurrency: 0 }, [["reservedConcurrency", /^0 throttles every invocation, so nothing can run the function; use 1 or more, leave it out to share the account's pool, or set disabled: true to switch the function off on purpose\.$/]]],
+      ["reserved concurrency beside disabled", { disabled: true, reservedConcurrency: 0 }, [["reservedConcurrency", /^0 is set with disabled: true, which reserves 0 itself; remove one of them\.$/]]],
+      ["provisioned concurrency on a disabled function", { disabled: true, provisionedConcurrency: 1 }, [["provisionedConcurrency", /^1 environments of a disabled function would be paid for and never run; set it to 0 or remove disabled: true\.$/]]],
       ["fractional provisioned concurrency", { provisionedConcurrency: 1.5 }, [["provisionedConcurrency", /^1\.5 is not a whole number of 0 or more/]]],
       ["provisioned above reserved", { reservedConcurrency: 2, provisionedConcurrency: 3 }, [["provisionedConcurrency", /^3 is above reservedConcurrency 2; .*lower it or raise reservedConcurrency\.$/]]],
       ["a reserved environment variable", { environment: { AWS_REGION: "eu-west-1" } }, [["environment.AWS_REGION", /is reserved by Lambda/]]],

@@ -2,11 +2,12 @@ import { createHash } from "crypto";
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { ServerlessApi, ServerlessApiArgs } from "../../components";
+import { corsOriginProblem } from "../../components/cors";
 import { ACCESS_LOG_FORMAT, functionNameForHandler, mergeFunctionArgs, routeKeyProblem } from "../../components/serverless-api";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, RecordedResource } from "../mocks";
 import {
-  ACCOUNT, childrenOf, expectRefused, HELLO, lambdaArn, logGroupArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES,
+  ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn, logGroupArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
 const JWT = { issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", audience: ["client-1", "client-2"] };
@@ -260,6 +261,21 @@ describe("ServerlessApi", () => {
       expect(one(resources, TYPES.api).inputs).to.deep.equal({ name: "shop-dev-api", protocolType: "HTTP" });
     });
 
+    it("accepts CORS beside an authorized $default route once a public OPTIONS /{proxy+} route answers preflights, and routes that differ in method or a literal segment", async () => {
+      const { resources } = await recordApi("api", {
+        auth: { jwt: JWT },
+        cors: { allowOrigins: ["https://app.example.com"], allowMethods: ["GET", "*"] },
+        routes: {
+          "$default": { handler: ORDERS_LIST },
+          "OPTIONS /{proxy+}": { handler: HELLO, auth: "none" },
+          "GET /x/{id}": { handler: ORDERS_GET },
+          "DELETE /x/{key}": { handler: ORDERS_GET },
+          "GET /x/latest": { handler: ORDERS_GET },
+        },
+      });
+      expect(ofType(resources, TYPES.route).map((r) => r.inputs.routeKey).sort()).to.deep.equal(["$default", "DELETE /x/{key}", "GET /x/latest", "GET /x/{id}", "OPTIONS /{proxy+}"]);
+    });
+
     it("accepts $default, GET / and a final {proxy+} as route keys, and a 30 s timeout", async () => {
       const { resources } = await recordApi("api", {
         routes: {
@@ -345,6 +361,24 @@ describe("ServerlessApi", () => {
       expect(functionNameForHandler("api", "test/fixtures/orders.list")).to.equal("api-orders-list");
       expect(functionNameForHandler("api", "lib/fulfilOrders.processBatch")).to.equal("api-fulfil-orders-process-batch");
     });
+  });
+
+  describe("values known only once they resolve", () => {
+    it("fails the deployment, naming the route's function and argument, when a resource Output resolves to \"*\"", async () => {
+      await expectDeploymentFailure(
+        () => new ServerlessApi("api", { routes: { "GET /x": { handler: HELLO, auth: "none", permissions: [{ actions: ["s3:GetObject"], resources: [pulumi.output("*")] }] } } }),
+        "SecureFunction", "api-hello",
+        ["permissions[0].resources[0]", /^"\*" grants the actions on every resource/],
+      );
+    });
+  });
+
+  describe("CORS origins", () => {
+    for (const origin of ["*", "https://app.example.com", "http://localhost:3000", "https://*.example.com", "capacitor://localhost", "http://[::1]:8080"]) {
+      it(`accepts ${JSON.stringify(origin)}`, () => {
+        expect(corsOriginProblem(origin)).to.equal(undefined);
+      });
+    }
   });
 
   describe("route keys", () => {
@@ -453,6 +487,45 @@ describe("ServerlessApi", () => {
       await refuse({ cors: { allowOrigins: [], maxAgeSeconds: 86401 }, routes: { "GET /x": { handler: HELLO, auth: "none" } } }, [
         ["cors.allowOrigins", /^is empty/],
         ["cors.maxAgeSeconds", /^86401 seconds is outside 0-86400 seconds/],
+      ]);
+    });
+
+    it("refuses origins without a scheme or with a path, and methods browsers do not send, each by its index", async () => {
+      await refuse({
+        cors: { allowOrigins: ["https://ok.example.com", "shop.example.com", "https://a.example.com/", "https://b.example.com:8443/app"], allowMethods: ["GET", "get", "FETCH", "*"] },
+        routes: { "GET /x": { handler: HELLO, auth: "none" } },
+      }, [
+        ["cors.allowOrigins[1]", /^"shop\.example\.com" is not an origin; write scheme:\/\/host\[:port\] without a path, e\.g\. "https:\/\/shop\.example\.com", or "\*"\.$/],
+        ["cors.allowOrigins[2]", /^"https:\/\/a\.example\.com\/" has a path, which an Origin header never carries, so it matches no request; write "https:\/\/a\.example\.com"\.$/],
+        ["cors.allowOrigins[3]", /^"https:\/\/b\.example\.com:8443\/app" has a path, .*; write "https:\/\/b\.example\.com:8443"\.$/],
+        ["cors.allowMethods[1]", /^"get" is not a method browsers send; use "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "\*" \(upper case\)\.$/],
+        ["cors.allowMethods[2]", /^"FETCH" is not a method browsers send/],
+      ]);
+    });
+
+    it("refuses CORS when an authorized $default route would refuse browsers' preflight requests", async () => {
+      await refuse({
+        auth: { jwt: JWT },
+        cors: { allowOrigins: ["https://app.example.com"] },
+        routes: { "GET /health": { handler: HELLO, auth: "none" }, "$default": { handler: ORDERS_LIST } },
+      }, [["cors", /^is set, but the \$default route requires authorization and catches browsers' preflight OPTIONS requests, which carry no credentials, so they are refused; add a public "OPTIONS \/\{proxy\+\}" route \(auth: "none"\), make \$default public, or remove cors\.$/]]);
+      await refuse({
+        cors: { allowOrigins: ["https://app.example.com"] },
+        routes: { "$default": { handler: ORDERS_LIST, auth: "iam" }, "OPTIONS /{proxy+}": { handler: HELLO, auth: "iam" } },
+      }, [["cors", /the \$default route requires authorization/]]);
+    });
+
+    it("refuses two routes whose paths differ only in a parameter's name, as API Gateway does", async () => {
+      await refuse({
+        routes: {
+          "GET /x/{id}": { handler: HELLO, auth: "none" },
+          "GET /x/{key}": { handler: HELLO, auth: "none" },
+          "GET /files/{path+}": { handler: HELLO, auth: "none" },
+          "GET /files/{rest+}": { handler: HELLO, auth: "none" },
+        },
+      }, [
+        ['routes["GET /x/{key}"]', /^differs from "GET \/x\/\{id\}" only in a parameter's name, and API Gateway refuses two such routes; keep one of them \(one name per parameter\)\.$/],
+        ['routes["GET /files/{rest+}"]', /^differs from "GET \/files\/\{path\+\}" only in a parameter's name/],
       ]);
     });
 

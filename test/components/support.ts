@@ -4,6 +4,7 @@
  */
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import { PACKAGE_NAME } from "../../components/tokens";
 import { ComponentArgumentsError } from "../../components/validation";
 import { Evaluation, MOCK_ACCOUNT_ID } from "../../tools/mock-engine";
 import { record, RecordedResource, TEST_PROJECT, TEST_STACK, TEST_REGION } from "../mocks";
@@ -147,17 +148,26 @@ export async function expectRefused(
 }
 
 /**
- * Evaluates `build`, expecting the deployment to fail with an error matching `pattern`
- * after construction (an input that rejects while it is serialized). The failed
- * registration never completes under mocks, so the evaluation is left pending: the error
- * arrives as an unhandled rejection, as it does under the real engine, which reports it
- * and fails `pulumi up`. Returns the error message.
+ * Evaluates `build`, expecting construction to succeed and the deployment to fail once a
+ * value resolves, the way it fails under the real engine: with an unhandled
+ * `ResourceError` that the language host reports once, against the component, without a
+ * stack. Its message must be exactly the one a construction-time problem gets
+ * (`<component> "<name>" has invalid arguments:` and the argument's line), with no
+ * `error serializing property` noise. The value never resolves, so the evaluation is left
+ * pending. Returns the error.
  */
-export async function expectDeploymentFailure(build: () => unknown, pattern: RegExp, waitMs = 5000): Promise<string> {
-  const seen: unknown[] = [];
+export async function expectDeploymentFailure(
+  build: () => unknown,
+  component: string,
+  resourceName: string,
+  [path, reason]: [path: string, reason: RegExp],
+  waitMs = 5000,
+): Promise<pulumi.ResourceError> {
+  // A Set, as the language host dedupes: mocha re-emits each rejection to the listeners.
+  const seen = new Set<unknown>();
   let notify: () => void = () => undefined;
-  const listener = (reason: unknown) => {
-    seen.push(reason);
+  const listener = (error: unknown) => {
+    seen.add(error);
     notify();
   };
   process.on("unhandledRejection", listener);
@@ -174,7 +184,7 @@ export async function expectDeploymentFailure(build: () => unknown, pattern: Reg
         resolve();
       };
     });
-    // Let the other dependents of the failed input report the same error before we stop listening.
+    // Let any other failure of the same evaluation arrive before we stop listening.
     await new Promise((resolve) => setTimeout(resolve, 200));
   } finally {
     process.off("unhandledRejection", listener);
@@ -183,10 +193,39 @@ export async function expectDeploymentFailure(build: () => unknown, pattern: Reg
     (require("@pulumi/pulumi/runtime/debuggable") as { leakedPromises(): unknown }).leakedPromises();
   }
   expect(constructed, "construction itself succeeds").to.equal(true);
-  const messages = seen.map((reason) => (reason instanceof Error ? reason.message : String(reason)));
-  expect(messages.length).to.be.greaterThan(0);
-  for (const message of messages) expect(message).to.match(pattern);
-  return messages[0];
+  const messages = [...seen].map((error) => (error instanceof Error ? error.message : String(error)));
+  expect(messages, messages.join("\n")).to.have.length(1);
+  const error = [...seen][0] as pulumi.ResourceError;
+  expect(pulumi.ResourceError.isInstance(error), `a ResourceError, not: ${messages[0]}`).to.equal(true);
+  expect(error.hideStack, "reported without a stack").to.equal(true);
+  const urn = await new Promise<string>((resolve) => error.resource!.urn.apply(resolve));
+  expect(urn, "reported against the component").to.match(new RegExp(`[:$]${PACKAGE_NAME}:index:${component}::${resourceName}$`));
+  const [heading, line, ...rest] = error.message.split("\n");
+  expect(heading).to.equal(`${component} "${resourceName}" has invalid arguments:`);
+  expect(line.startsWith(`  - ${path}: `), line).to.equal(true);
+  expect(line.slice(`  - ${path}: `.length)).to.match(reason);
+  expect(rest, "one problem").to.deep.equal([]);
+  expect(error.message).not.to.match(/error serializing/);
+  return error;
+}
+
+/**
+ * Evaluates `build` as `record` does, and fails when the deployment would fail meanwhile
+ * (an unhandled rejection, as {@link expectDeploymentFailure} expects one).
+ */
+export async function recordWithoutFailure(build: () => unknown, options: Parameters<typeof record>[1] = {}): Promise<Evaluation> {
+  const failures = new Set<unknown>();
+  const listener = (error: unknown) => failures.add(error);
+  process.on("unhandledRejection", listener);
+  try {
+    const evaluation = await record(build, options);
+    // Node reports unhandled rejections once the microtasks drain: wait for the next turn.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([...failures].map((error) => (error instanceof Error ? error.message : String(error))), "deployment failures").to.deep.equal([]);
+    return evaluation;
+  } finally {
+    process.off("unhandledRejection", listener);
+  }
 }
 
 /** The statements of a recorded IAM policy document, by Sid. */

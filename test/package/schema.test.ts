@@ -15,7 +15,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "ut
 
 const FUNCTION_INPUTS = [
   "handler", "runtime", "architecture", "memorySize", "timeout", "description", "environment", "parameters", "secrets",
-  "permissions", "reservedConcurrency", "provisionedConcurrency", "aliasName", "logRetentionDays", "logLevel", "tracing",
+  "permissions", "reservedConcurrency", "disabled", "provisionedConcurrency", "aliasName", "logRetentionDays", "logLevel", "tracing",
   "alarmActions", "vpc", "bundling",
 ];
 const DOCUMENTED = {

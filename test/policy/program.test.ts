@@ -1,11 +1,14 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
+import { QueueWorker, QueueWorkerArgs } from "../../components";
+import { minimumVisibilityTimeoutSeconds as componentMinimumVisibility } from "../../components/limits";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL as COMPONENT_ACTIONS } from "../../components/policy";
-import { ACTIONS_WITHOUT_RESOURCE_LEVEL, policies } from "../../policy/rules";
+import { ComponentArgumentsError } from "../../components/validation";
+import { ACTIONS_WITHOUT_RESOURCE_LEVEL, minimumVisibilityTimeoutSeconds, policies } from "../../policy/rules";
 import type { Evaluation } from "../../tools/mock-engine";
 import { checkPolicies, mandatoryViolations, readPackConfig } from "../../tools/policy-check";
-import { stackPlan } from "../mocks";
+import { record, stackPlan } from "../mocks";
 
 const ROOT = path.resolve(__dirname, "../..");
 const POLICY_DIR = path.join(ROOT, "policy");
@@ -43,6 +46,29 @@ describe("the policy pack on the real program", () => {
 
   it("allows a bare * resource for at least every action the components use it for", () => {
     expect(ACTIONS_WITHOUT_RESOURCE_LEVEL).to.include.members([...COMPONENT_ACTIONS]);
+  });
+
+  it("asks for the visibility timeout QueueWorker enforces: its copy of the rule is the components' rule", () => {
+    for (const timeout of [1, 3, 10, 29, 60, 900]) {
+      for (const window of [0, 1, 5, 300]) {
+        expect(minimumVisibilityTimeoutSeconds(timeout, window), `timeout ${timeout} s, window ${window} s`).to.equal(componentMinimumVisibility(timeout, window));
+      }
+    }
+  });
+
+  it("passes every visibility timeout QueueWorker accepts, and QueueWorker refuses one second less", async () => {
+    const visibilityVerdict = async (args: QueueWorkerArgs) => {
+      const { resources } = await record(() => new QueueWorker("jobs", args));
+      return (await checkPolicies(resources)).find((v) => v.policy === "sqs-visibility-timeout")!;
+    };
+    for (const settings of [{ timeout: 30, batchWindowSeconds: 5 }, { timeout: 1 }, { timeout: 60, batchSize: 100, batchWindowSeconds: 20 }]) {
+      const minimum = componentMinimumVisibility(settings.timeout, settings.batchWindowSeconds ?? 0);
+      const verdict = await visibilityVerdict({ handler: "test/fixtures/worker.handler", ...settings, visibilityTimeoutSeconds: minimum });
+      expect(verdict.checked, "the rule saw the queue").to.be.greaterThan(0);
+      expect(verdict.violations.map((v) => v.message), JSON.stringify(settings)).to.deep.equal([]);
+      expect(() => new QueueWorker("jobs", { handler: "test/fixtures/worker.handler", ...settings, visibilityTimeoutSeconds: minimum - 1 }), JSON.stringify(settings))
+        .to.throw(ComponentArgumentsError, new RegExp(`visibilityTimeoutSeconds: ${minimum - 1} seconds is below ${minimum}`));
+    }
   });
 
   it("is a self-sufficient pack folder: its own PulumiPolicy.yaml and package.json, imports only from itself and its dependencies", () => {
