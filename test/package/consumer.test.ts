@@ -48,10 +48,22 @@ function run(command: string, args: string[], cwd: string): string {
   return execFileSync(command, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** The optional dependencies of an installed package (its platform binaries) that this machine has. */
-function installedPlatformPackages(name: string): string[] {
-  const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", name, "package.json"), "utf8"));
-  return Object.keys(manifest.optionalDependencies ?? {}).filter((dependency) => fs.existsSync(path.join(REPO, "node_modules", dependency)));
+/**
+ * The package's runtime dependencies as this repository installed them, with theirs and the
+ * platform binaries (optional dependencies) this machine has: what the consumer's install needs.
+ */
+function installedDependencyClosure(): string[] {
+  const manifestOf = (name: string) => JSON.parse(fs.readFileSync(path.join(REPO, "node_modules", name, "package.json"), "utf8"));
+  const root = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8"));
+  const found = new Set<string>();
+  const visit = (name: string) => {
+    if (found.has(name) || !fs.existsSync(path.join(REPO, "node_modules", name))) return;
+    found.add(name);
+    const manifest = manifestOf(name);
+    for (const dependency of [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})]) visit(dependency);
+  };
+  for (const dependency of Object.keys(root.dependencies ?? {})) visit(dependency);
+  return [...found];
 }
 
 /** `npm pack` of installed packages into a directory; returns the tarballs as `./file` paths. */
@@ -76,14 +88,14 @@ describe("the npm package, installed into another Pulumi project", function () {
       fs.writeFileSync(path.join(consumer, file), text);
     }
     fs.writeFileSync(path.join(consumer, "package.json"), JSON.stringify({ name: "shop", private: true }));
-    // Offline, so from an empty npm cache too: our one dependency, esbuild, comes packed
-    // from this repository's installed copy (with its binary for this platform), the same
-    // version our lock file pins, and satisfies the tarball's range at the top of the
+    // Offline, so from an empty npm cache too: our dependencies (esbuild with its binary for
+    // this platform, cjs-module-lexer) come packed from this repository's installed copies,
+    // the versions our lock file pins, and satisfy the tarball's ranges at the top of the
     // consumer's tree. The peers are not installed but linked to this repository's copies
     // below, as one copy of each, the way a consumer's own @pulumi/pulumi and @pulumi/aws
     // serve the package.
-    const esbuildTarballs = packInstalled(["esbuild", ...installedPlatformPackages("esbuild")], consumer);
-    run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--legacy-peer-deps", `./${tarball}`, ...esbuildTarballs, "./vendor/greeting"], consumer);
+    const dependencyTarballs = packInstalled(installedDependencyClosure(), consumer);
+    run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--legacy-peer-deps", `./${tarball}`, ...dependencyTarballs, "./vendor/greeting"], consumer);
     fs.mkdirSync(path.join(consumer, "node_modules", "@pulumi"), { recursive: true });
     for (const peer of ["@pulumi/pulumi", "@pulumi/aws"]) {
       fs.symlinkSync(path.join(REPO, "node_modules", peer), path.join(consumer, "node_modules", peer), "dir");
