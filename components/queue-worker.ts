@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createDeadLetterQueue, createTlsOnlyPolicy, MAX_RETENTION_SECONDS } from "./dead-letter-queue";
 import { NAME_LIMITS, physicalName } from "./naming";
-import { PermissionStatement, tlsOnlyQueuePolicy } from "./policy";
+import { PermissionStatement } from "./policy";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { minimumVisibilityTimeoutSeconds } from "./limits";
 import { componentType, withLegacyTypeAlias } from "./tokens";
@@ -64,8 +65,7 @@ export const QUEUE_WORKER_DEFAULTS = {
   maxMessageAgeAlarmSeconds: 900,
 } as const;
 
-/** SQS's longest retention: the dead-letter queue always keeps messages this long. */
-export const MAX_RETENTION_SECONDS = 14 * 24 * 3600;
+export { MAX_RETENTION_SECONDS };
 const MAX_VISIBILITY_TIMEOUT_SECONDS = 12 * 3600;
 
 /** What the consumer may do with its queue, and nothing more. */
@@ -162,12 +162,9 @@ export class QueueWorker extends pulumi.ComponentResource {
     const parent = { parent: this };
     const suffix = settings.fifo ? ".fifo" : "";
 
-    this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, {
-      name: physicalName(`${name}-dlq`, NAME_LIMITS.sqsQueue, suffix),
-      fifoQueue: settings.fifo || undefined,
-      messageRetentionSeconds: MAX_RETENTION_SECONDS,
-      sqsManagedSseEnabled: true,
-    }, parent);
+    const alarmActions = args.alarmActions ?? [];
+    const deadLetters = createDeadLetterQueue(name, { fifo: settings.fifo, failure: `messages failed ${settings.maxReceiveCount} times`, alarmActions }, this);
+    this.deadLetterQueue = deadLetters.queue;
 
     this.queue = new aws.sqs.Queue(`${name}-queue`, {
       name: physicalName(name, NAME_LIMITS.sqsQueue, suffix),
@@ -179,11 +176,7 @@ export class QueueWorker extends pulumi.ComponentResource {
         JSON.stringify({ deadLetterTargetArn, maxReceiveCount: settings.maxReceiveCount })),
     }, parent);
 
-    this.queuePolicies = [this.queue, this.deadLetterQueue].map((queue, index) =>
-      new aws.sqs.QueuePolicy(`${name}-${index === 0 ? "queue" : "dlq"}-tls-only`, {
-        queueUrl: queue.url,
-        policy: tlsOnlyQueuePolicy(queue.arn),
-      }, parent));
+    this.queuePolicies = [createTlsOnlyPolicy(`${name}-queue`, this.queue, this), deadLetters.policy];
 
     const consumer = new SecureFunction(consumerName(name), {
       ...functionArgs,
@@ -202,19 +195,8 @@ export class QueueWorker extends pulumi.ComponentResource {
       functionResponseTypes: ["ReportBatchItemFailures"],
     }, parent);
 
-    const alarmActions = args.alarmActions ?? [];
     this.alarms = [
-      new aws.cloudwatch.MetricAlarm(`${name}-dead-letters`, {
-        name: physicalName(`${name}-dead-letters`, NAME_LIMITS.alarm),
-        alarmDescription: `${name}: messages failed ${settings.maxReceiveCount} times and wait in the dead-letter queue.`,
-        namespace: "AWS/SQS",
-        metricName: "ApproximateNumberOfMessagesVisible",
-        dimensions: { QueueName: this.deadLetterQueue.name },
-        statistic: "Maximum", period: 60, evaluationPeriods: 1, threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions, okActions: alarmActions,
-      }, parent),
+      deadLetters.alarm,
       new aws.cloudwatch.MetricAlarm(`${name}-backlog-age`, {
         name: physicalName(`${name}-backlog-age`, NAME_LIMITS.alarm),
         alarmDescription: `${name}: the oldest message has waited ${settings.maxMessageAgeAlarmSeconds} s or more.`,
