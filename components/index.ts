@@ -4,3 +4,4 @@ export * from "./queue-worker";
 export { BundlingOptions } from "./bundling";
 export { PermissionStatement } from "./policy";
 export { ArgumentProblem, ComponentArgumentsError } from "./validation";
+export * from "./event-worker";

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
-import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
+import { ASYNC_INVOKE_LIMITS, LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
+import { DESTINATION_ACTIONS, destinationService } from "./destinations";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -41,6 +42,41 @@ export interface FunctionVpcArgs {
   /** Security groups for the function's network interfaces. */
   securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
 }
+
+/**
+ * How Lambda handles the function's asynchronous invocations (SNS, EventBridge, S3, the
+ * Scheduler, `InvocationType: "Event"`): Lambda queues the event, retries a failed one,
+ * and then sends a record of it to `onFailure`, or drops it when there is none.
+ */
+export interface AsyncInvokeArgs {
+  /**
+   * Retries after a failed attempt, 0-2.
+   * @default 2
+   */
+  maxRetries?: number;
+  /**
+   * How long Lambda keeps an event for (re)tries, in seconds, 60-21600; older events go to
+   * `onFailure`.
+   * @default 21600 (6 hours)
+   */
+  maxEventAgeSeconds?: number;
+  /**
+   * Where the record of an event that failed every try (or expired) goes: the ARN of an SQS
+   * queue, SNS topic, Lambda function or EventBridge bus. The role may send there, and only there.
+   * @default none: the event is dropped
+   */
+  onFailure?: pulumi.Input<string>;
+  /**
+   * Where the record of each successful invocation goes: an ARN of the same kinds.
+   * @default none
+   */
+  onSuccess?: pulumi.Input<string>;
+}
+
+export const ASYNC_INVOKE_DEFAULTS = {
+  maxRetries: 2,
+  maxEventAgeSeconds: 21600,
+} as const;
 
 /** How a function runs: everything about it except its handler. */
 export interface FunctionSettings {
@@ -146,6 +182,12 @@ export interface FunctionSettings {
   vpc?: FunctionVpcArgs;
   /** How the handler is bundled. */
   bundling?: BundlingOptions;
+  /**
+   * Retries, event age and destinations of asynchronous invocations, configured on the
+   * alias when there is one.
+   * @default unset: Lambda's own (2 retries, 6 hours, failed events dropped)
+   */
+  asyncInvoke?: AsyncInvokeArgs;
 }
 
 /** The arguments of a {@link SecureFunction}. */
@@ -224,6 +266,7 @@ export function prepareFunction(name: string, input: SecureFunctionArgs, at: str
   checkEnvironment(args, addedVariables(name, args, bundling), path("environment"), problems);
   checkParameters(args, path, problems);
   checkPermissions(path("permissions"), args.permissions ?? [], problems);
+  if (args.asyncInvoke) checkAsyncInvoke(args.asyncInvoke, path("asyncInvoke"), problems);
   if (!/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/.test(args.aliasName)) {
     problems.add(path("aliasName"), `${JSON.stringify(args.aliasName)} is not a valid alias name; use letters, digits, "-" and "_", not only digits, e.g. "live".`);
   }
@@ -284,6 +327,20 @@ export function checkRuntime(runtime: LambdaRuntime, at: string, problems: Probl
     const { deprecation, blockCreate, blockUpdate } = NODEJS_RUNTIMES[runtime];
     const fix = supported.length > 0 ? `use ${JSON.stringify(supported[0])}` : "upgrade this library for a runtime AWS still supports";
     problems.add(at, `${JSON.stringify(runtime)} is past AWS's deprecation date ${deprecation} (no more security patches); AWS blocks creating functions on it from ${blockCreate} and updating them from ${blockUpdate}: ${fix}.`);
+  }
+}
+
+const DESTINATIONS = ["onFailure", "onSuccess"] as const;
+
+function checkAsyncInvoke(asyncInvoke: AsyncInvokeArgs, at: string, problems: ProblemCollector): void {
+  problems.integerInRange(`${at}.maxRetries`, asyncInvoke.maxRetries, ...ASYNC_INVOKE_LIMITS.maxRetries, "retries");
+  problems.integerInRange(`${at}.maxEventAgeSeconds`, asyncInvoke.maxEventAgeSeconds, ...ASYNC_INVOKE_LIMITS.maxEventAgeSeconds, "seconds");
+  for (const field of DESTINATIONS) {
+    const destination = asyncInvoke[field];
+    // An Output is checked once it resolves (createSecureFunction).
+    if (typeof destination !== "string") continue;
+    const found = destinationService(destination);
+    if ("problem" in found) problems.add(`${at}.${field}`, found.problem);
   }
 }
 
@@ -387,6 +444,7 @@ export interface SecureFunctionResources {
   parameters: aws.ssm.Parameter[];
   alias?: aws.lambda.Alias;
   provisionedConcurrencyConfig?: aws.lambda.ProvisionedConcurrencyConfig;
+  asyncInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
   alarms: aws.cloudwatch.MetricAlarm[];
 }
 
@@ -420,9 +478,11 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     description: `Execution role of the Lambda function ${functionName}`,
     assumeRolePolicy: LAMBDA_ASSUME_ROLE_POLICY,
   }, opts);
+  const destinations = checkedDestinations(args.asyncInvoke, checks);
   const rolePolicy = new aws.iam.RolePolicy(`${name}-policy`, {
     role: role.id,
-    policy: policyDocument(roleStatements(args, logGroup, parameters, checks)),
+    policy: pulumi.all(destinations.map(({ statement }) => statement)).apply((sendStatements) =>
+      policyDocument([...roleStatements(args, logGroup, parameters, checks), ...sendStatements])),
   }, opts);
 
   const added = addedVariables(name, args, bundling);
@@ -471,8 +531,51 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     }, opts);
   }
 
+  const asyncInvokeConfig = args.asyncInvoke && createAsyncInvokeConfig(name, args.asyncInvoke, destinations, fn, alias, rolePolicy, parent);
   const alarms = createFunctionAlarms(name, fn, args, parent);
-  return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, alarms };
+  return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, asyncInvokeConfig, alarms };
+}
+
+interface CheckedDestination {
+  field: (typeof DESTINATIONS)[number];
+  arn: pulumi.Output<string>;
+  /** The role's statement that allows sending there, known once the ARN resolves. */
+  statement: pulumi.Output<PermissionStatement & { sid: string }>;
+}
+
+/** The destinations of asynchronous invocations, each checked once it resolves, with the send statement its service needs. */
+function checkedDestinations(asyncInvoke: AsyncInvokeArgs | undefined, checks: ResolvedArgumentChecks): CheckedDestination[] {
+  return DESTINATIONS.filter((field) => asyncInvoke?.[field] !== undefined).map((field) => {
+    const arn = checks.checked(`asyncInvoke.${field}`, asyncInvoke![field]!, (resolved) => {
+      const found = destinationService(resolved);
+      return "problem" in found ? found.problem : undefined;
+    });
+    const statement = arn.apply((resolved) => {
+      const { service } = destinationService(resolved) as { service: keyof typeof DESTINATION_ACTIONS };
+      const sid = field === "onFailure" ? "SendFailedAsyncEvents" : "SendSucceededAsyncEvents";
+      return { sid, actions: [DESTINATION_ACTIONS[service]], resources: [resolved] };
+    });
+    return { field, arn, statement };
+  });
+}
+
+/**
+ * Retries, event age and destinations of asynchronous invocations, on the alias when there
+ * is one. After the role's policy: Lambda refuses a destination the role may not send to.
+ */
+function createAsyncInvokeConfig(name: string, asyncInvoke: AsyncInvokeArgs, destinations: CheckedDestination[], fn: aws.lambda.Function, alias: aws.lambda.Alias | undefined, rolePolicy: aws.iam.RolePolicy, parent: pulumi.Resource) {
+  const settings = { ...ASYNC_INVOKE_DEFAULTS, ...withoutUndefined({ maxRetries: asyncInvoke.maxRetries, maxEventAgeSeconds: asyncInvoke.maxEventAgeSeconds }) };
+  const destination = (field: CheckedDestination["field"]) => {
+    const found = destinations.find((d) => d.field === field);
+    return found && { destination: found.arn };
+  };
+  return new aws.lambda.FunctionEventInvokeConfig(`${name}-async-invoke`, {
+    functionName: fn.name,
+    qualifier: alias?.name,
+    maximumRetryAttempts: settings.maxRetries,
+    maximumEventAgeInSeconds: settings.maxEventAgeSeconds,
+    destinationConfig: destinations.length > 0 ? { onFailure: destination("onFailure"), onSuccess: destination("onSuccess") } : undefined,
+  }, { parent, dependsOn: [rolePolicy] });
 }
 
 /** The role's statements: logs, tracing, its own parameters, VPC networking, then the user's. */
@@ -557,6 +660,8 @@ export class SecureFunction extends pulumi.ComponentResource {
   readonly alias?: aws.lambda.Alias;
   /** The provisioned concurrency on the alias, when there is any. */
   readonly provisionedConcurrencyConfig?: aws.lambda.ProvisionedConcurrencyConfig;
+  /** Retries, event age and destinations of asynchronous invocations, when `asyncInvoke` is set. */
+  readonly asyncInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
   /** Errors, throttles and p99 duration alarms. */
   readonly alarms: aws.cloudwatch.MetricAlarm[];
   /** The function's ARN (unqualified). */
@@ -588,6 +693,7 @@ export class SecureFunction extends pulumi.ComponentResource {
     this.parameters = children.parameters;
     this.alias = children.alias;
     this.provisionedConcurrencyConfig = children.provisionedConcurrencyConfig;
+    this.asyncInvokeConfig = children.asyncInvokeConfig;
     this.alarms = children.alarms;
     this.arn = this.function.arn;
     this.name = this.function.name;

@@ -96,6 +96,12 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       const poolId = `${region}_${shortId.slice(0, 9)}`;
       return { id: poolId, state: { ...inputs, arn: arn("cognito-idp", `userpool/${poolId}`), endpoint: `cognito-idp.${region}.amazonaws.com/${poolId}` } };
     }
+    case "aws:cloudwatch/eventRule:EventRule": {
+      const bus = inputs.eventBusName && inputs.eventBusName !== "default" ? `${String(inputs.eventBusName).split("/").pop()}/` : "";
+      return { id: physical, state: { ...inputs, arn: arn("events", `rule/${bus}${physical}`) } };
+    }
+    case "aws:scheduler/schedule:Schedule":
+      return { id: `default/${physical}`, state: { ...inputs, groupName: "default", arn: arn("scheduler", `schedule/default/${physical}`) } };
     case "aws:sns/topic:Topic":
       return { id: arn("sns", physical), state: { ...inputs, arn: arn("sns", physical) } };
     case "aws:ec2/securityGroup:SecurityGroup":
