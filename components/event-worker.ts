@@ -10,7 +10,7 @@ import { NAME_LIMITS, physicalName } from "./naming";
 import { policyDocument, QueueSender } from "./policy";
 import { ASYNC_INVOKE_DEFAULTS, prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType } from "./tokens";
-import { ProblemCollector, withoutUndefined } from "./validation";
+import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
 export { BucketTriggerArgs, EventTriggerArgs, FilterPolicyScope, RuleTriggerArgs, ScheduleTriggerArgs, TopicTriggerArgs };
 
@@ -64,13 +64,9 @@ export function planEventWorker(name: string, args: EventWorkerArgs): { settings
   const kinds = checkTriggers(triggers, problems);
   problems.integerInRange("maxRetries", settings.maxRetries, ...ASYNC_INVOKE_LIMITS.maxRetries, "retries");
   problems.integerInRange("maxEventAgeSeconds", settings.maxEventAgeSeconds, ...ASYNC_INVOKE_LIMITS.maxEventAgeSeconds, "seconds");
-  if (typeof deadLetterQueueArn === "string") {
-    const found = destinationService(deadLetterQueueArn, ["sqs"]);
-    if ("problem" in found) problems.add("deadLetterQueueArn", found.problem);
-    else if (deadLetterQueueArn.endsWith(".fifo")) {
-      problems.add("deadLetterQueueArn", `${JSON.stringify(deadLetterQueueArn)} is a FIFO queue; EventBridge and the Scheduler send dead letters only to standard queues: give a standard one.`);
-    }
-  }
+  // An Output is checked once it resolves (the constructor).
+  const deadLetterProblem = typeof deadLetterQueueArn === "string" ? deadLetterQueueProblem(deadLetterQueueArn) : undefined;
+  if (deadLetterProblem) problems.add("deadLetterQueueArn", deadLetterProblem);
   if (typeof onSuccess === "string") {
     const found = destinationService(onSuccess);
     if ("problem" in found) problems.add("onSuccess", found.problem);
@@ -81,6 +77,14 @@ export function planEventWorker(name: string, args: EventWorkerArgs): { settings
   prepareFunction(functionName(name), functionArgs, "", problems);
   problems.throwIfAny("EventWorker", name);
   return { settings, kinds, functionArgs };
+}
+
+/** Why `arn` cannot take the worker's failed events, or undefined: it must be a standard SQS queue. */
+function deadLetterQueueProblem(arn: string): string | undefined {
+  const found = destinationService(arn, ["sqs"]);
+  if ("problem" in found) return found.problem;
+  if (arn.endsWith(".fifo")) return `${JSON.stringify(arn)} is a FIFO queue; EventBridge and the Scheduler send dead letters only to standard queues: give a standard one.`;
+  return undefined;
 }
 
 /** The function and the trigger resources of each worker (TypeScript only, as QueueWorker keeps its consumer). */
@@ -137,7 +141,7 @@ export class EventWorker extends pulumi.ComponentResource {
       ? createDeadLetterQueue(name, { failure: `events failed ${settings.maxRetries + 1} tries or expired`, alarmActions, senders: ruleSenders }, this)
       : undefined;
     this.deadLetterQueue = created?.queue;
-    this.deadLetterQueueArn = created ? created.queue.arn : pulumi.output(args.deadLetterQueueArn!);
+    this.deadLetterQueueArn = created ? created.queue.arn : new ResolvedArgumentChecks("EventWorker", name, this).checked("deadLetterQueueArn", args.deadLetterQueueArn!, deadLetterQueueProblem);
 
     const fn = new SecureFunction(functionName(name), {
       ...functionArgs,
