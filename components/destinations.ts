@@ -27,7 +27,7 @@ export function destinationService(arn: string, allowed: readonly DestinationSer
   const match = typeof arn === "string" ? ARN_PATTERN.exec(arn) : null;
   if (!match) return { problem: `${JSON.stringify(arn)} is not an ARN; give ${expected}.` };
   const [, , service, region, , resource] = match;
-  if (!(allowed as readonly string[]).includes(service)) return { problem: `${JSON.stringify(arn)} is a ${service} ARN; give ${expected}.` };
+  if (!(allowed as readonly string[]).includes(service)) return { problem: `${JSON.stringify(arn)} is an ARN of the ${service} service; give ${expected}.` };
   const kind = service as DestinationService;
   if (!region || !RESOURCE_PATTERNS[kind].pattern.test(resource)) return { problem: `${JSON.stringify(arn)} is not a valid ${kind} ARN; give ${expected}.` };
   return { service: kind };

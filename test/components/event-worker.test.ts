@@ -260,7 +260,7 @@ describe("EventWorker", () => {
     // An SNS topic is a valid destination of asynchronous invocations, so only the worker's own check refuses it.
     await expectDeploymentFailure(
       () => new EventWorker("events", { handler: WORKER, deadLetterQueueArn: pulumi.output(TOPIC), triggers: { nightly: EVERY_KIND.nightly } }),
-      "EventWorker", "events", ["deadLetterQueueArn", /^"arn:aws:sns:eu-west-1:123456789012:orders" is a sns ARN; give an SQS queue ARN/],
+      "EventWorker", "events", ["deadLetterQueueArn", /^"arn:aws:sns:eu-west-1:123456789012:orders" is an ARN of the sns service; give an SQS queue ARN/],
     );
     await expectDeploymentFailure(
       () => new EventWorker("events", { handler: WORKER, deadLetterQueueArn: pulumi.output(`${USER_DLQ}.fifo`), triggers: { nightly: EVERY_KIND.nightly } }),
@@ -274,7 +274,7 @@ describe("EventWorker", () => {
       ["a trigger with two kinds", { triggers: { both: { topic: { topicArn: TOPIC }, rule: { eventPattern: "{\"source\":[\"a\"]}" } } } }, [["triggers.both", /has topic and rule; give exactly one of topic, rule, schedule, bucket/]]],
       ["a trigger with no kind", { triggers: { nothing: {} } }, [["triggers.nothing", /has none; give exactly one/]]],
       ["a bad trigger name", { triggers: { "my trigger": EVERY_KIND.nightly } }, [["triggers.my trigger", /"my trigger" is not a valid trigger name; use 1-40 letters, digits and "-"/]]],
-      ["a topic ARN of another service", { triggers: { t: { topic: { topicArn: USER_DLQ } } } }, [["triggers.t.topic.topicArn", /is a sqs ARN; give an SNS topic ARN, e.g. "arn:aws:sns:/]]],
+      ["a topic ARN of another service", { triggers: { t: { topic: { topicArn: USER_DLQ } } } }, [["triggers.t.topic.topicArn", /is an ARN of the sqs service; give an SNS topic ARN, e.g. "arn:aws:sns:/]]],
       ["a filter policy that is not JSON", { triggers: { t: { topic: { topicArn: TOPIC, filterPolicy: "{kind: created}" } } } }, [["triggers.t.topic.filterPolicy", /is not valid JSON .*JSON\.stringify/]]],
       ["a filter policy with 6 attributes", { triggers: { t: { topic: { topicArn: TOPIC, filterPolicy: JSON.stringify({ a: [1], b: [1], c: [1], d: [1], e: [1], f: [1] }) } } } }, [["triggers.t.topic.filterPolicy", /names 6 attributes; SNS allows at most 5/]]],
       ["a filter policy with 151+ combinations", { triggers: { t: { topic: { topicArn: TOPIC, filterPolicy: JSON.stringify({ a: [...Array(16).keys()], b: [...Array(10).keys()] }) } } } }, [["triggers.t.topic.filterPolicy", /has 160 value combinations; SNS allows at most 150/]]],
@@ -297,7 +297,7 @@ describe("EventWorker", () => {
       ["a trigger named like a bucket's notification", { triggers: { shop: EVERY_KIND.nightly, b: { bucket: { bucketName: "shop", events: ["s3:ObjectCreated:*"] } } } }, [["triggers.shop", /has the name of the notification of bucket "shop"/]]],
       ["3 retries", { maxRetries: 3 }, [["maxRetries", /3 retries is outside 0-2 retries/]]],
       ["an event age below a minute", { maxEventAgeSeconds: 59 }, [["maxEventAgeSeconds", /59 seconds is outside 60-21600 seconds/]]],
-      ["a dead-letter queue that is a topic", { deadLetterQueueArn: TOPIC }, [["deadLetterQueueArn", /is a sns ARN; give an SQS queue ARN/]]],
+      ["a dead-letter queue that is a topic", { deadLetterQueueArn: TOPIC }, [["deadLetterQueueArn", /is an ARN of the sns service; give an SQS queue ARN/]]],
       ["a FIFO dead-letter queue", { deadLetterQueueArn: `${USER_DLQ}.fifo` }, [["deadLetterQueueArn", /is a FIFO queue; EventBridge and the Scheduler send dead letters only to standard queues/]]],
       ["an on-success destination that is a bucket", { onSuccess: "arn:aws:s3:::shop" }, [["onSuccess", /is not an ARN; give an SQS queue, an SNS topic, a Lambda function or an EventBridge bus ARN/]]],
       ["asyncInvoke, which the worker sets", { asyncInvoke: { maxRetries: 1 } }, [["asyncInvoke", /is set by EventWorker; use maxRetries, maxEventAgeSeconds, deadLetterQueueArn and onSuccess/]]],
