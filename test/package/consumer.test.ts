@@ -25,9 +25,10 @@ const CONSUMER_FILES: Record<string, string> = {
     compilerOptions: { target: "ES2022", module: "node16", moduleResolution: "node16", strict: true, skipLibCheck: true, types: [] },
     include: ["index.ts"],
   }),
-  "index.ts": `import { QueueWorker, ServerlessApi } from "${PACKAGE}";
+  "index.ts": `import { EventWorker, QueueWorker, ServerlessApi } from "${PACKAGE}";
 
 const worker = new QueueWorker("jobs", { handler: "src/work.handler", timeout: 20 });
+new EventWorker("daily", { handler: "src/work.handler", triggers: { report: { schedule: { expression: "rate(1 day)" } } } });
 const api = new ServerlessApi("shop-api", {
   routes: { "GET /hello": { handler: "src/hello.handler", auth: "none", memorySize: 256 } },
 });
@@ -161,8 +162,10 @@ describe("the npm package, installed into another Pulumi project", function () {
     const byType = (type: string) => evaluation.resources.filter((resource) => resource.type === type).map((resource) => resource.name).sort();
     expect(byType("serverless-components:index:QueueWorker")).to.deep.equal(["jobs"]);
     expect(byType("serverless-components:index:ServerlessApi")).to.deep.equal(["shop-api"]);
-    expect(byType("serverless-components:index:SecureFunction")).to.deep.equal(["jobs-consumer", "shop-api-hello"]);
-    expect(byType("aws:lambda/function:Function")).to.deep.equal(["jobs-consumer", "shop-api-hello"]);
+    expect(byType("serverless-components:index:EventWorker")).to.deep.equal(["daily"]);
+    expect(byType("aws:scheduler/schedule:Schedule")).to.deep.equal(["daily-report"]);
+    expect(byType("serverless-components:index:SecureFunction")).to.deep.equal(["daily-function", "jobs-consumer", "shop-api-hello"]);
+    expect(byType("aws:lambda/function:Function")).to.deep.equal(["daily-function", "jobs-consumer", "shop-api-hello"]);
     const hello = evaluation.resources.find((resource) => resource.type === "aws:lambda/function:Function" && resource.name === "shop-api-hello")!;
     expect(hello.inputs.name).to.equal("shop-dev-shop-api-hello");
     expect(hello.inputs.memorySize).to.equal(256);
