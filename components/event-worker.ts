@@ -134,11 +134,16 @@ export class EventWorker extends pulumi.ComponentResource {
         eventPattern: rule.eventPattern,
       }, parent)];
     }));
-    const ruleSenders: QueueSender[] = triggers("rule").length > 0 ? [{ sid: "EventBridgeRulesSendUndeliveredEvents", service: "events.amazonaws.com", sourceArns: Object.values(rules).map((rule) => rule.arn) }] : [];
+    // EventBridge and SNS send what they could not deliver to the queue themselves, so its policy names each source.
+    const topicArns = triggers("topic").map((trigger) => args.triggers[trigger].topic!.topicArn);
+    const senders: QueueSender[] = [
+      ...(triggers("rule").length > 0 ? [{ sid: "EventBridgeRulesSendUndeliveredEvents", service: "events.amazonaws.com", sourceArns: Object.values(rules).map((rule) => rule.arn) }] : []),
+      ...(topicArns.length > 0 ? [{ sid: "TopicsSendUndeliveredMessages", service: "sns.amazonaws.com", sourceArns: topicArns }] : []),
+    ];
 
     const alarmActions = args.alarmActions ?? [];
     const created = args.deadLetterQueueArn === undefined
-      ? createDeadLetterQueue(name, { failure: `events failed ${settings.maxRetries + 1} tries or expired`, alarmActions, senders: ruleSenders }, this)
+      ? createDeadLetterQueue(name, { failure: `events failed ${settings.maxRetries + 1} tries or expired`, alarmActions, senders }, this)
       : undefined;
     this.deadLetterQueue = created?.queue;
     this.deadLetterQueueArn = created ? created.queue.arn : new ResolvedArgumentChecks("EventWorker", name, this).checked("deadLetterQueueArn", args.deadLetterQueueArn!, deadLetterQueueProblem);
@@ -167,7 +172,9 @@ export class EventWorker extends pulumi.ComponentResource {
       subscriptions[trigger] = new aws.sns.TopicSubscription(`${name}-${trigger}`, {
         topic: topic.topicArn, protocol: "lambda", endpoint: fn.targetArn,
         filterPolicy: topic.filterPolicy, filterPolicyScope: topic.filterPolicy !== undefined ? topic.filterPolicyScope ?? FilterPolicyScope.MessageAttributes : undefined,
-      }, { parent: this, dependsOn: [allowed] });
+        // What SNS gives up delivering (after its own retries) goes to the dead-letter queue too.
+        redrivePolicy: this.deadLetterQueueArn.apply((deadLetterTargetArn) => JSON.stringify({ deadLetterTargetArn })),
+      }, { parent: this, dependsOn: [allowed, ...(created ? [created.policy] : [])] });
     }
 
     this.ruleTargets = {};

@@ -103,7 +103,9 @@ describe("EventWorker", () => {
       expect(subscription.inputs).to.deep.equal({
         topic: TOPIC, protocol: "lambda", endpoint: lambdaArn(FUNCTION),
         filterPolicy: JSON.stringify({ kind: ["created", "paid"] }), filterPolicyScope: "MessageAttributes",
+        redrivePolicy: JSON.stringify({ deadLetterTargetArn: DLQ }),
       });
+      expect(subscription.dependencies, "subscribed once SNS may send to the DLQ").to.include(one(resources, T.queuePolicy, "events-dlq-tls-only").urn);
       const permission = one(resources, T.permission, "events-orders-permission");
       expect(permission.inputs).to.deep.equal({ action: "lambda:InvokeFunction", function: FUNCTION, principal: "sns.amazonaws.com", sourceArn: TOPIC });
       expect(subscription.dependencies, "subscribed once SNS may invoke").to.include(permission.urn);
@@ -125,7 +127,7 @@ describe("EventWorker", () => {
       });
     });
 
-    it("keeps the DLQ TLS-only and lets EventBridge send to it for this worker's rules only", () => {
+    it("keeps the DLQ TLS-only and lets EventBridge and SNS send to it for this worker's rules and topics only", () => {
       expect(JSON.parse(one(resources, T.queuePolicy, "events-dlq-tls-only").inputs.policy)).to.deep.equal({
         Version: "2012-10-17",
         Statement: [
@@ -133,6 +135,10 @@ describe("EventWorker", () => {
           {
             Sid: "EventBridgeRulesSendUndeliveredEvents", Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: DLQ,
             Condition: { ArnEquals: { "aws:SourceArn": [RULE_ARN] } },
+          },
+          {
+            Sid: "TopicsSendUndeliveredMessages", Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage", Resource: DLQ,
+            Condition: { ArnEquals: { "aws:SourceArn": [TOPIC] } },
           },
         ],
       });
