@@ -478,11 +478,12 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     description: `Execution role of the Lambda function ${functionName}`,
     assumeRolePolicy: LAMBDA_ASSUME_ROLE_POLICY,
   }, opts);
+  const statements = roleStatements(args, logGroup, parameters, checks);
   const destinations = checkedDestinations(args.asyncInvoke, checks);
   const rolePolicy = new aws.iam.RolePolicy(`${name}-policy`, {
     role: role.id,
-    policy: pulumi.all(destinations.map(({ statement }) => statement)).apply((sendStatements) =>
-      policyDocument([...roleStatements(args, logGroup, parameters, checks), ...sendStatements])),
+    // A destination's action depends on its service, known once its ARN resolves.
+    policy: pulumi.all(destinations.map(({ statement }) => statement)).apply((sendStatements) => policyDocument([...statements, ...sendStatements])),
   }, opts);
 
   const added = addedVariables(name, args, bundling);
