@@ -1,6 +1,6 @@
 // The triggers of an EventWorker and the checks AWS applies to each, as pure functions.
 import * as pulumi from "@pulumi/pulumi";
-import { destinationService } from "./destinations";
+import { destinationService } from "./async-invoke";
 import { S3_EVENT_TYPES } from "./limits";
 import { slugify } from "./naming";
 import { ProblemCollector } from "./validation";

@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createDeadLetterQueue } from "./dead-letter-queue";
-import { destinationService } from "./destinations";
+import { ASYNC_INVOKE_DEFAULTS, destinationService } from "./async-invoke";
 import {
   bucketNotificationName, BucketTriggerArgs, checkTriggers, EventTriggerArgs, FilterPolicyScope, RuleTriggerArgs, ScheduleTriggerArgs, TopicTriggerArgs, TriggerKind,
 } from "./event-triggers";
 import { ASYNC_INVOKE_LIMITS, DELIVERY_RETRY_ATTEMPTS } from "./limits";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { policyDocument, QueueSender } from "./policy";
-import { ASYNC_INVOKE_DEFAULTS, prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType } from "./tokens";
 import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -143,7 +143,7 @@ export class EventWorker extends pulumi.ComponentResource {
 
     const alarmActions = args.alarmActions ?? [];
     const created = args.deadLetterQueueArn === undefined
-      ? createDeadLetterQueue(name, { failure: `events failed ${settings.maxRetries + 1} tries or expired`, alarmActions, senders }, this)
+      ? createDeadLetterQueue(name, { failure: `events failed ${settings.maxRetries + 1} ${settings.maxRetries === 0 ? "try" : "tries"} or expired`, alarmActions, senders }, this)
       : undefined;
     this.deadLetterQueue = created?.queue;
     this.deadLetterQueueArn = created ? created.queue.arn : new ResolvedArgumentChecks("EventWorker", name, this).checked("deadLetterQueueArn", args.deadLetterQueueArn!, deadLetterQueueProblem);

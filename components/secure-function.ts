@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
-import { ASYNC_INVOKE_LIMITS, LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
+import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
-import { DESTINATION_ACTIONS, destinationService } from "./destinations";
+import { AsyncInvokeArgs, checkAsyncInvoke, checkedDestinations, createAsyncInvokeConfig } from "./async-invoke";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -13,6 +13,7 @@ import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUn
 // other languages (it refuses bare literal unions).
 
 export { LambdaRuntime };
+export { AsyncInvokeArgs, ASYNC_INVOKE_DEFAULTS } from "./async-invoke";
 
 /** The instruction set a function runs on. */
 export const Architecture = {
@@ -42,41 +43,6 @@ export interface FunctionVpcArgs {
   /** Security groups for the function's network interfaces. */
   securityGroupIds: pulumi.Input<pulumi.Input<string>[]>;
 }
-
-/**
- * How Lambda handles the function's asynchronous invocations (SNS, EventBridge, S3, the
- * Scheduler, `InvocationType: "Event"`): Lambda queues the event, retries a failed one,
- * and then sends a record of it to `onFailure`, or drops it when there is none.
- */
-export interface AsyncInvokeArgs {
-  /**
-   * Retries after a failed attempt, 0-2.
-   * @default 2
-   */
-  maxRetries?: number;
-  /**
-   * How long Lambda keeps an event for (re)tries, in seconds, 60-21600; older events go to
-   * `onFailure`.
-   * @default 21600 (6 hours)
-   */
-  maxEventAgeSeconds?: number;
-  /**
-   * Where the record of an event that failed every try (or expired) goes: the ARN of an SQS
-   * queue, SNS topic, Lambda function or EventBridge bus. The role may send there, and only there.
-   * @default none: the event is dropped
-   */
-  onFailure?: pulumi.Input<string>;
-  /**
-   * Where the record of each successful invocation goes: an ARN of the same kinds.
-   * @default none
-   */
-  onSuccess?: pulumi.Input<string>;
-}
-
-export const ASYNC_INVOKE_DEFAULTS = {
-  maxRetries: 2,
-  maxEventAgeSeconds: 21600,
-} as const;
 
 /** How a function runs: everything about it except its handler. */
 export interface FunctionSettings {
@@ -330,20 +296,6 @@ export function checkRuntime(runtime: LambdaRuntime, at: string, problems: Probl
   }
 }
 
-const DESTINATIONS = ["onFailure", "onSuccess"] as const;
-
-function checkAsyncInvoke(asyncInvoke: AsyncInvokeArgs, at: string, problems: ProblemCollector): void {
-  problems.integerInRange(`${at}.maxRetries`, asyncInvoke.maxRetries, ...ASYNC_INVOKE_LIMITS.maxRetries, "retries");
-  problems.integerInRange(`${at}.maxEventAgeSeconds`, asyncInvoke.maxEventAgeSeconds, ...ASYNC_INVOKE_LIMITS.maxEventAgeSeconds, "seconds");
-  for (const field of DESTINATIONS) {
-    const destination = asyncInvoke[field];
-    // An Output is checked once it resolves (createSecureFunction).
-    if (typeof destination !== "string") continue;
-    const found = destinationService(destination);
-    if ("problem" in found) problems.add(`${at}.${field}`, found.problem);
-  }
-}
-
 function checkConcurrency(args: ResolvedFunctionArgs, path: (field: string) => string, problems: ProblemCollector): void {
   const { reservedConcurrency: reserved, provisionedConcurrency: provisioned, disabled } = args;
   const reservedValid = reserved === undefined || (Number.isInteger(reserved) && reserved >= 1);
@@ -535,48 +487,6 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
   const asyncInvokeConfig = args.asyncInvoke && createAsyncInvokeConfig(name, args.asyncInvoke, destinations, fn, alias, rolePolicy, parent);
   const alarms = createFunctionAlarms(name, fn, args, parent);
   return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, asyncInvokeConfig, alarms };
-}
-
-interface CheckedDestination {
-  field: (typeof DESTINATIONS)[number];
-  arn: pulumi.Output<string>;
-  /** The role's statement that allows sending there, known once the ARN resolves. */
-  statement: pulumi.Output<PermissionStatement & { sid: string }>;
-}
-
-/** The destinations of asynchronous invocations, each checked once it resolves, with the send statement its service needs. */
-function checkedDestinations(asyncInvoke: AsyncInvokeArgs | undefined, checks: ResolvedArgumentChecks): CheckedDestination[] {
-  return DESTINATIONS.filter((field) => asyncInvoke?.[field] !== undefined).map((field) => {
-    const arn = checks.checked(`asyncInvoke.${field}`, asyncInvoke![field]!, (resolved) => {
-      const found = destinationService(resolved);
-      return "problem" in found ? found.problem : undefined;
-    });
-    const statement = arn.apply((resolved) => {
-      const { service } = destinationService(resolved) as { service: keyof typeof DESTINATION_ACTIONS };
-      const sid = field === "onFailure" ? "SendFailedAsyncEvents" : "SendSucceededAsyncEvents";
-      return { sid, actions: [DESTINATION_ACTIONS[service]], resources: [resolved] };
-    });
-    return { field, arn, statement };
-  });
-}
-
-/**
- * Retries, event age and destinations of asynchronous invocations, on the alias when there
- * is one. After the role's policy: Lambda refuses a destination the role may not send to.
- */
-function createAsyncInvokeConfig(name: string, asyncInvoke: AsyncInvokeArgs, destinations: CheckedDestination[], fn: aws.lambda.Function, alias: aws.lambda.Alias | undefined, rolePolicy: aws.iam.RolePolicy, parent: pulumi.Resource) {
-  const settings = { ...ASYNC_INVOKE_DEFAULTS, ...withoutUndefined({ maxRetries: asyncInvoke.maxRetries, maxEventAgeSeconds: asyncInvoke.maxEventAgeSeconds }) };
-  const destination = (field: CheckedDestination["field"]) => {
-    const found = destinations.find((d) => d.field === field);
-    return found && { destination: found.arn };
-  };
-  return new aws.lambda.FunctionEventInvokeConfig(`${name}-async-invoke`, {
-    functionName: fn.name,
-    qualifier: alias?.name,
-    maximumRetryAttempts: settings.maxRetries,
-    maximumEventAgeInSeconds: settings.maxEventAgeSeconds,
-    destinationConfig: destinations.length > 0 ? { onFailure: destination("onFailure"), onSuccess: destination("onSuccess") } : undefined,
-  }, { parent, dependsOn: [rolePolicy] });
 }
 
 /** The role's statements: logs, tracing, its own parameters, VPC networking, then the user's. */
