@@ -133,6 +133,9 @@ function checkTopic(topic: TopicTriggerArgs, at: string, problems: ProblemCollec
   if (typeof topic.topicArn === "string") {
     const found = destinationService(topic.topicArn, ["sns"]);
     if ("problem" in found) problems.add(`${at}.topicArn`, found.problem);
+    else if (topic.topicArn.endsWith(".fifo")) {
+      problems.add(`${at}.topicArn`, `${JSON.stringify(topic.topicArn)} is a FIFO topic, which delivers only to SQS queues; subscribe a FIFO QueueWorker's queue to it, or use a standard topic.`);
+    }
   } else if (topic.topicArn === undefined) {
     problems.add(`${at}.topicArn`, "is missing; give the topic's ARN, e.g. topic.arn.");
   }

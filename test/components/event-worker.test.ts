@@ -281,6 +281,7 @@ describe("EventWorker", () => {
       ["a trigger with no kind", { triggers: { nothing: {} } }, [["triggers.nothing", /has none; give exactly one/]]],
       ["a bad trigger name", { triggers: { "my trigger": EVERY_KIND.nightly } }, [["triggers.my trigger", /"my trigger" is not a valid trigger name; use 1-40 letters, digits and "-"/]]],
       ["a topic ARN of another service", { triggers: { t: { topic: { topicArn: USER_DLQ } } } }, [["triggers.t.topic.topicArn", /is an ARN of the sqs service; give an SNS topic ARN, e.g. "arn:aws:sns:/]]],
+      ["a FIFO topic, which cannot deliver to Lambda", { triggers: { t: { topic: { topicArn: `${TOPIC}.fifo` } } } }, [["triggers.t.topic.topicArn", /is a FIFO topic, which delivers only to SQS queues; subscribe a FIFO QueueWorker's queue to it, or use a standard topic\./]]],
       ["a filter policy that is not JSON", { triggers: { t: { topic: { topicArn: TOPIC, filterPolicy: "{kind: created}" } } } }, [["triggers.t.topic.filterPolicy", /is not valid JSON .*JSON\.stringify/]]],
       ["a filter policy with 6 attributes", { triggers: { t: { topic: { topicArn: TOPIC, filterPolicy: JSON.stringify({ a: [1], b: [1], c: [1], d: [1], e: [1], f: [1] }) } } } }, [["triggers.t.topic.filterPolicy", /names 6 attributes; SNS allows at most 5/]]],
       ["a filter policy with 151+ combinations", { triggers: { t: { topic: { topicArn: TOPIC, filterPolicy: JSON.stringify({ a: [...Array(16).keys()], b: [...Array(10).keys()] }) } } } }, [["triggers.t.topic.filterPolicy", /has 160 value combinations; SNS allows at most 150/]]],
