@@ -540,10 +540,10 @@ export const policies: Policy[] = [
   }),
   stackRule({
     name: "sqs-redrive-policy",
-    description: "Every source queue (one that is no other queue's dead-letter queue, nor a failure destination of a function, mapping, rule target or schedule) has a redrive policy to a dead-letter queue.",
+    description: "Every source queue (one that is no other queue's dead-letter queue, nor a failure destination of a function, mapping, rule target, schedule or subscription) has a redrive policy to a dead-letter queue.",
     enforcementLevel: "mandatory",
     remediationSteps: "Create a dead-letter queue and set redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }).",
-    resourceTypes: [TYPES.queue, TYPES.redrivePolicy, TYPES.eventInvokeConfig, TYPES.eventSourceMapping, TYPES.eventTarget, TYPES.schedule],
+    resourceTypes: [TYPES.queue, TYPES.redrivePolicy, TYPES.eventInvokeConfig, TYPES.eventSourceMapping, TYPES.eventTarget, TYPES.schedule, TYPES.topicSubscription],
   }, (graph, report) => {
     const redriveOf = new Map(graph.of(TYPES.queue).map((queue) => {
       const separate = graph.of(TYPES.redrivePolicy).find((r) => [queue.props.url, queue.props.id].includes(r.props.queueUrl));
@@ -557,6 +557,7 @@ export const policies: Policy[] = [
       ...graph.of(TYPES.eventSourceMapping).map((m) => m.props.destinationConfig?.onFailure?.destinationArn),
       ...graph.of(TYPES.eventTarget).map((t) => t.props.deadLetterConfig?.arn),
       ...graph.of(TYPES.schedule).map((s) => s.props.target?.deadLetterConfig?.arn),
+      ...graph.of(TYPES.topicSubscription).map((s) => (typeof s.props.redrivePolicy === "string" ? JSON.parse(s.props.redrivePolicy) : s.props.redrivePolicy)?.deadLetterTargetArn),
     ].filter(Boolean));
     for (const [queue, redrive] of redriveOf) {
       if (deadLetterArns.has(queue.props.arn)) continue;

@@ -221,8 +221,10 @@ describe("EventWorker", () => {
       expect(statementsBySid(one(resources, T.rolePolicy, "events-scheduler-policy")).InvokeTarget.Resource).to.deep.equal([ALIAS]);
     });
 
-    it("configures asynchronous invocation on the alias", () => {
+    it("configures asynchronous invocation on the alias, which the policy pack accepts", async () => {
       expect(one(resources, T.invokeConfig).inputs.qualifier).to.equal("live");
+      const verdicts = await checkPolicies(resources);
+      expect(verdicts.flatMap((v) => v.violations).map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
     });
   });
 

@@ -281,17 +281,18 @@ describe("policy pack rules: each fires on a bad resource, with a message that s
     );
   });
 
-  it("sqs-redrive-policy counts a queue that receives failures (invoke config, mapping, rule target, schedule) as a dead-letter queue", async () => {
+  it("sqs-redrive-policy counts a queue that receives failures (invoke config, mapping, rule target, schedule, subscription) as a dead-letter queue", async () => {
     const dlq = (name: string) => `arn:aws:sqs:eu-west-1:123456789012:${name}`;
-    const receivers = [queue("async-dlq"), queue("stream-dlq"), queue("rule-dlq"), queue("schedule-dlq")];
+    const receivers = [queue("async-dlq"), queue("stream-dlq"), queue("rule-dlq"), queue("schedule-dlq"), queue("topic-dlq")];
     const senders = [
       resource(TYPES.eventInvokeConfig, "c", { functionName: "f", destinationConfig: { onFailure: { destination: dlq("async-dlq") } } }),
       resource(TYPES.eventSourceMapping, "m", { functionName: "f", destinationConfig: { onFailure: { destinationArn: dlq("stream-dlq") } } }),
       resource(TYPES.eventTarget, "t", { rule: "r", arn: `${ACCOUNT}:function:f`, deadLetterConfig: { arn: dlq("rule-dlq") } }),
       resource(TYPES.schedule, "s", { target: { arn: `${ACCOUNT}:function:f`, deadLetterConfig: { arn: dlq("schedule-dlq") } } }),
+      resource(TYPES.topicSubscription, "sub", { protocol: "lambda", endpoint: `${ACCOUNT}:function:f`, redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq("topic-dlq") }) }),
     ];
     expect((await violationsOf("sqs-redrive-policy", [...receivers, ...senders])).map((v) => v.message)).to.deep.equal([]);
-    expect((await violationsOf("sqs-redrive-policy", receivers)).map((v) => v.message)).to.have.length(4);
+    expect((await violationsOf("sqs-redrive-policy", receivers)).map((v) => v.message)).to.have.length(5);
   });
 
   it("reads function references, stacks and secrets the way AWS writes them", () => {
