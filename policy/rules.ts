@@ -539,17 +539,19 @@ export const policies: Policy[] = [
   }),
   stackRule({
     name: "sqs-redrive-policy",
-    description: "Every source queue (one that is no other queue's dead-letter queue) has a redrive policy to a dead-letter queue.",
+    description: "Every source queue (one that is no other queue's or stream mapping's dead-letter queue) has a redrive policy to a dead-letter queue.",
     enforcementLevel: "mandatory",
     remediationSteps: "Create a dead-letter queue and set redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }).",
-    resourceTypes: [TYPES.queue, TYPES.redrivePolicy],
+    resourceTypes: [TYPES.queue, TYPES.redrivePolicy, TYPES.eventSourceMapping],
   }, (graph, report) => {
     const redriveOf = new Map(graph.of(TYPES.queue).map((queue) => {
       const separate = graph.of(TYPES.redrivePolicy).find((r) => [queue.props.url, queue.props.id].includes(r.props.queueUrl));
       const text = separate?.props.redrivePolicy ?? queue.props.redrivePolicy;
       return [queue, text ? (typeof text === "string" ? JSON.parse(text) : text) : undefined];
     }));
-    const deadLetterArns = new Set([...redriveOf.values()].map((r) => r?.deadLetterTargetArn).filter(Boolean));
+    // A queue that a stream mapping sends failed batches to is a dead-letter queue too.
+    const onFailureArns = graph.of(TYPES.eventSourceMapping).map((m) => m.props.destinationConfig?.onFailure?.destinationArn);
+    const deadLetterArns = new Set([...[...redriveOf.values()].map((r) => r?.deadLetterTargetArn), ...onFailureArns].filter(Boolean));
     for (const [queue, redrive] of redriveOf) {
       if (deadLetterArns.has(queue.props.arn)) continue;
       if (!redrive?.deadLetterTargetArn || !(redrive.maxReceiveCount > 0)) {
