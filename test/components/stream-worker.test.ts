@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
 import { StreamWorker, StreamWorkerArgs } from "../../components";
 import { planStreamWorker, STREAM_READ_ACTIONS } from "../../components/stream-worker";
 import { checkPolicies } from "../../tools/policy-check";
@@ -206,6 +207,22 @@ describe("StreamWorker", () => {
       expect(mapping.inputs.eventSourceArn).to.equal(TABLE_STREAM);
       expect(mapping.inputs.maximumRecordAgeInSeconds).to.equal(3600);
       expect(statementsBySid(one(resources, TYPES.rolePolicy)).Granted1.Resource).to.deep.equal(["arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/*"]);
+    });
+
+    it("reads a real table's stream and a real Kinesis stream, named by their Outputs", async () => {
+      const { resources } = await recordWithoutFailure(() => {
+        const table = new aws.dynamodb.Table("orders", { attributes: [{ name: "id", type: "S" }], hashKey: "id", billingMode: "PAY_PER_REQUEST", streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES" });
+        const stream = new aws.kinesis.Stream("clicks", { name: "clicks", shardCount: 1 });
+        new StreamWorker("changes", { handler: WORKER, streamArn: table.streamArn, streamKind: "dynamodb" });
+        new StreamWorker("clicks", { handler: WORKER, streamArn: stream.arn, streamKind: "kinesis" });
+      });
+      const mappings = ofType(resources, TYPES.eventSourceMapping).sort((a, b) => a.name.localeCompare(b.name));
+      expect(mappings.map((m) => [m.name, m.inputs.eventSourceArn, m.inputs.maximumRecordAgeInSeconds])).to.deep.equal([
+        ["changes-mapping", "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000", 3600],
+        ["clicks-mapping", KINESIS_STREAM, 86400],
+      ]);
+      const table = one(resources, "aws:dynamodb/table:Table");
+      expect(mappings[0].dependencies, "the mapping waits for the table").to.include(table.urn);
     });
 
     it("fails the deployment when an Output streamArn resolves to another kind than streamKind", async () => {
