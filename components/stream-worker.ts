@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { destinationProblem, kmsKeyProblem, StreamKind, streamArnProblem, streamKindOf } from "./arns";
 import { createDeadLetterQueue } from "./dead-letter-queue";
 import { checkFilterPatterns } from "./event-filters";
 import { STREAM_MAPPING_LIMITS } from "./limits";
@@ -9,12 +10,7 @@ import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-fu
 import { componentType } from "./tokens";
 import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
-/** The kind of stream a worker reads. */
-export const StreamKind = {
-  DynamoDb: "dynamodb",
-  Kinesis: "kinesis",
-} as const;
-export type StreamKind = (typeof StreamKind)[keyof typeof StreamKind];
+export { StreamKind };
 
 /** Where a new mapping starts reading each shard. */
 export const StreamStartingPosition = {
@@ -143,51 +139,6 @@ export const STREAM_RECORD_FIELDS: Record<StreamKind, string[]> = {
 
 const STREAM_KINDS: readonly StreamKind[] = Object.values(StreamKind);
 const STARTING_POSITIONS: readonly StreamStartingPosition[] = Object.values(StreamStartingPosition);
-const PARTITION = "aws(?:-[a-z]+)*";
-const DYNAMODB_STREAM_ARN = new RegExp(`^arn:${PARTITION}:dynamodb:[a-z0-9-]+:\\d{12}:table/[A-Za-z0-9_.-]{3,255}/stream/[^/]+$`);
-const KINESIS_STREAM_ARN = new RegExp(`^arn:${PARTITION}:kinesis:[a-z0-9-]+:\\d{12}:stream/[A-Za-z0-9_.-]{1,128}$`);
-
-/** The kind of stream an ARN names, or undefined when it names neither. */
-export function streamKindOf(arn: string): StreamKind | undefined {
-  if (DYNAMODB_STREAM_ARN.test(arn)) return "dynamodb";
-  if (KINESIS_STREAM_ARN.test(arn)) return "kinesis";
-  return undefined;
-}
-
-/** Why `arn` is not a stream of the kind `declared` (when given), or undefined. */
-export function streamArnProblem(arn: unknown, declared: StreamKind | undefined): string | undefined {
-  if (typeof arn !== "string" || arn === "") return `${JSON.stringify(arn)} is not an ARN; pass a DynamoDB table's streamArn or a Kinesis stream's arn.`;
-  const kind = streamKindOf(arn);
-  if (kind === undefined) {
-    if (/^arn:[^:]+:dynamodb:[^:]*:\d*:table\/[^/]+$/.test(arn)) {
-      return `${JSON.stringify(arn)} is a DynamoDB table's ARN, not its stream's; enable the table's stream (streamEnabled: true, streamViewType: "NEW_AND_OLD_IMAGES") and pass table.streamArn.`;
-    }
-    if (/^arn:[^:]+:kinesis:[^:]*:\d*:stream\/[^/]+\/consumer\//.test(arn)) {
-      return `${JSON.stringify(arn)} is a Kinesis stream consumer (enhanced fan-out), which StreamWorker does not read; pass the stream's arn.`;
-    }
-    return `${JSON.stringify(arn)} is neither a DynamoDB stream (arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>) nor a Kinesis stream (arn:aws:kinesis:<region>:<account>:stream/<name>); pass a table's streamArn or a stream's arn.`;
-  }
-  if (declared !== undefined && declared !== kind) {
-    return `${JSON.stringify(arn)} is a ${kind} stream, but streamKind says ${JSON.stringify(declared)}; set streamKind: ${JSON.stringify(kind)}.`;
-  }
-  return undefined;
-}
-
-/** Why `arn` cannot take failed batches as a destination of `service`, or undefined. */
-function destinationProblem(arn: unknown, service: "sqs" | "sns"): string | undefined {
-  const what = service === "sqs" ? "an SQS queue" : "an SNS topic";
-  if (typeof arn !== "string" || !new RegExp(`^arn:${PARTITION}:${service}:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_.-]+$`).test(arn)) {
-    return `${JSON.stringify(arn)} is not the ARN of ${what}; pass e.g. ${service === "sqs" ? "queue.arn" : "topic.arn"}.`;
-  }
-  if (arn.endsWith(".fifo")) return `${JSON.stringify(arn)} is FIFO, which Lambda cannot send failed batches to; use a standard ${service === "sqs" ? "queue" : "topic"}.`;
-  return undefined;
-}
-
-function kmsKeyProblem(arn: unknown): string | undefined {
-  if (typeof arn === "string" && new RegExp(`^arn:${PARTITION}:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$`).test(arn)) return undefined;
-  return `${JSON.stringify(arn)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); IAM matches kms:Decrypt on the key's ARN, not an alias: pass key.arn.`;
-}
-
 type StreamSettings = Required<Pick<StreamWorkerArgs, keyof typeof STREAM_WORKER_DEFAULTS | "maxRecordAgeSeconds">> & {
   kind: StreamKind;
   startingPositionTimestamp?: string;
@@ -204,45 +155,76 @@ export function planStreamWorker(name: string, args: StreamWorkerArgs): { settin
     streamArn, streamKind, startingPosition, startingPositionTimestamp, batchSize, batchWindowSeconds, parallelizationFactor, filters,
     bisectOnError, maxRetries, maxRecordAgeSeconds, deadLetterQueueArn, deadLetterTopicArn, kmsKeyArn, iteratorAgeAlarmSeconds, ...functionArgs
   } = args;
-
-  problems.oneOf("streamKind", streamKind, STREAM_KINDS);
-  let kind = STREAM_KINDS.includes(streamKind as StreamKind) ? streamKind : undefined;
-  if (pulumi.Output.isInstance(streamArn) || (typeof streamArn === "object" && streamArn !== null)) {
-    // An Output or a promise: its kind is checked against streamKind once it resolves.
-    if (streamKind === undefined) problems.add("streamKind", "is required because streamArn is an Output, whose kind cannot be told before it resolves; set streamKind: \"dynamodb\" (a table's streamArn) or \"kinesis\" (a stream's arn).");
-  } else {
-    const problem = streamArnProblem(streamArn, kind);
-    if (problem) problems.add("streamArn", problem);
-    kind = streamKindOf(streamArn as string) ?? kind;
-  }
-
+  const kind = checkStream(streamArn, streamKind, problems);
   const settings: StreamSettings = {
     ...STREAM_WORKER_DEFAULTS,
     ...withoutUndefined({ startingPosition, batchSize, batchWindowSeconds, parallelizationFactor, bisectOnError, maxRetries, iteratorAgeAlarmSeconds }),
-    maxRecordAgeSeconds: maxRecordAgeSeconds ?? DEFAULT_MAX_RECORD_AGE_SECONDS[kind ?? "kinesis"],
+    // An unknown kind is already a problem; "kinesis" only fills the gap until the throw.
     kind: kind ?? "kinesis",
+    maxRecordAgeSeconds: maxRecordAgeSeconds ?? DEFAULT_MAX_RECORD_AGE_SECONDS[kind ?? "kinesis"],
     startingPositionTimestamp,
     filters: filters ?? [],
   };
-
-  problems.oneOf("startingPosition", settings.startingPosition, STARTING_POSITIONS);
-  if (settings.startingPosition === "AT_TIMESTAMP") {
-    if (kind === "dynamodb") problems.add("startingPosition", "AT_TIMESTAMP is for Kinesis streams only; a DynamoDB stream starts at LATEST or TRIM_HORIZON.");
-    if (startingPositionTimestamp === undefined) problems.add("startingPositionTimestamp", "is required with startingPosition AT_TIMESTAMP; give an ISO 8601 date-time such as \"2026-01-01T00:00:00Z\".");
-  }
-  if (startingPositionTimestamp !== undefined) {
-    if (settings.startingPosition !== "AT_TIMESTAMP") {
-      problems.add("startingPositionTimestamp", `is only read with startingPosition AT_TIMESTAMP, not ${JSON.stringify(settings.startingPosition)}; set that or remove it.`);
-    } else if (typeof startingPositionTimestamp !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(startingPositionTimestamp) || Number.isNaN(Date.parse(startingPositionTimestamp))) {
-      problems.add("startingPositionTimestamp", `${JSON.stringify(startingPositionTimestamp)} is not an ISO 8601 date-time with a zone; write e.g. "2026-01-01T00:00:00Z".`);
-    }
-  }
-
   const limits = STREAM_MAPPING_LIMITS;
+
+  checkStartingPosition(settings, kind, problems);
   problems.integerInRange("batchSize", settings.batchSize, limits.batchSize.min, limits.batchSize.max, "records");
   problems.integerInRange("batchWindowSeconds", settings.batchWindowSeconds, limits.batchWindowSeconds.min, limits.batchWindowSeconds.max, "seconds");
   problems.integerInRange("parallelizationFactor", settings.parallelizationFactor, limits.parallelizationFactor.min, limits.parallelizationFactor.max, "batches per shard");
   checkFilterPatterns("filters", filters, kind ? STREAM_RECORD_FIELDS[kind] : undefined, { maxFilters: limits.filters, maxLength: limits.filterPatternLength }, problems);
+  checkFailureHandling(settings, kind, problems);
+  if (deadLetterQueueArn !== undefined && deadLetterTopicArn !== undefined) {
+    problems.add("deadLetterTopicArn", "is set with deadLetterQueueArn; a mapping has one on-failure destination: keep one of them.");
+  }
+  // Outputs are checked once they resolve (StreamWorker's constructor).
+  if (typeof deadLetterQueueArn === "string") addIf(problems, "deadLetterQueueArn", destinationProblem(deadLetterQueueArn, "sqs"));
+  if (typeof deadLetterTopicArn === "string") addIf(problems, "deadLetterTopicArn", destinationProblem(deadLetterTopicArn, "sns"));
+  if (typeof kmsKeyArn === "string") addIf(problems, "kmsKeyArn", kmsKeyProblem(kmsKeyArn));
+
+  // Throttled batches are retried, uncounted, until the records reach maxRecordAgeSeconds.
+  if (functionArgs.disabled) {
+    problems.add("disabled", "throttles every batch; Lambda retries throttled batches until the records reach maxRecordAgeSeconds, blocking each shard, then dead-letters them. Remove disabled: true.");
+  } else if (functionArgs.reservedConcurrency !== undefined && Number.isInteger(settings.parallelizationFactor) && functionArgs.reservedConcurrency < settings.parallelizationFactor) {
+    problems.add("parallelizationFactor", `${settings.parallelizationFactor} batches per shard need that many concurrent invocations, above reservedConcurrency ${functionArgs.reservedConcurrency}; throttled batches block their shard until the records reach maxRecordAgeSeconds. Lower parallelizationFactor or raise reservedConcurrency (to at least shards x parallelizationFactor).`);
+  }
+  prepareFunction(consumerName(name), functionArgs, "", problems);
+  problems.throwIfAny("StreamWorker", name);
+  return { settings, functionArgs };
+}
+
+/** Checks the stream and its declared kind; returns the kind, when it is known now. */
+function checkStream(streamArn: pulumi.Input<string>, streamKind: StreamKind | undefined, problems: ProblemCollector): StreamKind | undefined {
+  problems.oneOf("streamKind", streamKind, STREAM_KINDS);
+  const declared = STREAM_KINDS.includes(streamKind as StreamKind) ? streamKind : undefined;
+  if (typeof streamArn === "object" && streamArn !== null) {
+    // An Output (or a promise): checked against streamKind once it resolves.
+    if (streamKind === undefined) problems.add("streamKind", "is required because streamArn is an Output, whose kind cannot be told before it resolves; set streamKind: \"dynamodb\" (a table's streamArn) or \"kinesis\" (a stream's arn).");
+    return declared;
+  }
+  addIf(problems, "streamArn", streamArnProblem(streamArn, declared));
+  return (typeof streamArn === "string" ? streamKindOf(streamArn) : undefined) ?? declared;
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function checkStartingPosition(settings: StreamSettings, kind: StreamKind | undefined, problems: ProblemCollector): void {
+  const { startingPosition, startingPositionTimestamp: timestamp } = settings;
+  problems.oneOf("startingPosition", startingPosition, STARTING_POSITIONS);
+  if (startingPosition === "AT_TIMESTAMP") {
+    if (kind === "dynamodb") problems.add("startingPosition", "AT_TIMESTAMP is for Kinesis streams only; a DynamoDB stream starts at LATEST or TRIM_HORIZON.");
+    if (timestamp === undefined) problems.add("startingPositionTimestamp", "is required with startingPosition AT_TIMESTAMP; give an ISO 8601 date-time such as \"2026-01-01T00:00:00Z\".");
+  }
+  if (timestamp === undefined) return;
+  if (startingPosition !== "AT_TIMESTAMP") {
+    problems.add("startingPositionTimestamp", `is only read with startingPosition AT_TIMESTAMP, not ${JSON.stringify(startingPosition)}; set that or remove it.`);
+  } else if (typeof timestamp !== "string" || !ISO_DATE_TIME.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
+    problems.add("startingPositionTimestamp", `${JSON.stringify(timestamp)} is not an ISO 8601 date-time with a zone; write e.g. "2026-01-01T00:00:00Z".`);
+  }
+}
+
+/** Bisect, retries, record age and the iterator-age alarm: together they bound how long a shard waits. */
+function checkFailureHandling(settings: StreamSettings, kind: StreamKind | undefined, problems: ProblemCollector): void {
+  const limits = STREAM_MAPPING_LIMITS;
   if (typeof settings.bisectOnError !== "boolean") problems.add("bisectOnError", `${JSON.stringify(settings.bisectOnError)} is not true or false.`);
   problems.integerInRange("maxRetries", settings.maxRetries, limits.maxRetries.min, limits.maxRetries.max, "retries");
   const validMaxRecordAge = checkMaxRecordAge(settings, kind, problems);
@@ -253,20 +235,6 @@ export function planStreamWorker(name: string, args: StreamWorkerArgs): { settin
   if (Number.isInteger(settings.iteratorAgeAlarmSeconds) && validMaxRecordAge && settings.maxRecordAgeSeconds > 0 && settings.iteratorAgeAlarmSeconds >= settings.maxRecordAgeSeconds) {
     problems.add("iteratorAgeAlarmSeconds", `${settings.iteratorAgeAlarmSeconds} seconds is not below maxRecordAgeSeconds ${settings.maxRecordAgeSeconds}; records are dead-lettered before the alarm could fire. Lower it.`);
   }
-
-  if (deadLetterQueueArn !== undefined && deadLetterTopicArn !== undefined) {
-    problems.add("deadLetterTopicArn", "is set with deadLetterQueueArn; a mapping has one on-failure destination: keep one of them.");
-  }
-  if (typeof deadLetterQueueArn === "string") addIf(problems, "deadLetterQueueArn", destinationProblem(deadLetterQueueArn, "sqs"));
-  if (typeof deadLetterTopicArn === "string") addIf(problems, "deadLetterTopicArn", destinationProblem(deadLetterTopicArn, "sns"));
-  if (typeof kmsKeyArn === "string") addIf(problems, "kmsKeyArn", kmsKeyProblem(kmsKeyArn));
-
-  if (functionArgs.disabled) {
-    problems.add("disabled", "throttles every batch; Lambda retries throttled batches until the records reach maxRecordAgeSeconds, blocking each shard, then dead-letters them. Remove disabled: true.");
-  }
-  prepareFunction(consumerName(name), functionArgs, "", problems);
-  problems.throwIfAny("StreamWorker", name);
-  return { settings, functionArgs };
 }
 
 function addIf(problems: ProblemCollector, path: string, reason: string | undefined): void {

@@ -20,7 +20,8 @@ function recordWorker(name: string, args: StreamWorkerArgs) {
     functionArn: worker.functionArn,
     functionName: worker.functionName,
     deadLetterArn: worker.deadLetterArn,
-    deadLetterQueueUrl: worker.deadLetterQueueUrl,
+    // A stack output may not be undefined (the SDK warns).
+    deadLetterQueueUrl: worker.deadLetterQueueUrl ?? "none",
   }));
 }
 
@@ -240,7 +241,7 @@ describe("StreamWorker", () => {
         ["kmsKeyArn", /is not a KMS key ARN .*not an alias: pass key\.arn\.$/]);
     });
 
-    it("accepts the edges: batch 1 and 10000, window 300, parallelization 10, -1 for one limit, a DynamoDB age of 24 h, 5 filters", () => {
+    it("accepts the edges: batch 1 and 10000, window 300, parallelization 10 (and == reserved), -1 for one limit, a DynamoDB age of 24 h, 5 filters, another partition", () => {
       const plan = (args: Partial<StreamWorkerArgs>) => planStreamWorker("s", { handler: WORKER, streamArn: TABLE_STREAM, ...args }).settings;
       expect(plan({ batchSize: 1 }).batchSize).to.equal(1);
       expect(plan({ batchSize: 10000, batchWindowSeconds: 300, parallelizationFactor: 10 }).parallelizationFactor).to.equal(10);
@@ -249,6 +250,7 @@ describe("StreamWorker", () => {
       expect(plan({ maxRecordAgeSeconds: 86400, maxRetries: 0 }).maxRecordAgeSeconds).to.equal(86400);
       expect(plan({ streamArn: KINESIS_STREAM, maxRecordAgeSeconds: 604800 }).maxRecordAgeSeconds).to.equal(604800);
       expect(plan({ filters: Array.from({ length: 5 }, (_, i) => ({ eventName: [`E${i}`] })) }).filters).to.have.length(5);
+      expect(plan({ parallelizationFactor: 4, reservedConcurrency: 4 }).parallelizationFactor).to.equal(4);
       expect(plan({ streamArn: "arn:aws-cn:kinesis:cn-north-1:123456789012:stream/a.b_c-d" }).kind).to.equal("kinesis");
     });
 
@@ -305,6 +307,7 @@ describe("StreamWorker", () => {
       ["a FIFO topic", { deadLetterTopicArn: `${USER_TOPIC}.fifo` }, [["deadLetterTopicArn", /is FIFO, which Lambda cannot send failed batches to; use a standard topic\.$/]]],
       ["a KMS alias", { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/stream" }, [["kmsKeyArn", /^"arn:aws:kms:eu-west-1:123456789012:alias\/stream" is not a KMS key ARN \(arn:aws:kms:<region>:<account>:key\/<id>\); IAM matches kms:Decrypt on the key's ARN, not an alias: pass key\.arn\.$/]]],
       ["every key", { kmsKeyArn: "*" }, [["kmsKeyArn", /^"\*" is not a KMS key ARN/]]],
+      ["more batches per shard than reserved concurrency", { parallelizationFactor: 4, reservedConcurrency: 2 }, [["parallelizationFactor", /^4 batches per shard need that many concurrent invocations, above reservedConcurrency 2; throttled batches block their shard until the records reach maxRecordAgeSeconds\. Lower parallelizationFactor or raise reservedConcurrency \(to at least shards x parallelizationFactor\)\.$/]]],
       ["a disabled consumer", { disabled: true }, [["disabled", /^throttles every batch; Lambda retries throttled batches until the records reach maxRecordAgeSeconds, blocking each shard, then dead-letters them\. Remove disabled: true\.$/]]],
       ["a bad consumer setting", { memorySize: 64 }, [["memorySize", /^64 MB is outside 128-10240 MB/]]],
       ["a consumer with a missing handler file", { handler: "test/fixtures/missing.handler" }, [["handler", /^no file "test\/fixtures\/missing"/]]],
