@@ -79,6 +79,17 @@ function checkLevel(pattern: Record<string, Json>, at: string, problems: Problem
   }
 }
 
+/** Reports the top-level fields of `pattern` (and of its top-level `$or` alternatives) that the records do not have. */
+function checkRecordFields(pattern: Record<string, Json>, at: string, recordFields: readonly string[], problems: ProblemCollector): void {
+  for (const [key, value] of Object.entries(pattern)) {
+    if (key === "$or") {
+      if (Array.isArray(value)) value.forEach((alternative, index) => isObject(alternative) && checkRecordFields(alternative, `${at}.$or[${index}]`, recordFields, problems));
+    } else if (!recordFields.includes(key)) {
+      problems.add(`${at}.${key}`, `is not a field of this stream's records (${recordFields.join(", ")}), so the pattern matches no record and Lambda would drop every one; use one of those fields.`);
+    }
+  }
+}
+
 /**
  * Checks the filter patterns `patterns` (at `path`, e.g. `filters`): each a JSON object
  * whose top-level fields are among `recordFields` (the fields of the source's records),
@@ -107,10 +118,7 @@ export function checkFilterPatterns(
     }
     const length = JSON.stringify(pattern).length;
     if (length > limits.maxLength) problems.add(at, `is ${length} characters as JSON, above AWS's ${limits.maxLength}; simplify it.`);
-    const unknown = recordFields ? Object.keys(pattern).filter((key) => key !== "$or" && !recordFields.includes(key)) : [];
-    for (const key of unknown) {
-      problems.add(`${at}.${key}`, `is not a field of this stream's records (${recordFields!.join(", ")}), so the pattern matches no record and Lambda would drop every one; use one of those fields.`);
-    }
+    if (recordFields) checkRecordFields(pattern, at, recordFields, problems);
     checkLevel(pattern, at, problems);
   });
 }
