@@ -79,3 +79,23 @@ export const ASYNC_INVOKE_LIMITS = { maxRetries: [0, 2], maxEventAgeSeconds: [60
  * refuses it (throttled, unreachable): AWS's own default and maximum.
  */
 export const DELIVERY_RETRY_ATTEMPTS = 185;
+
+ * What Lambda's event source mappings accept for a DynamoDB or Kinesis stream (the
+ * CreateEventSourceMapping API reference and "Lambda event filtering"), and how long a
+ * DynamoDB stream keeps a record.
+ */
+export const STREAM_MAPPING_LIMITS = {
+  batchSize: { min: 1, max: 10000 },
+  batchWindowSeconds: { min: 0, max: 300 },
+  parallelizationFactor: { min: 1, max: 10 },
+  /** -1 means "until the record leaves the stream". */
+  maxRetries: { min: -1, max: 10000 },
+  /** -1 means "until the record leaves the stream"; otherwise 60 s to 7 days. */
+  maxRecordAgeSeconds: { min: 60, max: 7 * 24 * 3600 },
+  /** Filters per mapping (AWS's default quota; `$or` combines patterns inside one). */
+  filters: 5,
+  /** Characters of one filter pattern's JSON. */
+  filterPatternLength: 4096,
+  /** DynamoDB Streams keeps every record for 24 hours; an older age never applies. */
+  dynamodbStreamRetentionSeconds: 24 * 3600,
+} as const;

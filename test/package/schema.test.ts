@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
-import { EventWorker, QueueWorker, SecureFunction, ServerlessApi } from "../../components";
+import { EventWorker, QueueWorker, SecureFunction, ServerlessApi, StreamWorker } from "../../components";
 import { PACKAGE_NAME } from "../../components/tokens";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -42,6 +42,14 @@ const DOCUMENTED = {
     outputs: ["deadLetterQueue", "deadLetterQueueArn", "schedulerRole", "permissions", "ruleTargets", "alarms", "functionArn", "functionName", "targetArn"],
     required: ["handler", "triggers"],
   },
+  StreamWorker: {
+    inputs: [...FUNCTION_INPUTS, "streamArn", "streamKind", "startingPosition", "startingPositionTimestamp", "batchSize", "batchWindowSeconds",
+      "parallelizationFactor", "filters", "bisectOnError", "maxRetries", "maxRecordAgeSeconds", "deadLetterQueueArn", "deadLetterTopicArn",
+      "kmsKeyArn", "iteratorAgeAlarmSeconds"],
+    outputs: ["eventSourceMapping", "deadLetterQueue", "deadLetterQueuePolicy", "alarms", "functionArn", "functionName", "deadLetterArn",
+      "deadLetterQueueUrl"],
+    required: ["handler", "streamArn"],
+  },
 };
 
 type Property = { description?: string; $ref?: string; type?: string; plain?: boolean };
@@ -58,7 +66,7 @@ describe("the Pulumi component package (schema analyzer)", function () {
   let schema: Schema;
 
   before(async () => {
-    const provider = new ComponentProvider({ name: PACKAGE_NAME, dirname: REPO, components: [SecureFunction, ServerlessApi, QueueWorker, EventWorker] });
+    const provider = new ComponentProvider({ name: PACKAGE_NAME, dirname: REPO, components: [SecureFunction, ServerlessApi, QueueWorker, EventWorker, StreamWorker] });
     schema = JSON.parse(await provider.getSchema());
   });
 
@@ -66,7 +74,7 @@ describe("the Pulumi component package (schema analyzer)", function () {
     // @pulumi/pulumi/cmd/run-plugin: the unscoped npm name, other characters as "-".
     expect(manifest.name.replace(/^@[^/]+\//, "").replace(/[^-a-zA-Z0-9_]/g, "-")).to.equal(PACKAGE_NAME);
     // The host loads `main` and serves every component class it exports.
-    expect(getPulumiComponents(require(REPO))).to.have.members([SecureFunction, ServerlessApi, QueueWorker, EventWorker]);
+    expect(getPulumiComponents(require(REPO))).to.have.members([SecureFunction, ServerlessApi, QueueWorker, EventWorker, StreamWorker]);
     expect(schema.name).to.equal(PACKAGE_NAME);
     expect(schema.version).to.equal(manifest.version);
     expect(Object.keys(schema.resources).sort()).to.deep.equal(Object.keys(DOCUMENTED).map((c) => `${PACKAGE_NAME}:index:${c}`).sort());
@@ -99,6 +107,12 @@ describe("the Pulumi component package (schema analyzer)", function () {
     expect(typeOf("Architecture").enum!.map((member) => member.value)).to.deep.equal(["arm64", "x86_64"]);
     expect(typeOf("LogLevel").enum!.map((member) => member.value)).to.deep.equal(["DEBUG", "INFO", "WARN", "ERROR"]);
     expect(typeOf("RouteAuth").enum!.map((member) => member.value)).to.deep.equal(["jwt", "iam", "none"]);
+    expect(typeOf("StreamKind").enum!.map((member) => member.value)).to.deep.equal(["dynamodb", "kinesis"]);
+    expect(typeOf("StreamStartingPosition").enum!.map((member) => member.value)).to.deep.equal(["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"]);
+    const streamWorker = schema.resources[`${PACKAGE_NAME}:index:StreamWorker`];
+    expect(streamWorker.inputProperties.streamKind.$ref).to.equal(`#/types/${PACKAGE_NAME}:index:StreamKind`);
+    expect(streamWorker.inputProperties.filters).to.deep.include({ type: "array", items: { type: "object", additionalProperties: { $ref: "pulumi.json#/Any" }, plain: true } });
+    expect(streamWorker.inputProperties.filters.description).to.match(/^Event filter patterns, at most 5/);
     const secureFunction = schema.resources[`${PACKAGE_NAME}:index:SecureFunction`];
     expect(secureFunction.inputProperties.runtime.$ref).to.equal(`#/types/${PACKAGE_NAME}:index:LambdaRuntime`);
     expect(secureFunction.properties.function.$ref).to.match(/^\/aws\/v[\d.]+\/schema\.json#\/resources\/aws:lambda%2Ffunction:Function$/);

@@ -204,7 +204,12 @@ const cases: Case[] = [
     rule: "sqs-redrive-policy",
     bad: [queue("orphan")],
     messages: [/Queue orphan has no redrive policy, so a message that always fails is retried until it expires/],
-    good: [queue("dlq"), queue("source", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:123456789012:dlq", maxReceiveCount: 5 }) })],
+    good: [
+      queue("dlq"), queue("source", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:123456789012:dlq", maxReceiveCount: 5 }) }),
+      // A stream mapping's on-failure queue is a dead-letter queue too.
+      queue("stream-dlq"),
+      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000", functionName: "worker", destinationConfig: { onFailure: { destinationArn: "arn:aws:sqs:eu-west-1:123456789012:stream-dlq" } } }),
+    ],
   },
   {
     rule: "sqs-visibility-timeout",
