@@ -80,6 +80,7 @@ export const ASYNC_INVOKE_LIMITS = { maxRetries: [0, 2], maxEventAgeSeconds: [60
  */
 export const DELIVERY_RETRY_ATTEMPTS = 185;
 
+/**
  * What Lambda's event source mappings accept for a DynamoDB or Kinesis stream (the
  * CreateEventSourceMapping API reference and "Lambda event filtering"), and how long a
  * DynamoDB stream keeps a record.
