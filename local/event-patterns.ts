@@ -63,7 +63,7 @@ function matchLeaf(matcher: Json, value: Value, dialect: Dialect): boolean {
     return operand === present;
   }
   if (value === ABSENT) return false;
-  if (operator === "anything-but") return !someValue(value, (v) => anythingButExcludes(operand, v, dialect));
+  if (operator === "anything-but") return someValue(value, (v) => !anythingButExcludes(operand, v, dialect));
   const test = leafTest(operator, operand, dialect);
   return someValue(value, test);
 }

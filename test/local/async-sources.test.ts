@@ -181,7 +181,7 @@ describe("local runtime: SNS, EventBridge, the Scheduler and asynchronous invoca
     for (const source of ["consumer-async-invoke (on-failure)", "consumer-shipped-target (rule target)", "orphan-rule-target (rule target)", "consumer-nightly (schedule)", "consumer-failing (schedule)"]) {
       expect(printed[0]).to.include(source);
     }
-    expect(printed[1]).to.include('"condition":"RetriesExhausted"');
+    expect(printed[1]).to.include('{"version":"1.0"');
   });
 
   it("refuses a request to the SNS endpoint whose Host is not a loopback name", async () => {
