@@ -1,10 +1,11 @@
 /**
  * The asynchronous side of the recorded program, for the local runtime: functions'
  * asynchronous invocation configs (FunctionEventInvokeConfig), SNS topics and their
- * Lambda subscriptions, EventBridge rules and their Lambda targets, and Scheduler
- * schedules. Read from the registered AWS resources alone, as app.ts reads the rest.
+ * Lambda subscriptions, EventBridge rules and their Lambda targets, Scheduler
+ * schedules, and S3 buckets with their Lambda notifications. Read from the registered AWS resources alone, as app.ts reads the rest.
  */
 import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
+import type { BucketNotificationModel } from "./s3";
 
 /** Lambda's defaults for asynchronous invocation (API reference: FunctionEventInvokeConfig). */
 export const LAMBDA_ASYNC_DEFAULTS = { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 } as const;
@@ -78,6 +79,9 @@ export interface AsyncModel {
   rules: RuleModel[];
   targets: RuleTargetModel[];
   schedules: ScheduleModel[];
+  /** Bucket names: the program's buckets and those its notifications name. */
+  buckets: string[];
+  bucketNotifications: BucketNotificationModel[];
 }
 
 const parseJson = (text: unknown): unknown => (typeof text === "string" && text !== "" ? JSON.parse(text) : undefined);
@@ -152,7 +156,19 @@ export function readAsyncModel(recorded: RecordedResource[], region: string, acc
     };
   });
 
-  return { invokeConfigs, topics, subscriptions, rules, targets, schedules };
+  const bucketNotifications = ofType("aws:s3/bucketNotification:BucketNotification").map((n): BucketNotificationModel => ({
+    name: n.name,
+    bucket: n.inputs.bucket,
+    lambdaFunctions: (n.inputs.lambdaFunctions ?? []).map((f: Record<string, any>) => ({
+      id: f.id, functionArn: f.lambdaFunctionArn, events: f.events ?? [], filterPrefix: f.filterPrefix, filterSuffix: f.filterSuffix,
+    })),
+  }));
+  const buckets = [...new Set([
+    ...resources.filter((r) => r.type === "aws:s3/bucket:Bucket" || r.type === "aws:s3/bucketV2:BucketV2").map((b) => String(b.inputs.bucket ?? b.outputs.bucket ?? b.name)),
+    ...bucketNotifications.map((n) => n.bucket),
+  ])];
+
+  return { invokeConfigs, topics, subscriptions, rules, targets, schedules, buckets, bucketNotifications };
 }
 
 /** Every DLQ the asynchronous sources name, with what sends to it, for `npm run dev -- dlq`. */

@@ -1,5 +1,5 @@
 /**
- * The asynchronous sources of the local runtime, composed: the SNS and EventBridge
+ * The asynchronous sources of the local runtime, composed: the SNS, EventBridge and S3
  * endpoints and the Scheduler deliver to functions through one asynchronous invoker per
  * invoked ARN (function or alias), configured by the program's FunctionEventInvokeConfig;
  * the invokers send their records to destinations of the program (queue, topic, function
@@ -11,6 +11,7 @@ import { AsyncInvoker, type AsyncOutcome, type Clock, type Condition, type Invoc
 import type { AsyncModel, InvokeConfigModel } from "./async-model";
 import { LocalEventBridge } from "./eventbridge";
 import type { LocalFunction } from "./functions";
+import { LocalS3 } from "./s3";
 import { LocalScheduler } from "./scheduler";
 import { LocalSns } from "./sns";
 import type { LocalSqs } from "./sqs";
@@ -24,6 +25,8 @@ export interface LocalAsyncOptions {
   clock?: Clock;
   /** Asynchronous time runs this much faster than AWS's (see async-invoke.ts). */
   timeScale?: number;
+  /** Where the local S3 keeps objects (removed on stop). */
+  s3Directory: string;
   log: (line: string) => void;
   onOutcome?: (outcome: AsyncOutcome & { functionName: string }) => void;
 }
@@ -32,7 +35,8 @@ export class LocalAsync {
   readonly sns: LocalSns;
   readonly eventBridge: LocalEventBridge;
   readonly scheduler: LocalScheduler;
-  readonly endpoints = { sns: "", eventbridge: "", scheduler: "" };
+  readonly s3: LocalS3;
+  readonly endpoints = { sns: "", eventbridge: "", s3: "", scheduler: "" };
   private readonly invokers = new Map<string, AsyncInvoker>();
   private running?: Map<string, LocalFunction>;
 
@@ -48,6 +52,10 @@ export class LocalAsync {
         RULE_ARN: rule.arn, TARGET_ARN: target.arn,
       })),
     });
+    this.s3 = new LocalS3({
+      region, buckets: model.buckets, notifications: model.bucketNotifications, directory: options.s3Directory, log,
+      deliver: (functionArn, event) => this.invokeAsync(functionArn, event, () => log(`S3   ${functionArn} is not a function of the program; the notification is not delivered`)),
+    });
     this.scheduler = new LocalScheduler({
       schedules: model.schedules, clock: options.clock, log,
       fire: ({ schedule, input, executionId }) => this.invokeAsync(schedule.target.arn, input, () => this.undeliverable(schedule.target.deadLetterArn, `schedule ${schedule.name}`, input, {
@@ -56,14 +64,15 @@ export class LocalAsync {
     });
   }
 
-  /** Serves the SNS and EventBridge endpoints and the Scheduler's control endpoint. */
+  /** Serves the SNS, EventBridge and S3 endpoints. */
   async start(): Promise<LocalAsync["endpoints"]> {
     this.endpoints.sns = await this.sns.start();
     this.endpoints.eventbridge = await this.eventBridge.start();
+    this.endpoints.s3 = await this.s3.start();
     return this.endpoints;
   }
 
-  /** Connects the running functions; schedules start firing. */
+  /** Connects the running functions; schedules start firing, and the Scheduler's control endpoint answers. */
   async attach(functions: Map<string, LocalFunction>): Promise<void> {
     this.running = functions;
     this.endpoints.scheduler = await this.scheduler.start();
@@ -80,7 +89,7 @@ export class LocalAsync {
 
   async stop(): Promise<void> {
     for (const invoker of this.invokers.values()) invoker.stop();
-    await Promise.all([this.sns.stop(), this.eventBridge.stop(), this.scheduler.stop()]);
+    await Promise.all([this.sns.stop(), this.eventBridge.stop(), this.s3.stop(), this.scheduler.stop()]);
   }
 
   /** Queues an event for the function an ARN names; `missing` handles an ARN that names none. */

@@ -127,7 +127,7 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
   lines.push(`Tables: ${runtime.app.tables.map((t) => t.name).join(", ")} (${flags.has("--persist") ? `on disk in .local/dev/${stack}/dynamodb` : "in memory; --persist keeps them"})`);
   lines.push(...describeNodes(runtime.functions.values()));
   lines.push(`Parameters: ${runtime.app.parameters.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}`);
-  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}  SNS ${runtime.endpoints.sns}  EventBridge ${runtime.endpoints.eventbridge}`);
+  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}  SNS ${runtime.endpoints.sns}  EventBridge ${runtime.endpoints.eventbridge}  S3 ${runtime.endpoints.s3}`);
   for (const note of runtime.notes) lines.push(`Note: ${note}`);
   const token = Object.values(runtime.tokens)[0];
   if (token) {
@@ -151,6 +151,7 @@ function describeAsyncSources(runtime: LocalRuntime): string[] {
   return [
     ...model.subscriptions.map((s) => `Topic ${model.topics.find((t) => t.arn === s.topicArn)?.name ?? s.topicArn} -> ${fn(s.endpoint)}${s.filterPolicy ? ` (filter policy on ${s.filterPolicyScope})` : ""}`),
     ...model.targets.map((t) => `Rule ${t.ruleName} on bus ${t.eventBusName} -> ${fn(t.arn)}`),
+    ...model.bucketNotifications.flatMap((n) => n.lambdaFunctions.map((f) => `Bucket ${n.bucket} (${f.events.join(", ")}${f.filterPrefix ? `, prefix ${f.filterPrefix}` : ""}${f.filterSuffix ? `, suffix ${f.filterSuffix}` : ""}) -> ${fn(f.functionArn)}`)),
     ...runtime.asyncSources.scheduler.nextFirings().map((s) => `Schedule ${s.name} ${s.expression} -> next ${s.next?.toISOString() ?? "never"}`),
   ];
 }

@@ -67,10 +67,10 @@ export interface LocalRuntime {
   apiUrls: Record<string, string>;
   /** The first API's base URL. */
   url: string;
-  endpoints: { dynamodb: string; sqs: string; ssm: string; sns: string; eventbridge: string; scheduler: string };
+  endpoints: { dynamodb: string; sqs: string; ssm: string; sns: string; eventbridge: string; s3: string; scheduler: string };
   /** The topics, rules, schedules and asynchronous invocation configs of the program. */
   asyncModel: AsyncModel;
-  /** SNS, EventBridge, the Scheduler and asynchronous invocation. */
+  /** SNS, EventBridge, S3, the Scheduler and asynchronous invocation. */
   asyncSources: LocalAsync;
   functions: Map<string, LocalFunction>;
   sqs: LocalSqs;
@@ -200,7 +200,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // Asynchronous sources: their endpoints now (the functions' environment names them), the functions attached below.
     const asyncModel = readAsyncModel(evaluation.resources, region, MOCK_ACCOUNT_ID);
-    const asyncSources = new LocalAsync({ model: asyncModel, functions: app.functions, sqs, region, accountId: MOCK_ACCOUNT_ID, log, clock: options.asyncClock, timeScale: options.asyncTimeScale });
+    const asyncSources = new LocalAsync({ model: asyncModel, functions: app.functions, sqs, region, accountId: MOCK_ACCOUNT_ID, log, clock: options.asyncClock, timeScale: options.asyncTimeScale, s3Directory: `${workDir}.s3` });
     const asyncEndpoints = await asyncSources.start();
     stops.push(() => asyncSources.stop());
 
@@ -248,6 +248,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_SSM: ssmEndpoint,
         AWS_ENDPOINT_URL_SNS: asyncEndpoints.sns,
         AWS_ENDPOINT_URL_EVENTBRIDGE: asyncEndpoints.eventbridge,
+        AWS_ENDPOINT_URL_S3: asyncEndpoints.s3,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         // A function may run on an older Node than its runtime's (nodeForRuntime); the SDK's warning would repeat in every environment.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

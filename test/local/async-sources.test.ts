@@ -1,6 +1,7 @@
 /**
  * The asynchronous sources of `npm run dev`, driven by the real SDK v3 clients: SNS
- * (Publish, PublishBatch, filter policies), EventBridge (PutEvents, event patterns), the
+ * (Publish, PublishBatch, filter policies), EventBridge (PutEvents, event patterns), S3
+ * (s3rver's writes as notifications), the
  * Scheduler (firing, `npm run dev -- fire`), and asynchronous invocation (retries, event
  * age, on-failure and on-success destinations), with `npm run dev -- dlq` listing the
  * DLQ. Retry waits run on an injected clock, so nothing sleeps for minutes.
@@ -10,6 +11,7 @@ import { request } from "node:http";
 import * as path from "node:path";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { PublishBatchCommand, PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { main, writeState } from "../../local/cli";
@@ -182,6 +184,24 @@ describe("local runtime: SNS, EventBridge, the Scheduler and asynchronous invoca
       expect(printed[0]).to.include(source);
     }
     expect(printed[1]).to.include('{"version":"1.0"');
+  });
+
+  it("stores objects in the local S3 and notifies the function of writes its notification's type, prefix and suffix select, in S3's event shape", async () => {
+    // As a function's client does with AWS_ENDPOINT_URL_S3: the local endpoint is an IP address, so the SDK addresses buckets by path.
+    const s3 = new S3Client({ region: "eu-west-1", endpoint: runtime.endpoints.s3, credentials });
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: "fixture-uploads", Key: "uploads/order 12.json", Body: JSON.stringify({ orderId: "o-12" }) }));
+      await s3.send(new PutObjectCommand({ Bucket: "fixture-uploads", Key: "uploads/order-13.txt", Body: "not selected" }));
+      await s3.send(new PutObjectCommand({ Bucket: "fixture-uploads", Key: "elsewhere/order-14.json", Body: "{}" }));
+    } finally {
+      s3.destroy();
+    }
+    const notified = await drainQueue("consumer-succeeded");
+    expect(notified.map((n) => n.body.requestPayload.Records[0].s3.object.key)).to.deep.equal(["uploads/order+12.json"]);
+    const record = notified[0].body.requestPayload.Records[0];
+    expect(record).to.include({ eventSource: "aws:s3", eventName: "ObjectCreated:Put", awsRegion: "eu-west-1" });
+    expect(record.s3.bucket).to.include({ name: "fixture-uploads", arn: "arn:aws:s3:::fixture-uploads" });
+    expect(record.s3.object).to.include({ size: 18 }).and.have.property("eTag").that.match(/^[0-9a-f]{32}$/);
   });
 
   it("refuses a request to the SNS endpoint whose Host is not a loopback name", async () => {
