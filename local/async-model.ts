@@ -84,6 +84,8 @@ export interface AsyncModel {
   bucketNotifications: BucketNotificationModel[];
 }
 
+/** Whether a recorded ARN is one of the service's (the recording engine writes some ARNs generically). */
+const isArnOf = (service: string, arn: unknown): arn is string => typeof arn === "string" && arn.split(":")[2] === service;
 const parseJson = (text: unknown): unknown => (typeof text === "string" && text !== "" ? JSON.parse(text) : undefined);
 
 /** The Scheduler's retry defaults (API reference: RetryPolicy). */
@@ -121,7 +123,8 @@ export function readAsyncModel(recorded: RecordedResource[], region: string, acc
       const eventBusName = r.inputs.eventBusName ?? "default";
       const ruleName = r.inputs.name ?? r.outputs.name ?? r.name;
       const busPath = eventBusName === "default" ? "" : `${eventBusName}/`;
-      return { name: r.name, ruleName, arn: `arn:aws:events:${region}:${accountId}:rule/${busPath}${ruleName}`, eventBusName, eventPattern: parseJson(r.inputs.eventPattern) };
+      const arn = isArnOf("events", r.outputs.arn) ? r.outputs.arn : `arn:aws:events:${region}:${accountId}:rule/${busPath}${ruleName}`;
+      return { name: r.name, ruleName, arn, eventBusName, eventPattern: parseJson(r.inputs.eventPattern) };
     });
 
   const targets = ofType("aws:cloudwatch/eventTarget:EventTarget").map((t): RuleTargetModel => ({
@@ -140,7 +143,7 @@ export function readAsyncModel(recorded: RecordedResource[], region: string, acc
     return {
       name: s.name,
       scheduleName,
-      arn: `arn:aws:scheduler:${region}:${accountId}:schedule/${group}/${scheduleName}`,
+      arn: isArnOf("scheduler", s.outputs.arn) ? s.outputs.arn : `arn:aws:scheduler:${region}:${accountId}:schedule/${group}/${scheduleName}`,
       expression: s.inputs.scheduleExpression,
       timezone: s.inputs.scheduleExpressionTimezone ?? "UTC",
       enabled: (s.inputs.state ?? "ENABLED") === "ENABLED",
