@@ -33,6 +33,8 @@ export interface SubscriptionModel {
   endpoint: string;
   filterPolicy?: unknown;
   filterPolicyScope: "MessageAttributes" | "MessageBody";
+  /** The subscription's redrive policy's queue: what SNS could not deliver. */
+  deadLetterArn?: string;
 }
 
 export interface RuleModel {
@@ -115,6 +117,7 @@ export function readAsyncModel(recorded: RecordedResource[], region: string, acc
       endpoint: s.inputs.endpoint,
       filterPolicy: parseJson(s.inputs.filterPolicy),
       filterPolicyScope: s.inputs.filterPolicyScope === "MessageBody" ? "MessageBody" : "MessageAttributes",
+      deadLetterArn: (parseJson(s.inputs.redrivePolicy) as { deadLetterTargetArn?: string } | undefined)?.deadLetterTargetArn,
     }));
 
   const rules = ofType("aws:cloudwatch/eventRule:EventRule")
@@ -178,6 +181,7 @@ export function readAsyncModel(recorded: RecordedResource[], region: string, acc
 export function asyncDeadLetterSources(model: AsyncModel): Array<{ queueArn: string; source: string }> {
   return [
     ...model.invokeConfigs.flatMap((c) => (c.onFailure ? [{ queueArn: c.onFailure, source: `${c.name} (on-failure)` }] : [])),
+    ...model.subscriptions.flatMap((s) => (s.deadLetterArn ? [{ queueArn: s.deadLetterArn, source: `${s.name} (subscription)` }] : [])),
     ...model.targets.flatMap((t) => (t.deadLetterArn ? [{ queueArn: t.deadLetterArn, source: `${t.name} (rule target)` }] : [])),
     ...model.schedules.flatMap((s) => (s.target.deadLetterArn ? [{ queueArn: s.target.deadLetterArn, source: `${s.name} (schedule)` }] : [])),
   ].filter((entry) => /^arn:[^:]+:sqs:/.test(entry.queueArn));

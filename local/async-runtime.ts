@@ -44,7 +44,9 @@ export class LocalAsync {
     const { model, region, accountId, log } = options;
     this.sns = new LocalSns({
       region, accountId, topics: model.topics, subscriptions: model.subscriptions, log,
-      deliver: ({ subscription, event }) => this.invokeAsync(subscription.endpoint, event, () => log(`SNS  ${subscription.name}: ${subscription.endpoint} is not a function of the program; the message is not delivered`)),
+      deliver: ({ subscription, event }) => this.invokeAsync(subscription.endpoint, event, () => this.undeliverable(subscription.deadLetterArn, `subscription ${subscription.name}`, event.Records[0].Sns, {
+        TARGET_ARN: subscription.endpoint,
+      })),
     });
     this.eventBridge = new LocalEventBridge({
       region, accountId, rules: model.rules, targets: model.targets, log,
@@ -143,7 +145,7 @@ export class LocalAsync {
     }
   }
 
-  /** What EventBridge and the Scheduler do with an event they cannot deliver: their DLQ, with their error attributes. */
+  /** What SNS, EventBridge and the Scheduler do with an event they cannot deliver: their DLQ (with EventBridge's and the Scheduler's error attributes). */
   private undeliverable(deadLetterArn: string | undefined, source: string, payload: unknown, attributes: Record<string, string>): void {
     const queue = deadLetterArn ? this.options.sqs.byArn(deadLetterArn) : undefined;
     const why = `${attributes.TARGET_ARN} is not a function of the program`;

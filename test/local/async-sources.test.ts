@@ -135,6 +135,13 @@ describe("local runtime: SNS, EventBridge, the Scheduler and asynchronous invoca
     expect(orphaned.attributes.RULE_ARN).to.equal("arn:aws:events:eu-west-1:123456789012:rule/fixture-orphan");
   });
 
+  it("redrives what SNS cannot deliver (a subscription to no function of the program) to the subscription's DLQ", async () => {
+    const { MessageId } = await sns.send(new PublishCommand({ TopicArn: topicArn(), Message: "lost", MessageAttributes: { kind: { DataType: "String", StringValue: "orphan" } } }));
+    const [redriven, ...more] = await drainQueue("consumer-dlq");
+    expect(more).to.deep.equal([]);
+    expect(redriven.body).to.include({ Type: "Notification", MessageId, TopicArn: topicArn(), Message: "lost" });
+  });
+
   it("drops an event older than maximumEventAgeInSeconds with the EventAgeExceeded record", async () => {
     // The consumer allows an hour (3600 s): one failure, then 60 s of retry wait, then the clock jumps past the hour.
     const original = clock.sleep;
@@ -180,7 +187,7 @@ describe("local runtime: SNS, EventBridge, the Scheduler and asynchronous invoca
     const printed: string[] = [];
     await main(["dlq", "list", "--stack", "test"], { localDir, print: (line) => printed.push(line) });
     expect(printed[0]).to.match(/^fixture-consumer-dlq \(DLQ of .*\): 1 message\(s\)$/);
-    for (const source of ["consumer-async-invoke (on-failure)", "consumer-shipped-target (rule target)", "orphan-rule-target (rule target)", "consumer-nightly (schedule)", "consumer-failing (schedule)"]) {
+    for (const source of ["orphan-orders (subscription)", "consumer-async-invoke (on-failure)", "consumer-shipped-target (rule target)", "orphan-rule-target (rule target)", "consumer-nightly (schedule)", "consumer-failing (schedule)"]) {
       expect(printed[0]).to.include(source);
     }
     expect(printed[1]).to.include('{"version":"1.0"');
