@@ -152,7 +152,11 @@ function describeAsyncSources(runtime: LocalRuntime): string[] {
     ...model.subscriptions.map((s) => `Topic ${model.topics.find((t) => t.arn === s.topicArn)?.name ?? s.topicArn} -> ${fn(s.endpoint)}${s.filterPolicy ? ` (filter policy on ${s.filterPolicyScope})` : ""}`),
     ...model.targets.map((t) => `Rule ${t.ruleName} on bus ${t.eventBusName} -> ${fn(t.arn)}`),
     ...model.bucketNotifications.flatMap((n) => n.lambdaFunctions.map((f) => `Bucket ${n.bucket} (${f.events.join(", ")}${f.filterPrefix ? `, prefix ${f.filterPrefix}` : ""}${f.filterSuffix ? `, suffix ${f.filterSuffix}` : ""}) -> ${fn(f.functionArn)}`)),
-    ...runtime.asyncSources.scheduler.nextFirings().map((s) => `Schedule ${s.name} ${s.expression} -> next ${s.next?.toISOString() ?? "never"}`),
+    ...model.schedules.map((s) => {
+      const next = runtime.asyncSources.scheduler.nextFirings().find((f) => f.name === s.name)?.next;
+      const dlq = s.target.deadLetterArn ? `, DLQ ${s.target.deadLetterArn.split(":").pop()}` : "";
+      return `Schedule ${s.name} ${s.expression}${s.timezone === "UTC" ? "" : ` (${s.timezone})`} -> ${fn(s.target.arn)}, next ${next?.toISOString() ?? "never"}; Scheduler retries ${s.target.maximumRetryAttempts} within ${s.target.maximumEventAgeSeconds} s${dlq}`;
+    }),
   ];
 }
 

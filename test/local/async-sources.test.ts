@@ -14,7 +14,7 @@ import { PublishBatchCommand, PublishCommand, SNSClient } from "@aws-sdk/client-
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
-import { main, writeState } from "../../local/cli";
+import { formatBanner, main, writeState } from "../../local/cli";
 import type { Clock } from "../../local/async-invoke";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { captureLog, PROJECT_ROOT } from "./support";
@@ -174,12 +174,26 @@ describe("local runtime: SNS, EventBridge, the Scheduler and asynchronous invoca
     expect(unknown?.message).to.equal('No schedule "weekly": the schedules are consumer-nightly, consumer-failing.');
   });
 
-  it("lets functions publish through AWS_ENDPOINT_URL_SNS, and npm run dev -- dlq lists the asynchronous DLQ", async () => {
+  it("prints each source, its function and where its failures end in the banner", () => {
+    const banner = formatBanner(runtime, "test", 0, new Map());
+    expect(banner).to.include("Topic orders-topic -> consumer (filter policy on MessageAttributes)");
+    expect(banner).to.include("Rule fixture-shipped on bus default -> consumer");
+    expect(banner).to.include("Rule fixture-orphan on bus default -> arn:aws:lambda:eu-west-1:123456789012:function:not-in-the-program (not in the program)");
+    expect(banner).to.include("Bucket fixture-uploads (s3:ObjectCreated:*, prefix uploads/, suffix .json) -> consumer");
+    expect(banner).to.match(/Schedule consumer-failing rate\(7 days\) \(Europe\/Paris\) -> consumer, next \S+; Scheduler retries 3 within 600 s, DLQ fixture-consumer-dlq/);
+  });
+
+  it("lets functions publish through AWS_ENDPOINT_URL_SNS and AWS_ENDPOINT_URL_EVENTBRIDGE, and npm run dev -- dlq lists the asynchronous DLQ", async () => {
     const result = await runtime.functions.get("publisher")!.invoke({ message: JSON.stringify({ orderId: "o-10" }), kind: "order" });
     expect(result.error).to.equal(undefined);
     expect((result.payload as { endpoint: string }).endpoint).to.equal(runtime.endpoints.sns);
     const [delivered] = await drainQueue("consumer-succeeded");
     expect(JSON.parse(delivered.body.requestPayload.Records[0].Sns.Message)).to.deep.equal({ orderId: "o-10" });
+
+    const emitted = await runtime.functions.get("emitter")!.invoke({ source: "fixture.shipping", detail: { weight: 20, orderId: "o-15" } });
+    expect(emitted.payload).to.deep.equal({ failed: 0, endpoint: runtime.endpoints.eventbridge });
+    const [shipped] = await drainQueue("consumer-succeeded");
+    expect(shipped.body.requestPayload.detail).to.deep.equal({ weight: 20, orderId: "o-15" });
 
     await sns.send(new PublishCommand({ TopicArn: topicArn(), Message: JSON.stringify({ fail: true, orderId: "o-11" }), MessageAttributes: { kind: { DataType: "String", StringValue: "order" } } }));
     await runtime.asyncSources.drain();
