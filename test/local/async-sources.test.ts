@@ -205,6 +205,10 @@ describe("local runtime: SNS, EventBridge, the Scheduler and asynchronous invoca
       expect(printed[0]).to.include(source);
     }
     expect(printed[1]).to.include('{"version":"1.0"');
+    const redriven: string[] = [];
+    await main(["dlq", "redrive", "--stack", "test"], { localDir, print: (line) => redriven.push(line) });
+    expect(redriven).to.have.length(1);
+    expect(redriven[0]).to.match(/^fixture-consumer-dlq: holds failed asynchronous events of .*; there is no source queue to redrive them to \(replay them by publishing again\)$/);
   });
 
   it("stores objects in the local S3 and notifies the function of writes its notification's type, prefix and suffix select, in S3's event shape", async () => {
