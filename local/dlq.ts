@@ -11,6 +11,8 @@ export interface QueueInfo {
   arn: string;
   /** The DLQ's ARN, for a queue with a redrive policy. */
   deadLetterTargetArn?: string;
+  /** The asynchronous sources (invoke configs, rule targets, schedules) whose failures this queue receives. */
+  asyncSources?: string[];
 }
 
 export interface DeadLetter {
@@ -22,7 +24,7 @@ export interface DeadLetter {
 
 export function deadLetterQueues(queues: QueueInfo[]): Array<QueueInfo & { sources: string[] }> {
   return queues
-    .filter((q) => queues.some((source) => source.deadLetterTargetArn === q.arn))
+    .filter((q) => queues.some((source) => source.deadLetterTargetArn === q.arn) || (q.asyncSources ?? []).length > 0)
     .map((q) => ({ ...q, sources: queues.filter((s) => s.deadLetterTargetArn === q.arn).map((s) => s.name) }));
 }
 
