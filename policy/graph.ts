@@ -37,7 +37,6 @@ export const TYPES = {
   topic: "aws:sns/topic:Topic",
   topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
   bucket: "aws:s3/bucket:Bucket",
-  bucketV2: "aws:s3/bucketV2:BucketV2",
   bucketNotification: "aws:s3/bucketNotification:BucketNotification",
   kinesisStream: "aws:kinesis/stream:Stream",
   parameter: "aws:ssm/parameter:Parameter",

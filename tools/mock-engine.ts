@@ -97,7 +97,6 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
     // The event sources' ARNs as AWS writes them: the tools tell a source's kind from its ARN.
     case "aws:kinesis/stream:Stream":
       return { id: arn("kinesis", `stream/${physical}`), state: { ...inputs, name: physical, arn: arn("kinesis", `stream/${physical}`) } };
-    case "aws:s3/bucketV2:BucketV2":
     case "aws:s3/bucket:Bucket": {
       const bucket: string = inputs.bucket ?? physical;
       return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com` } };
