@@ -65,6 +65,14 @@ describe("the plan's diagrams, rendered by Mermaid in Chromium", function () {
     for (const label of ["Kinesis clicks", "SNS order-events", "S3 shop-uploads", "EventBridge rule notifier-shipped", "Schedule notifier-nightly", "failed batches", "bisect"]) expect(svg, label).to.include(label);
   });
 
+  it("renders every ```mermaid block of the docs", async () => {
+    const docs = path.resolve(__dirname, "../../docs");
+    const files = fs.readdirSync(docs, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".md"));
+    const blocks = files.flatMap((file) => [...fs.readFileSync(path.join(docs, file), "utf8").matchAll(/^```mermaid\n([\s\S]*?)^```$/gm)].map((m) => ({ file, diagram: m[1] })));
+    expect(blocks.length).to.be.greaterThan(1);
+    for (const { file, diagram } of blocks) await svgOf(diagram).catch((error: Error) => expect.fail(`docs/${file}: ${error.message}`));
+  });
+
   it("fails on a diagram Mermaid cannot parse", async () => {
     await svgOf("flowchart TB\n  a[\"unclosed\n  a --> |b").then(
       () => expect.fail("rendered a diagram that does not parse"),
