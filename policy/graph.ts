@@ -107,7 +107,7 @@ export function statementsOf(document: unknown): Statement[] {
 }
 
 /** A qualifier as Lambda applies per-qualifier settings: no qualifier is `$LATEST`. */
-const qualifierKey = (qualifier: unknown) => (qualifier === undefined || qualifier === null || qualifier === "" ? "$LATEST" : String(qualifier));
+export const qualifierKey = (qualifier: unknown) => (qualifier === undefined || qualifier === null || qualifier === "" ? "$LATEST" : String(qualifier));
 
 /** One way a function is invoked asynchronously: by whom, on which qualifier. */
 export interface AsyncInvocation {
@@ -142,14 +142,21 @@ export class Graph {
     const { name } = parseFunctionReference(reference);
     return this.of(TYPES.function).find((fn) => fn.props.name === name || fn.props.arn === reference);
   }
-  /** The Allow and Deny statements of the inline policies of a function's role. */
-  roleStatementsOf(fn: PolicyResource): Statement[] {
-    const role = this.of(TYPES.role).find((r) => r.props.arn === fn.props.role);
+  /** The role with this ARN. */
+  roleWithArn(arn: unknown): PolicyResource | undefined {
+    return this.of(TYPES.role).find((r) => r.props.arn === arn);
+  }
+  /** The statements of a role's inline policies (its own and its RolePolicy resources). */
+  statementsOfRole(role: PolicyResource | undefined): Statement[] {
     if (!role) return [];
     return [
       ...asList(role.props.inlinePolicies).flatMap((p: any) => statementsOf(p.policy)),
       ...this.of(TYPES.rolePolicy).filter((p) => [role.props.id, role.props.name].includes(p.props.role)).flatMap((p) => statementsOf(p.props.policy)),
     ];
+  }
+  /** The statements of a function's execution role. */
+  roleStatementsOf(fn: PolicyResource): Statement[] {
+    return this.statementsOfRole(this.roleWithArn(fn.props.role));
   }
   /** The alarms whose dimension `key` is `value` (FunctionName, QueueName, ...). */
   alarmsOn(key: string, value: unknown): PolicyResource[] {
@@ -160,6 +167,19 @@ export class Graph {
     let component: PolicyResource | undefined;
     for (let at = resource.parent; at && at.type !== "pulumi:pulumi:Stack"; at = at.parent) component = at;
     return component;
+  }
+  /**
+   * The ARN of what invokes through `source`: a subscription's topic, a target's rule, a
+   * notification's bucket (a bucket's ARN is `arn:<partition>:s3:::<name>`).
+   */
+  invokerArnOf(source: PolicyResource): string | undefined {
+    const p = source.props;
+    if (source.type === TYPES.topicSubscription) return p.topic;
+    if (source.type === TYPES.eventTarget) {
+      return this.of(TYPES.eventRule).find((r) => r.props.name === p.rule && (r.props.eventBusName ?? "default") === (p.eventBusName ?? "default"))?.props.arn;
+    }
+    if (source.type === TYPES.bucketNotification) return this.of(TYPES.bucket).find((b) => [b.props.id, b.props.bucket].includes(p.bucket))?.props.arn;
+    return undefined;
   }
   /** The event invoke config that governs `qualifier` of `fn` (Lambda keeps one per qualifier). */
   eventInvokeConfigFor(fn: PolicyResource, qualifier: string | undefined): PolicyResource | undefined {

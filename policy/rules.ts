@@ -15,7 +15,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { asList, Graph, isStreamMapping, parseFunctionReference, statementsOf, streamKindOf, TYPES } from "./graph";
+import { asList, Graph, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
 
 export { parseFunctionReference, statementsOf, TYPES } from "./graph";
 export type { Statement } from "./graph";
@@ -372,6 +372,35 @@ export const policies: Policy[] = [
     }
   }),
   stackRule({
+    name: "lambda-event-source-invoke-permission",
+    description: "Every SNS subscription, EventBridge target and S3 notification that invokes a function has a lambda.Permission for its service on the same function and qualifier, scoped to that topic, rule or bucket; every schedule's role may invoke its target.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.lambda.Permission (principal sns/events/s3.amazonaws.com, the invoked qualifier, sourceArn the topic, rule or bucket ARN); give the Scheduler's role lambda:InvokeFunction on the target ARN itself, alias included (EventWorker does both).",
+    resourceTypes: [TYPES.topicSubscription, TYPES.eventTarget, TYPES.bucketNotification, TYPES.schedule, TYPES.permission],
+  }, (graph, report) => {
+    const PRINCIPALS: Record<string, string> = { [TYPES.topicSubscription]: "sns.amazonaws.com", [TYPES.eventTarget]: "events.amazonaws.com", [TYPES.bucketNotification]: "s3.amazonaws.com" };
+    for (const { function: fn, qualifier, source, by } of graph.asyncInvocations()) {
+      const target = `${fn.name}${qualifier ? `:${qualifier}` : ""}`;
+      if (source.type === TYPES.schedule) {
+        const arn = source.props.target?.arn;
+        const role = graph.roleWithArn(source.props.target?.roleArn);
+        const allowed = graph.statementsOfRole(role).some((s) => s.Effect === "Allow" && (s.Action ?? []).includes("lambda:InvokeFunction") && (s.Resource ?? []).some((r) => arnPattern(r).test(String(arn))));
+        if (!allowed) report(`${by} invokes ${target} but its role ${role?.name ?? source.props.target?.roleArn ?? "(none)"} may not invoke ${arn}, so every run fails; allow lambda:InvokeFunction on exactly that ARN (an alias ARN is not covered by the function's).`, source.urn);
+        continue;
+      }
+      const principal = PRINCIPALS[source.type];
+      if (!principal) continue; // a Permission itself
+      const sourceArn = graph.invokerArnOf(source);
+      const permitted = graph.of(TYPES.permission).some((p) =>
+        p.props.principal === principal && graph.functionFor(p.props.function) === fn &&
+        qualifierKey(p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === qualifierKey(qualifier) &&
+        (sourceArn === undefined || p.props.sourceArn === sourceArn));
+      if (!permitted) {
+        report(`${by} invokes ${target} but no permission lets ${principal} invoke it${qualifier ? ` with qualifier ${qualifier}` : ""}${sourceArn ? ` from ${sourceArn}` : ""}, so every delivery fails; add an aws.lambda.Permission (principal ${principal}, qualifier ${qualifier ?? "none"}, sourceArn ${sourceArn ?? "the source's ARN"}).`, source.urn);
+      }
+    }
+  }),
+  stackRule({
     name: "apigateway-integration-permission",
     description: "Every Lambda integration of an HTTP API has a lambda.Permission for API Gateway on the same function and qualifier, scoped to that API.",
     enforcementLevel: "mandatory",
@@ -613,7 +642,32 @@ export const policies: Policy[] = [
       }
     }
   }),
+  stackRule({
+    name: "lambda-event-source-alarms",
+    description: "A stream consumer has an IteratorAge alarm (records waiting), and an asynchronously invoked function an AsyncEventsDropped alarm (events lost).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add aws.cloudwatch.MetricAlarm on AWS/Lambda IteratorAge (stream consumers) or AsyncEventsDropped (async functions) with dimensions { FunctionName } (StreamWorker and EventWorker create them).",
+    resourceTypes: [TYPES.eventSourceMapping, TYPES.topicSubscription, TYPES.eventTarget, TYPES.bucketNotification, TYPES.schedule, TYPES.alarm],
+  }, (graph, report) => {
+    const needs = new Map<PolicyResource, Set<string>>();
+    const need = (fn: PolicyResource | undefined, metric: string) => fn && needs.set(fn, new Set([...(needs.get(fn) ?? []), metric]));
+    for (const m of graph.of(TYPES.eventSourceMapping).filter((m) => isStreamMapping(m.props))) need(graph.functionFor(m.props.functionName), "IteratorAge");
+    for (const { function: fn } of graph.asyncInvocations()) need(fn, "AsyncEventsDropped");
+    for (const [fn, metrics] of needs) {
+      const watched = new Set(graph.alarmsOn("FunctionName", fn.props.name).filter((a) => a.props.namespace === "AWS/Lambda").map((a) => a.props.metricName));
+      const missing = [...metrics].filter((m) => !watched.has(m));
+      if (missing.length > 0) {
+        const unheard = missing.map((m) => (m === "IteratorAge" ? "records waiting behind a failing batch" : "events dropped after their retries"));
+        report(`Function ${fn.name} has no alarm on ${missing.join(", ")}, so nobody hears of ${unheard.join(" or ")}; add aws.cloudwatch.MetricAlarm on AWS/Lambda ${missing.join(", ")} with dimensions { FunctionName: ${fn.props.name} }.`, fn.urn);
+      }
+    }
+  }),
 ];
+
+/** An IAM resource pattern (`*` and `?` wildcards) as a regular expression. */
+function arnPattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+}
 
 /** What kind of secret `value` (stored under `key`) looks like, or undefined. */
 export function secretIn(key: string, value: unknown): string | undefined {

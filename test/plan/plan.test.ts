@@ -143,7 +143,7 @@ describe("the plan for reviewers", () => {
     expect(text.startsWith(`Plan for stack "prod" of serverless-orders (region eu-west-1): ${planned(prod)} resources to create`)).to.equal(true);
     expect(planned(prod)).to.be.greaterThan(80);
     expect(text).to.include("\nflowchart TB\n");
-    expect(text).to.include("Policy pack (policy/, config policy/config.json): 29 rules, 29 pass; 0 mandatory violations, 0 advisory");
+    expect(text).to.include("Policy pack (policy/, config policy/config.json): 31 rules, 31 pass; 0 mandatory violations, 0 advisory");
     expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+8 \(stack\)/);
     expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
   });
@@ -163,12 +163,12 @@ describe("the plan for reviewers", () => {
 
   it("gives machines JSON: every resource with resolved inputs, the diagram and the verdicts", async () => {
     const json = JSON.parse(await planAsJson(prod));
-    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: 29, mandatoryViolations: 0, advisoryViolations: 0 });
+    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: 31, mandatoryViolations: 0, advisoryViolations: 0 });
     const fn = json.resources.find((r: any) => r.name === "orders-api-get-order" && r.type === "aws:lambda/function:Function");
     expect(fn.inputs.memorySize).to.equal(1024);
     expect(fn.inputs.code).to.match(/^archive sha256:[0-9a-f]{12}$/);
     expect(json.diagram).to.equal(prod.diagram);
-    expect(json.verdicts).to.have.length(29);
+    expect(json.verdicts).to.have.length(31);
   });
 
   it("diffs dev and prod resource by resource, setting by setting, with the stack name factored out", () => {

@@ -202,6 +202,56 @@ const cases: Case[] = [
     ],
   },
   {
+    rule: "lambda-event-source-invoke-permission",
+    bad: [
+      fn("f", { publish: true }),
+      resource(TYPES.topicSubscription, "f-orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:f:live` }),
+      // Permitted on the function, not the alias the subscription invokes.
+      resource(TYPES.permission, "f-orders-permission", { function: "f", principal: "sns.amazonaws.com", sourceArn: "arn:aws:sns:eu-west-1:1:orders" }),
+      resource(TYPES.eventRule, "shipped", { name: "shipped" }, { outputs: { arn: "arn:aws:events:eu-west-1:1:rule/shipped" } }),
+      resource(TYPES.eventTarget, "shipped-target", { rule: "shipped", arn: `${ACCOUNT}:function:f` }),
+      resource(TYPES.role, "scheduler", { assumeRolePolicy: "{}" }, { outputs: { arn: "arn:aws:iam::1:role/scheduler" } }),
+      resource(TYPES.rolePolicy, "scheduler-policy", { role: "scheduler", policy: doc({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `${ACCOUNT}:function:f` }) }),
+      resource(TYPES.schedule, "nightly", { target: { arn: `${ACCOUNT}:function:f:live`, roleArn: "arn:aws:iam::1:role/scheduler" } }),
+    ],
+    messages: [
+      /SNS subscription f-orders invokes f:live but no permission lets sns.amazonaws.com invoke it with qualifier live from arn:aws:sns:eu-west-1:1:orders, so every delivery fails/,
+      /EventBridge target shipped-target invokes f but no permission lets events.amazonaws.com invoke it from arn:aws:events:eu-west-1:1:rule\/shipped/,
+      /Scheduler schedule nightly invokes f:live but its role scheduler may not invoke arn:\S+:function:f:live, so every run fails; allow lambda:InvokeFunction on exactly that ARN \(an alias ARN is not covered by the function's\)/,
+    ],
+    good: [
+      fn("f", { publish: true }),
+      resource(TYPES.topicSubscription, "f-orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:f:live` }),
+      resource(TYPES.permission, "f-orders-permission", { function: "f", qualifier: "live", principal: "sns.amazonaws.com", sourceArn: "arn:aws:sns:eu-west-1:1:orders" }),
+      resource(TYPES.eventRule, "shipped", { name: "shipped" }, { outputs: { arn: "arn:aws:events:eu-west-1:1:rule/shipped" } }),
+      resource(TYPES.eventTarget, "shipped-target", { rule: "shipped", arn: `${ACCOUNT}:function:f` }),
+      resource(TYPES.permission, "shipped-permission", { function: `${ACCOUNT}:function:f`, principal: "events.amazonaws.com", sourceArn: "arn:aws:events:eu-west-1:1:rule/shipped" }),
+      resource(TYPES.role, "scheduler", { assumeRolePolicy: "{}" }, { outputs: { arn: "arn:aws:iam::1:role/scheduler" } }),
+      resource(TYPES.rolePolicy, "scheduler-policy", { role: "scheduler", policy: doc({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `${ACCOUNT}:function:f:*` }) }),
+      resource(TYPES.schedule, "nightly", { target: { arn: `${ACCOUNT}:function:f:live`, roleArn: "arn:aws:iam::1:role/scheduler" } }),
+    ],
+  },
+  {
+    rule: "lambda-event-source-alarms",
+    bad: [
+      fn("consumer"), fn("notifier"),
+      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:kinesis:eu-west-1:1:stream/clicks", functionName: "consumer", startingPosition: "LATEST" }),
+      resource(TYPES.topicSubscription, "orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:notifier` }),
+    ],
+    messages: [
+      /Function consumer has no alarm on IteratorAge, so nobody hears of records waiting behind a failing batch; add aws.cloudwatch.MetricAlarm on AWS\/Lambda IteratorAge/,
+      /Function notifier has no alarm on AsyncEventsDropped, so nobody hears of events dropped after their retries; add aws.cloudwatch.MetricAlarm on AWS\/Lambda AsyncEventsDropped with dimensions \{ FunctionName: notifier \}/,
+    ],
+    good: [
+      fn("consumer"), fn("notifier"), fn("queue-consumer"),
+      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:kinesis:eu-west-1:1:stream/clicks", functionName: "consumer", startingPosition: "LATEST" }),
+      resource(TYPES.eventSourceMapping, "jobs", { eventSourceArn: "arn:aws:sqs:eu-west-1:1:jobs", functionName: "queue-consumer" }),
+      resource(TYPES.topicSubscription, "orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:notifier` }),
+      resource(TYPES.alarm, "consumer-age", { namespace: "AWS/Lambda", metricName: "IteratorAge", dimensions: { FunctionName: "consumer" } }),
+      resource(TYPES.alarm, "notifier-dropped", { namespace: "AWS/Lambda", metricName: "AsyncEventsDropped", dimensions: { FunctionName: "notifier" } }),
+    ],
+  },
+  {
     rule: "apigateway-integration-permission",
     bad: [
       fn("f", { publish: true }),
