@@ -88,33 +88,45 @@ function patternSummary(pattern: unknown): string | undefined {
 /** The Mermaid source (without the ``` fence) of the stack's architecture. */
 export function architectureDiagram(resources: RecordedResource[]): string {
   const graph = stackGraph(resources);
-  const chart = new Flowchart(graph);
-  const functions = graph.of(TYPES.function);
-  const tables = graph.of(TYPES.table);
-  const queues = graph.of(TYPES.queue);
-  const mappings = graph.of(TYPES.eventSourceMapping);
-  const deadLetterArns = graph.failureDestinations();
-  const queueName = (arn: unknown) => graph.withArn(arn)?.name;
-  const dlqNote = (arn: unknown) => (arn ? `DLQ ${queueName(arn) ?? "set"}` : "no DLQ");
-  const alarmsOf = (key: string, value: unknown) => {
-    const count = graph.alarmsOn(key, value).length;
-    return count > 0 ? plural(count, "alarm") : undefined;
-  };
-  const vpc = graph.of(TYPES.vpc)[0];
+  const drawing: Drawing = { graph, chart: new Flowchart(graph), deadLetterArns: graph.failureDestinations(), alarmTopicArns: new Set(graph.of(TYPES.alarm).flatMap((a) => a.props.alarmActions ?? [])) };
+  // Nodes in reading order (dagre keeps it within a rank), then the edges between them.
+  drawCallers(drawing);
+  drawApis(drawing);
+  drawWorkers(drawing);
+  drawStores(drawing);
+  drawRoleReach(drawing);
+  drawPolledSources(drawing);
+  drawPushedSources(drawing);
+  drawNotesAndKeys(drawing);
+  return render(drawing);
+}
 
-  // Callers: the identity provider whose tokens the APIs' authorizers accept.
-  const userPools = graph.of(TYPES.userPool).map((pool) => ({ pool, id: chart.node(pool, "source", [`Cognito ${pool.name}`, "identity provider"]) }));
+interface Drawing {
+  graph: Graph;
+  chart: Flowchart;
+  /** Queues and topics that receive what failed elsewhere. */
+  deadLetterArns: Set<string>;
+  /** Topics alarms notify: a legend, not an event source. */
+  alarmTopicArns: Set<string>;
+}
 
-  // Event sources made outside the components: topics (but the alarm topic), buckets, streams.
-  const alarmTopics = new Set(graph.of(TYPES.alarm).flatMap((a) => a.props.alarmActions ?? []));
-  const sourceTopics = graph.of(TYPES.topic).filter((t) => !alarmTopics.has(t.props.arn));
-  for (const topic of sourceTopics) chart.node(topic, "source", [`SNS ${topic.name}`]);
+function alarmsOf(graph: Graph, key: string, value: unknown): string | undefined {
+  const count = graph.alarmsOn(key, value).length;
+  return count > 0 ? plural(count, "alarm") : undefined;
+}
+
+/** The identity provider, and the event sources made outside the components: topics, buckets, streams. */
+function drawCallers({ graph, chart, alarmTopicArns }: Drawing): void {
+  for (const pool of graph.of(TYPES.userPool)) chart.node(pool, "source", [`Cognito ${pool.name}`, "identity provider"]);
+  for (const topic of graph.of(TYPES.topic).filter((t) => !alarmTopicArns.has(t.props.arn))) chart.node(topic, "source", [`SNS ${topic.name}`]);
   for (const bucket of graph.of(TYPES.bucket)) chart.node(bucket, "source", [`S3 ${bucket.props.bucket ?? bucket.name}`]);
   for (const stream of graph.of(TYPES.kinesisStream)) {
     chart.node(stream, "source", [`Kinesis ${stream.name}`, [stream.props.shardCount ? plural(stream.props.shardCount, "shard") : "on demand", stream.props.encryptionType === "KMS" ? "KMS" : undefined].filter(Boolean).join(", ")]);
   }
+}
 
-  // Components: APIs with their routes, then the functions.
+/** Each API, its routes into their functions, and the identity provider its JWT authorizer trusts. */
+function drawApis({ graph, chart }: Drawing): void {
   for (const api of graph.of(TYPES.api)) {
     const stage = graph.of(TYPES.stage).find((s) => s.props.apiId === api.props.id);
     const throttle = stage?.props.defaultRouteSettings;
@@ -126,7 +138,7 @@ export function architectureDiagram(resources: RecordedResource[]): string {
     ]);
     for (const authorizer of graph.of(TYPES.authorizer).filter((a) => a.props.apiId === api.props.id)) {
       const issuer = String(authorizer.props.jwtConfiguration?.issuer ?? "");
-      for (const { pool, id } of userPools) if (pool.props.endpoint && issuer.endsWith(pool.props.endpoint)) chart.edge(id, apiId, `JWT authorizer ${authorizer.props.name}`, true);
+      for (const pool of graph.of(TYPES.userPool)) if (pool.props.endpoint && issuer.endsWith(pool.props.endpoint)) chart.edge(chart.idOf(pool), apiId, `JWT authorizer ${authorizer.props.name}`, true);
     }
     for (const route of graph.of(TYPES.route).filter((r) => r.props.apiId === api.props.id)) {
       const auth = route.props.authorizationType ?? "NONE";
@@ -141,16 +153,17 @@ export function architectureDiagram(resources: RecordedResource[]): string {
       }
     }
   }
+}
 
-  // Rules and schedules belong to their worker's box, before its function.
+/** Rules and schedules, functions, then queues: each in its component's box, in that order. */
+function drawWorkers({ graph, chart, deadLetterArns }: Drawing): void {
   for (const rule of graph.of(TYPES.eventRule)) {
     chart.node(rule, "source", [`EventBridge rule ${rule.name}`, `bus ${rule.props.eventBusName ?? "default"}`, patternSummary(rule.props.eventPattern) ?? rule.props.scheduleExpression]);
   }
   for (const schedule of graph.of(TYPES.schedule)) {
     chart.node(schedule, "source", [`Schedule ${schedule.name}`, [schedule.props.scheduleExpression, schedule.props.scheduleExpressionTimezone].filter(Boolean).join(" ")]);
   }
-
-  for (const fn of functions) {
+  for (const fn of graph.of(TYPES.function)) {
     const i = fn.props;
     const provisioned = graph.of(TYPES.provisionedConcurrency).find((p) => p.props.functionName === i.name);
     const parameters = graph.of(TYPES.parameter).filter((p) => graph.roleStatementsOf(fn).some((s) => s.Effect === "Allow" && (s.Resource ?? []).includes(p.props.arn)));
@@ -161,23 +174,21 @@ export function architectureDiagram(resources: RecordedResource[]): string {
       provisioned ? `alias ${provisioned.props.qualifier} + provisioned ${provisioned.props.provisionedConcurrentExecutions}` : undefined,
       ...asyncConfigs.map((c) => `async${c.props.qualifier ? ` ${c.props.qualifier}` : ""}: ${retries(c.props.maximumRetryAttempts, c.props.maximumEventAgeInSeconds).join(", ")}`),
       parameters.length ? `reads ${parameters.map((p) => `${String(p.props.name).split("/").pop()}${p.props.type === "SecureString" ? " (secret)" : ""}`).join(", ")}` : undefined,
-      [i.vpcConfig ? "in VPC" : undefined, alarmsOf("FunctionName", i.name)].filter(Boolean).join(" · ") || undefined,
+      [i.vpcConfig ? "in VPC" : undefined, alarmsOf(graph, "FunctionName", i.name)].filter(Boolean).join(" · ") || undefined,
     ]);
   }
-
-  // Queues sit in their worker's box; dead-letter queues after what feeds them.
-  for (const queue of queues) {
+  for (const queue of graph.of(TYPES.queue)) {
     const i = queue.props;
-    const isDeadLetter = deadLetterArns.has(i.arn);
     chart.node(queue, "queue", [
       `SQS ${queue.name}`,
-      isDeadLetter ? `dead letters, kept ${Math.round(i.messageRetentionSeconds / 86400)} days` : `visibility ${i.visibilityTimeoutSeconds ?? 30} s`,
-      alarmsOf("QueueName", i.name),
+      deadLetterArns.has(i.arn) ? `dead letters, kept ${Math.round(i.messageRetentionSeconds / 86400)} days` : `visibility ${i.visibilityTimeoutSeconds ?? 30} s`,
+      alarmsOf(graph, "QueueName", i.name),
     ]);
   }
+}
 
-  // Stores: the tables.
-  for (const table of tables) {
+function drawStores({ graph, chart }: Drawing): void {
+  for (const table of graph.of(TYPES.table)) {
     const i = table.props;
     chart.node(table, "store", [
       `DynamoDB ${table.name}`,
@@ -185,27 +196,31 @@ export function architectureDiagram(resources: RecordedResource[]): string {
       i.streamEnabled ? `stream ${i.streamViewType}` : undefined,
     ]);
   }
+}
 
-  // What each function's role lets it reach; what it consumes is drawn as the source edge instead.
-  for (const fn of functions) {
-    const consumed = new Set(mappings.filter((m) => graph.functionFor(m.props.functionName) === fn).map((m) => m.props.eventSourceArn));
+/** What each function's role lets it reach; what it consumes is drawn as the source's edge instead, its DLQ as the failure edge. */
+function drawRoleReach({ graph, chart, deadLetterArns }: Drawing): void {
+  for (const fn of graph.of(TYPES.function)) {
+    const consumed = new Set(graph.of(TYPES.eventSourceMapping).filter((m) => graph.functionFor(m.props.functionName) === fn).map((m) => m.props.eventSourceArn));
     const statements = graph.roleStatementsOf(fn).filter((s) => s.Effect === "Allow");
     const reach = (arnMatches: (arn: string) => boolean) => statements.filter((s) => (s.Resource ?? []).some((arn) => !consumed.has(arn) && arnMatches(arn))).flatMap((s) => s.Action ?? []);
-    for (const table of tables) {
+    for (const table of graph.of(TYPES.table)) {
       const actions = reach((arn) => arn === table.props.arn || arn.startsWith(`${table.props.arn}/`));
       if (actions.length > 0) chart.edge(chart.idOf(fn), chart.idOf(table), shortActions(actions));
     }
-    for (const queue of queues.filter((q) => !deadLetterArns.has(q.props.arn))) {
+    for (const queue of graph.of(TYPES.queue).filter((q) => !deadLetterArns.has(q.props.arn))) {
       const actions = reach((arn) => arn === queue.props.arn);
       if (actions.length > 0) chart.edge(chart.idOf(fn), chart.idOf(queue), shortActions(actions));
     }
   }
+}
 
-  // Polled sources: queues and streams into their consumers.
-  for (const mapping of mappings) {
+/** Queues and streams into their consumers, with the mapping's settings; failures into the DLQ. */
+function drawPolledSources({ graph, chart }: Drawing): void {
+  for (const mapping of graph.of(TYPES.eventSourceMapping)) {
     const i = mapping.props;
     const fn = graph.functionFor(i.functionName);
-    const source = graph.withArn(i.eventSourceArn) ?? tables.find((t) => t.props.streamArn === i.eventSourceArn);
+    const source = graph.withArn(i.eventSourceArn) ?? graph.of(TYPES.table).find((t) => t.props.streamArn === i.eventSourceArn);
     if (!fn || !chart.has(source)) continue;
     const partial = (i.functionResponseTypes ?? []).includes("ReportBatchItemFailures") ? "partial failures" : undefined;
     const batch = [`batch ${i.batchSize ?? "default"}`, i.maximumBatchingWindowInSeconds ? `window ${duration(i.maximumBatchingWindowInSeconds)}` : undefined];
@@ -216,30 +231,33 @@ export function architectureDiagram(resources: RecordedResource[]): string {
     const onFailure = graph.withArn(i.destinationConfig?.onFailure?.destinationArn);
     if (chart.has(onFailure)) chart.edge(chart.idOf(fn), chart.idOf(onFailure), "failed batches", true);
   }
-  for (const queue of queues) {
+  for (const queue of graph.of(TYPES.queue)) {
     const redrive = queue.props.redrivePolicy ? JSON.parse(queue.props.redrivePolicy) : undefined;
     const deadLetters = graph.withArn(redrive?.deadLetterTargetArn);
     if (chart.has(deadLetters)) chart.edge(chart.idOf(queue), chart.idOf(deadLetters), `after ${redrive.maxReceiveCount} receives`);
   }
+}
 
-  // Pushed sources: topics, rules, schedules and buckets into the functions they invoke.
+/** Topics, rules, schedules and buckets into the functions they invoke; failed events into the destination. */
+function drawPushedSources({ graph, chart }: Drawing): void {
+  const dlqNote = (arn: unknown) => (arn ? `DLQ ${graph.withArn(arn)?.name ?? "set"}` : "no DLQ");
+  const delivery = (target: any) => [...retries(target?.retryPolicy?.maximumRetryAttempts, target?.retryPolicy?.maximumEventAgeInSeconds), dlqNote(target?.deadLetterConfig?.arn)].join(", ");
   for (const { function: fn, source } of graph.asyncInvocations()) {
     const p = source.props;
     if (source.type === TYPES.topicSubscription) {
       const topic = graph.withArn(p.topic);
       if (chart.has(topic)) chart.edge(chart.idOf(topic), chart.idOf(fn), p.filterPolicy ? `filter ${patternSummary(p.filterPolicy)}` : undefined);
     } else if (source.type === TYPES.eventTarget) {
-      const rule = graph.of(TYPES.eventRule).find((r) => r.props.name === p.rule && (r.props.eventBusName ?? "default") === (p.eventBusName ?? "default"));
-      if (chart.has(rule)) chart.edge(chart.idOf(rule), chart.idOf(fn), [...retries(p.retryPolicy?.maximumRetryAttempts, p.retryPolicy?.maximumEventAgeInSeconds), dlqNote(p.deadLetterConfig?.arn)].join(", "));
+      const rule = graph.withArn(graph.invokerArnOf(source));
+      if (chart.has(rule)) chart.edge(chart.idOf(rule), chart.idOf(fn), delivery(p));
     } else if (source.type === TYPES.schedule) {
-      chart.edge(chart.idOf(source), chart.idOf(fn), [...retries(p.target?.retryPolicy?.maximumRetryAttempts, p.target?.retryPolicy?.maximumEventAgeInSeconds), dlqNote(p.target?.deadLetterConfig?.arn)].join(", "));
+      chart.edge(chart.idOf(source), chart.idOf(fn), delivery(p.target));
     } else if (source.type === TYPES.bucketNotification) {
-      const bucket = graph.of(TYPES.bucket).find((b) => [b.props.id, b.props.bucket].includes(p.bucket));
+      const bucket = graph.withArn(graph.invokerArnOf(source));
       const entry = (p.lambdaFunctions ?? []).find((f: any) => graph.functionFor(f.lambdaFunctionArn) === fn);
       if (chart.has(bucket) && entry) chart.edge(chart.idOf(bucket), chart.idOf(fn), [(entry.events ?? []).map((e: string) => e.replace(/^s3:/, "")).join(" | "), `${entry.filterPrefix ?? ""}*${entry.filterSuffix ?? ""}`].join(", "));
     }
   }
-  // Where failed asynchronous events go.
   for (const config of graph.of(TYPES.eventInvokeConfig)) {
     const fn = graph.functionFor(config.props.functionName);
     for (const [kind, label] of [["onFailure", "failed events"], ["onSuccess", "results"]] as const) {
@@ -247,10 +265,12 @@ export function architectureDiagram(resources: RecordedResource[]): string {
       if (fn && chart.has(destination)) chart.edge(chart.idOf(fn), chart.idOf(destination), label, true);
     }
   }
+}
 
-  // Alarms are written on the nodes they watch; here, whom they notify, and the keys.
+/** Whom the alarms notify (they are written on the nodes they watch), the keys and what they encrypt, the VPC. */
+function drawNotesAndKeys({ graph, chart, alarmTopicArns }: Drawing): void {
   const alarms = graph.of(TYPES.alarm);
-  for (const topic of graph.of(TYPES.topic).filter((t) => alarmTopics.has(t.props.arn))) {
+  for (const topic of graph.of(TYPES.topic).filter((t) => alarmTopicArns.has(t.props.arn))) {
     const protocols = graph.of(TYPES.topicSubscription).filter((s) => s.props.topic === topic.props.arn).map((s) => s.props.protocol);
     const count = alarms.filter((a) => (a.props.alarmActions ?? []).includes(topic.props.arn)).length;
     chart.node(topic, "box", [`SNS ${topic.name}`, `${plural(count, "alarm")} notify ${protocols.join(", ") || "no subscriber"}`]);
@@ -261,12 +281,16 @@ export function architectureDiagram(resources: RecordedResource[]): string {
     const encrypts = (r: PolicyResource) => [r.props.kmsMasterKeyId, r.props.kmsKeyId, r.props.kmsKeyArn, r.props.serverSideEncryption?.kmsKeyArn].some((k) => k && references.includes(k));
     for (const r of graph.resources.filter((r) => chart.has(r) && encrypts(r))) chart.edge(keyId, chart.idOf(r), "encrypts", true);
   }
+  const vpc = graph.of(TYPES.vpc)[0];
   if (vpc) {
     const endpoints = graph.of(TYPES.vpcEndpoint).map((e) => String(e.props.serviceName).split(".").pop());
     const nat = vpc.props.natGateways?.strategy;
     chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? `NAT ${nat}` : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
   }
+}
 
+/** The flowchart: nodes outside any component, then one subgraph per component, then the edges. */
+function render({ graph, chart }: Drawing): string {
   // Labels wrap at 200 px by default, which stacks a function's settings into a tower.
   const lines = ['%%{init: {"flowchart": {"wrappingWidth": 260}}}%%', "flowchart TB"];
   for (const [box, nodes] of chart.nodes) {
