@@ -26,6 +26,8 @@ function functionTarget(reference: unknown): string | undefined {
 }
 /** The last part of an ARN: a queue's or topic's name. */
 const arnName = (arn: unknown) => (arn === undefined ? undefined : String(arn).split(/[:/]/).pop());
+/** A JSON document (an event pattern, a filter policy) without spaces, so it stays one setting. */
+const compactJson = (text: unknown) => (typeof text === "string" && text !== "" ? JSON.stringify(JSON.parse(text)) : undefined);
 /** AWS's -1 is "forever": shown as such, unset as AWS's default. */
 const bounded = (value: unknown) => (value === -1 ? "forever" : value);
 /** The retry and dead-letter settings of an EventBridge target or a schedule's target. */
@@ -70,9 +72,9 @@ export function keySettings(resource: RecordedResource): string {
       });
       break;
     case "aws:sns/topicSubscription:TopicSubscription":
-      Object.assign(pairs, { protocol: i.protocol, topic: arnName(i.topic), endpoint: i.protocol === "lambda" ? functionTarget(i.endpoint) : undefined, filter: i.filterPolicy ? i.filterPolicyScope ?? "MessageAttributes" : undefined });
+      Object.assign(pairs, { protocol: i.protocol, topic: arnName(i.topic), endpoint: i.protocol === "lambda" ? functionTarget(i.endpoint) : undefined, filter: compactJson(i.filterPolicy), filterScope: i.filterPolicy ? i.filterPolicyScope ?? "MessageAttributes" : undefined });
       break;
-    case "aws:cloudwatch/eventRule:EventRule": Object.assign(pairs, { bus: i.eventBusName ?? "default", pattern: i.eventPattern ? "yes" : undefined, schedule: i.scheduleExpression }); break;
+    case "aws:cloudwatch/eventRule:EventRule": Object.assign(pairs, { bus: i.eventBusName ?? "default", pattern: compactJson(i.eventPattern), schedule: i.scheduleExpression }); break;
     case "aws:cloudwatch/eventTarget:EventTarget": Object.assign(pairs, { rule: i.rule, target: functionTarget(i.arn), ...deliverySettings(i) }); break;
     case "aws:scheduler/schedule:Schedule":
       Object.assign(pairs, { expression: i.scheduleExpression, timezone: i.scheduleExpressionTimezone, window: i.flexibleTimeWindow?.mode, target: functionTarget(i.target?.arn), ...deliverySettings(i.target) });
@@ -101,6 +103,7 @@ export function keySettings(resource: RecordedResource): string {
       break;
     case "aws:cloudwatch/logGroup:LogGroup": Object.assign(pairs, { name: i.name, retention: `${i.retentionInDays}d` }); break;
     case "aws:ssm/parameter:Parameter": Object.assign(pairs, { name: i.name, type: i.type }); break;
+    case "aws:iam/role:Role": pairs.trusts = statementsOf(i.assumeRolePolicy).flatMap((s) => [(s.Principal as any)?.Service ?? []].flat()).join(","); break;
     case "aws:iam/rolePolicy:RolePolicy": pairs.actions = statementsOf(i.policy).flatMap((s) => s.Action ?? []).join(","); break;
     case "aws:dynamodb/table:Table":
       Object.assign(pairs, { billing: i.billingMode, pitr: i.pointInTimeRecovery?.enabled ? "on" : "off", deletionProtection: i.deletionProtectionEnabled ? "on" : "off", gsi: (i.globalSecondaryIndexes ?? []).map((g: any) => g.name).join(","), stream: i.streamEnabled ? i.streamViewType : undefined });

@@ -115,8 +115,9 @@ describe("the plan for reviewers", () => {
     const settings = (name: string) => keySettings(resources.find((r) => r.name === name)!);
     expect(settings("order-changes-mapping")).to.equal("batch=100 window=5s partialFailures=yes target=shop-dev-order-changes-consumer:live start=LATEST parallel=2 bisect=yes retries=3 maxAge=86400s onFailure=shop-dev-order-changes-dlq filters=1");
     expect(settings("notifier-function-async-invoke")).to.equal("qualifier=live retries=2 maxAge=3600s onFailure=shop-dev-notifier-dlq");
-    expect(settings("notifier-orders")).to.equal("protocol=lambda topic=order-events endpoint=shop-dev-notifier-function:live filter=MessageAttributes");
-    expect(settings("notifier-shipped")).to.equal("bus=default pattern=yes");
+    expect(settings("notifier-orders")).to.equal('protocol=lambda topic=order-events endpoint=shop-dev-notifier-function:live filter={"type":["order.created"]} filterScope=MessageAttributes');
+    expect(settings("notifier-shipped")).to.equal('bus=default pattern={"source":["shop.fulfilment"],"detail-type":["OrderShipped"]}');
+    expect(settings("notifier-scheduler-role")).to.equal("trusts=scheduler.amazonaws.com");
     expect(settings("notifier-shipped-target")).to.equal("rule=notifier-shipped target=shop-dev-notifier-function:live retries=4 maxAge=3600s dlq=shop-dev-notifier-dlq");
     expect(settings("notifier-nightly")).to.equal("expression=cron(0 3 * * ? *) timezone=Europe/Berlin window=OFF target=shop-dev-notifier-function:live retries=2 maxAge=3600s dlq=shop-dev-notifier-dlq");
     expect(settings("notifier-shop-uploads")).to.equal("bucket=shop-uploads lambdas=shop-dev-notifier-function:live[s3:ObjectCreated:* incoming/*.csv]");
