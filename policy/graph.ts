@@ -206,12 +206,13 @@ export class Graph {
   /**
    * ARNs that receive what failed elsewhere: queues' redrive targets, stream mappings' and
    * event invoke configs' on-failure destinations, EventBridge targets' and schedules'
-   * dead-letter queues, functions' dead-letter configs.
+   * dead-letter queues, SNS subscriptions' redrive targets, functions' dead-letter configs.
    */
   failureDestinations(): Set<string> {
     const redrives = [
       ...this.of(TYPES.queue).map((q) => q.props.redrivePolicy),
       ...this.of(TYPES.redrivePolicy).map((r) => r.props.redrivePolicy),
+      ...this.of(TYPES.topicSubscription).map((s) => s.props.redrivePolicy),
     ].filter(Boolean).map((text) => (typeof text === "string" ? JSON.parse(text) : text).deadLetterTargetArn);
     return new Set([
       ...redrives,

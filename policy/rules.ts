@@ -272,7 +272,7 @@ export const policies: Policy[] = [
       const elsewhere = !config && graph.of(TYPES.eventInvokeConfig).find((c) => graph.functionFor(c.props.functionName) === fn);
       report(elsewhere
         ? `Function ${target} is invoked asynchronously (${by}), but its event invoke config ${elsewhere.name} is on qualifier ${JSON.stringify(elsewhere.props.qualifier ?? "$LATEST")}, which this source does not invoke, so failed events are dropped; set the config's qualifier to ${JSON.stringify(qualifier ?? "$LATEST")} (SecureFunction asyncInvoke does).`
-        : `Function ${target} is invoked asynchronously (${by}) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig${qualifier ? ` with qualifier ${JSON.stringify(qualifier)}` : ""} and destinationConfig.onFailure.destination (an SQS queue or SNS topic) (SecureFunction: asyncInvoke.onFailure).`, fn.urn);
+        : `Function ${target} is invoked asynchronously (${by}) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig with ${qualifier ? `qualifier ${JSON.stringify(qualifier)} and ` : ""}destinationConfig.onFailure.destination (an SQS queue or SNS topic).`, fn.urn);
     }
   }),
   resourceRule({
@@ -529,10 +529,10 @@ export const policies: Policy[] = [
   }),
   stackRule({
     name: "sqs-redrive-policy",
-    description: "Every source queue (one that is no queue's, mapping's, target's or function's dead-letter queue) has a redrive policy to a dead-letter queue.",
+    description: "Every source queue (one that is no other queue's dead-letter queue, nor a failure destination of a function, mapping, rule target, schedule or subscription) has a redrive policy to a dead-letter queue.",
     enforcementLevel: "mandatory",
     remediationSteps: "Create a dead-letter queue and set redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }).",
-    resourceTypes: [TYPES.queue, TYPES.redrivePolicy],
+    resourceTypes: [TYPES.queue, TYPES.redrivePolicy, TYPES.eventInvokeConfig, TYPES.eventSourceMapping, TYPES.eventTarget, TYPES.schedule, TYPES.topicSubscription],
   }, (graph, report) => {
     const redriveOf = new Map(graph.of(TYPES.queue).map((queue) => {
       const separate = graph.of(TYPES.redrivePolicy).find((r) => [queue.props.url, queue.props.id].includes(r.props.queueUrl));

@@ -401,6 +401,20 @@ describe("policy pack rules: each fires on a bad resource, with a message that s
     );
   });
 
+  it("sqs-redrive-policy counts a queue that receives failures (invoke config, mapping, rule target, schedule, subscription) as a dead-letter queue", async () => {
+    const dlq = (name: string) => `arn:aws:sqs:eu-west-1:123456789012:${name}`;
+    const receivers = [queue("async-dlq"), queue("stream-dlq"), queue("rule-dlq"), queue("schedule-dlq"), queue("topic-dlq")];
+    const senders = [
+      resource(TYPES.eventInvokeConfig, "c", { functionName: "f", destinationConfig: { onFailure: { destination: dlq("async-dlq") } } }),
+      resource(TYPES.eventSourceMapping, "m", { functionName: "f", destinationConfig: { onFailure: { destinationArn: dlq("stream-dlq") } } }),
+      resource(TYPES.eventTarget, "t", { rule: "r", arn: `${ACCOUNT}:function:f`, deadLetterConfig: { arn: dlq("rule-dlq") } }),
+      resource(TYPES.schedule, "s", { target: { arn: `${ACCOUNT}:function:f`, deadLetterConfig: { arn: dlq("schedule-dlq") } } }),
+      resource(TYPES.topicSubscription, "sub", { protocol: "lambda", endpoint: `${ACCOUNT}:function:f`, redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq("topic-dlq") }) }),
+    ];
+    expect((await violationsOf("sqs-redrive-policy", [...receivers, ...senders])).map((v) => v.message)).to.deep.equal([]);
+    expect((await violationsOf("sqs-redrive-policy", receivers)).map((v) => v.message)).to.have.length(5);
+  });
+
   it("reads function references, stacks and secrets the way AWS writes them", () => {
     expect(parseFunctionReference(`${ACCOUNT}:function:f:live`)).to.deep.equal({ name: "f", qualifier: "live" });
     expect(parseFunctionReference(`arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${ACCOUNT}:function:f/invocations`)).to.deep.equal({ name: "f", qualifier: undefined });
