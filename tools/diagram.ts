@@ -48,6 +48,15 @@ class Flowchart {
     }
     return id;
   }
+  /** A node for a source the stack only names (a bucket by name, a topic or stream by ARN), once per key. */
+  external(key: string, shape: Shape, lines: string[]): string {
+    const urn = `external:${key}`;
+    if (this.ids.has(urn)) return this.ids.get(urn)!;
+    const id = `${key.split(/[:/]/).pop()!.replace(/[^A-Za-z0-9]+/g, "_").slice(0, 30)}_${this.ids.size}`;
+    this.ids.set(urn, id);
+    this.nodes.set("", [...(this.nodes.get("") ?? []), `${id}${SHAPES[shape][0]}"${mermaidText([...lines, "(not in this stack)"].join("<br/>"))}"${SHAPES[shape][1]}`]);
+    return id;
+  }
   has(resource: PolicyResource | undefined): resource is PolicyResource {
     return !!resource && this.ids.has(resource.urn);
   }
@@ -201,9 +210,11 @@ function drawStores({ graph, chart }: Drawing): void {
 /** What each function's role lets it reach; what it consumes is drawn as the source's edge instead, its DLQ as the failure edge. */
 function drawRoleReach({ graph, chart, deadLetterArns }: Drawing): void {
   for (const fn of graph.of(TYPES.function)) {
-    const consumed = new Set(graph.of(TYPES.eventSourceMapping).filter((m) => graph.functionFor(m.props.functionName) === fn).map((m) => m.props.eventSourceArn));
+    const consumed = graph.of(TYPES.eventSourceMapping).filter((m) => graph.functionFor(m.props.functionName) === fn).map((m) => String(m.props.eventSourceArn));
+    // Reading a consumed stream, and listing its table's streams, is the source's edge.
+    const isConsumed = (arn: string) => consumed.some((source) => source === arn || (streamKindOf(source) === "dynamodb" && arn.startsWith(source.replace(/\/stream\/[^/]+$/, "/stream/"))));
     const statements = graph.roleStatementsOf(fn).filter((s) => s.Effect === "Allow");
-    const reach = (arnMatches: (arn: string) => boolean) => statements.filter((s) => (s.Resource ?? []).some((arn) => !consumed.has(arn) && arnMatches(arn))).flatMap((s) => s.Action ?? []);
+    const reach = (arnMatches: (arn: string) => boolean) => statements.filter((s) => (s.Resource ?? []).some((arn) => !isConsumed(arn) && arnMatches(arn))).flatMap((s) => s.Action ?? []);
     for (const table of graph.of(TYPES.table)) {
       const actions = reach((arn) => arn === table.props.arn || arn.startsWith(`${table.props.arn}/`));
       if (actions.length > 0) chart.edge(chart.idOf(fn), chart.idOf(table), shortActions(actions));
@@ -221,13 +232,18 @@ function drawPolledSources({ graph, chart }: Drawing): void {
     const i = mapping.props;
     const fn = graph.functionFor(i.functionName);
     const source = graph.withArn(i.eventSourceArn) ?? graph.of(TYPES.table).find((t) => t.props.streamArn === i.eventSourceArn);
-    if (!fn || !chart.has(source)) continue;
+    const kind = streamKindOf(i.eventSourceArn);
+    const sourceId = chart.has(source) ? chart.idOf(source)
+      : kind === "kinesis" ? chart.external(i.eventSourceArn, "source", [`Kinesis ${String(i.eventSourceArn).split("/").pop()}`])
+      : kind === "dynamodb" ? chart.external(i.eventSourceArn, "store", [`DynamoDB ${String(i.eventSourceArn).split("/")[1]}`, "stream"])
+      : undefined;
+    if (!fn || !sourceId) continue;
     const partial = (i.functionResponseTypes ?? []).includes("ReportBatchItemFailures") ? "partial failures" : undefined;
     const batch = [`batch ${i.batchSize ?? "default"}`, i.maximumBatchingWindowInSeconds ? `window ${duration(i.maximumBatchingWindowInSeconds)}` : undefined];
-    const label = streamKindOf(i.eventSourceArn)
+    const label = kind
       ? [...batch, i.parallelizationFactor > 1 ? `×${i.parallelizationFactor} per shard` : undefined, i.bisectBatchOnFunctionError ? "bisect" : "no bisect", ...retries(i.maximumRetryAttempts, i.maximumRecordAgeInSeconds), partial, i.filterCriteria?.filters?.length ? "filtered" : undefined]
       : [...batch, i.scalingConfig ? `max ${i.scalingConfig.maximumConcurrency}` : undefined, partial];
-    chart.edge(chart.idOf(source), chart.idOf(fn), label.filter(Boolean).join(", "));
+    chart.edge(sourceId, chart.idOf(fn), label.filter(Boolean).join(", "));
     const onFailure = graph.withArn(i.destinationConfig?.onFailure?.destinationArn);
     if (chart.has(onFailure)) chart.edge(chart.idOf(fn), chart.idOf(onFailure), "failed batches", true);
   }
@@ -246,7 +262,8 @@ function drawPushedSources({ graph, chart }: Drawing): void {
     const p = source.props;
     if (source.type === TYPES.topicSubscription) {
       const topic = graph.withArn(p.topic);
-      if (chart.has(topic)) chart.edge(chart.idOf(topic), chart.idOf(fn), p.filterPolicy ? `filter ${patternSummary(p.filterPolicy)}` : undefined);
+      const topicId = chart.has(topic) ? chart.idOf(topic) : typeof p.topic === "string" ? chart.external(p.topic, "source", [`SNS ${p.topic.split(":").pop()}`]) : undefined;
+      if (topicId) chart.edge(topicId, chart.idOf(fn), p.filterPolicy ? `filter ${patternSummary(p.filterPolicy)}` : undefined);
     } else if (source.type === TYPES.eventTarget) {
       const rule = graph.withArn(graph.invokerArnOf(source));
       if (chart.has(rule)) chart.edge(chart.idOf(rule), chart.idOf(fn), delivery(p));
@@ -254,8 +271,9 @@ function drawPushedSources({ graph, chart }: Drawing): void {
       chart.edge(chart.idOf(source), chart.idOf(fn), delivery(p.target));
     } else if (source.type === TYPES.bucketNotification) {
       const bucket = graph.withArn(graph.invokerArnOf(source));
+      const bucketId = chart.has(bucket) ? chart.idOf(bucket) : typeof p.bucket === "string" ? chart.external(`s3:${p.bucket}`, "source", [`S3 ${p.bucket}`]) : undefined;
       const entry = (p.lambdaFunctions ?? []).find((f: any) => graph.functionFor(f.lambdaFunctionArn) === fn);
-      if (chart.has(bucket) && entry) chart.edge(chart.idOf(bucket), chart.idOf(fn), [(entry.events ?? []).map((e: string) => e.replace(/^s3:/, "")).join(" | "), `${entry.filterPrefix ?? ""}*${entry.filterSuffix ?? ""}`].join(", "));
+      if (bucketId && entry) chart.edge(bucketId, chart.idOf(fn), [(entry.events ?? []).map((e: string) => e.replace(/^s3:/, "")).join(" | "), `${entry.filterPrefix ?? ""}*${entry.filterSuffix ?? ""}`].join(", "));
     }
   }
   for (const config of graph.of(TYPES.eventInvokeConfig)) {

@@ -8,7 +8,7 @@ import { diffStacks, flatten, StackDiff, withoutStackName } from "../../tools/di
 import { parsePlanArguments } from "../../tools/plan";
 import { keySettings } from "../../tools/plan-format";
 import { diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
-import { eventSourcesProgram } from "../fixtures/event-sources";
+import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
 import { record, stackPlan } from "../mocks";
 
 const PROJECT_ROOT = path.resolve(__dirname, "../..");
@@ -108,6 +108,23 @@ describe("the plan for reviewers", () => {
     expect(d).to.include("async live: 2 retries, max age 1 h<br/>4 alarms");
     expect(d).to.include('subgraph notifier_');
     expect(d).to.include('["EventWorker notifier"]');
+  });
+
+  it("draws the StreamWorker and EventWorker components the same way, a source the stack only names marked so", async () => {
+    const { resources } = await record(eventWorkersProgram);
+    const d = architectureDiagram(resources);
+    const notifier = node(d, "λ notifier-function");
+    const changes = node(d, "λ order-changes-consumer");
+    expect(edge(d, node(d, "DynamoDB orders"), changes, "batch 100, bisect, 3 retries, max age 1 h, partial failures, filtered")).to.equal(true);
+    expect(edge(d, node(d, "Kinesis clicks"), node(d, "λ click-counter-consumer"), "batch 100, bisect, 3 retries, max age 1 d, partial failures")).to.equal(true);
+    // Its grants to read the stream and list the table's streams are that edge, not an edge to the table.
+    expect(d).not.to.match(new RegExp(`${changes} -->\\|"[^"]*"\\| ${node(d, "DynamoDB orders")}`));
+    expect(edge(d, node(d, "S3 shop-documents<br/>(not in this stack)"), notifier, "ObjectCreated:*, invoices/*.pdf")).to.equal(true);
+    expect(edge(d, node(d, "SNS order-events"), notifier, "filter kind paid")).to.equal(true);
+    expect(edge(d, node(d, "Schedule notifier-digest"), notifier)).to.equal(true);
+    expect(edge(d, node(d, "EventBridge rule notifier-shipped"), notifier)).to.equal(true);
+    expect(edge(d, notifier, node(d, "SQS notifier-dlq"), "failed events")).to.equal(true);
+    for (const box of ["StreamWorker order-changes", "StreamWorker click-counter", "EventWorker notifier"]) expect(d).to.include(`["${box}"]`);
   });
 
   it("shows each event source's delivery settings in the resource table, and diffs them setting by setting", async () => {

@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Browser } from "puppeteer";
 import { architectureDiagram } from "../../tools/diagram";
-import { eventSourcesProgram } from "../fixtures/event-sources";
+import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
 import { record, stackPlan } from "../mocks";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -59,10 +59,16 @@ describe("the plan's diagrams, rendered by Mermaid in Chromium", function () {
     });
   }
 
-  it("renders a program with every event source", async () => {
+  it("renders a program with every event source, as raw resources", async () => {
     const { resources } = await record(eventSourcesProgram);
     const svg = await svgOf(architectureDiagram(resources));
     for (const label of ["Kinesis clicks", "SNS order-events", "S3 shop-uploads", "EventBridge rule notifier-shipped", "Schedule notifier-nightly", "failed batches", "bisect"]) expect(svg, label).to.include(label);
+  });
+
+  it("renders the StreamWorker and EventWorker components", async () => {
+    const { resources } = await record(eventWorkersProgram);
+    const svg = await svgOf(architectureDiagram(resources));
+    for (const label of ["StreamWorker order-changes", "EventWorker notifier", "S3 shop-documents", "failed events"]) expect(svg, label).to.include(label);
   });
 
   it("renders every ```mermaid block of the docs", async () => {

@@ -8,7 +8,7 @@ import { ComponentArgumentsError } from "../../components/validation";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, minimumVisibilityTimeoutSeconds, policies } from "../../policy/rules";
 import type { Evaluation } from "../../tools/mock-engine";
 import { checkPolicies, mandatoryViolations, readPackConfig } from "../../tools/policy-check";
-import { eventSourcesProgram } from "../fixtures/event-sources";
+import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
 import { record, stackPlan } from "../mocks";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -46,6 +46,15 @@ describe("the policy pack on the real program", () => {
       for (const v of await checkPolicies(stacks[stack].resources)) if (v.checked > 0) unchecked.delete(v.policy);
     }
     expect([...unchecked]).to.deep.equal([]);
+  });
+
+  it("passes every rule on the StreamWorker and EventWorker components, with a trigger of every kind", async () => {
+    const { resources } = await record(eventWorkersProgram);
+    const verdicts = await checkPolicies(resources);
+    expect(verdicts.flatMap((v) => v.violations).map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+    for (const rule of ["lambda-stream-mapping-failure-handling", "event-delivery-dead-letter-queue", "lambda-event-source-invoke-permission", "lambda-event-source-alarms", "lambda-async-failure-destination"]) {
+      expect(verdicts.find((v) => v.policy === rule)!.checked, rule).to.be.greaterThan(0);
+    }
   });
 
   it("fires the event-source rules on that program with its failure handling, a qualifier and an alarm taken away", async () => {
