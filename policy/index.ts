@@ -7,7 +7,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./rules";
 
 new PolicyPack("serverless-orders", {
-  description: "Security, reliability and wiring rules for the serverless-orders stacks (Lambda, API Gateway, SQS, IAM, SSM, DynamoDB, CloudWatch).",
+  description: "Security, reliability and wiring rules for the serverless-orders stacks (Lambda and its event sources, API Gateway, SQS, IAM, SSM, DynamoDB, CloudWatch).",
   enforcementLevel: "mandatory",
   policies,
 });

@@ -15,36 +15,10 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
+import { asList, Graph, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
 
-export const TYPES = {
-  role: "aws:iam/role:Role",
-  rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-  policy: "aws:iam/policy:Policy",
-  rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-  policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
-  function: "aws:lambda/function:Function",
-  alias: "aws:lambda/alias:Alias",
-  permission: "aws:lambda/permission:Permission",
-  provisionedConcurrency: "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig",
-  eventInvokeConfig: "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig",
-  eventSourceMapping: "aws:lambda/eventSourceMapping:EventSourceMapping",
-  logGroup: "aws:cloudwatch/logGroup:LogGroup",
-  alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
-  eventTarget: "aws:cloudwatch/eventTarget:EventTarget",
-  api: "aws:apigatewayv2/api:Api",
-  stage: "aws:apigatewayv2/stage:Stage",
-  route: "aws:apigatewayv2/route:Route",
-  integration: "aws:apigatewayv2/integration:Integration",
-  restStage: "aws:apigateway/stage:Stage",
-  queue: "aws:sqs/queue:Queue",
-  queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
-  redrivePolicy: "aws:sqs/redrivePolicy:RedrivePolicy",
-  topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
-  bucketNotification: "aws:s3/bucketNotification:BucketNotification",
-  parameter: "aws:ssm/parameter:Parameter",
-  table: "aws:dynamodb/table:Table",
-  schedule: "aws:scheduler/schedule:Schedule",
-} as const;
+export { parseFunctionReference, statementsOf, TYPES } from "./graph";
+export type { Statement } from "./graph";
 
 /**
  * Actions AWS does not scope to a resource, so `*` is their only resource. Kept here, not
@@ -68,12 +42,6 @@ export function minimumVisibilityTimeoutSeconds(functionTimeoutSeconds: number, 
 
 /** HTTP APIs end every integration after 30 s. */
 const HTTP_API_MAX_INTEGRATION_MS = 30_000;
-
-/** Services that invoke Lambda asynchronously (event invocations, retried, then dropped). */
-const ASYNC_INVOKERS = [
-  "s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "logs.amazonaws.com", "ses.amazonaws.com",
-  "iot.amazonaws.com", "config.amazonaws.com", "codecommit.amazonaws.com", "lambda.alarms.cloudwatch.amazonaws.com",
-];
 
 /** Values that are credentials whatever their variable is called. */
 const SECRET_VALUE_PATTERNS: ReadonlyArray<[string, RegExp]> = [
@@ -125,60 +93,9 @@ function stackRule(meta: RuleMetadata, check: (graph: Graph, report: ReportViola
   return { ...meta, kind: "stack", validateStack: (args, reportViolation) => check(new Graph(args.resources), reportViolation, args) };
 }
 
-/** The stack's resources by type, and look-ups by the references AWS resources use. */
-class Graph {
-  private readonly byType = new Map<string, PolicyResource[]>();
-  constructor(readonly resources: PolicyResource[]) {
-    for (const r of resources) this.byType.set(r.type, [...(this.byType.get(r.type) ?? []), r]);
-  }
-  of(type: string): PolicyResource[] {
-    return this.byType.get(type) ?? [];
-  }
-  /** The function a reference names: a function name, or a function / version / alias ARN. */
-  functionFor(reference: unknown): PolicyResource | undefined {
-    const { name } = parseFunctionReference(reference);
-    return this.of(TYPES.function).find((fn) => fn.props.name === name || fn.props.arn === reference);
-  }
-}
-
-/** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`, or a bare name. */
-export function parseFunctionReference(reference: unknown): { name?: string; qualifier?: string } {
-  if (typeof reference !== "string") return {};
-  const match = /^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$/.exec(reference);
-  if (match) return { name: match[1], qualifier: match[2] };
-  // API Gateway's invoke ARN wraps the function ARN.
-  const invoke = /\/functions\/(arn:[^/]+)\/invocations$/.exec(reference);
-  if (invoke) return parseFunctionReference(invoke[1]);
-  return { name: reference };
-}
-
 /** The stack of a URN: `urn:pulumi:<stack>::<project>::<type>::<name>`. */
 export function stackOf(urn: string): string {
   return urn.split("::")[0].split(":").slice(2).join(":");
-}
-
-export interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action?: string[];
-  NotAction?: string[];
-  Resource?: string[];
-  Principal?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-
-const asList = (value: unknown): any[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
-
-/** The statements of a policy document given as JSON text or as an object. */
-export function statementsOf(document: unknown): Statement[] {
-  if (document === undefined || document === null || document === "") return [];
-  const parsed = typeof document === "string" ? JSON.parse(document) : document;
-  return asList(parsed.Statement).map((s: any) => ({
-    ...s,
-    Action: s.Action === undefined ? undefined : asList(s.Action),
-    NotAction: s.NotAction === undefined ? undefined : asList(s.NotAction),
-    Resource: s.Resource === undefined ? undefined : asList(s.Resource),
-  }));
 }
 
 /** Every policy document a resource carries: a policy's own, or a role's inline ones. */
@@ -339,25 +256,65 @@ export const policies: Policy[] = [
   }),
   stackRule({
     name: "lambda-async-failure-destination",
-    description: "Functions invoked asynchronously (S3, SNS, EventBridge, ...) have an on-failure destination or a dead-letter queue.",
+    description: "Functions invoked asynchronously (S3, SNS, EventBridge, the Scheduler, ...) have an on-failure destination (or a dead-letter queue) on the qualifier they are invoked on.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure (an SQS queue or SNS topic), or deadLetterConfig on the function.",
-    resourceTypes: [TYPES.function, TYPES.permission, TYPES.topicSubscription, TYPES.bucketNotification, TYPES.eventTarget, TYPES.eventInvokeConfig],
+    remediationSteps: "Add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure (an SQS queue or SNS topic) and the qualifier the source invokes (the alias), or deadLetterConfig on the function (SecureFunction: asyncInvoke.onFailure; EventWorker sets it).",
+    resourceTypes: [TYPES.function, TYPES.permission, TYPES.topicSubscription, TYPES.bucketNotification, TYPES.eventTarget, TYPES.schedule, TYPES.eventInvokeConfig],
   }, (graph, report) => {
-    const invokers = new Map<PolicyResource, string>();
-    const note = (reference: unknown, by: string) => {
-      const fn = graph.functionFor(reference);
-      if (fn && !invokers.has(fn)) invokers.set(fn, by);
-    };
-    for (const p of graph.of(TYPES.permission)) if (ASYNC_INVOKERS.includes(p.props.principal)) note(p.props.function, p.props.principal);
-    for (const s of graph.of(TYPES.topicSubscription)) if (s.props.protocol === "lambda") note(s.props.endpoint, `SNS subscription ${s.name}`);
-    for (const n of graph.of(TYPES.bucketNotification)) for (const f of asList(n.props.lambdaFunctions)) note(f.lambdaFunctionArn, `S3 notification ${n.name}`);
-    for (const t of graph.of(TYPES.eventTarget)) note(t.props.arn, `EventBridge target ${t.name}`);
-    for (const [fn, by] of invokers) {
-      const configured = graph.of(TYPES.eventInvokeConfig).some((c) => graph.functionFor(c.props.functionName) === fn && c.props.destinationConfig?.onFailure?.destination);
-      if (!configured && !fn.props.deadLetterConfig?.targetArn) {
-        report(`Function ${fn.name} is invoked asynchronously (${by}) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure.destination (an SQS queue or SNS topic).`, fn.urn);
-      }
+    const reported = new Set<string>();
+    for (const { function: fn, qualifier, by } of graph.asyncInvocations()) {
+      const key = `${fn.urn}:${qualifier ?? ""}`;
+      if (reported.has(key) || fn.props.deadLetterConfig?.targetArn) continue;
+      const config = graph.eventInvokeConfigFor(fn, qualifier);
+      if (config?.props.destinationConfig?.onFailure?.destination) continue;
+      reported.add(key);
+      const target = `${fn.name}${qualifier ? `:${qualifier}` : ""}`;
+      const elsewhere = !config && graph.of(TYPES.eventInvokeConfig).find((c) => graph.functionFor(c.props.functionName) === fn);
+      report(elsewhere
+        ? `Function ${target} is invoked asynchronously (${by}), but its event invoke config ${elsewhere.name} is on qualifier ${JSON.stringify(elsewhere.props.qualifier ?? "$LATEST")}, which this source does not invoke, so failed events are dropped; set the config's qualifier to ${JSON.stringify(qualifier ?? "$LATEST")} (SecureFunction asyncInvoke does).`
+        : `Function ${target} is invoked asynchronously (${by}) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig with ${qualifier ? `qualifier ${JSON.stringify(qualifier)} and ` : ""}destinationConfig.onFailure.destination (an SQS queue or SNS topic).`, fn.urn);
+    }
+  }),
+  resourceRule({
+    name: "lambda-stream-mapping-failure-handling",
+    description: "A DynamoDB or Kinesis stream mapping bisects failing batches, reports partial failures, caps retries and record age, and sends what still fails to an on-failure destination, so one bad record cannot block its shard.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set bisectBatchOnFunctionError: true, functionResponseTypes: [\"ReportBatchItemFailures\"], maximumRetryAttempts (0-10000) and maximumRecordAgeInSeconds (60-604800) to finite values, and destinationConfig.onFailure.destinationArn to an SQS queue or SNS topic (StreamWorker does all of it).",
+    resourceTypes: [TYPES.eventSourceMapping],
+  }, (props, report, args) => {
+    if (!isStreamMapping(props)) return;
+    const stream = `Stream mapping ${args.name} (${streamKindOf(props.eventSourceArn) ?? "stream"} ${props.eventSourceArn ?? "unknown"})`;
+    if (props.bisectBatchOnFunctionError !== true) {
+      report(`${stream} does not bisect a failing batch, so one bad record fails every record with it; set bisectBatchOnFunctionError: true.`);
+    }
+    if (!asList(props.functionResponseTypes).includes("ReportBatchItemFailures")) {
+      report(`${stream} does not let the function report the records that failed, so a whole batch is retried for one; set functionResponseTypes: ["ReportBatchItemFailures"] and return batchItemFailures.`);
+    }
+    if (!(typeof props.maximumRetryAttempts === "number" && props.maximumRetryAttempts >= 0)) {
+      report(`${stream} retries a failing batch without end (maximumRetryAttempts ${props.maximumRetryAttempts ?? "unset"}, Lambda's default is -1, infinite) and blocks its shard meanwhile; set maximumRetryAttempts, e.g. 3.`);
+    }
+    if (!(typeof props.maximumRecordAgeInSeconds === "number" && props.maximumRecordAgeInSeconds >= 0)) {
+      report(`${stream} retries records until they expire from the stream (maximumRecordAgeInSeconds ${props.maximumRecordAgeInSeconds ?? "unset"}, Lambda's default is -1, infinite); set maximumRecordAgeInSeconds, e.g. 86400.`);
+    }
+    if (!props.destinationConfig?.onFailure?.destinationArn) {
+      report(`${stream} has no on-failure destination, so records that exhaust their retries are lost; set destinationConfig.onFailure.destinationArn to an SQS dead-letter queue (StreamWorker creates one).`);
+    }
+  }),
+  resourceRule({
+    name: "event-delivery-dead-letter-queue",
+    description: "EventBridge rule targets and Scheduler schedules set their retry policy and a dead-letter queue, so an event they cannot deliver is kept, not dropped after 24 hours of retries.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set deadLetterConfig: { arn: dlq.arn } and retryPolicy: { maximumRetryAttempts, maximumEventAgeInSeconds } on the aws.cloudwatch.EventTarget, or on the aws.scheduler.Schedule's target (EventWorker sets both).",
+    resourceTypes: [TYPES.eventTarget, TYPES.schedule],
+  }, (props, report, args) => {
+    const [what, target] = args.type === TYPES.schedule ? [`Schedule ${props.name ?? args.name}`, props.target ?? {}] : [`EventBridge target ${args.name} of rule ${props.rule}`, props];
+    const where = args.type === TYPES.schedule ? "target." : "";
+    if (!target.deadLetterConfig?.arn) {
+      report(`${what} has no dead-letter queue, so an event it cannot deliver is dropped; set ${where}deadLetterConfig: { arn: <SQS queue ARN> }.`);
+    }
+    const retry = target.retryPolicy;
+    if (!(typeof retry?.maximumRetryAttempts === "number" && typeof retry?.maximumEventAgeInSeconds === "number")) {
+      report(`${what} has no explicit retry policy (the default retries 185 times over 24 hours); set ${where}retryPolicy: { maximumRetryAttempts, maximumEventAgeInSeconds }.`);
     }
   }),
   stackRule({
@@ -400,15 +357,47 @@ export const policies: Policy[] = [
   // ---------------------------------------------------------------- Lambda permissions
   resourceRule({
     name: "lambda-permission-scoped",
-    description: "A lambda.Permission never grants to \"*\", and a service principal always names the sourceArn it may invoke from.",
+    description: "A lambda.Permission never grants to \"*\", a service principal always names the sourceArn it may invoke from, and S3 also the sourceAccount.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Set principal to the service (e.g. apigateway.amazonaws.com) and sourceArn to the caller's ARN (e.g. `${api.executionArn}/*/*`).",
+    remediationSteps: "Set principal to the service (e.g. apigateway.amazonaws.com) and sourceArn to the caller's ARN (e.g. `${api.executionArn}/*/*`); for S3, sourceAccount too.",
     resourceTypes: [TYPES.permission],
   }, (props, report) => {
     if (props.principal === "*") {
       report(`Permission lets anyone ("*") invoke ${props.function}; name the calling service or account as principal, with its sourceArn.`);
     } else if (String(props.principal).endsWith(".amazonaws.com") && (!props.sourceArn || props.sourceArn === "*")) {
-      report(`Permission lets ${props.principal} invoke ${props.function} from any source, including other accounts' resources; set sourceArn to the calling resource's ARN (e.g. \`\${api.executionArn}/*/*\`).`);
+      report(`Permission lets ${props.principal} invoke ${props.function} from any source, including other accounts' resources; set sourceArn to the calling resource's ARN (e.g. \`\${api.executionArn}/*/*\`).`);    }
+    // A bucket ARN names no account: a deleted bucket's name can be taken by anyone.
+    if (props.principal === "s3.amazonaws.com" && !props.sourceAccount) {
+      report(`Permission lets S3 invoke ${props.function} from bucket ${props.sourceArn ?? "(any)"}, whose ARN names no account, so another account's bucket of that name could invoke it; set sourceAccount to this account's id.`);
+    }
+  }),
+  stackRule({
+    name: "lambda-event-source-invoke-permission",
+    description: "Every SNS subscription, EventBridge target and S3 notification that invokes a function has a lambda.Permission for its service on the same function and qualifier, scoped to that topic, rule or bucket; every schedule's role may invoke its target.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.lambda.Permission (principal sns/events/s3.amazonaws.com, the invoked qualifier, sourceArn the topic, rule or bucket ARN); give the Scheduler's role lambda:InvokeFunction on the target ARN itself, alias included (EventWorker does both).",
+    resourceTypes: [TYPES.topicSubscription, TYPES.eventTarget, TYPES.bucketNotification, TYPES.schedule, TYPES.permission],
+  }, (graph, report) => {
+    const PRINCIPALS: Record<string, string> = { [TYPES.topicSubscription]: "sns.amazonaws.com", [TYPES.eventTarget]: "events.amazonaws.com", [TYPES.bucketNotification]: "s3.amazonaws.com" };
+    for (const { function: fn, qualifier, source, by } of graph.asyncInvocations()) {
+      const target = `${fn.name}${qualifier ? `:${qualifier}` : ""}`;
+      if (source.type === TYPES.schedule) {
+        const arn = source.props.target?.arn;
+        const role = graph.roleWithArn(source.props.target?.roleArn);
+        const allowed = graph.statementsOfRole(role).some((s) => s.Effect === "Allow" && (s.Action ?? []).includes("lambda:InvokeFunction") && (s.Resource ?? []).some((r) => arnPattern(r).test(String(arn))));
+        if (!allowed) report(`${by} invokes ${target} but its role ${role?.name ?? source.props.target?.roleArn ?? "(none)"} may not invoke ${arn}, so every run fails; allow lambda:InvokeFunction on exactly that ARN (an alias ARN is not covered by the function's).`, source.urn);
+        continue;
+      }
+      const principal = PRINCIPALS[source.type];
+      if (!principal) continue; // a Permission itself
+      const sourceArn = graph.invokerArnOf(source);
+      const permitted = graph.of(TYPES.permission).some((p) =>
+        p.props.principal === principal && graph.functionFor(p.props.function) === fn &&
+        qualifierKey(p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === qualifierKey(qualifier) &&
+        (sourceArn === undefined || p.props.sourceArn === sourceArn));
+      if (!permitted) {
+        report(`${by} invokes ${target} but no permission lets ${principal} invoke it${qualifier ? ` with qualifier ${qualifier}` : ""}${sourceArn ? ` from ${sourceArn}` : ""}, so every delivery fails; add an aws.lambda.Permission (principal ${principal}, qualifier ${qualifier ?? "none"}, sourceArn ${sourceArn ?? "the source's ARN"}).`, source.urn);
+      }
     }
   }),
   stackRule({
@@ -550,15 +539,8 @@ export const policies: Policy[] = [
       const text = separate?.props.redrivePolicy ?? queue.props.redrivePolicy;
       return [queue, text ? (typeof text === "string" ? JSON.parse(text) : text) : undefined];
     }));
-    // A queue that receives failures (dead letters, failed invocation records) is a dead-letter queue itself.
-    const deadLetterArns = new Set([
-      ...[...redriveOf.values()].map((r) => r?.deadLetterTargetArn),
-      ...graph.of(TYPES.eventInvokeConfig).map((c) => c.props.destinationConfig?.onFailure?.destination),
-      ...graph.of(TYPES.eventSourceMapping).map((m) => m.props.destinationConfig?.onFailure?.destinationArn),
-      ...graph.of(TYPES.eventTarget).map((t) => t.props.deadLetterConfig?.arn),
-      ...graph.of(TYPES.schedule).map((s) => s.props.target?.deadLetterConfig?.arn),
-      ...graph.of(TYPES.topicSubscription).map((s) => (typeof s.props.redrivePolicy === "string" ? JSON.parse(s.props.redrivePolicy) : s.props.redrivePolicy)?.deadLetterTargetArn),
-    ].filter(Boolean));
+    // A queue that receives what failed elsewhere (a redrive, an on-failure destination) is a dead-letter queue.
+    const deadLetterArns = graph.failureDestinations();
     for (const [queue, redrive] of redriveOf) {
       if (deadLetterArns.has(queue.props.arn)) continue;
       if (!redrive?.deadLetterTargetArn || !(redrive.maxReceiveCount > 0)) {
@@ -660,7 +642,32 @@ export const policies: Policy[] = [
       }
     }
   }),
+  stackRule({
+    name: "lambda-event-source-alarms",
+    description: "A stream consumer has an IteratorAge alarm (records waiting), and an asynchronously invoked function an AsyncEventsDropped alarm (events lost).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add aws.cloudwatch.MetricAlarm on AWS/Lambda IteratorAge (stream consumers) or AsyncEventsDropped (async functions) with dimensions { FunctionName } (StreamWorker and EventWorker create them).",
+    resourceTypes: [TYPES.eventSourceMapping, TYPES.topicSubscription, TYPES.eventTarget, TYPES.bucketNotification, TYPES.schedule, TYPES.alarm],
+  }, (graph, report) => {
+    const needs = new Map<PolicyResource, Set<string>>();
+    const need = (fn: PolicyResource | undefined, metric: string) => fn && needs.set(fn, new Set([...(needs.get(fn) ?? []), metric]));
+    for (const m of graph.of(TYPES.eventSourceMapping).filter((m) => isStreamMapping(m.props))) need(graph.functionFor(m.props.functionName), "IteratorAge");
+    for (const { function: fn } of graph.asyncInvocations()) need(fn, "AsyncEventsDropped");
+    for (const [fn, metrics] of needs) {
+      const watched = new Set(graph.alarmsOn("FunctionName", fn.props.name).filter((a) => a.props.namespace === "AWS/Lambda").map((a) => a.props.metricName));
+      const missing = [...metrics].filter((m) => !watched.has(m));
+      if (missing.length > 0) {
+        const unheard = missing.map((m) => (m === "IteratorAge" ? "records waiting behind a failing batch" : "events dropped after their retries"));
+        report(`Function ${fn.name} has no alarm on ${missing.join(", ")}, so nobody hears of ${unheard.join(" or ")}; add aws.cloudwatch.MetricAlarm on AWS/Lambda ${missing.join(", ")} with dimensions { FunctionName: ${fn.props.name} }.`, fn.urn);
+      }
+    }
+  }),
 ];
+
+/** An IAM resource pattern (`*` and `?` wildcards) as a regular expression. */
+function arnPattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+}
 
 /** What kind of secret `value` (stored under `key`) looks like, or undefined. */
 export function secretIn(key: string, value: unknown): string | undefined {

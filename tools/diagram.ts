@@ -1,30 +1,46 @@
 /**
  * The architecture of a stack as a Mermaid flowchart, derived from the registered resource
- * graph alone (no names are assumed): API -> routes -> functions (through each route's
- * integration), functions -> tables / queues / parameters (from the statements of their
- * roles), queue -> consumer (event source mapping) -> dead-letter queue (redrive policy),
- * and alarms -> topic. GitHub renders it in a ```mermaid block of a pull-request comment.
+ * graph alone (no names are assumed), laid out as a reader follows a request, top to
+ * bottom: callers and event sources (the identity provider, topics, buckets, streams,
+ * rules, schedules), then each component's box (API -> routes -> functions, queue ->
+ * consumer -> dead-letter queue), then the stores the functions' roles reach (tables,
+ * queues). Top to bottom keeps the prod stack about as wide as its routes; left to right
+ * it was a line of seven ranks and their edge labels, too wide to read in a comment. What a node *has* rather than what it talks to is written on the node, not
+ * drawn: the VPC it runs in, its alarms, the parameters it reads, its async retries. The
+ * source edges carry the delivery settings (batch, bisect, retries, record age, DLQ).
+ * GitHub renders it in a ```mermaid block of a pull-request comment.
  */
+import type { PolicyResource } from "@pulumi/policy";
+import { Graph, parseFunctionReference, streamKindOf, TYPES } from "../policy/graph";
 import { RecordedResource } from "./mock-engine";
-import { parseFunctionReference, statementsOf, TYPES } from "../policy/rules";
-
-const SNS_TOPIC = "aws:sns/topic:Topic";
+import { stackGraph } from "./policy-check";
 
 /** Mermaid label text: quotes and the characters Mermaid reads as markup become entities. */
 export function mermaidText(text: string): string {
   return text.replace(/[&"<>#|]/g, (c) => `#${c.charCodeAt(0)};`).replace(/#60;br\/#62;/g, "<br/>");
 }
 
+type Shape = "box" | "rounded" | "route" | "store" | "queue" | "source" | "note";
+const SHAPES: Record<Shape, [string, string]> = {
+  box: ["[", "]"], rounded: ["(", ")"], route: ["[/", "/]"], store: ["[(", ")]"], queue: ["[[", "]]"], source: ["([", "])"], note: ["[", "]"],
+};
+
 class Flowchart {
   private readonly ids = new Map<string, string>();
-  readonly nodes: string[] = [];
+  /** Node lines by the component box they sit in ("" for none), in the order drawn. */
+  readonly nodes = new Map<string, string[]>();
   readonly edges: string[] = [];
-  node(resource: RecordedResource, shape: [string, string], label: string): string {
+  readonly notes: string[] = [];
+  constructor(private readonly graph: Graph) {}
+  node(resource: PolicyResource, shape: Shape, lines: Array<string | undefined>): string {
     const id = this.idOf(resource);
-    this.nodes.push(`${id}${shape[0]}"${mermaidText(label)}"${shape[1]}`);
+    const box = this.graph.componentOf(resource)?.urn ?? "";
+    const label = mermaidText(lines.filter(Boolean).join("<br/>"));
+    this.nodes.set(box, [...(this.nodes.get(box) ?? []), `${id}${SHAPES[shape][0]}"${label}"${SHAPES[shape][1]}`]);
+    if (shape === "note") this.notes.push(id);
     return id;
   }
-  idOf(resource: RecordedResource): string {
+  idOf(resource: PolicyResource): string {
     let id = this.ids.get(resource.urn);
     if (!id) {
       id = `${resource.name.replace(/[^A-Za-z0-9]+/g, "_").slice(0, 30)}_${this.ids.size}`;
@@ -32,8 +48,17 @@ class Flowchart {
     }
     return id;
   }
-  has(resource: RecordedResource): boolean {
-    return this.ids.has(resource.urn);
+  /** A node for a source the stack only names (a bucket by name, a topic or stream by ARN), once per key. */
+  external(key: string, shape: Shape, lines: string[]): string {
+    const urn = `external:${key}`;
+    if (this.ids.has(urn)) return this.ids.get(urn)!;
+    const id = `${key.split(/[:/]/).pop()!.replace(/[^A-Za-z0-9]+/g, "_").slice(0, 30)}_${this.ids.size}`;
+    this.ids.set(urn, id);
+    this.nodes.set("", [...(this.nodes.get("") ?? []), `${id}${SHAPES[shape][0]}"${mermaidText([...lines, "(not in this stack)"].join("<br/>"))}"${SHAPES[shape][1]}`]);
+    return id;
+  }
+  has(resource: PolicyResource | undefined): resource is PolicyResource {
+    return !!resource && this.ids.has(resource.urn);
   }
   edge(from: string, to: string, label?: string, dotted = false): void {
     const arrow = dotted ? "-.->" : "-->";
@@ -42,133 +67,259 @@ class Flowchart {
 }
 
 const shortActions = (actions: string[]) => [...new Set(actions.map((a) => a.split(":")[1]))].join(", ");
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+
+/** 90 -> "90 s", 3600 -> "1 h", 86400 -> "1 d". */
+function duration(seconds: number): string {
+  for (const [unit, size] of [["d", 86400], ["h", 3600], ["min", 60]] as const) if (seconds >= size && seconds % size === 0) return `${seconds / size} ${unit}`;
+  return `${seconds} s`;
+}
+
+/** "3 retries, max age 1 h" from AWS's retry fields; -1 and unset are AWS's infinite defaults. */
+function retries(attempts: unknown, ageSeconds: unknown): string[] {
+  const finite = (value: unknown) => typeof value === "number" && value >= 0;
+  return [
+    finite(attempts) ? plural(attempts as number, "retry").replace("retrys", "retries") : "retries forever",
+    finite(ageSeconds) ? `max age ${duration(ageSeconds as number)}` : "no max age",
+  ];
+}
+
+/** `{"source":["a"],"detail-type":["B"]}` -> "source a, detail-type B". */
+function patternSummary(pattern: unknown): string | undefined {
+  try {
+    const parsed = typeof pattern === "string" ? JSON.parse(pattern) : pattern;
+    return Object.entries(parsed ?? {}).map(([key, value]) => `${key} ${Array.isArray(value) ? value.map((v) => (typeof v === "string" ? v : JSON.stringify(v))).join(" | ") : "{…}"}`).join(", ");
+  } catch {
+    return undefined;
+  }
+}
 
 /** The Mermaid source (without the ``` fence) of the stack's architecture. */
 export function architectureDiagram(resources: RecordedResource[]): string {
-  const byType = new Map<string, RecordedResource[]>();
-  for (const r of resources) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
-  const of = (type: string) => byType.get(type) ?? [];
-  const chart = new Flowchart();
-  const functions = of(TYPES.function);
-  const functionFor = (reference: unknown) => {
-    const { name } = parseFunctionReference(reference);
-    return functions.find((fn) => fn.inputs.name === name || fn.outputs.arn === reference);
-  };
-  const alarmsOn = (key: string, value: unknown) => of(TYPES.alarm).filter((a) => a.inputs.dimensions?.[key] === value);
+  const graph = stackGraph(resources);
+  const drawing: Drawing = { graph, chart: new Flowchart(graph), deadLetterArns: graph.failureDestinations(), alarmTopicArns: new Set(graph.of(TYPES.alarm).flatMap((a) => a.props.alarmActions ?? [])) };
+  // Nodes in reading order (dagre keeps it within a rank), then the edges between them.
+  drawCallers(drawing);
+  drawApis(drawing);
+  drawWorkers(drawing);
+  drawStores(drawing);
+  drawRoleReach(drawing);
+  drawPolledSources(drawing);
+  drawPushedSources(drawing);
+  drawNotesAndKeys(drawing);
+  return render(drawing);
+}
 
-  // Functions first, inside the VPC when they run in one.
-  const functionNodes = functions.map((fn) => {
-    const i = fn.inputs;
-    const provisioned = of(TYPES.provisionedConcurrency).find((p) => p.inputs.functionName === i.name);
-    const details = [
-      `${i.memorySize} MB, ${i.timeout} s`,
-      i.reservedConcurrentExecutions !== undefined ? `reserved ${i.reservedConcurrentExecutions}` : undefined,
-      provisioned ? `alias ${provisioned.inputs.qualifier} + provisioned ${provisioned.inputs.provisionedConcurrentExecutions}` : undefined,
-    ].filter(Boolean).join(", ");
-    return { fn, inVpc: !!i.vpcConfig, line: `${chart.idOf(fn)}("${mermaidText(`λ ${fn.name}<br/>${details}`)}")` };
-  });
-  const vpc = of("awsx:ec2:Vpc")[0];
-  const outside = functionNodes.filter((f) => !f.inVpc).map((f) => f.line);
-  const inside = functionNodes.filter((f) => f.inVpc).map((f) => `  ${f.line}`);
+interface Drawing {
+  graph: Graph;
+  chart: Flowchart;
+  /** Queues and topics that receive what failed elsewhere. */
+  deadLetterArns: Set<string>;
+  /** Topics alarms notify: a legend, not an event source. */
+  alarmTopicArns: Set<string>;
+}
 
-  for (const api of of(TYPES.api)) {
-    const stage = of(TYPES.stage).find((s) => s.inputs.apiId === api.id);
-    const throttle = stage?.inputs.defaultRouteSettings;
-    const apiId = chart.node(api, ["[", "]"], [
+function alarmsOf(graph: Graph, key: string, value: unknown): string | undefined {
+  const count = graph.alarmsOn(key, value).length;
+  return count > 0 ? plural(count, "alarm") : undefined;
+}
+
+/** The identity provider, and the event sources made outside the components: topics, buckets, streams. */
+function drawCallers({ graph, chart, alarmTopicArns }: Drawing): void {
+  for (const pool of graph.of(TYPES.userPool)) chart.node(pool, "source", [`Cognito ${pool.name}`, "identity provider"]);
+  for (const topic of graph.of(TYPES.topic).filter((t) => !alarmTopicArns.has(t.props.arn))) chart.node(topic, "source", [`SNS ${topic.name}`]);
+  for (const bucket of graph.of(TYPES.bucket)) chart.node(bucket, "source", [`S3 ${bucket.props.bucket ?? bucket.name}`]);
+  for (const stream of graph.of(TYPES.kinesisStream)) {
+    chart.node(stream, "source", [`Kinesis ${stream.name}`, [stream.props.shardCount ? plural(stream.props.shardCount, "shard") : "on demand", stream.props.encryptionType === "KMS" ? "KMS" : undefined].filter(Boolean).join(", ")]);
+  }
+}
+
+/** Each API, its routes into their functions, and the identity provider its JWT authorizer trusts. */
+function drawApis({ graph, chart }: Drawing): void {
+  for (const api of graph.of(TYPES.api)) {
+    const stage = graph.of(TYPES.stage).find((s) => s.props.apiId === api.props.id);
+    const throttle = stage?.props.defaultRouteSettings;
+    const apiId = chart.node(api, "box", [
       `HTTP API ${api.name}`,
-      stage ? `stage ${stage.inputs.name}` : "no stage",
+      stage ? `stage ${stage.props.name}` : "no stage",
       throttle ? `throttle ${throttle.throttlingRateLimit} rps, burst ${throttle.throttlingBurstLimit}` : "no throttling",
-      stage?.inputs.accessLogSettings ? "JSON access logs" : "no access logs",
-    ].join("<br/>"));
-    for (const route of of(TYPES.route).filter((r) => r.inputs.apiId === api.id)) {
-      const auth = route.inputs.authorizationType ?? "NONE";
-      const routeId = chart.node(route, ["[/", "/]"], `${route.inputs.routeKey}<br/>${auth === "NONE" ? "public" : auth}`);
+      stage?.props.accessLogSettings ? "JSON access logs" : "no access logs",
+    ]);
+    for (const authorizer of graph.of(TYPES.authorizer).filter((a) => a.props.apiId === api.props.id)) {
+      const issuer = String(authorizer.props.jwtConfiguration?.issuer ?? "");
+      for (const pool of graph.of(TYPES.userPool)) if (pool.props.endpoint && issuer.endsWith(pool.props.endpoint)) chart.edge(chart.idOf(pool), apiId, `JWT authorizer ${authorizer.props.name}`, true);
+    }
+    for (const route of graph.of(TYPES.route).filter((r) => r.props.apiId === api.props.id)) {
+      const auth = route.props.authorizationType ?? "NONE";
+      const routeId = chart.node(route, "route", [route.props.routeKey, auth === "NONE" ? "public" : auth]);
       chart.edge(apiId, routeId);
-      const integrationId = String(route.inputs.target ?? "").replace(/^integrations\//, "");
-      const integration = of(TYPES.integration).find((x) => x.id === integrationId);
-      const fn = integration && functionFor(integration.inputs.integrationUri);
+      const integrationId = String(route.props.target ?? "").replace(/^integrations\//, "");
+      const integration = graph.of(TYPES.integration).find((x) => x.props.id === integrationId);
+      const fn = integration && graph.functionFor(integration.props.integrationUri);
       if (fn) {
-        const qualifier = parseFunctionReference(integration!.inputs.integrationUri).qualifier;
+        const qualifier = parseFunctionReference(integration!.props.integrationUri).qualifier;
         chart.edge(routeId, chart.idOf(fn), qualifier ? `alias ${qualifier}` : undefined);
       }
     }
   }
+}
 
-  // What each function's role lets it reach: tables, queues, parameters.
-  const tables = of(TYPES.table);
-  const queues = of(TYPES.queue);
-  const parameters = of(TYPES.parameter);
-  const mappings = of(TYPES.eventSourceMapping);
-  const redriveOf = new Map(queues.filter((q) => q.inputs.redrivePolicy).map((q) => [q, JSON.parse(q.inputs.redrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }]));
-  const deadLetterArns = new Set([...redriveOf.values()].map((r) => r.deadLetterTargetArn));
-  for (const table of tables) {
-    const i = table.inputs;
-    chart.node(table, ["[(", ")]"], [`DynamoDB ${table.name}`, [i.billingMode, i.pointInTimeRecovery?.enabled ? "PITR" : "no PITR", i.deletionProtectionEnabled ? "deletion protection" : undefined].filter(Boolean).join(", ")].join("<br/>"));
+/** Rules and schedules, functions, then queues: each in its component's box, in that order. */
+function drawWorkers({ graph, chart, deadLetterArns }: Drawing): void {
+  for (const rule of graph.of(TYPES.eventRule)) {
+    chart.node(rule, "source", [`EventBridge rule ${rule.name}`, `bus ${rule.props.eventBusName ?? "default"}`, patternSummary(rule.props.eventPattern) ?? rule.props.scheduleExpression]);
   }
-  for (const queue of queues) {
-    const i = queue.inputs;
-    const isDeadLetter = deadLetterArns.has(queue.outputs.arn);
-    chart.node(queue, ["[[", "]]"], [`SQS ${queue.name}`, isDeadLetter ? `dead letters, kept ${Math.round(i.messageRetentionSeconds / 86400)} days` : `visibility ${i.visibilityTimeoutSeconds ?? 30} s`].join("<br/>"));
+  for (const schedule of graph.of(TYPES.schedule)) {
+    chart.node(schedule, "source", [`Schedule ${schedule.name}`, [schedule.props.scheduleExpression, schedule.props.scheduleExpressionTimezone].filter(Boolean).join(" ")]);
   }
-  for (const parameter of parameters) {
-    chart.node(parameter, ["[/", "\\]"], `${String(parameter.inputs.name).split("/").pop()}<br/>${parameter.inputs.type}`);
+  for (const fn of graph.of(TYPES.function)) {
+    const i = fn.props;
+    const provisioned = graph.of(TYPES.provisionedConcurrency).find((p) => p.props.functionName === i.name);
+    const parameters = graph.of(TYPES.parameter).filter((p) => graph.roleStatementsOf(fn).some((s) => s.Effect === "Allow" && (s.Resource ?? []).includes(p.props.arn)));
+    const asyncConfigs = graph.of(TYPES.eventInvokeConfig).filter((c) => graph.functionFor(c.props.functionName) === fn);
+    chart.node(fn, "rounded", [
+      `λ ${fn.name}`,
+      [`${i.memorySize} MB, ${i.timeout} s`, i.reservedConcurrentExecutions !== undefined ? `reserved ${i.reservedConcurrentExecutions}` : undefined].filter(Boolean).join(", "),
+      provisioned ? `alias ${provisioned.props.qualifier} + provisioned ${provisioned.props.provisionedConcurrentExecutions}` : undefined,
+      ...asyncConfigs.map((c) => `async${c.props.qualifier ? ` ${c.props.qualifier}` : ""}: ${retries(c.props.maximumRetryAttempts, c.props.maximumEventAgeInSeconds).join(", ")}`),
+      parameters.length ? `reads ${parameters.map((p) => `${String(p.props.name).split("/").pop()}${p.props.type === "SecureString" ? " (secret)" : ""}`).join(", ")}` : undefined,
+      [i.vpcConfig ? "in VPC" : undefined, alarmsOf(graph, "FunctionName", i.name)].filter(Boolean).join(" · ") || undefined,
+    ]);
   }
-  for (const fn of functions) {
-    const role = of(TYPES.role).find((r) => r.outputs.arn === fn.inputs.role);
-    const statements = of(TYPES.rolePolicy).filter((p) => role && p.inputs.role === role.id).flatMap((p) => statementsOf(p.inputs.policy));
-    const reach = (arnMatches: (resource: string) => boolean) => statements.filter((s) => s.Effect === "Allow" && (s.Resource ?? []).some(arnMatches)).flatMap((s) => s.Action ?? []);
-    for (const table of tables) {
-      const actions = reach((arn) => arn === table.outputs.arn || arn.startsWith(`${table.outputs.arn}/`));
+  for (const queue of graph.of(TYPES.queue)) {
+    const i = queue.props;
+    chart.node(queue, "queue", [
+      `SQS ${queue.name}`,
+      deadLetterArns.has(i.arn) ? `dead letters, kept ${Math.round(i.messageRetentionSeconds / 86400)} days` : `visibility ${i.visibilityTimeoutSeconds ?? 30} s`,
+      alarmsOf(graph, "QueueName", i.name),
+    ]);
+  }
+}
+
+function drawStores({ graph, chart }: Drawing): void {
+  for (const table of graph.of(TYPES.table)) {
+    const i = table.props;
+    chart.node(table, "store", [
+      `DynamoDB ${table.name}`,
+      [i.billingMode, i.pointInTimeRecovery?.enabled ? "PITR" : "no PITR", i.deletionProtectionEnabled ? "deletion protection" : undefined].filter(Boolean).join(", "),
+      i.streamEnabled ? `stream ${i.streamViewType}` : undefined,
+    ]);
+  }
+}
+
+/** What each function's role lets it reach; what it consumes is drawn as the source's edge instead, its DLQ as the failure edge. */
+function drawRoleReach({ graph, chart, deadLetterArns }: Drawing): void {
+  for (const fn of graph.of(TYPES.function)) {
+    const consumed = graph.of(TYPES.eventSourceMapping).filter((m) => graph.functionFor(m.props.functionName) === fn).map((m) => String(m.props.eventSourceArn));
+    // Reading a consumed stream, and listing its table's streams, is the source's edge.
+    const isConsumed = (arn: string) => consumed.some((source) => source === arn || (streamKindOf(source) === "dynamodb" && arn.startsWith(source.replace(/\/stream\/[^/]+$/, "/stream/"))));
+    const statements = graph.roleStatementsOf(fn).filter((s) => s.Effect === "Allow");
+    const reach = (arnMatches: (arn: string) => boolean) => statements.filter((s) => (s.Resource ?? []).some((arn) => !isConsumed(arn) && arnMatches(arn))).flatMap((s) => s.Action ?? []);
+    for (const table of graph.of(TYPES.table)) {
+      const actions = reach((arn) => arn === table.props.arn || arn.startsWith(`${table.props.arn}/`));
       if (actions.length > 0) chart.edge(chart.idOf(fn), chart.idOf(table), shortActions(actions));
     }
-    for (const queue of queues) {
-      const consumes = mappings.some((m) => m.inputs.eventSourceArn === queue.outputs.arn && functionFor(m.inputs.functionName) === fn);
-      const actions = reach((arn) => arn === queue.outputs.arn);
-      if (actions.length > 0 && !consumes) chart.edge(chart.idOf(fn), chart.idOf(queue), shortActions(actions));
-    }
-    for (const parameter of parameters) {
-      if (reach((arn) => arn === parameter.outputs.arn).length > 0) chart.edge(chart.idOf(parameter), chart.idOf(fn), "read at run time", true);
+    for (const queue of graph.of(TYPES.queue).filter((q) => !deadLetterArns.has(q.props.arn))) {
+      const actions = reach((arn) => arn === queue.props.arn);
+      if (actions.length > 0) chart.edge(chart.idOf(fn), chart.idOf(queue), shortActions(actions));
     }
   }
-  for (const mapping of mappings) {
-    const queue = queues.find((q) => q.outputs.arn === mapping.inputs.eventSourceArn);
-    const fn = functionFor(mapping.inputs.functionName);
-    if (!queue || !fn) continue;
-    const partial = (mapping.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures");
-    chart.edge(chart.idOf(queue), chart.idOf(fn), [`batch ${mapping.inputs.batchSize}`, mapping.inputs.scalingConfig ? `max ${mapping.inputs.scalingConfig.maximumConcurrency}` : undefined, partial ? "partial failures" : undefined].filter(Boolean).join(", "));
-  }
-  for (const [queue, redrive] of redriveOf) {
-    const deadLetters = queues.find((q) => q.outputs.arn === redrive.deadLetterTargetArn);
-    if (deadLetters) chart.edge(chart.idOf(queue), chart.idOf(deadLetters), `after ${redrive.maxReceiveCount} receives`);
-  }
+}
 
-  // Alarms: one node, fed by what they watch, notifying the topics they name.
-  const alarms = of(TYPES.alarm);
-  if (alarms.length > 0) {
-    const alarmsId = "alarms";
-    chart.nodes.push(`${alarmsId}{{"${mermaidText(`${alarms.length} CloudWatch alarms`)}"}}`);
-    for (const fn of functions) {
-      const count = alarmsOn("FunctionName", fn.inputs.name).length;
-      if (count > 0) chart.edge(chart.idOf(fn), alarmsId, `${count}`, true);
-    }
-    for (const queue of queues) {
-      const count = alarmsOn("QueueName", queue.inputs.name).length;
-      if (count > 0) chart.edge(chart.idOf(queue), alarmsId, `${count}`, true);
-    }
-    for (const topic of of(SNS_TOPIC).filter((t) => alarms.some((a) => (a.inputs.alarmActions ?? []).includes(t.outputs.arn)))) {
-      const subscriptions = of(TYPES.topicSubscription).filter((s) => s.inputs.topic === topic.outputs.arn).map((s) => s.inputs.protocol);
-      const topicId = chart.node(topic, ["[", "]"], `SNS ${topic.name}${subscriptions.length ? `<br/>${subscriptions.join(", ")}` : ""}`);
-      chart.edge(alarmsId, topicId);
+/** Queues and streams into their consumers, with the mapping's settings; failures into the DLQ. */
+function drawPolledSources({ graph, chart }: Drawing): void {
+  for (const mapping of graph.of(TYPES.eventSourceMapping)) {
+    const i = mapping.props;
+    const fn = graph.functionFor(i.functionName);
+    const source = graph.withArn(i.eventSourceArn) ?? graph.of(TYPES.table).find((t) => t.props.streamArn === i.eventSourceArn);
+    const kind = streamKindOf(i.eventSourceArn);
+    const sourceId = chart.has(source) ? chart.idOf(source)
+      : kind === "kinesis" ? chart.external(i.eventSourceArn, "source", [`Kinesis ${String(i.eventSourceArn).split("/").pop()}`])
+      : kind === "dynamodb" ? chart.external(i.eventSourceArn, "store", [`DynamoDB ${String(i.eventSourceArn).split("/")[1]}`, "stream"])
+      : undefined;
+    if (!fn || !sourceId) continue;
+    const partial = (i.functionResponseTypes ?? []).includes("ReportBatchItemFailures") ? "partial failures" : undefined;
+    const batch = [`batch ${i.batchSize ?? "default"}`, i.maximumBatchingWindowInSeconds ? `window ${duration(i.maximumBatchingWindowInSeconds)}` : undefined];
+    const label = kind
+      ? [...batch, i.parallelizationFactor > 1 ? `×${i.parallelizationFactor} per shard` : undefined, i.bisectBatchOnFunctionError ? "bisect" : "no bisect", ...retries(i.maximumRetryAttempts, i.maximumRecordAgeInSeconds), partial, i.filterCriteria?.filters?.length ? "filtered" : undefined]
+      : [...batch, i.scalingConfig ? `max ${i.scalingConfig.maximumConcurrency}` : undefined, partial];
+    chart.edge(sourceId, chart.idOf(fn), label.filter(Boolean).join(", "));
+    const onFailure = graph.withArn(i.destinationConfig?.onFailure?.destinationArn);
+    if (chart.has(onFailure)) chart.edge(chart.idOf(fn), chart.idOf(onFailure), "failed batches", true);
+  }
+  for (const queue of graph.of(TYPES.queue)) {
+    const redrive = queue.props.redrivePolicy ? JSON.parse(queue.props.redrivePolicy) : undefined;
+    const deadLetters = graph.withArn(redrive?.deadLetterTargetArn);
+    if (chart.has(deadLetters)) chart.edge(chart.idOf(queue), chart.idOf(deadLetters), `after ${redrive.maxReceiveCount} receives`);
+  }
+}
+
+/** Topics, rules, schedules and buckets into the functions they invoke; failed events into the destination. */
+function drawPushedSources({ graph, chart }: Drawing): void {
+  const dlqNote = (arn: unknown) => (arn ? `DLQ ${graph.withArn(arn)?.name ?? "set"}` : "no DLQ");
+  const delivery = (target: any) => [...retries(target?.retryPolicy?.maximumRetryAttempts, target?.retryPolicy?.maximumEventAgeInSeconds), dlqNote(target?.deadLetterConfig?.arn)].join(", ");
+  for (const { function: fn, source } of graph.asyncInvocations()) {
+    const p = source.props;
+    if (source.type === TYPES.topicSubscription) {
+      const topic = graph.withArn(p.topic);
+      const topicId = chart.has(topic) ? chart.idOf(topic) : typeof p.topic === "string" ? chart.external(p.topic, "source", [`SNS ${p.topic.split(":").pop()}`]) : undefined;
+      if (topicId) chart.edge(topicId, chart.idOf(fn), p.filterPolicy ? `filter ${patternSummary(p.filterPolicy)}` : undefined);
+    } else if (source.type === TYPES.eventTarget) {
+      const rule = graph.withArn(graph.invokerArnOf(source));
+      if (chart.has(rule)) chart.edge(chart.idOf(rule), chart.idOf(fn), delivery(p));
+    } else if (source.type === TYPES.schedule) {
+      chart.edge(chart.idOf(source), chart.idOf(fn), delivery(p.target));
+    } else if (source.type === TYPES.bucketNotification) {
+      const bucket = graph.withArn(graph.invokerArnOf(source));
+      const bucketId = chart.has(bucket) ? chart.idOf(bucket) : typeof p.bucket === "string" ? chart.external(`s3:${p.bucket}`, "source", [`S3 ${p.bucket}`]) : undefined;
+      const entry = (p.lambdaFunctions ?? []).find((f: any) => graph.functionFor(f.lambdaFunctionArn) === fn);
+      if (bucketId && entry) chart.edge(bucketId, chart.idOf(fn), [(entry.events ?? []).map((e: string) => e.replace(/^s3:/, "")).join(" | "), `${entry.filterPrefix ?? ""}*${entry.filterSuffix ?? ""}`].join(", "));
     }
   }
+  for (const config of graph.of(TYPES.eventInvokeConfig)) {
+    const fn = graph.functionFor(config.props.functionName);
+    for (const [kind, label] of [["onFailure", "failed events"], ["onSuccess", "results"]] as const) {
+      const destination = graph.withArn(config.props.destinationConfig?.[kind]?.destination);
+      if (fn && chart.has(destination)) chart.edge(chart.idOf(fn), chart.idOf(destination), label, true);
+    }
+  }
+}
 
-  const lines = ["flowchart LR", ...chart.nodes.map((n) => `  ${n}`), ...outside.map((n) => `  ${n}`)];
-  if (inside.length > 0) {
-    const endpoints = of("aws:ec2/vpcEndpoint:VpcEndpoint").map((e) => String(e.inputs.serviceName).split(".").pop());
-    const nat = vpc?.inputs.natGateways?.strategy;
-    const title = [`VPC ${vpc?.name ?? ""}`.trim(), nat ? `NAT ${nat}` : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined].filter(Boolean).join(", ");
-    lines.push(`  subgraph vpc ["${mermaidText(title)}"]`, ...inside.map((n) => `  ${n}`), "  end");
+/** Whom the alarms notify (they are written on the nodes they watch), the keys and what they encrypt, the VPC. */
+function drawNotesAndKeys({ graph, chart, alarmTopicArns }: Drawing): void {
+  const alarms = graph.of(TYPES.alarm);
+  for (const topic of graph.of(TYPES.topic).filter((t) => alarmTopicArns.has(t.props.arn))) {
+    const protocols = graph.of(TYPES.topicSubscription).filter((s) => s.props.topic === topic.props.arn).map((s) => s.props.protocol);
+    const count = alarms.filter((a) => (a.props.alarmActions ?? []).includes(topic.props.arn)).length;
+    chart.node(topic, "box", [`SNS ${topic.name}`, `${plural(count, "alarm")} notify ${protocols.join(", ") || "no subscriber"}`]);
+  }
+  for (const key of graph.of(TYPES.kmsKey)) {
+    const keyId = chart.node(key, "source", [`KMS ${key.name}`, key.props.enableKeyRotation ? "rotated yearly" : "no rotation"]);
+    const references = [key.props.arn, key.props.id, key.props.keyId].filter(Boolean);
+    const encrypts = (r: PolicyResource) => [r.props.kmsMasterKeyId, r.props.kmsKeyId, r.props.kmsKeyArn, r.props.serverSideEncryption?.kmsKeyArn].some((k) => k && references.includes(k));
+    for (const r of graph.resources.filter((r) => chart.has(r) && encrypts(r))) chart.edge(keyId, chart.idOf(r), "encrypts", true);
+  }
+  const vpc = graph.of(TYPES.vpc)[0];
+  if (vpc) {
+    const endpoints = graph.of(TYPES.vpcEndpoint).map((e) => String(e.props.serviceName).split(".").pop());
+    const nat = vpc.props.natGateways?.strategy;
+    chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? `NAT ${nat}` : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
+  }
+}
+
+/** The flowchart: nodes outside any component, then one subgraph per component, then the edges. */
+function render({ graph, chart }: Drawing): string {
+  // Labels wrap at 200 px by default, which stacks a function's settings into a tower.
+  const lines = ['%%{init: {"flowchart": {"wrappingWidth": 260}}}%%', "flowchart TB"];
+  for (const [box, nodes] of chart.nodes) {
+    if (box === "") {
+      lines.push(...nodes.map((n) => `  ${n}`));
+      continue;
+    }
+    const component = graph.resources.find((r) => r.urn === box)!;
+    lines.push(`  subgraph ${chart.idOf(component)} ["${mermaidText(`${component.type.split(":").pop()} ${component.name}`)}"]`, ...nodes.map((n) => `    ${n}`), "  end");
   }
   lines.push(...chart.edges.map((e) => `  ${e}`));
+  if (chart.notes.length > 0) lines.push("  classDef note fill:#fff,stroke:#999,stroke-dasharray:4 3", `  class ${chart.notes.join(",")} note`);
   return lines.join("\n");
 }

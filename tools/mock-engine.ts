@@ -96,18 +96,23 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       const stream = inputs.streamEnabled ? { streamLabel: "2026-01-01T00:00:00.000", streamArn: `${tableArn}/stream/2026-01-01T00:00:00.000` } : {};
       return { id: physical, state: { ...inputs, arn: tableArn, ...stream } };
     }
+    // The event sources' ARNs as AWS writes them: the tools tell a source's kind from its ARN.
     case "aws:kinesis/stream:Stream":
-      return { id: physical, state: { ...inputs, arn: arn("kinesis", `stream/${physical}`) } };
+      return { id: physical, state: { ...inputs, name: physical, arn: arn("kinesis", `stream/${physical}`) } };
+    case "aws:s3/bucket:Bucket": {
+      const bucket: string = inputs.bucket ?? physical;
+      return { id: bucket, state: { ...inputs, bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com` } };
+    }
     case "aws:cognito/userPool:UserPool": {
       const poolId = `${region}_${shortId.slice(0, 9)}`;
       return { id: poolId, state: { ...inputs, arn: arn("cognito-idp", `userpool/${poolId}`), endpoint: `cognito-idp.${region}.amazonaws.com/${poolId}` } };
     }
     case "aws:cloudwatch/eventRule:EventRule": {
       const bus = inputs.eventBusName && inputs.eventBusName !== "default" ? `${String(inputs.eventBusName).split("/").pop()}/` : "";
-      return { id: physical, state: { ...inputs, arn: arn("events", `rule/${bus}${physical}`) } };
+      return { id: physical, state: { ...inputs, name: physical, arn: arn("events", `rule/${bus}${physical}`) } };
     }
     case "aws:scheduler/schedule:Schedule":
-      return { id: `default/${physical}`, state: { ...inputs, groupName: "default", arn: arn("scheduler", `schedule/default/${physical}`) } };
+      return { id: `default/${physical}`, state: { ...inputs, name: physical, groupName: "default", arn: arn("scheduler", `schedule/default/${physical}`) } };
     case "aws:sns/topic:Topic":
       return { id: arn("sns", physical), state: { ...inputs, arn: arn("sns", physical) } };
     case "aws:ec2/securityGroup:SecurityGroup":

@@ -2,7 +2,7 @@
  * How the plan shows resources: short type names, the settings a reviewer cares about,
  * and resources in tree order under their parents.
  */
-import { statementsOf } from "../policy/rules";
+import { parseFunctionReference, statementsOf } from "../policy/rules";
 import { RecordedResource } from "./mock-engine";
 
 /** What a stack creates: everything it registered but the root stack resource. */
@@ -19,6 +19,21 @@ export function shortType(type: string): string {
 }
 
 const seconds = (value: unknown) => (value === undefined ? undefined : `${value}s`);
+/** `...:function:orders:live` -> `orders:live`, `...:function:orders` -> `orders`. */
+function functionTarget(reference: unknown): string | undefined {
+  const { name, qualifier } = parseFunctionReference(reference);
+  return name === undefined ? undefined : `${name}${qualifier ? `:${qualifier}` : ""}`;
+}
+/** The last part of an ARN: a queue's or topic's name. */
+const arnName = (arn: unknown) => (arn === undefined ? undefined : String(arn).split(/[:/]/).pop());
+/** A JSON document (an event pattern, a filter policy) without spaces, so it stays one setting. */
+const compactJson = (text: unknown) => (typeof text === "string" && text !== "" ? JSON.stringify(JSON.parse(text)) : undefined);
+/** AWS's -1 is "forever": shown as such, unset as AWS's default. */
+const bounded = (value: unknown) => (value === -1 ? "forever" : value);
+/** The retry and dead-letter settings of an EventBridge target or a schedule's target. */
+const deliverySettings = (target: any) => ({
+  retries: target?.retryPolicy?.maximumRetryAttempts, maxAge: seconds(target?.retryPolicy?.maximumEventAgeInSeconds), dlq: arnName(target?.deadLetterConfig?.arn) ?? "none",
+});
 
 /** The settings of a resource that a reviewer cares about, as `key=value` pairs. */
 export function keySettings(resource: RecordedResource): string {
@@ -35,18 +50,47 @@ export function keySettings(resource: RecordedResource): string {
     case "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig":
       Object.assign(pairs, { provisioned: i.provisionedConcurrentExecutions, qualifier: i.qualifier });
       break;
-    case "aws:lambda/permission:Permission": Object.assign(pairs, { principal: i.principal, qualifier: i.qualifier, sourceArn: i.sourceArn }); break;
+    case "aws:lambda/permission:Permission": Object.assign(pairs, { principal: i.principal, qualifier: i.qualifier, sourceArn: i.sourceArn, sourceAccount: i.sourceAccount }); break;
     case "aws:lambda/eventSourceMapping:EventSourceMapping":
       Object.assign(pairs, {
         batch: i.batchSize, window: seconds(i.maximumBatchingWindowInSeconds), maxConcurrency: i.scalingConfig?.maximumConcurrency,
-        partialFailures: i.functionResponseTypes?.includes("ReportBatchItemFailures") ? "yes" : "no", target: String(i.functionName).split(":").slice(-2).join(":"),
+        partialFailures: i.functionResponseTypes?.includes("ReportBatchItemFailures") ? "yes" : "no", target: functionTarget(i.functionName),
+      });
+      // Streams: where to start, how a failing batch is retried, and where it ends.
+      if (i.startingPosition !== undefined) {
+        Object.assign(pairs, {
+          start: i.startingPosition, parallel: i.parallelizationFactor, bisect: i.bisectBatchOnFunctionError ? "yes" : "no",
+          retries: bounded(i.maximumRetryAttempts) ?? "forever", maxAge: i.maximumRecordAgeInSeconds === undefined || i.maximumRecordAgeInSeconds === -1 ? "forever" : seconds(i.maximumRecordAgeInSeconds),
+          onFailure: arnName(i.destinationConfig?.onFailure?.destinationArn) ?? "none", filters: i.filterCriteria?.filters?.length,
+        });
+      }
+      break;
+    case "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig":
+      Object.assign(pairs, {
+        qualifier: i.qualifier ?? "$LATEST", retries: i.maximumRetryAttempts, maxAge: seconds(i.maximumEventAgeInSeconds),
+        onFailure: arnName(i.destinationConfig?.onFailure?.destination) ?? "none", onSuccess: arnName(i.destinationConfig?.onSuccess?.destination),
       });
       break;
+    case "aws:sns/topicSubscription:TopicSubscription":
+      Object.assign(pairs, { protocol: i.protocol, topic: arnName(i.topic), endpoint: i.protocol === "lambda" ? functionTarget(i.endpoint) : undefined, filter: compactJson(i.filterPolicy), filterScope: i.filterPolicy ? i.filterPolicyScope ?? "MessageAttributes" : undefined });
+      break;
+    case "aws:cloudwatch/eventRule:EventRule": Object.assign(pairs, { bus: i.eventBusName ?? "default", pattern: compactJson(i.eventPattern), schedule: i.scheduleExpression }); break;
+    case "aws:cloudwatch/eventTarget:EventTarget": Object.assign(pairs, { rule: i.rule, target: functionTarget(i.arn), ...deliverySettings(i) }); break;
+    case "aws:scheduler/schedule:Schedule":
+      Object.assign(pairs, { expression: i.scheduleExpression, timezone: i.scheduleExpressionTimezone, window: i.flexibleTimeWindow?.mode, target: functionTarget(i.target?.arn), ...deliverySettings(i.target) });
+      break;
+    case "aws:s3/bucketNotification:BucketNotification":
+      Object.assign(pairs, {
+        bucket: i.bucket,
+        lambdas: (i.lambdaFunctions ?? []).map((f: any) => `${functionTarget(f.lambdaFunctionArn)}[${(f.events ?? []).join("|")}${f.filterPrefix || f.filterSuffix ? ` ${f.filterPrefix ?? ""}*${f.filterSuffix ?? ""}` : ""}]`).join(","),
+      });
+      break;
+    case "aws:kinesis/stream:Stream": Object.assign(pairs, { shards: i.shardCount ?? "on-demand", retention: i.retentionPeriod === undefined ? undefined : `${i.retentionPeriod}h`, encryption: i.encryptionType ?? "NONE" }); break;
     case "aws:apigatewayv2/route:Route": Object.assign(pairs, { route: i.routeKey, auth: i.authorizationType }); break;
     case "aws:apigatewayv2/stage:Stage":
       Object.assign(pairs, { rate: i.defaultRouteSettings?.throttlingRateLimit, burst: i.defaultRouteSettings?.throttlingBurstLimit, accessLogs: i.accessLogSettings ? "json" : "none" });
       break;
-    case "aws:apigatewayv2/integration:Integration": Object.assign(pairs, { type: i.integrationType, payload: i.payloadFormatVersion, target: String(i.integrationUri).split(":").slice(-2).join(":") }); break;
+    case "aws:apigatewayv2/integration:Integration": Object.assign(pairs, { type: i.integrationType, payload: i.payloadFormatVersion, target: functionTarget(i.integrationUri) }); break;
     case "aws:apigatewayv2/authorizer:Authorizer": Object.assign(pairs, { type: i.authorizerType, issuer: i.jwtConfiguration?.issuer }); break;
     case "aws:sqs/queue:Queue":
       Object.assign(pairs, {
@@ -59,9 +103,10 @@ export function keySettings(resource: RecordedResource): string {
       break;
     case "aws:cloudwatch/logGroup:LogGroup": Object.assign(pairs, { name: i.name, retention: `${i.retentionInDays}d` }); break;
     case "aws:ssm/parameter:Parameter": Object.assign(pairs, { name: i.name, type: i.type }); break;
+    case "aws:iam/role:Role": pairs.trusts = statementsOf(i.assumeRolePolicy).flatMap((s) => [(s.Principal as any)?.Service ?? []].flat()).join(","); break;
     case "aws:iam/rolePolicy:RolePolicy": pairs.actions = statementsOf(i.policy).flatMap((s) => s.Action ?? []).join(","); break;
     case "aws:dynamodb/table:Table":
-      Object.assign(pairs, { billing: i.billingMode, pitr: i.pointInTimeRecovery?.enabled ? "on" : "off", deletionProtection: i.deletionProtectionEnabled ? "on" : "off", gsi: (i.globalSecondaryIndexes ?? []).map((g: any) => g.name).join(",") });
+      Object.assign(pairs, { billing: i.billingMode, pitr: i.pointInTimeRecovery?.enabled ? "on" : "off", deletionProtection: i.deletionProtectionEnabled ? "on" : "off", gsi: (i.globalSecondaryIndexes ?? []).map((g: any) => g.name).join(","), stream: i.streamEnabled ? i.streamViewType : undefined });
       break;
     case "aws:ec2/vpcEndpoint:VpcEndpoint": Object.assign(pairs, { service: String(i.serviceName).split(".").pop(), type: i.vpcEndpointType }); break;
     case "awsx:ec2:Vpc": Object.assign(pairs, { cidr: i.cidrBlock, zones: i.numberOfAvailabilityZones, nat: i.natGateways?.strategy }); break;

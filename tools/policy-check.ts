@@ -8,6 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { EnforcementLevel, PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { Graph } from "../policy/graph";
 import { policies as packPolicies, Policy } from "../policy/rules";
 import { RecordedResource } from "./mock-engine";
 
@@ -65,7 +66,7 @@ const notTyped = (): never => {
 };
 
 /** The stack's resources as stack validation sees them: outputs (with the id), parents, dependencies. */
-function stackView(resources: RecordedResource[]): PolicyResource[] {
+export function stackView(resources: RecordedResource[]): PolicyResource[] {
   const byUrn = new Map<string, PolicyResource>();
   for (const r of resources) {
     byUrn.set(r.urn, {
@@ -82,6 +83,15 @@ function stackView(resources: RecordedResource[]): PolicyResource[] {
     view.dependencies = r.dependencies.map((urn) => byUrn.get(urn)).filter((d): d is PolicyResource => d !== undefined);
   }
   return [...byUrn.values()];
+}
+
+/**
+ * The one model of the recorded graph that the pack's stack rules and the tools read; for
+ * the tools, each resource's props are its inputs with its outputs over them, since some
+ * (components such as awsx's Vpc) return little of what they were given.
+ */
+export function stackGraph(resources: RecordedResource[]): Graph {
+  return new Graph(stackView(resources.map((r) => ({ ...r, outputs: { ...r.inputs, ...r.outputs } }))));
 }
 
 /** Every rule's verdict on the resources, in the pack's order. */

@@ -3,11 +3,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { mermaidText } from "../../tools/diagram";
+import { architectureDiagram, mermaidText } from "../../tools/diagram";
 import { diffStacks, flatten, StackDiff, withoutStackName } from "../../tools/diff";
 import { parsePlanArguments } from "../../tools/plan";
+import { keySettings } from "../../tools/plan-format";
 import { diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
-import { stackPlan } from "../mocks";
+import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
+import { record, stackPlan } from "../mocks";
 
 const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
@@ -38,14 +40,15 @@ describe("the plan for reviewers", () => {
     diff = await diffStacks(dev, prod);
   });
 
-  it("draws API -> routes -> functions -> table and queue -> worker -> DLQ, parameters and alarms from the resource graph", () => {
+  it("draws a request top to bottom: identity provider -> API -> routes -> functions -> table, queue -> worker -> DLQ", () => {
     const d = prod.diagram;
-    expect(d.split("\n")[0]).to.equal("flowchart LR");
+    expect(d.split("\n").slice(0, 2)).to.deep.equal(['%%{init: {"flowchart": {"wrappingWidth": 260}}}%%', "flowchart TB"]);
     const api = node(d, "HTTP API orders-api");
     const table = node(d, "DynamoDB orders");
     const queue = node(d, "SQS fulfilment-queue");
     const dlq = node(d, "SQS fulfilment-dlq");
     const worker = node(d, "λ fulfilment-consumer");
+    expect(edge(d, node(d, "Cognito customers<br/>identity provider"), api, "JWT authorizer jwt")).to.equal(true);
     for (const [route, fn, label] of [
       ["POST /orders", "orders-api-create-order", undefined],
       ["GET /orders/{orderId}", "orders-api-get-order", "alias live"],
@@ -62,13 +65,91 @@ describe("the plan for reviewers", () => {
     expect(edge(d, queue, worker, "batch 10, max 10, partial failures")).to.equal(true);
     expect(edge(d, worker, table, "GetItem, UpdateItem")).to.equal(true);
     expect(edge(d, queue, dlq, "after 5 receives")).to.equal(true);
-    expect(edge(d, node(d, "orderTokenSecret<br/>SecureString"), node(d, "λ orders-api-create-order"), "read at run time")).to.equal(true);
-    expect(edge(d, "alarms", node(d, "SNS alarms<br/>email"))).to.equal(true);
-    expect(d).to.include('alarms{{"17 CloudWatch alarms"}}');
-    expect(edge(d, worker, "alarms", "3") && edge(d, dlq, "alarms", "1")).to.equal(true);
-    expect(d).to.match(/subgraph vpc \["VPC orders-network, NAT None, endpoints dynamodb, sqs, ssm, xray"\]/);
-    expect(dev.diagram).not.to.include("subgraph");
+    expect(edge(d, node(d, "KMS alarms-key"), node(d, "SNS alarms"), "encrypts")).to.equal(true);
+  });
+
+  it("groups each component's resources in its box, and writes the VPC, alarms and parameters on the nodes instead of drawing them", () => {
+    const d = prod.diagram;
+    const box = (title: string) => {
+      const lines = d.split("\n");
+      const start = lines.findIndex((l) => l.includes(`["${title}"]`));
+      expect(start, `subgraph ${title}`).to.be.greaterThan(-1);
+      return lines.slice(start + 1, lines.indexOf("  end", start)).join("\n");
+    };
+    expect(box("ServerlessApi orders-api")).to.include("HTTP API orders-api").and.to.include("λ orders-api-health").and.to.include("GET /health");
+    expect(box("QueueWorker fulfilment")).to.include("SQS fulfilment-queue").and.to.include("SQS fulfilment-dlq").and.to.include("λ fulfilment-consumer");
+    expect(d.match(/subgraph/g)).to.have.length(2);
+    expect(d).to.include('("λ orders-api-create-order<br/>1024 MB, 10 s, reserved 50<br/>reads maxItemsPerOrder, orderTokenSecret (secret)<br/>in VPC · 3 alarms")');
+    expect(d).to.include('[["SQS fulfilment-dlq<br/>dead letters, kept 14 days<br/>1 alarm"]]');
+    expect(d).to.include('["SNS alarms<br/>17 alarms notify email"]');
+    expect(d).to.include('["VPC orders-network<br/>NAT None<br/>endpoints dynamodb, sqs, ssm, xray"]');
+    // No alarm edges, no parameter nodes, no VPC box.
+    expect(d).not.to.match(/-->\|"\d+"\|/);
+    expect(d).not.to.include("SecureString");
+    expect(dev.diagram).not.to.include("VPC");
     expect(dev.diagram).not.to.include("alias live");
+  });
+
+  it("draws every event source into its worker, with the delivery settings on the edge and the failures into the DLQ", async () => {
+    const { resources } = await record(eventSourcesProgram);
+    const d = architectureDiagram(resources);
+    const notifier = node(d, "λ notifier-function");
+    const dlq = node(d, "SQS notifier-dlq");
+    expect(edge(d, node(d, "DynamoDB orders<br/>PAY_PER_REQUEST, PITR<br/>stream NEW_AND_OLD_IMAGES"), node(d, "λ order-changes-consumer"), "batch 100, window 5 s, ×2 per shard, bisect, 3 retries, max age 1 d, partial failures, filtered")).to.equal(true);
+    expect(edge(d, node(d, "Kinesis clicks<br/>2 shards, KMS"), node(d, "λ click-stream-consumer"), "batch 100, window 5 s, ×2 per shard, bisect, 3 retries, max age 1 d, partial failures, filtered")).to.equal(true);
+    expect(edge(d, node(d, "λ order-changes-consumer"), node(d, "SQS order-changes-dlq"), "failed batches")).to.equal(true);
+    // The consumer's read grant on its stream is the source edge, not a second edge to the table.
+    expect(d).not.to.match(/order_changes_consumer_\d+ -->\|"DescribeStream/);
+    expect(edge(d, node(d, "SNS order-events"), notifier, "filter type order.created")).to.equal(true);
+    expect(edge(d, node(d, "S3 shop-uploads"), notifier, "ObjectCreated:*, incoming/*.csv")).to.equal(true);
+    expect(edge(d, node(d, "EventBridge rule notifier-shipped<br/>bus default<br/>source shop.fulfilment, detail-type OrderShipped"), notifier, "4 retries, max age 1 h, DLQ notifier-dlq")).to.equal(true);
+    expect(edge(d, node(d, "Schedule notifier-nightly<br/>cron(0 3 * * ? *) Europe/Berlin"), notifier, "2 retries, max age 1 h, DLQ notifier-dlq")).to.equal(true);
+    expect(edge(d, notifier, dlq, "failed events")).to.equal(true);
+    expect(d).to.include("async live: 2 retries, max age 1 h<br/>4 alarms");
+    expect(d).to.include('subgraph notifier_');
+    expect(d).to.include('["EventWorker notifier"]');
+  });
+
+  it("draws the StreamWorker and EventWorker components the same way, a source the stack only names marked so", async () => {
+    const { resources } = await record(eventWorkersProgram);
+    const d = architectureDiagram(resources);
+    const notifier = node(d, "λ notifier-function");
+    const changes = node(d, "λ order-changes-consumer");
+    expect(edge(d, node(d, "DynamoDB orders"), changes, "batch 100, bisect, 3 retries, max age 1 h, partial failures, filtered")).to.equal(true);
+    expect(edge(d, node(d, "Kinesis clicks"), node(d, "λ click-counter-consumer"), "batch 100, bisect, 3 retries, max age 1 d, partial failures")).to.equal(true);
+    // Its grants to read the stream and list the table's streams are that edge, not an edge to the table.
+    expect(d).not.to.match(new RegExp(`${changes} -->\\|"[^"]*"\\| ${node(d, "DynamoDB orders")}`));
+    expect(edge(d, node(d, "S3 shop-documents<br/>(not in this stack)"), notifier, "ObjectCreated:*, invoices/*.pdf")).to.equal(true);
+    expect(edge(d, node(d, "SNS order-events"), notifier, "filter kind paid")).to.equal(true);
+    expect(edge(d, node(d, "Schedule notifier-digest"), notifier)).to.equal(true);
+    expect(edge(d, node(d, "EventBridge rule notifier-shipped"), notifier)).to.equal(true);
+    expect(edge(d, notifier, node(d, "SQS notifier-dlq"), "failed events")).to.equal(true);
+    for (const box of ["StreamWorker order-changes", "StreamWorker click-counter", "EventWorker notifier"]) expect(d).to.include(`["${box}"]`);
+  });
+
+  it("shows each event source's delivery settings in the resource table, and diffs them setting by setting", async () => {
+    const { resources } = await record(eventSourcesProgram);
+    const settings = (name: string) => keySettings(resources.find((r) => r.name === name)!);
+    expect(settings("order-changes-mapping")).to.equal("batch=100 window=5s partialFailures=yes target=shop-dev-order-changes-consumer:live start=LATEST parallel=2 bisect=yes retries=3 maxAge=86400s onFailure=shop-dev-order-changes-dlq filters=1");
+    expect(settings("notifier-function-async-invoke")).to.equal("qualifier=live retries=2 maxAge=3600s onFailure=shop-dev-notifier-dlq");
+    expect(settings("notifier-orders")).to.equal('protocol=lambda topic=order-events endpoint=shop-dev-notifier-function:live filter={"type":["order.created"]} filterScope=MessageAttributes');
+    expect(settings("notifier-shipped")).to.equal('bus=default pattern={"source":["shop.fulfilment"],"detail-type":["OrderShipped"]}');
+    expect(settings("notifier-scheduler-role")).to.equal("trusts=scheduler.amazonaws.com");
+    expect(settings("notifier-shipped-target")).to.equal("rule=notifier-shipped target=shop-dev-notifier-function:live retries=4 maxAge=3600s dlq=shop-dev-notifier-dlq");
+    expect(settings("notifier-nightly")).to.equal("expression=cron(0 3 * * ? *) timezone=Europe/Berlin window=OFF target=shop-dev-notifier-function:live retries=2 maxAge=3600s dlq=shop-dev-notifier-dlq");
+    expect(settings("notifier-shop-uploads")).to.equal("bucket=shop-uploads lambdas=shop-dev-notifier-function:live[s3:ObjectCreated:* incoming/*.csv]");
+    expect(settings("notifier-uploads-permission")).to.equal("principal=s3.amazonaws.com qualifier=live sourceArn=arn:aws:s3:::shop-uploads sourceAccount=123456789012");
+    expect(settings("clicks")).to.equal("shards=2 encryption=KMS");
+    expect(settings("orders")).to.include("stream=NEW_AND_OLD_IMAGES");
+
+    const changed = await record(() => eventSourcesProgram({ streamRetries: 5, schedule: "rate(1 hour)" }));
+    const changes = (await diffStacks({ stack: "dev", resources }, { stack: "dev", resources: changed.resources })).resources
+      .flatMap((r) => r.changes.map((c) => `${r.type} ${r.name} ${c.path}: ${c.from} -> ${c.to}`));
+    expect(changes).to.have.members([
+      "lambda:EventSourceMapping order-changes-mapping maximumRetryAttempts: 3 -> 5",
+      "lambda:EventSourceMapping click-stream-mapping maximumRetryAttempts: 3 -> 5",
+      "scheduler:Schedule notifier-nightly scheduleExpression: cron(0 3 * * ? *) -> rate(1 hour)",
+    ]);
   });
 
   it("escapes label text so Mermaid cannot read it as markup", () => {
@@ -79,8 +160,8 @@ describe("the plan for reviewers", () => {
     const text = planAsText(prod);
     expect(text.startsWith(`Plan for stack "prod" of serverless-orders (region eu-west-1): ${planned(prod)} resources to create`)).to.equal(true);
     expect(planned(prod)).to.be.greaterThan(80);
-    expect(text).to.include("\nflowchart LR\n");
-    expect(text).to.include("Policy pack (policy/, config policy/config.json): 27 rules, 27 pass; 0 mandatory violations, 0 advisory");
+    expect(text).to.include("\nflowchart TB\n");
+    expect(text).to.include("Policy pack (policy/, config policy/config.json): 31 rules, 31 pass; 0 mandatory violations, 0 advisory");
     expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+8 \(stack\)/);
     expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
   });
@@ -100,12 +181,12 @@ describe("the plan for reviewers", () => {
 
   it("gives machines JSON: every resource with resolved inputs, the diagram and the verdicts", async () => {
     const json = JSON.parse(await planAsJson(prod));
-    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: 27, mandatoryViolations: 0, advisoryViolations: 0 });
+    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: 31, mandatoryViolations: 0, advisoryViolations: 0 });
     const fn = json.resources.find((r: any) => r.name === "orders-api-get-order" && r.type === "aws:lambda/function:Function");
     expect(fn.inputs.memorySize).to.equal(1024);
     expect(fn.inputs.code).to.match(/^archive sha256:[0-9a-f]{12}$/);
     expect(json.diagram).to.equal(prod.diagram);
-    expect(json.verdicts).to.have.length(27);
+    expect(json.verdicts).to.have.length(31);
   });
 
   it("diffs dev and prod resource by resource, setting by setting, with the stack name factored out", () => {

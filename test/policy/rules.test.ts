@@ -99,12 +99,67 @@ const cases: Case[] = [
   },
   {
     rule: "lambda-async-failure-destination",
-    bad: [fn("f"), resource(TYPES.permission, "s3-invoke", { function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::uploads" })],
-    messages: [/Function f is invoked asynchronously \(s3.amazonaws.com\) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig/],
-    good: [
+    bad: [
       fn("f"), resource(TYPES.permission, "s3-invoke", { function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::uploads" }),
+      // The Scheduler invokes asynchronously too, through its role rather than a permission.
+      fn("nightly"), resource(TYPES.schedule, "nightly", { scheduleExpression: "rate(1 day)", target: { arn: `${ACCOUNT}:function:nightly`, roleArn: "arn:aws:iam::1:role/s" } }),
+      // A config on $LATEST does not govern the alias the subscription invokes.
+      fn("notify", { publish: true }),
+      resource(TYPES.topicSubscription, "notify-orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:notify:live` }),
+      resource(TYPES.eventInvokeConfig, "notify-async", { functionName: "notify", destinationConfig: { onFailure: { destination: "arn:aws:sqs:eu-west-1:1:failed" } } }),
+    ],
+    messages: [
+      /Function f is invoked asynchronously \(s3.amazonaws.com\) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig/,
+      /Function nightly is invoked asynchronously \(Scheduler schedule nightly\) but failed events are dropped/,
+      /Function notify:live is invoked asynchronously \(SNS subscription notify-orders\), but its event invoke config notify-async is on qualifier "\$LATEST", which this source does not invoke, so failed events are dropped; set the config's qualifier to "live"/,
+    ],
+    good: [
+      fn("f"), resource(TYPES.permission, "s3-invoke", { function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::uploads", sourceAccount: "1" }),
       resource(TYPES.eventInvokeConfig, "f-failures", { functionName: "f", destinationConfig: { onFailure: { destination: "arn:aws:sqs:eu-west-1:1:failed" } } }),
       fn("api-only"), resource(TYPES.permission, "api", { function: "api-only", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
+      fn("nightly", { deadLetterConfig: { targetArn: "arn:aws:sqs:eu-west-1:1:failed" } }),
+      resource(TYPES.schedule, "nightly", { scheduleExpression: "rate(1 day)", target: { arn: `${ACCOUNT}:function:nightly`, roleArn: "arn:aws:iam::1:role/s" } }),
+      fn("notify", { publish: true }),
+      resource(TYPES.topicSubscription, "notify-orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:notify:live` }),
+      resource(TYPES.eventInvokeConfig, "notify-async", { functionName: "notify", qualifier: "live", destinationConfig: { onFailure: { destination: "arn:aws:sqs:eu-west-1:1:failed" } } }),
+    ],
+  },
+  {
+    rule: "lambda-stream-mapping-failure-handling",
+    bad: [
+      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000", functionName: "f", startingPosition: "LATEST" }),
+      // In a preview the ARN of a new stream is unknown; the starting position still says it is one.
+      resource(TYPES.eventSourceMapping, "clicks", { functionName: "f", startingPosition: "TRIM_HORIZON", bisectBatchOnFunctionError: true, functionResponseTypes: ["ReportBatchItemFailures"], maximumRetryAttempts: -1, maximumRecordAgeInSeconds: 3600, destinationConfig: { onFailure: { destinationArn: "arn:aws:sqs:eu-west-1:1:dlq" } } }),
+    ],
+    messages: [
+      /Stream mapping changes \(dynamodb arn:aws:dynamodb:\S+\) does not bisect a failing batch, so one bad record fails every record with it; set bisectBatchOnFunctionError: true/,
+      /Stream mapping changes .* does not let the function report the records that failed/,
+      /Stream mapping changes .* retries a failing batch without end \(maximumRetryAttempts unset, Lambda's default is -1, infinite\)/,
+      /Stream mapping changes .* retries records until they expire from the stream \(maximumRecordAgeInSeconds unset/,
+      /Stream mapping changes .* has no on-failure destination, so records that exhaust their retries are lost/,
+      /Stream mapping clicks \(stream unknown\) retries a failing batch without end \(maximumRetryAttempts -1/,
+    ],
+    good: [
+      resource(TYPES.eventSourceMapping, "clicks", { eventSourceArn: "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks", functionName: "f", startingPosition: "TRIM_HORIZON", bisectBatchOnFunctionError: true, functionResponseTypes: ["ReportBatchItemFailures"], maximumRetryAttempts: 3, maximumRecordAgeInSeconds: 86400, destinationConfig: { onFailure: { destinationArn: "arn:aws:sqs:eu-west-1:1:dlq" } } }),
+      // Queues fail differently (redrive policy): not this rule's.
+      resource(TYPES.eventSourceMapping, "jobs", { eventSourceArn: "arn:aws:sqs:eu-west-1:123456789012:jobs", functionName: "f", batchSize: 10 }),
+    ],
+  },
+  {
+    rule: "event-delivery-dead-letter-queue",
+    bad: [
+      resource(TYPES.eventTarget, "orders-target", { rule: "orders", arn: `${ACCOUNT}:function:f` }),
+      resource(TYPES.schedule, "nightly", { name: "nightly", scheduleExpression: "rate(1 day)", target: { arn: `${ACCOUNT}:function:f`, roleArn: "arn:aws:iam::1:role/s", retryPolicy: { maximumRetryAttempts: 2 } } }),
+    ],
+    messages: [
+      /EventBridge target orders-target of rule orders has no dead-letter queue, so an event it cannot deliver is dropped; set deadLetterConfig: \{ arn: <SQS queue ARN> \}/,
+      /EventBridge target orders-target of rule orders has no explicit retry policy \(the default retries 185 times over 24 hours\); set retryPolicy/,
+      /Schedule nightly has no dead-letter queue, so an event it cannot deliver is dropped; set target.deadLetterConfig/,
+      /Schedule nightly has no explicit retry policy .*; set target.retryPolicy: \{ maximumRetryAttempts, maximumEventAgeInSeconds \}/,
+    ],
+    good: [
+      resource(TYPES.eventTarget, "orders-target", { rule: "orders", arn: `${ACCOUNT}:function:f`, deadLetterConfig: { arn: "arn:aws:sqs:eu-west-1:1:dlq" }, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 } }),
+      resource(TYPES.schedule, "nightly", { name: "nightly", scheduleExpression: "rate(1 day)", target: { arn: `${ACCOUNT}:function:f`, roleArn: "arn:aws:iam::1:role/s", deadLetterConfig: { arn: "arn:aws:sqs:eu-west-1:1:dlq" }, retryPolicy: { maximumRetryAttempts: 2, maximumEventAgeInSeconds: 3600 } } }),
     ],
   },
   {
@@ -134,9 +189,67 @@ const cases: Case[] = [
     bad: [
       resource(TYPES.permission, "anyone", { function: "f", principal: "*" }),
       resource(TYPES.permission, "any-api", { function: "f", principal: "apigateway.amazonaws.com" }),
+      resource(TYPES.permission, "uploads", { function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::uploads" }),
     ],
-    messages: [/Permission lets anyone \("\*"\) invoke f/, /Permission lets apigateway.amazonaws.com invoke f from any source, including other accounts' resources; set sourceArn/],
-    good: [resource(TYPES.permission, "api", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" })],
+    messages: [
+      /Permission lets anyone \("\*"\) invoke f/, /Permission lets apigateway.amazonaws.com invoke f from any source, including other accounts' resources; set sourceArn/,
+      /Permission lets S3 invoke f from bucket arn:aws:s3:::uploads, whose ARN names no account, so another account's bucket of that name could invoke it; set sourceAccount/,
+    ],
+    good: [
+      resource(TYPES.permission, "api", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
+      resource(TYPES.permission, "uploads", { function: "f", principal: "s3.amazonaws.com", sourceArn: "arn:aws:s3:::uploads", sourceAccount: "123456789012" }),
+      resource(TYPES.permission, "orders-topic", { function: "f", principal: "sns.amazonaws.com", sourceArn: "arn:aws:sns:eu-west-1:1:orders", qualifier: "live" }),
+    ],
+  },
+  {
+    rule: "lambda-event-source-invoke-permission",
+    bad: [
+      fn("f", { publish: true }),
+      resource(TYPES.topicSubscription, "f-orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:f:live` }),
+      // Permitted on the function, not the alias the subscription invokes.
+      resource(TYPES.permission, "f-orders-permission", { function: "f", principal: "sns.amazonaws.com", sourceArn: "arn:aws:sns:eu-west-1:1:orders" }),
+      resource(TYPES.eventRule, "shipped", { name: "shipped" }, { outputs: { arn: "arn:aws:events:eu-west-1:1:rule/shipped" } }),
+      resource(TYPES.eventTarget, "shipped-target", { rule: "shipped", arn: `${ACCOUNT}:function:f` }),
+      resource(TYPES.role, "scheduler", { assumeRolePolicy: "{}" }, { outputs: { arn: "arn:aws:iam::1:role/scheduler" } }),
+      resource(TYPES.rolePolicy, "scheduler-policy", { role: "scheduler", policy: doc({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `${ACCOUNT}:function:f` }) }),
+      resource(TYPES.schedule, "nightly", { target: { arn: `${ACCOUNT}:function:f:live`, roleArn: "arn:aws:iam::1:role/scheduler" } }),
+    ],
+    messages: [
+      /SNS subscription f-orders invokes f:live but no permission lets sns.amazonaws.com invoke it with qualifier live from arn:aws:sns:eu-west-1:1:orders, so every delivery fails/,
+      /EventBridge target shipped-target invokes f but no permission lets events.amazonaws.com invoke it from arn:aws:events:eu-west-1:1:rule\/shipped/,
+      /Scheduler schedule nightly invokes f:live but its role scheduler may not invoke arn:\S+:function:f:live, so every run fails; allow lambda:InvokeFunction on exactly that ARN \(an alias ARN is not covered by the function's\)/,
+    ],
+    good: [
+      fn("f", { publish: true }),
+      resource(TYPES.topicSubscription, "f-orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:f:live` }),
+      resource(TYPES.permission, "f-orders-permission", { function: "f", qualifier: "live", principal: "sns.amazonaws.com", sourceArn: "arn:aws:sns:eu-west-1:1:orders" }),
+      resource(TYPES.eventRule, "shipped", { name: "shipped" }, { outputs: { arn: "arn:aws:events:eu-west-1:1:rule/shipped" } }),
+      resource(TYPES.eventTarget, "shipped-target", { rule: "shipped", arn: `${ACCOUNT}:function:f` }),
+      resource(TYPES.permission, "shipped-permission", { function: `${ACCOUNT}:function:f`, principal: "events.amazonaws.com", sourceArn: "arn:aws:events:eu-west-1:1:rule/shipped" }),
+      resource(TYPES.role, "scheduler", { assumeRolePolicy: "{}" }, { outputs: { arn: "arn:aws:iam::1:role/scheduler" } }),
+      resource(TYPES.rolePolicy, "scheduler-policy", { role: "scheduler", policy: doc({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: `${ACCOUNT}:function:f:*` }) }),
+      resource(TYPES.schedule, "nightly", { target: { arn: `${ACCOUNT}:function:f:live`, roleArn: "arn:aws:iam::1:role/scheduler" } }),
+    ],
+  },
+  {
+    rule: "lambda-event-source-alarms",
+    bad: [
+      fn("consumer"), fn("notifier"),
+      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:kinesis:eu-west-1:1:stream/clicks", functionName: "consumer", startingPosition: "LATEST" }),
+      resource(TYPES.topicSubscription, "orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:notifier` }),
+    ],
+    messages: [
+      /Function consumer has no alarm on IteratorAge, so nobody hears of records waiting behind a failing batch; add aws.cloudwatch.MetricAlarm on AWS\/Lambda IteratorAge/,
+      /Function notifier has no alarm on AsyncEventsDropped, so nobody hears of events dropped after their retries; add aws.cloudwatch.MetricAlarm on AWS\/Lambda AsyncEventsDropped with dimensions \{ FunctionName: notifier \}/,
+    ],
+    good: [
+      fn("consumer"), fn("notifier"), fn("queue-consumer"),
+      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:kinesis:eu-west-1:1:stream/clicks", functionName: "consumer", startingPosition: "LATEST" }),
+      resource(TYPES.eventSourceMapping, "jobs", { eventSourceArn: "arn:aws:sqs:eu-west-1:1:jobs", functionName: "queue-consumer" }),
+      resource(TYPES.topicSubscription, "orders", { topic: "arn:aws:sns:eu-west-1:1:orders", protocol: "lambda", endpoint: `${ACCOUNT}:function:notifier` }),
+      resource(TYPES.alarm, "consumer-age", { namespace: "AWS/Lambda", metricName: "IteratorAge", dimensions: { FunctionName: "consumer" } }),
+      resource(TYPES.alarm, "notifier-dropped", { namespace: "AWS/Lambda", metricName: "AsyncEventsDropped", dimensions: { FunctionName: "notifier" } }),
+    ],
   },
   {
     rule: "apigateway-integration-permission",
@@ -206,9 +319,11 @@ const cases: Case[] = [
     messages: [/Queue orphan has no redrive policy, so a message that always fails is retried until it expires/],
     good: [
       queue("dlq"), queue("source", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:123456789012:dlq", maxReceiveCount: 5 }) }),
-      // A stream mapping's on-failure queue is a dead-letter queue too.
-      queue("stream-dlq"),
-      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000", functionName: "worker", destinationConfig: { onFailure: { destinationArn: "arn:aws:sqs:eu-west-1:123456789012:stream-dlq" } } }),
+      // Queues that take what failed elsewhere are dead-letter queues too.
+      queue("stream-dlq"), resource(TYPES.eventSourceMapping, "changes", { destinationConfig: { onFailure: { destinationArn: "arn:aws:sqs:eu-west-1:123456789012:stream-dlq" } } }),
+      queue("async-dlq"), resource(TYPES.eventInvokeConfig, "f-async", { functionName: "f", destinationConfig: { onFailure: { destination: "arn:aws:sqs:eu-west-1:123456789012:async-dlq" } } }),
+      queue("target-dlq"), resource(TYPES.eventTarget, "t", { rule: "r", arn: "x", deadLetterConfig: { arn: "arn:aws:sqs:eu-west-1:123456789012:target-dlq" } }),
+      queue("schedule-dlq"), resource(TYPES.schedule, "s", { target: { arn: "x", deadLetterConfig: { arn: "arn:aws:sqs:eu-west-1:123456789012:schedule-dlq" } } }),
     ],
   },
   {
