@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { listStacks, loadStackConfig } from "../tools/stack-config";
 import { functionForArn } from "./app";
+import { describeStreamMapping, onFailureQueue, streamName } from "./stream-runtime";
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
 import { describeNodes } from "./functions";
 import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime } from "./runtime";
@@ -120,10 +121,11 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
     const dlq = runtime.app.queues.find((q) => q.arn === queue.redrivePolicy?.deadLetterTargetArn);
     lines.push(`Queue ${queue.name} -> ${fn.name} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, concurrency ${mapping.maxConcurrency}, visibility ${runtime.sqs.byArn(queue.arn)!.visibilityTimeoutMs / 1000} s)${dlq ? `; DLQ ${dlq.name} after ${queue.redrivePolicy!.maxReceiveCount} receives` : ""}`);
   }
+  lines.push(...runtime.app.streamMappings.map((mapping) => describeStreamMapping(runtime.app, mapping)));
   lines.push(`Tables: ${runtime.app.tables.map((t) => t.name).join(", ")} (${flags.has("--persist") ? `on disk in .local/dev/${stack}/dynamodb` : "in memory; --persist keeps them"})`);
   lines.push(...describeNodes(runtime.functions.values()));
   lines.push(`Parameters: ${runtime.app.parameters.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}`);
-  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}`);
+  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}${runtime.endpoints.kinesis ? `  Kinesis ${runtime.endpoints.kinesis}` : ""}`);
   for (const note of runtime.notes) lines.push(`Note: ${note}`);
   const token = Object.values(runtime.tokens)[0];
   if (token) {
@@ -142,6 +144,11 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
 
 export function writeState(stack: string, runtime: LocalRuntime, localDir = LOCAL_DIR): void {
   const queues: QueueInfo[] = runtime.app.queues.map((q) => ({ name: q.name, url: q.url, arn: q.arn, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn }));
+  // Stream mappings' on-failure queues are DLQs too.
+  for (const mapping of runtime.app.streamMappings) {
+    const queue = queues.find((q) => q.arn === onFailureQueue(runtime.app, mapping)?.arn);
+    if (queue) (queue.failureDestinationOf ??= []).push(`${streamName(mapping.streamArn)} -> ${functionForArn(runtime.app, mapping.functionArn).name}`);
+  }
   const file = stateFile(stack, localDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify({ pid: process.pid, url: runtime.url, endpoints: runtime.endpoints, queues }, null, 2));
@@ -168,6 +175,10 @@ async function withRunningQueues(stack: string, localDir: string, action: (clien
 
 async function dlq(action: DlqAction, client: SQSClient, queues: QueueInfo[], print: Print): Promise<void> {
   for (const queue of deadLetterQueues(queues)) {
+    if (action === "redrive" && !queues.some((q) => q.deadLetterTargetArn === queue.arn)) {
+      print(`${queue.name}: holds stream failure records (shard and sequence numbers, not the data); nothing to redrive`);
+      continue;
+    }
     if (action === "redrive") {
       print(`${queue.name}: ${await redrive(client, queue.arn)} message(s) moved back to ${queue.sources.join(", ")}`);
       continue;

@@ -11,6 +11,8 @@ export interface QueueInfo {
   arn: string;
   /** The DLQ's ARN, for a queue with a redrive policy. */
   deadLetterTargetArn?: string;
+  /** The stream mappings (`<stream> -> <function>`) whose on-failure destination this queue is. */
+  failureDestinationOf?: string[];
 }
 
 export interface DeadLetter {
@@ -20,10 +22,11 @@ export interface DeadLetter {
   sourceArn?: string;
 }
 
+/** The queues that are a DLQ: of a queue (its redrive policy) or of a stream mapping (its on-failure destination). */
 export function deadLetterQueues(queues: QueueInfo[]): Array<QueueInfo & { sources: string[] }> {
   return queues
-    .filter((q) => queues.some((source) => source.deadLetterTargetArn === q.arn))
-    .map((q) => ({ ...q, sources: queues.filter((s) => s.deadLetterTargetArn === q.arn).map((s) => s.name) }));
+    .map((q) => ({ ...q, sources: [...queues.filter((s) => s.deadLetterTargetArn === q.arn).map((s) => s.name), ...q.failureDestinationOf ?? []] }))
+    .filter((q) => q.sources.length > 0);
 }
 
 /** The messages waiting in a DLQ (received with a 1 s visibility timeout, so they stay). */

@@ -23,6 +23,7 @@ import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } fro
 import { RuntimeLock } from "./runtime-lock";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
+import { startStreamPollers, startStreamServices } from "./stream-runtime";
 
 export interface LocalRuntimeOptions {
   /** The stack whose Pulumi.<stack>.yaml configures the program. @default "dev" */
@@ -60,7 +61,7 @@ export interface LocalRuntime {
   apiUrls: Record<string, string>;
   /** The first API's base URL. */
   url: string;
-  endpoints: { dynamodb: string; sqs: string; ssm: string };
+  endpoints: { dynamodb: string; sqs: string; ssm: string; kinesis?: string };
   functions: Map<string, LocalFunction>;
   sqs: LocalSqs;
   ssm: LocalSsm;
@@ -186,6 +187,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const dynamo: LocalDynamo = await startDynamo(app.tables, { path: options.persistDir, region });
     stops.push(() => dynamo.stop());
+    // Streams: table writes go through the streams proxy; Kinesis is kinesalite.
+    const streaming = await startStreamServices(app, dynamo.endpoint, region);
+    stops.push(() => streaming.stop());
 
     for (const queue of app.queues) {
       sqs.addQueue({ ...queue, ...(options.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}) }, queue.url);
@@ -226,7 +230,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_SECRET_ACCESS_KEY: "local",
         AWS_SESSION_TOKEN: "local",
         AWS_EC2_METADATA_DISABLED: "true",
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: streaming.dynamodbEndpoint,
+        ...(streaming.kinesisEndpoint ? { AWS_ENDPOINT_URL_KINESIS: streaming.kinesisEndpoint } : {}),
         AWS_ENDPOINT_URL_SQS: sqsEndpoint,
         AWS_ENDPOINT_URL_SSM: ssmEndpoint,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -290,6 +295,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     // Pollers stop before the functions and queues they use.
     stops.push(() => Promise.all(pollers.map((p) => p.stop())));
+    stops.push(await startStreamPollers(app, streaming, functions, sqs, log));
 
     const rebuild = async (): Promise<string[]> => {
       const changed: string[] = [];
@@ -313,7 +319,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsEndpoint, ssm: ssmEndpoint },
+      endpoints: { dynamodb: streaming.dynamodbEndpoint, sqs: sqsEndpoint, ssm: ssmEndpoint, ...(streaming.kinesisEndpoint ? { kinesis: streaming.kinesisEndpoint } : {}) },
       functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
       issueToken: (id, scopes, overrides) => {
         if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);

@@ -90,8 +90,13 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       return { id: shortId, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/apis/${shortId}`, apiEndpoint: `https://${shortId}.execute-api.${region}.amazonaws.com`, executionArn: arn("execute-api", shortId) } };
     case "aws:apigatewayv2/stage:Stage":
       return { id: physical, state: { ...inputs, invokeUrl: `https://${inputs.apiId}.execute-api.${region}.amazonaws.com/${physical === "$default" ? "" : physical}` } };
-    case "aws:dynamodb/table:Table":
-      return { id: physical, state: { ...inputs, arn: arn("dynamodb", `table/${physical}`) } };
+    case "aws:dynamodb/table:Table": {
+      // A stream's ARN ends in its creation time; a fixed one keeps plans stable.
+      const stream = inputs.streamEnabled ? { streamArn: arn("dynamodb", `table/${physical}/stream/2026-01-01T00:00:00.000`), streamLabel: "2026-01-01T00:00:00.000" } : {};
+      return { id: physical, state: { ...inputs, arn: arn("dynamodb", `table/${physical}`), ...stream } };
+    }
+    case "aws:kinesis/stream:Stream":
+      return { id: arn("kinesis", `stream/${physical}`), state: { ...inputs, name: physical, arn: arn("kinesis", `stream/${physical}`) } };
     case "aws:cognito/userPool:UserPool": {
       const poolId = `${region}_${shortId.slice(0, 9)}`;
       return { id: poolId, state: { ...inputs, arn: arn("cognito-idp", `userpool/${poolId}`), endpoint: `cognito-idp.${region}.amazonaws.com/${poolId}` } };

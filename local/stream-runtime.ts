@@ -1,0 +1,94 @@
+/**
+ * The stream part of the local runtime: the DynamoDB Streams proxy in front of dynalite
+ * (when a table has a stream), kinesalite for the program's Kinesis streams, and a
+ * StreamPoller per stream event source mapping, whose discarded batches go to the
+ * mapping's on-failure destination (an SQS queue of the program).
+ */
+import { functionForArn, type AppModel, type StreamMappingModel } from "./app";
+import { startStreamingProxy, type StreamViewType } from "./dynamodb-streams";
+import type { LocalFunction } from "./functions";
+import { startKinesis } from "./kinesis";
+import type { LocalSqs } from "./sqs";
+import { recordFilter } from "./stream-filters";
+import { StreamPoller, type StreamBatchLog, type StreamSource } from "./streams";
+
+export interface StreamServices {
+  /** What clients use for DynamoDB: the streams proxy, or dynalite itself when no table has a stream. */
+  dynamodbEndpoint: string;
+  /** kinesalite's endpoint, when the program has Kinesis streams. */
+  kinesisEndpoint?: string;
+  sources: StreamSource[];
+  stop(): Promise<void>;
+}
+
+export async function startStreamServices(app: AppModel, dynaliteEndpoint: string, region: string): Promise<StreamServices> {
+  const streamed = app.tables.flatMap((t) => t.stream ? [{ ...t, streamArn: t.stream.arn, streamViewType: t.stream.viewType as StreamViewType }] : []);
+  const proxy = streamed.length > 0 ? await startStreamingProxy(dynaliteEndpoint, streamed, region) : undefined;
+  const kinesis = app.kinesisStreams.length > 0 ? await startKinesis(app.kinesisStreams, { region }).catch(async (error) => {
+    await proxy?.stop();
+    throw error;
+  }) : undefined;
+  return {
+    dynamodbEndpoint: proxy?.endpoint ?? dynaliteEndpoint,
+    kinesisEndpoint: kinesis?.endpoint,
+    sources: [...proxy?.streams ?? [], ...kinesis?.streams ?? []],
+    stop: async () => {
+      await kinesis?.stop();
+      await proxy?.stop();
+    },
+  };
+}
+
+/** The queue a mapping's discarded batches go to; `dlq list` shows it with the stream it serves. */
+export function onFailureQueue(app: AppModel, mapping: StreamMappingModel) {
+  return app.queues.find((q) => q.arn === mapping.onFailureArn);
+}
+
+/** A stream's short name for logs: the table's or the Kinesis stream's. */
+export function streamName(arn: string): string {
+  return /:table\/([^/]+)\/stream\//.exec(arn)?.[1] ?? /:stream\/(.+)$/.exec(arn)?.[1] ?? arn;
+}
+
+/** The banner's line for a stream mapping. */
+export function describeStreamMapping(app: AppModel, mapping: StreamMappingModel): string {
+  const queue = onFailureQueue(app, mapping);
+  const limit = (value: number, unit: string) => value < 0 ? "unlimited" : `${value}${unit}`;
+  return `Stream ${streamName(mapping.streamArn)} -> ${functionForArn(app, mapping.functionArn).name} (from ${mapping.startingPosition}, batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, `
+    + `parallelization ${mapping.parallelizationFactor}, bisect ${mapping.bisectOnError ? "on" : "off"}, retries ${limit(mapping.maxRetries, "")}, max age ${limit(mapping.maxRecordAgeSeconds, " s")}`
+    + `${mapping.reportBatchItemFailures ? ", partial batch responses" : ""}${mapping.filterPatterns.length ? `, ${mapping.filterPatterns.length} filter(s)` : ""})`
+    + (queue ? `; DLQ ${queue.name}` : mapping.onFailureArn ? `; on failure ${mapping.onFailureArn} (not local: logged only)` : "; no on-failure destination: failed batches are dropped");
+}
+
+export function formatStreamBatch(entry: StreamBatchLog): string {
+  const { outcome } = entry;
+  const result = outcome.kind === "success" ? "ok"
+    : outcome.kind === "partial" ? `${outcome.fromIndex} ok, retrying from record ${outcome.fromIndex + 1}`
+    : `failed [${outcome.note}]`;
+  return `STREAM ${streamName(entry.source)} ${entry.shardId} -> ${entry.functionName} batch of ${entry.size}: ${result} ${Math.round(entry.ms)} ms ${entry.cold ? "cold" : "warm"}`;
+}
+
+/** Starts a poller per stream mapping; returns the stopper (call it before the functions stop). */
+export async function startStreamPollers(app: AppModel, services: StreamServices, functions: Map<string, LocalFunction>, sqs: LocalSqs, log: (line: string) => void): Promise<() => Promise<void>> {
+  const pollers: StreamPoller[] = [];
+  const stopAll = () => Promise.all(pollers.map((p) => p.stop())).then(() => undefined);
+  try {
+    for (const mapping of app.streamMappings) {
+      const source = services.sources.find((s) => s.arn === mapping.streamArn);
+      if (!source) throw new Error(`Mapping ${mapping.name} reads ${mapping.streamArn}, which is not a table stream or Kinesis stream the program defines.`);
+      const fn = functions.get(functionForArn(app, mapping.functionArn).name)!;
+      const queue = onFailureQueue(app, mapping);
+      const local = queue && sqs.byArn(queue.arn);
+      if (mapping.onFailureArn && !local) log(`Note: mapping ${mapping.name}'s on-failure destination ${mapping.onFailureArn} is not a queue of the program; discarded batches are only logged.`);
+      const poller = new StreamPoller(source, { ...mapping, filter: recordFilter(mapping.filterPatterns, mapping.name) },
+        { functionName: fn.config.name, functionArn: fn.config.arn, invoke: (event) => fn.invoke(event) },
+        local ? { describe: local.name, send: async (body) => void sqs.send(local, body) } : undefined,
+        { batch: (entry) => log(formatStreamBatch(entry)), line: log });
+      await poller.start();
+      pollers.push(poller);
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return stopAll;
+}
