@@ -27,7 +27,7 @@ function refuse(request: IncomingMessage, response: ServerResponse): void {
  * Puts the Host check in front of the request handlers `server` has (the one given to
  * createServer, also for servers built elsewhere such as dynalite's).
  */
-function acceptOnlyLoopbackHosts(server: Server): void {
+export function acceptOnlyLoopbackHosts(server: Server): void {
   const handlers = server.listeners("request") as Array<(request: IncomingMessage, response: ServerResponse) => void>;
   if (handlers.length === 0) throw new Error("listen: the server has no request handler yet; create it with its handler first");
   server.removeAllListeners("request");

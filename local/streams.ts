@@ -209,7 +209,7 @@ export interface StreamSource {
   kind: StreamKind;
   arn: string;
   /** Starts delivering; returns the stopper. */
-  subscribe(startingPosition: "LATEST" | "TRIM_HORIZON", deliver: (shardId: string, records: StreamRecord[]) => void): Promise<() => Promise<void>>;
+  subscribe(startingPosition: "LATEST" | "TRIM_HORIZON", deliver: (shardId: string, records: StreamRecord[]) => void, onError?: (message: string) => void): Promise<() => Promise<void>>;
 }
 
 /** Lambda's on-failure record for discarded stream records: the batch's place in the stream, not its data. */
@@ -269,7 +269,7 @@ export class StreamPoller {
         byLane.set(lane, [...byLane.get(lane) ?? [], record]);
       }
       for (const [lane, laneRecords] of byLane) lane.push(laneRecords);
-    });
+    }, (message) => this.log.line(`STREAM ${this.source.arn}: reading failed, retrying: ${message}`));
   }
 
   async stop(): Promise<void> {
