@@ -2,9 +2,9 @@
  * Stream event source mappings (DynamoDB Streams, Kinesis), as Lambda runs them. Each shard
  * is read in order; with a parallelization factor above 1 a shard is spread over that many
  * lanes by partition key, so one key's records stay in order while other keys run
- * concurrently. A lane gathers up to `batchSize` records (waiting up to the batching
- * window), drops those no filter pattern matches, and does not read on until the batch is
- * resolved, as AWS's shard iterator does:
+ * concurrently. A lane drops the records no filter pattern matches (they count as
+ * processed), gathers up to `batchSize` of the others (waiting up to the batching window),
+ * and does not read on until the batch is resolved, as AWS's shard iterator does:
  * - success (or, with ReportBatchItemFailures, an empty/null list or response): checkpoint;
  * - a partial batch response: checkpoint before the lowest failed sequence number and retry
  *   from it (with bisect on, that is where the batch is split);
@@ -91,13 +91,15 @@ export interface ProcessorDependencies {
   now(): number;
   /** The pause before a retry. */
   backoff(retry: number): Promise<void>;
+  /** True once the mapping stops: the batch is left unresolved. */
+  cancelled?(): boolean;
 }
 
 /** Resolves one batch of a lane by the rules above: returns once every record succeeded or was discarded. */
 export async function resolveBatch(batch: StreamRecord[], settings: StreamMappingSettings, deps: ProcessorDependencies): Promise<void> {
   // A stack, so the first half of a split runs (and resolves) before the second.
   const pending = [{ records: batch, retries: 0, invocations: 0 }];
-  while (pending.length > 0) {
+  while (pending.length > 0 && !deps.cancelled?.()) {
     const work = pending.pop()!;
     let records = work.records;
     if (settings.maxRecordAgeSeconds >= 0) {
@@ -134,6 +136,8 @@ export interface LaneDependencies extends ProcessorDependencies {
   filter: RecordFilter;
   /** Records dropped by the filters (they count as processed). */
   onFiltered?(count: number): void;
+  /** A batch could not be run (not a function error: e.g. the destination refused); it is tried again. */
+  onLaneError?(error: Error): void;
 }
 
 /**
@@ -145,17 +149,22 @@ export class Lane {
   private wake: (() => void) | undefined;
   private stopped = false;
   private running: Promise<void> | undefined;
+  private resolving = false;
 
-  constructor(private readonly settings: StreamMappingSettings, private readonly deps: LaneDependencies) {}
+  constructor(private readonly settings: StreamMappingSettings, private readonly deps: LaneDependencies) {
+    this.deps = { ...deps, cancelled: () => this.stopped || (deps.cancelled?.() ?? false) };
+  }
 
   push(records: StreamRecord[]): void {
-    this.queue.push(...records);
+    const matching = records.filter((r) => this.deps.filter(r.filterView));
+    if (matching.length < records.length) this.deps.onFiltered?.(records.length - matching.length);
+    this.queue.push(...matching);
     this.wake?.();
   }
 
-  /** Records not yet taken into a batch. */
-  get backlog(): number {
-    return this.queue.length;
+  /** Nothing waiting and no batch in progress. */
+  get idle(): boolean {
+    return this.queue.length === 0 && !this.resolving;
   }
 
   start(): void {
@@ -189,10 +198,17 @@ export class Lane {
       const deadline = this.queue[0].arrivalMs + this.settings.batchWindowSeconds * 1000;
       while (!this.stopped && this.queue.length < this.settings.batchSize && Date.now() < deadline) await this.wait(deadline - Date.now());
       if (this.stopped) break;
-      const taken = this.queue.splice(0, this.settings.batchSize);
-      const batch = taken.filter((r) => this.deps.filter(r.filterView));
-      if (batch.length < taken.length) this.deps.onFiltered?.(taken.length - batch.length);
-      if (batch.length > 0) await resolveBatch(batch, this.settings, this.deps);
+      this.resolving = true;
+      const batch = this.queue.splice(0, this.settings.batchSize);
+      try {
+        await resolveBatch(batch, this.settings, this.deps);
+      } catch (error) {
+        this.queue.unshift(...batch);
+        if (!this.stopped) this.deps.onLaneError?.(error as Error);
+        await this.deps.backoff(1);
+      } finally {
+        this.resolving = false;
+      }
     }
   }
 }
@@ -287,6 +303,7 @@ export class StreamPoller {
       invoke: (records) => this.target.invoke({ Records: records.map((r) => r.event) }),
       onInvoked: (records, outcome, result) => this.log.batch({ source: this.source.arn, functionName: this.target.functionName, shardId, size: records.length, outcome, ms: result.durationMs, cold: result.cold }),
       discard: (batch) => this.discard(shardId, batch),
+      onLaneError: (error) => this.log.line(`STREAM ${this.source.arn} ${shardId}: ${error.message}; trying the batch again`),
     }));
     for (const lane of lanes) lane.start();
     this.lanes.set(shardId, lanes);
