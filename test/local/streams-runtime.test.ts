@@ -9,6 +9,8 @@ import { KinesisClient, PutRecordCommand, PutRecordsCommand } from "@aws-sdk/cli
 import { ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import * as fs from "node:fs";
+import * as http from "node:http";
+import * as http2 from "node:http2";
 import * as path from "node:path";
 import { main, writeState } from "../../local/cli";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
@@ -120,6 +122,37 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
     printed.length = 0;
     await main(["dlq", "redrive", "--stack", "test"], { localDir, print: (line) => printed.push(line) });
     expect(printed).to.include("stream-fixture-orders-dlq: holds stream failure records (shard and sequence numbers, not the data); nothing to redrive");
+  });
+
+  it("serves Kinesis over HTTP/1.1 and HTTP/2 on one port, to loopback hosts only", async () => {
+    const { port } = new URL(runtime.endpoints.kinesis!);
+    const target = { "x-amz-target": "Kinesis_20131202.ListStreams", "content-type": "application/x-amz-json-1.1", authorization: "AWS4-HMAC-SHA256 Credential=local/20260101/eu-west-1/kinesis/aws4_request, SignedHeaders=host, Signature=0", "x-amz-date": "20260101T000000Z" };
+    const overHttp1 = (host: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = http.request({ host: "127.0.0.1", port, method: "POST", path: "/", headers: { ...target, host } }, (response) => {
+        let body = "";
+        response.on("data", (chunk) => (body += chunk)).on("end", () => resolve({ status: response.statusCode!, body }));
+      }).on("error", reject);
+      request.end("{}");
+    });
+    const overHttp2 = (authority: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const session = http2.connect(`http://127.0.0.1:${port}`).on("error", reject);
+      const stream = session.request({ ":method": "POST", ":path": "/", ":authority": authority, ...target });
+      let status = 0;
+      let body = "";
+      stream.on("response", (headers) => (status = Number(headers[":status"]))).on("data", (chunk) => (body += chunk)).on("end", () => {
+        session.close();
+        resolve({ status, body });
+      }).on("error", reject);
+      stream.end("{}");
+    });
+    for (const answer of [await overHttp1(`127.0.0.1:${port}`), await overHttp2(`localhost:${port}`)]) {
+      expect(answer.status).to.equal(200);
+      expect(JSON.parse(answer.body).StreamNames).to.include("stream-fixture-clicks");
+    }
+    for (const answer of [await overHttp1("attacker.example"), await overHttp2("attacker.example")]) {
+      expect(answer.status).to.equal(403);
+      expect(answer.body).to.contain("is not a loopback name");
+    }
   });
 
   it("delivers Kinesis records that match the filter, in order per partition key, and bisects a failing batch down to the bad record", async () => {
