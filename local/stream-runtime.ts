@@ -10,7 +10,7 @@ import type { LocalFunction } from "./functions";
 import { startKinesis } from "./kinesis";
 import type { LocalSqs } from "./sqs";
 import { recordFilter } from "./stream-filters";
-import { StreamPoller, type StreamBatchLog, type StreamSource } from "./streams";
+import { StreamPoller, streamName, type StreamBatchLog, type StreamSource } from "./streams";
 
 export interface StreamServices {
   /** What clients use for DynamoDB: the streams proxy, or dynalite itself when no table has a stream. */
@@ -42,11 +42,6 @@ export async function startStreamServices(app: AppModel, dynaliteEndpoint: strin
 /** The queue a mapping's discarded batches go to; `dlq list` shows it with the stream it serves. */
 export function onFailureQueue(app: AppModel, mapping: StreamMappingModel) {
   return app.queues.find((q) => q.arn === mapping.onFailureArn);
-}
-
-/** A stream's short name for logs: the table's or the Kinesis stream's. */
-export function streamName(arn: string): string {
-  return /:table\/([^/]+)\/stream\//.exec(arn)?.[1] ?? /:stream\/(.+)$/.exec(arn)?.[1] ?? arn;
 }
 
 /** The banner's line for a stream mapping. */

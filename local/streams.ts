@@ -220,6 +220,11 @@ export function laneOf(partitionKey: string, lanes: number): number {
   return hash % lanes;
 }
 
+/** A stream's short name for logs: the table's or the Kinesis stream's. */
+export function streamName(arn: string): string {
+  return /:table\/([^/]+)\/stream\//.exec(arn)?.[1] ?? /:stream\/(.+)$/.exec(arn)?.[1] ?? arn;
+}
+
 /** A stream the local runtime serves: its shards deliver records to a subscriber in order. */
 export interface StreamSource {
   kind: StreamKind;
@@ -285,7 +290,7 @@ export class StreamPoller {
         byLane.set(lane, [...byLane.get(lane) ?? [], record]);
       }
       for (const [lane, laneRecords] of byLane) lane.push(laneRecords);
-    }, (message) => this.log.line(`STREAM ${this.source.arn}: reading failed, retrying: ${message}`));
+    }, (message) => this.log.line(`STREAM ${streamName(this.source.arn)}: reading failed, retrying: ${message}`));
   }
 
   async stop(): Promise<void> {
@@ -303,7 +308,7 @@ export class StreamPoller {
       invoke: (records) => this.target.invoke({ Records: records.map((r) => r.event) }),
       onInvoked: (records, outcome, result) => this.log.batch({ source: this.source.arn, functionName: this.target.functionName, shardId, size: records.length, outcome, ms: result.durationMs, cold: result.cold }),
       discard: (batch) => this.discard(shardId, batch),
-      onLaneError: (error) => this.log.line(`STREAM ${this.source.arn} ${shardId}: ${error.message}; trying the batch again`),
+      onLaneError: (error) => this.log.line(`STREAM ${streamName(this.source.arn)} ${shardId}: ${error.message}; trying the batch again`),
     }));
     for (const lane of lanes) lane.start();
     this.lanes.set(shardId, lanes);
@@ -313,11 +318,11 @@ export class StreamPoller {
   private async discard(shardId: string, batch: DiscardedBatch): Promise<void> {
     const range = `${batch.records.length} record(s) ${batch.records[0].sequenceNumber}..${batch.records[batch.records.length - 1].sequenceNumber}`;
     if (!this.destination) {
-      this.log.line(`STREAM ${this.source.arn} -> ${this.target.functionName}: ${range} discarded (${batch.condition}); the mapping has no on-failure destination`);
+      this.log.line(`STREAM ${streamName(this.source.arn)} -> ${this.target.functionName}: ${range} discarded (${batch.condition}); the mapping has no on-failure destination`);
       return;
     }
     const record = failureRecord(batch, { kind: this.source.kind, shardId, streamArn: this.source.arn, functionArn: this.target.functionArn, now: new Date() });
     await this.destination.send(JSON.stringify(record));
-    this.log.line(`STREAM ${this.source.arn} -> ${this.target.functionName}: ${range} sent to ${this.destination.describe} (${batch.condition})`);
+    this.log.line(`STREAM ${streamName(this.source.arn)} -> ${this.target.functionName}: ${range} sent to ${this.destination.describe} (${batch.condition})`);
   }
 }
