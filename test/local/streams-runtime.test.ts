@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as path from "node:path";
-import { main, writeState } from "../../local/cli";
+import { formatBanner, main, writeState } from "../../local/cli";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
 
@@ -66,6 +66,13 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
       return bodies.length >= count ? bodies : undefined;
     }, 15_000, `${count} failure record(s) in ${queue}`);
   }
+
+  it("names each stream mapping, its settings and its DLQ in the banner, with the Kinesis endpoint", () => {
+    const banner = formatBanner(runtime, "test", 0, new Map());
+    expect(banner).to.contain("Stream stream-fixture-orders -> orders-consumer (from TRIM_HORIZON, batch 10, window 0 s, parallelization 1, bisect on, retries 1, max age 3600 s, partial batch responses); DLQ stream-fixture-orders-dlq");
+    expect(banner).to.contain("Stream stream-fixture-clicks -> clicks-consumer (from TRIM_HORIZON, batch 10, window 0 s, parallelization 2, bisect on, retries 1, max age 3600 s, partial batch responses, 1 filter(s)); DLQ stream-fixture-clicks-dlq");
+    expect(banner).to.match(/Kinesis http:\/\/127\.0\.0\.1:\d+/);
+  });
 
   it("delivers a table's writes as INSERT, MODIFY and REMOVE with old and new images, and nothing for a refused or idle write", async () => {
     const key = (sk: string) => ({ pk: { S: "order" }, sk: { S: sk } });
