@@ -69,7 +69,11 @@ export async function startStreamPollers(app: AppModel, services: StreamServices
   try {
     for (const mapping of app.streamMappings) {
       const source = services.sources.find((s) => s.arn === mapping.streamArn);
-      if (!source) throw new Error(`Mapping ${mapping.name} reads ${mapping.streamArn}, which is not a table stream or Kinesis stream the program defines.`);
+      // A stream of another stack or account has nothing local to read.
+      if (!source) {
+        log(`Note: mapping ${mapping.name} reads ${mapping.streamArn}, which is not a table stream or Kinesis stream of the program; it does not run locally.`);
+        continue;
+      }
       const fn = functions.get(functionForArn(app, mapping.functionArn).name)!;
       const queue = onFailureQueue(app, mapping);
       const local = queue && sqs.byArn(queue.arn);

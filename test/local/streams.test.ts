@@ -11,6 +11,9 @@ import fc from "fast-check";
 import { TableStream, type StreamViewType } from "../../local/dynamodb-streams";
 import type { InvokeResult } from "../../local/functions";
 import { matchesPattern, recordFilter } from "../../local/stream-filters";
+import { startStreamPollers } from "../../local/stream-runtime";
+import type { AppModel } from "../../local/app";
+import { LocalSqs } from "../../local/sqs";
 import { classifyStreamResult, failureRecord, Lane, laneOf, resolveBatch, type DiscardedBatch, type StreamMappingSettings, type StreamRecord } from "../../local/streams";
 
 const ok = (payload?: unknown): InvokeResult => ({ payload, timedOut: false, cold: false, durationMs: 1, requestId: "r" });
@@ -217,6 +220,17 @@ describe("local runtime: stream pollers (Lambda's rules for stream batches)", ()
     const stream = table("NEW_AND_OLD_IMAGES");
     expect(stream.append(keys, undefined, undefined), "nothing there before or after").to.equal(undefined);
     expect(stream.append(keys, { ...keys, s: { SS: ["a", "b"] } }, { s: { SS: ["b", "a"] }, ...keys }), "same item, other order").to.equal(undefined);
+  });
+
+  it("says so, and starts the rest, when a mapping reads a stream the program does not define", async () => {
+    const app = { functions: [], apis: [], queues: [], mappings: [], parameters: [], tables: [], kinesisStreams: [], streamMappings: [{
+      name: "orders-mapping", streamArn: "arn:aws:kinesis:eu-west-1:999999999999:stream/elsewhere", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:f",
+      startingPosition: "LATEST", batchSize: 100, batchWindowSeconds: 0, parallelizationFactor: 1, bisectOnError: true, maxRetries: 3, maxRecordAgeSeconds: -1, reportBatchItemFailures: true, filterPatterns: [],
+    }] } satisfies AppModel;
+    const lines: string[] = [];
+    const stop = await startStreamPollers(app, { dynamodbEndpoint: "http://127.0.0.1:1", sources: [], stop: async () => undefined }, new Map(), new LocalSqs("123456789012", () => undefined), (line) => lines.push(line));
+    await stop();
+    expect(lines).to.deep.equal(["Note: mapping orders-mapping reads arn:aws:kinesis:eu-west-1:999999999999:stream/elsewhere, which is not a table stream or Kinesis stream of the program; it does not run locally."]);
   });
 
   it("matches filter patterns as Lambda's event filtering does", () => {
