@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName } from "./naming";
-import { tlsOnlyQueuePolicy } from "./policy";
+import { QueueSender, tlsOnlyQueuePolicy } from "./policy";
 
 /** SQS's longest retention: a dead-letter queue keeps messages this long, longer than any source. */
 export const MAX_RETENTION_SECONDS = 14 * 24 * 3600;
@@ -21,11 +21,13 @@ export interface DeadLetterQueueOptions {
   /** What the alarm says has happened, e.g. "messages failed 5 times". */
   failure: string;
   alarmActions: pulumi.Input<pulumi.Input<string>[]>;
+  /** Services that send dead letters themselves (EventBridge rules), not through a role. */
+  senders?: QueueSender[];
 }
 
-/** The TLS-only policy of a queue, named `<name>-tls-only`. */
-export function createTlsOnlyPolicy(name: string, queue: aws.sqs.Queue, parent: pulumi.Resource): aws.sqs.QueuePolicy {
-  return new aws.sqs.QueuePolicy(`${name}-tls-only`, { queueUrl: queue.url, policy: tlsOnlyQueuePolicy(queue.arn) }, { parent });
+/** The TLS-only policy of a queue, named `<name>-tls-only`, with the `senders` it allows. */
+export function createTlsOnlyPolicy(name: string, queue: aws.sqs.Queue, parent: pulumi.Resource, senders: QueueSender[] = []): aws.sqs.QueuePolicy {
+  return new aws.sqs.QueuePolicy(`${name}-tls-only`, { queueUrl: queue.url, policy: tlsOnlyQueuePolicy(queue.arn, senders) }, { parent });
 }
 
 /**
@@ -39,7 +41,7 @@ export function createDeadLetterQueue(owner: string, options: DeadLetterQueueOpt
     messageRetentionSeconds: MAX_RETENTION_SECONDS,
     sqsManagedSseEnabled: true,
   }, { parent });
-  const policy = createTlsOnlyPolicy(`${owner}-dlq`, queue, parent);
+  const policy = createTlsOnlyPolicy(`${owner}-dlq`, queue, parent, options.senders);
   const alarm = new aws.cloudwatch.MetricAlarm(`${owner}-dead-letters`, {
     name: physicalName(`${owner}-dead-letters`, NAME_LIMITS.alarm),
     alarmDescription: `${owner}: ${options.failure} and wait in the dead-letter queue.`,

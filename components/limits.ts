@@ -53,3 +53,50 @@ export const HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30;
 export function minimumVisibilityTimeoutSeconds(functionTimeoutSeconds: number, batchWindowSeconds: number): number {
   return 6 * functionTimeoutSeconds + batchWindowSeconds;
 }
+
+/**
+ * The S3 event types a bucket notification may name (S3 user guide, "Supported event
+ * types"); `<category>:*` covers every type of its category.
+ */
+export const S3_EVENT_TYPES: readonly string[] = [
+  "s3:ObjectCreated:*", "s3:ObjectCreated:Put", "s3:ObjectCreated:Post", "s3:ObjectCreated:Copy", "s3:ObjectCreated:CompleteMultipartUpload",
+  "s3:ObjectRemoved:*", "s3:ObjectRemoved:Delete", "s3:ObjectRemoved:DeleteMarkerCreated",
+  "s3:ObjectRestore:*", "s3:ObjectRestore:Post", "s3:ObjectRestore:Completed", "s3:ObjectRestore:Delete",
+  "s3:ReducedRedundancyLostObject",
+  "s3:Replication:*", "s3:Replication:OperationFailedReplication", "s3:Replication:OperationNotTracked",
+  "s3:Replication:OperationMissedThreshold", "s3:Replication:OperationReplicatedAfterThreshold",
+  "s3:LifecycleExpiration:*", "s3:LifecycleExpiration:Delete", "s3:LifecycleExpiration:DeleteMarkerCreated",
+  "s3:LifecycleTransition", "s3:IntelligentTiering",
+  "s3:ObjectTagging:*", "s3:ObjectTagging:Put", "s3:ObjectTagging:Delete",
+  "s3:ObjectAcl:Put",
+];
+
+/** Asynchronous invocation: retries after a failed attempt, and how long Lambda keeps an event, in seconds. */
+export const ASYNC_INVOKE_LIMITS = { maxRetries: [0, 2], maxEventAgeSeconds: [60, 21600] } as const;
+
+/**
+ * How often EventBridge and the Scheduler retry delivering an event to a target that
+ * refuses it (throttled, unreachable): AWS's own default and maximum.
+ */
+export const DELIVERY_RETRY_ATTEMPTS = 185;
+
+/**
+ * What Lambda's event source mappings accept for a DynamoDB or Kinesis stream (the
+ * CreateEventSourceMapping API reference and "Lambda event filtering"), and how long a
+ * DynamoDB stream keeps a record.
+ */
+export const STREAM_MAPPING_LIMITS = {
+  batchSize: { min: 1, max: 10000 },
+  batchWindowSeconds: { min: 0, max: 300 },
+  parallelizationFactor: { min: 1, max: 10 },
+  /** -1 means "until the record leaves the stream". */
+  maxRetries: { min: -1, max: 10000 },
+  /** -1 means "until the record leaves the stream"; otherwise 60 s to 7 days. */
+  maxRecordAgeSeconds: { min: 60, max: 7 * 24 * 3600 },
+  /** Filters per mapping (AWS's default quota; `$or` combines patterns inside one). */
+  filters: 5,
+  /** Characters of one filter pattern's JSON. */
+  filterPatternLength: 4096,
+  /** DynamoDB Streams keeps every record for 24 hours; an older age never applies. */
+  dynamodbStreamRetentionSeconds: 24 * 3600,
+} as const;

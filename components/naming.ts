@@ -8,6 +8,8 @@ export const NAME_LIMITS = {
   sqsQueue: 80,
   httpApi: 128,
   alarm: 255,
+  eventRule: 64,
+  schedule: 64,
   logGroup: 512,
 } as const;
 

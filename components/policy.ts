@@ -86,9 +86,22 @@ export const LAMBDA_ASSUME_ROLE_POLICY = JSON.stringify({
   Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
 });
 
-/** A queue policy that refuses every request not made over TLS. */
-export function tlsOnlyQueuePolicy(queueArn: pulumi.Input<string>): pulumi.Output<string> {
-  return pulumi.output(queueArn).apply((arn) =>
+/** An AWS service that may send to a queue, on behalf of the named resources only. */
+export interface QueueSender {
+  /** The statement's Sid, e.g. `EventBridgeRules`. */
+  sid: string;
+  /** The service principal, e.g. `events.amazonaws.com`. */
+  service: string;
+  /** The resources (rules, ...) the service sends for, matched against `aws:SourceArn`. */
+  sourceArns: pulumi.Input<string>[];
+}
+
+/**
+ * A queue policy that refuses every request not made over TLS and, when `senders` are
+ * given, lets each service send messages on behalf of its source resources only.
+ */
+export function tlsOnlyQueuePolicy(queueArn: pulumi.Input<string>, senders: readonly QueueSender[] = []): pulumi.Output<string> {
+  return pulumi.all([pulumi.output(queueArn), pulumi.all(senders.map((sender) => pulumi.all(sender.sourceArns)))]).apply(([arn, sourceArns]) =>
     JSON.stringify({
       Version: "2012-10-17",
       Statement: [
@@ -100,6 +113,14 @@ export function tlsOnlyQueuePolicy(queueArn: pulumi.Input<string>): pulumi.Outpu
           Resource: arn,
           Condition: { Bool: { "aws:SecureTransport": "false" } },
         },
+        ...senders.map((sender, index) => ({
+          Sid: sender.sid,
+          Effect: "Allow",
+          Principal: { Service: sender.service },
+          Action: "sqs:SendMessage",
+          Resource: arn,
+          Condition: { ArnEquals: { "aws:SourceArn": sourceArns[index] } },
+        })),
       ],
     }),
   );

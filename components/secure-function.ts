@@ -4,6 +4,7 @@ import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached,
 import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
+import { AsyncInvokeArgs, checkAsyncInvoke, checkedDestinations, createAsyncInvokeConfig } from "./async-invoke";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -12,6 +13,7 @@ import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUn
 // other languages (it refuses bare literal unions).
 
 export { LambdaRuntime };
+export { AsyncInvokeArgs, ASYNC_INVOKE_DEFAULTS } from "./async-invoke";
 
 /** The instruction set a function runs on. */
 export const Architecture = {
@@ -146,6 +148,12 @@ export interface FunctionSettings {
   vpc?: FunctionVpcArgs;
   /** How the handler is bundled. */
   bundling?: BundlingOptions;
+  /**
+   * Retries, event age and destinations of asynchronous invocations, configured on the
+   * alias when there is one.
+   * @default unset: Lambda's own (2 retries, 6 hours, failed events dropped)
+   */
+  asyncInvoke?: AsyncInvokeArgs;
 }
 
 /** The arguments of a {@link SecureFunction}. */
@@ -224,6 +232,7 @@ export function prepareFunction(name: string, input: SecureFunctionArgs, at: str
   checkEnvironment(args, addedVariables(name, args, bundling), path("environment"), problems);
   checkParameters(args, path, problems);
   checkPermissions(path("permissions"), args.permissions ?? [], problems);
+  if (args.asyncInvoke) checkAsyncInvoke(args.asyncInvoke, path("asyncInvoke"), problems);
   if (!/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/.test(args.aliasName)) {
     problems.add(path("aliasName"), `${JSON.stringify(args.aliasName)} is not a valid alias name; use letters, digits, "-" and "_", not only digits, e.g. "live".`);
   }
@@ -387,6 +396,7 @@ export interface SecureFunctionResources {
   parameters: aws.ssm.Parameter[];
   alias?: aws.lambda.Alias;
   provisionedConcurrencyConfig?: aws.lambda.ProvisionedConcurrencyConfig;
+  asyncInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
   alarms: aws.cloudwatch.MetricAlarm[];
 }
 
@@ -420,9 +430,12 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     description: `Execution role of the Lambda function ${functionName}`,
     assumeRolePolicy: LAMBDA_ASSUME_ROLE_POLICY,
   }, opts);
+  const statements = roleStatements(args, logGroup, parameters, checks);
+  const destinations = checkedDestinations(args.asyncInvoke, checks);
   const rolePolicy = new aws.iam.RolePolicy(`${name}-policy`, {
     role: role.id,
-    policy: policyDocument(roleStatements(args, logGroup, parameters, checks)),
+    // A destination's action depends on its service, known once its ARN resolves.
+    policy: pulumi.all(destinations.map(({ statement }) => statement)).apply((sendStatements) => policyDocument([...statements, ...sendStatements])),
   }, opts);
 
   const added = addedVariables(name, args, bundling);
@@ -471,8 +484,9 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     }, opts);
   }
 
+  const asyncInvokeConfig = args.asyncInvoke && createAsyncInvokeConfig(name, args.asyncInvoke, destinations, fn, alias, rolePolicy, parent);
   const alarms = createFunctionAlarms(name, fn, args, parent);
-  return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, alarms };
+  return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, asyncInvokeConfig, alarms };
 }
 
 /** The role's statements: logs, tracing, its own parameters, VPC networking, then the user's. */
@@ -557,6 +571,8 @@ export class SecureFunction extends pulumi.ComponentResource {
   readonly alias?: aws.lambda.Alias;
   /** The provisioned concurrency on the alias, when there is any. */
   readonly provisionedConcurrencyConfig?: aws.lambda.ProvisionedConcurrencyConfig;
+  /** Retries, event age and destinations of asynchronous invocations, when `asyncInvoke` is set. */
+  readonly asyncInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
   /** Errors, throttles and p99 duration alarms. */
   readonly alarms: aws.cloudwatch.MetricAlarm[];
   /** The function's ARN (unqualified). */
@@ -588,6 +604,7 @@ export class SecureFunction extends pulumi.ComponentResource {
     this.parameters = children.parameters;
     this.alias = children.alias;
     this.provisionedConcurrencyConfig = children.provisionedConcurrencyConfig;
+    this.asyncInvokeConfig = children.asyncInvokeConfig;
     this.alarms = children.alarms;
     this.arn = this.function.arn;
     this.name = this.function.name;

@@ -207,7 +207,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
 
   // Streams (DynamoDB Streams, Kinesis) and the mappings that read them.
   const kinesisStreams: KinesisStreamModel[] = ofType("aws:kinesis/stream:Stream").map((s) => ({
-    name: s.outputs.name ?? s.inputs.name,
+    name: s.outputs.name ?? s.inputs.name ?? String(s.outputs.arn).split("/").pop(),
     arn: s.outputs.arn,
     shardCount: s.inputs.streamModeDetails?.streamMode === "ON_DEMAND" ? ON_DEMAND_SHARDS : s.inputs.shardCount ?? 1,
   }));

@@ -4,6 +4,8 @@
  * `npm run dev`.
  * `npm run dev -- send <queue> <body> [--stack <stack>]`: sends one message to a queue of a
  * running `npm run dev` (the queue's name, or the end of it: `fulfilment`).
+ * `npm run dev -- fire <schedule> [--stack <stack>]`: fires one of the program's Scheduler
+ * schedules now, in a running `npm run dev` (its name, or the end of it).
  *
  * Options: --port <n> (HTTP API, default 3000), --persist (DynamoDB on disk under
  * .local/dev/<stack>/dynamodb), --no-watch (no reload on change), --visibility-timeout <s>
@@ -19,8 +21,8 @@ import * as path from "node:path";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { listStacks, loadStackConfig } from "../tools/stack-config";
 import { functionForArn } from "./app";
-import { describeStreamMapping, onFailureQueue } from "./stream-runtime";
-import { streamName } from "./streams";
+import { asyncDeadLetterSources } from "./async-model";
+import { describeStreamMapping, streamDeadLetterSources } from "./stream-runtime";
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
 import { describeNodes } from "./functions";
 import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime } from "./runtime";
@@ -123,10 +125,11 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
     lines.push(`Queue ${queue.name} -> ${fn.name} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, concurrency ${mapping.maxConcurrency}, visibility ${runtime.sqs.byArn(queue.arn)!.visibilityTimeoutMs / 1000} s)${dlq ? `; DLQ ${dlq.name} after ${queue.redrivePolicy!.maxReceiveCount} receives` : ""}`);
   }
   lines.push(...runtime.app.streamMappings.map((mapping) => describeStreamMapping(runtime.app, mapping)));
+  lines.push(...describeAsyncSources(runtime));
   lines.push(`Tables: ${runtime.app.tables.map((t) => t.name).join(", ")} (${flags.has("--persist") ? `on disk in .local/dev/${stack}/dynamodb` : "in memory; --persist keeps them"})`);
   lines.push(...describeNodes(runtime.functions.values()));
   lines.push(`Parameters: ${runtime.app.parameters.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}`);
-  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}${runtime.endpoints.kinesis ? `  Kinesis ${runtime.endpoints.kinesis}` : ""}`);
+  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}  SNS ${runtime.endpoints.sns}  EventBridge ${runtime.endpoints.eventbridge}  S3 ${runtime.endpoints.s3}${runtime.endpoints.kinesis ? `  Kinesis ${runtime.endpoints.kinesis}` : ""}`);
   for (const note of runtime.notes) lines.push(`Note: ${note}`);
   const token = Object.values(runtime.tokens)[0];
   if (token) {
@@ -143,13 +146,30 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
   return lines.join("\n");
 }
 
+/** Banner lines for the topics, rules and schedules, and where each one's failures end. */
+function describeAsyncSources(runtime: LocalRuntime): string[] {
+  const { asyncModel: model } = runtime;
+  const fn = (arn: string) => runtime.app.functions.find((f) => f.arns.includes(arn))?.name ?? `${arn} (not in the program)`;
+  return [
+    ...model.subscriptions.map((s) => `Topic ${model.topics.find((t) => t.arn === s.topicArn)?.name ?? s.topicArn} -> ${fn(s.endpoint)}${s.filterPolicy ? ` (filter policy on ${s.filterPolicyScope})` : ""}`),
+    ...model.targets.map((t) => `Rule ${t.ruleName} on bus ${t.eventBusName} -> ${fn(t.arn)}`),
+    ...model.bucketNotifications.flatMap((n) => n.lambdaFunctions.map((f) => `Bucket ${n.bucket} (${f.events.join(", ")}${f.filterPrefix ? `, prefix ${f.filterPrefix}` : ""}${f.filterSuffix ? `, suffix ${f.filterSuffix}` : ""}) -> ${fn(f.functionArn)}`)),
+    ...model.schedules.map((s) => {
+      const next = runtime.asyncSources.scheduler.nextFirings().find((f) => f.name === s.name)?.next;
+      const dlq = s.target.deadLetterArn ? `, DLQ ${s.target.deadLetterArn.split(":").pop()}` : "";
+      return `Schedule ${s.name} ${s.expression}${s.timezone === "UTC" ? "" : ` (${s.timezone})`} -> ${fn(s.target.arn)}, next ${next?.toISOString() ?? "never"}; Scheduler retries ${s.target.maximumRetryAttempts} within ${s.target.maximumEventAgeSeconds} s${dlq}`;
+    }),
+  ];
+}
+
 export function writeState(stack: string, runtime: LocalRuntime, localDir = LOCAL_DIR): void {
-  const queues: QueueInfo[] = runtime.app.queues.map((q) => ({ name: q.name, url: q.url, arn: q.arn, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn }));
-  // Stream mappings' on-failure queues are DLQs too.
-  for (const mapping of runtime.app.streamMappings) {
-    const queue = queues.find((q) => q.arn === onFailureQueue(runtime.app, mapping)?.arn);
-    if (queue) (queue.failureDestinationOf ??= []).push(`${streamName(mapping.streamArn)} -> ${functionForArn(runtime.app, mapping.functionArn).name}`);
-  }
+  const asyncSources = asyncDeadLetterSources(runtime.asyncModel);
+  const streamSources = streamDeadLetterSources(runtime.app);
+  const queues: QueueInfo[] = runtime.app.queues.map((q) => ({
+    name: q.name, url: q.url, arn: q.arn, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn,
+    ...(asyncSources.some((s) => s.queueArn === q.arn) ? { asyncSources: asyncSources.filter((s) => s.queueArn === q.arn).map((s) => s.source) } : {}),
+    ...(streamSources.some((s) => s.queueArn === q.arn) ? { streamSources: streamSources.filter((s) => s.queueArn === q.arn).map((s) => s.source) } : {}),
+  }));
   const file = stateFile(stack, localDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify({ pid: process.pid, url: runtime.url, endpoints: runtime.endpoints, queues }, null, 2));
@@ -159,13 +179,13 @@ export function writeState(stack: string, runtime: LocalRuntime, localDir = LOCA
 type Print = (line: string) => void;
 
 /** Runs `action` with an SQS client on the endpoint of the running `npm run dev` of `stack`. */
-async function withRunningQueues(stack: string, localDir: string, action: (client: SQSClient, queues: QueueInfo[]) => Promise<void>): Promise<void> {
+async function withRunningQueues(stack: string, localDir: string, action: (client: SQSClient, queues: QueueInfo[], endpoints: { scheduler?: string }) => Promise<void>): Promise<void> {
   const file = stateFile(stack, localDir);
   if (!fs.existsSync(file)) throw new Error(`No local runtime for stack "${stack}" is running (no ${path.relative(ROOT, file)}); start it with \`npm run dev${stack === "dev" ? "" : ` -- ${stack}`}\`.`);
-  const state = JSON.parse(fs.readFileSync(file, "utf8")) as { endpoints: { sqs: string }; queues: QueueInfo[] };
+  const state = JSON.parse(fs.readFileSync(file, "utf8")) as { endpoints: { sqs: string; scheduler?: string }; queues: QueueInfo[] };
   const client = new SQSClient({ region: "eu-west-1", endpoint: state.endpoints.sqs, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   try {
-    await action(client, state.queues);
+    await action(client, state.queues, state.endpoints);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ECONNREFUSED") throw new Error(`The local runtime of stack "${stack}" is not answering; start it again with \`npm run dev\`.`);
     throw error;
@@ -176,16 +196,17 @@ async function withRunningQueues(stack: string, localDir: string, action: (clien
 
 async function dlq(action: DlqAction, client: SQSClient, queues: QueueInfo[], print: Print): Promise<void> {
   for (const queue of deadLetterQueues(queues)) {
-    if (action === "redrive" && !queues.some((q) => q.deadLetterTargetArn === queue.arn)) {
-      print(`${queue.name}: holds stream failure records (shard and sequence numbers, not the data); nothing to redrive`);
-      continue;
-    }
     if (action === "redrive") {
+      if (queue.sources.length === 0) {
+        if (queue.asyncSources) print(`${queue.name}: holds failed asynchronous events of ${queue.asyncSources.join(", ")}; there is no source queue to redrive them to (replay them by publishing again)`);
+        if (queue.streamSources) print(`${queue.name}: holds stream failure records of ${queue.streamSources.join(", ")} (shard and sequence numbers, not the data); there is nothing to redrive (read the range from the stream again)`);
+        continue;
+      }
       print(`${queue.name}: ${await redrive(client, queue.arn)} message(s) moved back to ${queue.sources.join(", ")}`);
       continue;
     }
     const messages = await peekDeadLetters(client, queue.url);
-    print(`${queue.name} (DLQ of ${queue.sources.join(", ")}): ${await countMessages(client, queue.url)} message(s)`);
+    print(`${queue.name} (DLQ of ${[...queue.sources, ...(queue.asyncSources ?? []), ...(queue.streamSources ?? [])].join(", ")}): ${await countMessages(client, queue.url)} message(s)`);
     for (const m of messages) print(`  ${m.messageId}  sent ${m.sentAt}  ${m.body.length > 120 ? `${m.body.slice(0, 117)}...` : m.body}`);
   }
 }
@@ -206,6 +227,15 @@ async function send(queueName: string, body: string, client: SQSClient, queues: 
   print(`${queue.name}: sent message ${MessageId}`);
 }
 
+/** Fires a schedule through the running runtime's Scheduler control endpoint. */
+async function fire(schedule: string, endpoint: string | undefined, print: Print): Promise<void> {
+  if (!endpoint) throw new Error("The running local runtime predates schedules; restart `npm run dev`.");
+  const response = await fetch(`${endpoint}/schedules/${encodeURIComponent(schedule)}/fire`, { method: "POST" });
+  const answer = await response.json() as { message?: string; schedule?: string; executionId?: string; target?: string };
+  if (!response.ok) throw new Error(answer.message);
+  print(`${answer.schedule}: fired now (execution ${answer.executionId}) -> ${answer.target}`);
+}
+
 type DlqAction = "list" | "redrive";
 
 /** A command line of `npm run dev`, read without running anything (the docs test checks the documented ones). */
@@ -213,7 +243,8 @@ export type DevCommand =
   | { kind: "help" }
   | { kind: "serve"; stack: string; flags: Parsed["flags"] }
   | { kind: "dlq"; stack: string; action: DlqAction }
-  | { kind: "send"; stack: string; queue: string; body: string };
+  | { kind: "send"; stack: string; queue: string; body: string }
+  | { kind: "fire"; stack: string; schedule: string };
 
 export function parseDevCommand(argv: string[]): DevCommand {
   const { positional, flags } = parseArgs(argv);
@@ -229,6 +260,10 @@ export function parseDevCommand(argv: string[]): DevCommand {
     if (positional.length !== 3) throw new Error(`send takes a queue and a message body, e.g. send fulfilment '{"orderId":"nope"}'; got ${positional.length - 1} argument(s).`);
     return { kind: "send", stack, queue: positional[1], body: positional[2] };
   }
+  if (positional[0] === "fire") {
+    if (positional.length !== 2) throw new Error(`fire takes one schedule, e.g. fire nightly; got ${positional.length - 1} argument(s).`);
+    return { kind: "fire", stack, schedule: positional[1] };
+  }
   if (positional.length > 1) throw new Error(`One stack at a time; got ${positional.join(", ")}.`);
   return { kind: "serve", stack: positional[0] ?? "dev", flags };
 }
@@ -243,6 +278,8 @@ export async function main(argv: string[], { localDir = LOCAL_DIR, print = conso
       return withRunningQueues(command.stack, localDir, (client, queues) => dlq(command.action, client, queues, print));
     case "send":
       return withRunningQueues(command.stack, localDir, (client, queues) => send(command.queue, command.body, client, queues, print));
+    case "fire":
+      return withRunningQueues(command.stack, localDir, (_client, _queues, endpoints) => fire(command.schedule, endpoints.scheduler, print));
     case "serve":
       return serve(command.stack, command.flags);
   }

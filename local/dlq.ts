@@ -11,8 +11,10 @@ export interface QueueInfo {
   arn: string;
   /** The DLQ's ARN, for a queue with a redrive policy. */
   deadLetterTargetArn?: string;
+  /** The asynchronous sources (invoke configs, rule targets, schedules) whose failures this queue receives. */
+  asyncSources?: string[];
   /** The stream mappings (`<stream> -> <function>`) whose on-failure destination this queue is. */
-  failureDestinationOf?: string[];
+  streamSources?: string[];
 }
 
 export interface DeadLetter {
@@ -22,11 +24,11 @@ export interface DeadLetter {
   sourceArn?: string;
 }
 
-/** The queues that are a DLQ: of a queue (its redrive policy) or of a stream mapping (its on-failure destination). */
+/** The queues that are a DLQ: of a queue (its redrive policy), an asynchronous source or a stream mapping; `sources` are the queues. */
 export function deadLetterQueues(queues: QueueInfo[]): Array<QueueInfo & { sources: string[] }> {
   return queues
-    .map((q) => ({ ...q, sources: [...queues.filter((s) => s.deadLetterTargetArn === q.arn).map((s) => s.name), ...q.failureDestinationOf ?? []] }))
-    .filter((q) => q.sources.length > 0);
+    .filter((q) => queues.some((source) => source.deadLetterTargetArn === q.arn) || (q.asyncSources ?? []).length > 0 || (q.streamSources ?? []).length > 0)
+    .map((q) => ({ ...q, sources: queues.filter((s) => s.deadLetterTargetArn === q.arn).map((s) => s.name) }));
 }
 
 /** The messages waiting in a DLQ (received with a 1 s visibility timeout, so they stay). */

@@ -14,6 +14,9 @@ import { BUNDLE_FILE, bundleHandlerCached, parseHandler, resolveHandlerFile, typ
 import { evaluateProgram, MOCK_ACCOUNT_ID } from "../tools/mock-engine";
 import { loadStackConfig, type StackConfig } from "../tools/stack-config";
 import { functionForArn, readApp, type AppModel, type FunctionModel } from "./app";
+import { readAsyncModel, type AsyncModel } from "./async-model";
+import type { Clock } from "./async-invoke";
+import { LocalAsync } from "./async-runtime";
 import { startDynamo, type LocalDynamo } from "./dynamodb";
 import { QueuePoller, type BatchLog } from "./event-sources";
 import { LocalFunction, nodeForRuntime } from "./functions";
@@ -50,6 +53,10 @@ export interface LocalRuntimeOptions {
   visibilityTimeoutSeconds?: number;
   /** Rebuild and restart functions when their source changes. @default false */
   watch?: boolean;
+  /** The clock of asynchronous retries, event ages and schedules (tests drive it). @default the system clock */
+  asyncClock?: Clock;
+  /** How much faster asynchronous time runs than AWS's (retry waits, event ages). @default 60 */
+  asyncTimeScale?: number;
   /** Where log lines go. @default console.log */
   log?: (line: string) => void;
 }
@@ -61,7 +68,11 @@ export interface LocalRuntime {
   apiUrls: Record<string, string>;
   /** The first API's base URL. */
   url: string;
-  endpoints: { dynamodb: string; sqs: string; ssm: string; kinesis?: string };
+  endpoints: { dynamodb: string; sqs: string; ssm: string; sns: string; eventbridge: string; s3: string; scheduler: string; kinesis?: string };
+  /** The topics, rules, schedules and asynchronous invocation configs of the program. */
+  asyncModel: AsyncModel;
+  /** SNS, EventBridge, S3, the Scheduler and asynchronous invocation. */
+  asyncSources: LocalAsync;
   functions: Map<string, LocalFunction>;
   sqs: LocalSqs;
   ssm: LocalSsm;
@@ -191,6 +202,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const streaming = await startStreamServices(app, dynamo.endpoint, region);
     stops.push(() => streaming.stop());
 
+    // Asynchronous sources: their endpoints now (the functions' environment names them), the functions attached below.
+    const asyncModel = readAsyncModel(evaluation.resources, region, MOCK_ACCOUNT_ID);
+    const asyncSources = new LocalAsync({ model: asyncModel, functions: app.functions, sqs, region, accountId: MOCK_ACCOUNT_ID, log, clock: options.asyncClock, timeScale: options.asyncTimeScale, s3Directory: `${workDir}.s3` });
+    const asyncEndpoints = await asyncSources.start();
+    stops.push(() => asyncSources.stop());
+
     for (const queue of app.queues) {
       sqs.addQueue({ ...queue, ...(options.visibilityTimeoutSeconds !== undefined ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}) }, queue.url);
     }
@@ -234,6 +251,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ...(streaming.kinesisEndpoint ? { AWS_ENDPOINT_URL_KINESIS: streaming.kinesisEndpoint } : {}),
         AWS_ENDPOINT_URL_SQS: sqsEndpoint,
         AWS_ENDPOINT_URL_SSM: ssmEndpoint,
+        AWS_ENDPOINT_URL_SNS: asyncEndpoints.sns,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: asyncEndpoints.eventbridge,
+        AWS_ENDPOINT_URL_S3: asyncEndpoints.s3,
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         // A function may run on an older Node than its runtime's (nodeForRuntime); the SDK's warning would repeat in every environment.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -248,6 +268,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }, writeBundle(fn, files), log));
     }
     stops.push(() => Promise.all([...functions.values()].map((f) => f.close())));
+    await asyncSources.attach(functions);
+    // Retries end before the functions they would call.
+    stops.push(() => asyncSources.stop());
 
     // HTTP APIs with their authorizers.
     const issuer = await LocalIssuer.create(options.signingKeyFile);
@@ -319,8 +342,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
-      endpoints: { dynamodb: streaming.dynamodbEndpoint, sqs: sqsEndpoint, ssm: ssmEndpoint, ...(streaming.kinesisEndpoint ? { kinesis: streaming.kinesisEndpoint } : {}) },
-      functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
+      endpoints: { dynamodb: streaming.dynamodbEndpoint, sqs: sqsEndpoint, ssm: ssmEndpoint, ...asyncEndpoints, ...(streaming.kinesisEndpoint ? { kinesis: streaming.kinesisEndpoint } : {}) },
+      asyncModel, asyncSources, functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
       issueToken: (id, scopes, overrides) => {
         if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);
         return issuer.issue(jwtConfigs[id], { scopes, ...overrides });

@@ -44,6 +44,14 @@ export function onFailureQueue(app: AppModel, mapping: StreamMappingModel) {
   return app.queues.find((q) => q.arn === mapping.onFailureArn);
 }
 
+/** The stream mappings (`<stream> -> <function>`) whose failures each queue receives, for `dlq`. */
+export function streamDeadLetterSources(app: AppModel): Array<{ queueArn: string; source: string }> {
+  return app.streamMappings.flatMap((mapping) => {
+    const queue = onFailureQueue(app, mapping);
+    return queue ? [{ queueArn: queue.arn, source: `${streamName(mapping.streamArn)} -> ${functionForArn(app, mapping.functionArn).name}` }] : [];
+  });
+}
+
 /** The banner's line for a stream mapping. */
 export function describeStreamMapping(app: AppModel, mapping: StreamMappingModel): string {
   const queue = onFailureQueue(app, mapping);

@@ -43,6 +43,7 @@ export const TYPES = {
   bucketNotification: "aws:s3/bucketNotification:BucketNotification",
   parameter: "aws:ssm/parameter:Parameter",
   table: "aws:dynamodb/table:Table",
+  schedule: "aws:scheduler/schedule:Schedule",
 } as const;
 
 /**
@@ -539,17 +540,25 @@ export const policies: Policy[] = [
   }),
   stackRule({
     name: "sqs-redrive-policy",
-    description: "Every source queue (one that is no other queue's dead-letter queue) has a redrive policy to a dead-letter queue.",
+    description: "Every source queue (one that is no other queue's dead-letter queue, nor a failure destination of a function, mapping, rule target, schedule or subscription) has a redrive policy to a dead-letter queue.",
     enforcementLevel: "mandatory",
     remediationSteps: "Create a dead-letter queue and set redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 5 }).",
-    resourceTypes: [TYPES.queue, TYPES.redrivePolicy],
+    resourceTypes: [TYPES.queue, TYPES.redrivePolicy, TYPES.eventInvokeConfig, TYPES.eventSourceMapping, TYPES.eventTarget, TYPES.schedule, TYPES.topicSubscription],
   }, (graph, report) => {
     const redriveOf = new Map(graph.of(TYPES.queue).map((queue) => {
       const separate = graph.of(TYPES.redrivePolicy).find((r) => [queue.props.url, queue.props.id].includes(r.props.queueUrl));
       const text = separate?.props.redrivePolicy ?? queue.props.redrivePolicy;
       return [queue, text ? (typeof text === "string" ? JSON.parse(text) : text) : undefined];
     }));
-    const deadLetterArns = new Set([...redriveOf.values()].map((r) => r?.deadLetterTargetArn).filter(Boolean));
+    // A queue that receives failures (dead letters, failed invocation records) is a dead-letter queue itself.
+    const deadLetterArns = new Set([
+      ...[...redriveOf.values()].map((r) => r?.deadLetterTargetArn),
+      ...graph.of(TYPES.eventInvokeConfig).map((c) => c.props.destinationConfig?.onFailure?.destination),
+      ...graph.of(TYPES.eventSourceMapping).map((m) => m.props.destinationConfig?.onFailure?.destinationArn),
+      ...graph.of(TYPES.eventTarget).map((t) => t.props.deadLetterConfig?.arn),
+      ...graph.of(TYPES.schedule).map((s) => s.props.target?.deadLetterConfig?.arn),
+      ...graph.of(TYPES.topicSubscription).map((s) => (typeof s.props.redrivePolicy === "string" ? JSON.parse(s.props.redrivePolicy) : s.props.redrivePolicy)?.deadLetterTargetArn),
+    ].filter(Boolean));
     for (const [queue, redrive] of redriveOf) {
       if (deadLetterArns.has(queue.props.arn)) continue;
       if (!redrive?.deadLetterTargetArn || !(redrive.maxReceiveCount > 0)) {

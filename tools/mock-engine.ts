@@ -91,16 +91,23 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
     case "aws:apigatewayv2/stage:Stage":
       return { id: physical, state: { ...inputs, invokeUrl: `https://${inputs.apiId}.execute-api.${region}.amazonaws.com/${physical === "$default" ? "" : physical}` } };
     case "aws:dynamodb/table:Table": {
-      // A stream's ARN ends in its creation time; a fixed one keeps plans stable.
-      const stream = inputs.streamEnabled ? { streamArn: arn("dynamodb", `table/${physical}/stream/2026-01-01T00:00:00.000`), streamLabel: "2026-01-01T00:00:00.000" } : {};
-      return { id: physical, state: { ...inputs, arn: arn("dynamodb", `table/${physical}`), ...stream } };
+      const tableArn = arn("dynamodb", `table/${physical}`);
+      // A table with a stream gets one labelled as AWS labels them: its creation time.
+      const stream = inputs.streamEnabled ? { streamLabel: "2026-01-01T00:00:00.000", streamArn: `${tableArn}/stream/2026-01-01T00:00:00.000` } : {};
+      return { id: physical, state: { ...inputs, arn: tableArn, ...stream } };
     }
     case "aws:kinesis/stream:Stream":
-      return { id: arn("kinesis", `stream/${physical}`), state: { ...inputs, name: physical, arn: arn("kinesis", `stream/${physical}`) } };
+      return { id: physical, state: { ...inputs, arn: arn("kinesis", `stream/${physical}`) } };
     case "aws:cognito/userPool:UserPool": {
       const poolId = `${region}_${shortId.slice(0, 9)}`;
       return { id: poolId, state: { ...inputs, arn: arn("cognito-idp", `userpool/${poolId}`), endpoint: `cognito-idp.${region}.amazonaws.com/${poolId}` } };
     }
+    case "aws:cloudwatch/eventRule:EventRule": {
+      const bus = inputs.eventBusName && inputs.eventBusName !== "default" ? `${String(inputs.eventBusName).split("/").pop()}/` : "";
+      return { id: physical, state: { ...inputs, arn: arn("events", `rule/${bus}${physical}`) } };
+    }
+    case "aws:scheduler/schedule:Schedule":
+      return { id: `default/${physical}`, state: { ...inputs, groupName: "default", arn: arn("scheduler", `schedule/default/${physical}`) } };
     case "aws:sns/topic:Topic":
       return { id: arn("sns", physical), state: { ...inputs, arn: arn("sns", physical) } };
     case "aws:ec2/securityGroup:SecurityGroup":

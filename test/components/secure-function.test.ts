@@ -14,6 +14,7 @@ import {
 import { NODEJS_RUNTIMES, supportedRuntimes } from "../../components/limits";
 import { ProblemCollector } from "../../components/validation";
 import { LAMBDA_ASSUME_ROLE_POLICY } from "../../components/policy";
+import { checkPolicies } from "../../tools/policy-check";
 import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
@@ -591,6 +592,79 @@ describe("SecureFunction", () => {
     });
   });
 
+  describe("asynchronous invocation (asyncInvoke)", () => {
+    const INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig";
+    const QUEUE = "arn:aws:sqs:eu-west-1:123456789012:failures";
+    const TOPIC = "arn:aws:sns:eu-west-1:123456789012:succeeded";
+    const FUNCTION = physical("api");
+
+    it("registers no invoke config without asyncInvoke, so existing functions keep Lambda's own behaviour", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO });
+      expect(ofType(resources, INVOKE_CONFIG)).to.deep.equal([]);
+    });
+
+    it("configures 2 retries and 6 hours by default, with no destination and no extra permission", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, asyncInvoke: {} });
+      expect(one(resources, INVOKE_CONFIG, "api-async-invoke").inputs).to.deep.equal({ functionName: FUNCTION, maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600 });
+      expect(Object.keys(statementsBySid(one(resources, TYPES.rolePolicy)))).to.deep.equal(["WriteOwnLogs", "Tracing"]);
+    });
+
+    const destinations: Array<[string, string, string]> = [
+      ["an SQS queue", QUEUE, "sqs:SendMessage"],
+      ["an SNS topic", "arn:aws:sns:eu-west-1:123456789012:failures", "sns:Publish"],
+      ["a Lambda function", "arn:aws:lambda:eu-west-1:123456789012:function:on-failure", "lambda:InvokeFunction"],
+      ["a Lambda alias", "arn:aws:lambda:eu-west-1:123456789012:function:on-failure:live", "lambda:InvokeFunction"],
+      ["an EventBridge bus", "arn:aws:events:eu-west-1:123456789012:event-bus/failures", "events:PutEvents"],
+    ];
+    for (const [what, arn, action] of destinations) {
+      it(`sends failed events to ${what}, its role allowed exactly ${action} on it`, async () => {
+        const { resources } = await recordFunction("api", { handler: HELLO, asyncInvoke: { onFailure: pulumi.output(arn), maxRetries: 0, maxEventAgeSeconds: 60 } });
+        expect(one(resources, INVOKE_CONFIG).inputs).to.deep.equal({
+          functionName: FUNCTION, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60, destinationConfig: { onFailure: { destination: arn } },
+        });
+        expect(statementsBySid(one(resources, TYPES.rolePolicy)).SendFailedAsyncEvents).to.deep.equal({ Effect: "Allow", Action: [action], Resource: [arn] });
+      });
+    }
+
+    it("sends successes and failures each to its own destination, after the role may send there, on the alias when there is one", async () => {
+      const { resources } = await recordFunction("api", { handler: HELLO, provisionedConcurrency: 1, asyncInvoke: { onFailure: QUEUE, onSuccess: TOPIC } });
+      const config = one(resources, INVOKE_CONFIG);
+      expect(config.inputs).to.deep.equal({
+        functionName: FUNCTION, qualifier: "live", maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600,
+        destinationConfig: { onFailure: { destination: QUEUE }, onSuccess: { destination: TOPIC } },
+      });
+      const policy = one(resources, TYPES.rolePolicy);
+      expect(config.dependencies, "Lambda refuses a destination the role may not send to").to.include(policy.urn);
+      const statements = statementsBySid(policy);
+      expect(statements.SendFailedAsyncEvents).to.deep.equal({ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [QUEUE] });
+      expect(statements.SendSucceededAsyncEvents).to.deep.equal({ Effect: "Allow", Action: ["sns:Publish"], Resource: [TOPIC] });
+    });
+
+    it("satisfies the policy pack's lambda-async-failure-destination rule, which refuses the same function without onFailure", async () => {
+      const verdict = async (asyncInvoke: SecureFunctionArgs["asyncInvoke"]) => {
+        const { resources } = await record(() => {
+          const fn = new SecureFunction("api", { handler: HELLO, asyncInvoke });
+          new aws.lambda.Permission("api-from-topic", { action: "lambda:InvokeFunction", function: fn.name, principal: "sns.amazonaws.com", sourceArn: TOPIC });
+        });
+        return (await checkPolicies(resources)).find((v) => v.policy === "lambda-async-failure-destination")!;
+      };
+      const satisfied = await verdict({ onFailure: QUEUE });
+      expect(satisfied.checked).to.be.greaterThan(0);
+      expect(satisfied.violations).to.deep.equal([]);
+      expect((await verdict({ maxRetries: 1 })).violations.map((v) => v.message)).to.deep.equal([
+        `Function api is invoked asynchronously (sns.amazonaws.com) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure.destination (an SQS queue or SNS topic).`,
+      ]);
+    });
+
+    it("fails the deployment when an Output destination resolves to an ARN Lambda cannot send to", async () => {
+      await expectDeploymentFailure(
+        () => new SecureFunction("api", { handler: HELLO, asyncInvoke: { onSuccess: pulumi.output("arn:aws:dynamodb:eu-west-1:123456789012:table/orders") } }),
+        "SecureFunction", "api",
+        ["asyncInvoke.onSuccess", /^"arn:aws:dynamodb:eu-west-1:123456789012:table\/orders" is an ARN of the dynamodb service; give an SQS queue, an SNS topic, a Lambda function or an EventBridge bus ARN, e\.g\. "arn:aws:sqs:/],
+      );
+    });
+  });
+
   describe("validation (nothing is registered)", () => {
     const cases: Array<[string, Partial<SecureFunctionArgs>, Array<[string, RegExp]>]> = [
       ["memory below 128 MB", { memorySize: 64 }, [["memorySize", /^64 MB is outside 128-10240 MB; use a value in that range\.$/]]],
@@ -627,6 +701,13 @@ describe("SecureFunction", () => {
       ["a malformed action", { permissions: [{ actions: ["dynamodb-GetItem"], resources: ["arn:aws:dynamodb:::t"] }] }, [["permissions[0].actions", /is not an IAM action; write "service:Action"/]]],
       ["a bare * resource", { permissions: [{ actions: ["s3:GetObject"], resources: ["arn:aws:s3:::b", "*"] }] }, [["permissions[0].resources", /^"\*" grants the actions on every resource; name the ARNs/]]],
       ["empty actions and resources", { permissions: [{ actions: [], resources: [] }] }, [["permissions[0].actions", /^is empty/], ["permissions[0].resources", /^is empty/]]],
+      ["4 async retries", { asyncInvoke: { maxRetries: 3 } }, [["asyncInvoke.maxRetries", /^3 retries is outside 0-2 retries; use a value in that range\.$/]]],
+      ["an async event age above 6 hours", { asyncInvoke: { maxEventAgeSeconds: 21601 } }, [["asyncInvoke.maxEventAgeSeconds", /^21601 seconds is outside 60-21600 seconds/]]],
+      ["an async event age below a minute", { asyncInvoke: { maxEventAgeSeconds: 59 } }, [["asyncInvoke.maxEventAgeSeconds", /^59 seconds is outside 60-21600 seconds/]]],
+      ["a destination that is no ARN", { asyncInvoke: { onFailure: "failures" } }, [["asyncInvoke.onFailure", /^"failures" is not an ARN; give an SQS queue, an SNS topic, a Lambda function or an EventBridge bus ARN, e\.g\. "arn:aws:sqs:eu-west-1:123456789012:failures"\.$/]]],
+      ["a destination of a service Lambda cannot send to", { asyncInvoke: { onFailure: "arn:aws:s3:eu-west-1:123456789012:bucket" } }, [["asyncInvoke.onFailure", /^"arn:aws:s3:eu-west-1:123456789012:bucket" is an ARN of the s3 service; give an SQS queue/]]],
+      ["an EventBridge rule for a bus", { asyncInvoke: { onSuccess: "arn:aws:events:eu-west-1:123456789012:rule/orders" } }, [["asyncInvoke.onSuccess", /^"arn:aws:events:eu-west-1:123456789012:rule\/orders" is not a valid events ARN/]]],
+      ["a Lambda ARN without function:", { asyncInvoke: { onFailure: "arn:aws:lambda:eu-west-1:123456789012:layer:x" } }, [["asyncInvoke.onFailure", /is not a valid lambda ARN/]]],
       ["an alias name of digits", { aliasName: "123" }, [["aliasName", /^"123" is not a valid alias name/]]],
       ["the alias name $LATEST", { aliasName: "$LATEST" }, [["aliasName", /^"\$LATEST" is not a valid alias name/]]],
       ["an alias name with a space", { aliasName: "my alias" }, [["aliasName", /^"my alias" is not a valid alias name/]]],

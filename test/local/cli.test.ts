@@ -16,6 +16,11 @@ describe("local runtime: the npm run dev command line", () => {
     expect(() => parseDevCommand(["dlq", "purge"])).to.throw(/dlq purge: use "list" or "redrive"/);
   });
 
+  it("reads fire command lines, one schedule at a time", () => {
+    expect(parseDevCommand(["fire", "nightly", "--stack", "prod"])).to.deep.equal({ kind: "fire", stack: "prod", schedule: "nightly" });
+    expect(() => parseDevCommand(["fire"])).to.throw("fire takes one schedule, e.g. fire nightly; got 0 argument(s).");
+  });
+
   it("finds a queue by its whole name or its end, and names the queues when it cannot", () => {
     expect(findQueue(queues, "shop-dev-fulfilment-dlq").name).to.equal("shop-dev-fulfilment-dlq");
     expect(findQueue(queues, "dlq").name).to.equal("shop-dev-fulfilment-dlq");

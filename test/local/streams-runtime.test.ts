@@ -128,7 +128,7 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
     expect(printed.join("\n")).to.match(/stream-fixture-orders-dlq \(DLQ of stream-fixture-orders -> orders-consumer\): \d+ message\(s\)/);
     printed.length = 0;
     await main(["dlq", "redrive", "--stack", "test"], { localDir, print: (line) => printed.push(line) });
-    expect(printed).to.include("stream-fixture-orders-dlq: holds stream failure records (shard and sequence numbers, not the data); nothing to redrive");
+    expect(printed).to.include("stream-fixture-orders-dlq: holds stream failure records of stream-fixture-orders -> orders-consumer (shard and sequence numbers, not the data); there is nothing to redrive (read the range from the stream again)");
   });
 
   it("serves Kinesis over HTTP/1.1 and HTTP/2 on one port, to loopback hosts only", async () => {

@@ -25,9 +25,11 @@ const CONSUMER_FILES: Record<string, string> = {
     compilerOptions: { target: "ES2022", module: "node16", moduleResolution: "node16", strict: true, skipLibCheck: true, types: [] },
     include: ["index.ts"],
   }),
-  "index.ts": `import { QueueWorker, ServerlessApi } from "${PACKAGE}";
+  "index.ts": `import { EventWorker, QueueWorker, ServerlessApi, StreamWorker } from "${PACKAGE}";
 
 const worker = new QueueWorker("jobs", { handler: "src/work.handler", timeout: 20 });
+new EventWorker("daily", { handler: "src/work.handler", triggers: { report: { schedule: { expression: "rate(1 day)" } } } });
+new StreamWorker("clicks", { handler: "src/work.handler", streamArn: "arn:aws:kinesis:eu-west-1:123456789012:stream/clicks", filters: [{ partitionKey: ["eu"] }] });
 const api = new ServerlessApi("shop-api", {
   routes: { "GET /hello": { handler: "src/hello.handler", auth: "none", memorySize: 256 } },
 });
@@ -123,7 +125,7 @@ describe("the npm package, installed into another Pulumi project", function () {
     const outsideDist = files.filter((file) => !file.startsWith("dist/")).sort();
     // npm always packs `main`: the TypeScript entry the Pulumi plugin host loads from a checkout.
     expect(outsideDist).to.deep.equal(["CHANGELOG.md", "README.md", "components/index.ts", "package.json"]);
-    for (const module of ["index", "secure-function", "serverless-api", "queue-worker", "bundling"]) {
+    for (const module of ["index", "secure-function", "serverless-api", "queue-worker", "stream-worker", "event-filters", "bundling"]) {
       expect(files, module).to.include.members([`dist/${module}.js`, `dist/${module}.d.ts`]);
     }
     expect(files.some((file) => /test|handlers|\.test\./.test(file)), files.join(", ")).to.equal(false);
@@ -161,8 +163,12 @@ describe("the npm package, installed into another Pulumi project", function () {
     const byType = (type: string) => evaluation.resources.filter((resource) => resource.type === type).map((resource) => resource.name).sort();
     expect(byType("serverless-components:index:QueueWorker")).to.deep.equal(["jobs"]);
     expect(byType("serverless-components:index:ServerlessApi")).to.deep.equal(["shop-api"]);
-    expect(byType("serverless-components:index:SecureFunction")).to.deep.equal(["jobs-consumer", "shop-api-hello"]);
-    expect(byType("aws:lambda/function:Function")).to.deep.equal(["jobs-consumer", "shop-api-hello"]);
+    expect(byType("serverless-components:index:EventWorker")).to.deep.equal(["daily"]);
+    expect(byType("aws:scheduler/schedule:Schedule")).to.deep.equal(["daily-report"]);
+    expect(byType("serverless-components:index:StreamWorker")).to.deep.equal(["clicks"]);
+    expect(byType("serverless-components:index:SecureFunction")).to.deep.equal(["clicks-consumer", "daily-function", "jobs-consumer", "shop-api-hello"]);
+    expect(byType("aws:lambda/function:Function")).to.deep.equal(["clicks-consumer", "daily-function", "jobs-consumer", "shop-api-hello"]);
+    expect(byType("aws:lambda/eventSourceMapping:EventSourceMapping")).to.deep.equal(["clicks-mapping", "jobs-mapping"]);
     const hello = evaluation.resources.find((resource) => resource.type === "aws:lambda/function:Function" && resource.name === "shop-api-hello")!;
     expect(hello.inputs.name).to.equal("shop-dev-shop-api-hello");
     expect(hello.inputs.memorySize).to.equal(256);

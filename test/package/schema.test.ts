@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
-import { QueueWorker, SecureFunction, ServerlessApi } from "../../components";
+import { EventWorker, QueueWorker, SecureFunction, ServerlessApi, StreamWorker } from "../../components";
 import { PACKAGE_NAME } from "../../components/tokens";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -16,12 +16,12 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "ut
 const FUNCTION_INPUTS = [
   "handler", "runtime", "architecture", "memorySize", "timeout", "description", "environment", "parameters", "secrets",
   "permissions", "reservedConcurrency", "disabled", "provisionedConcurrency", "aliasName", "logRetentionDays", "logLevel", "tracing",
-  "alarmActions", "vpc", "bundling",
+  "alarmActions", "vpc", "bundling", "asyncInvoke",
 ];
 const DOCUMENTED = {
   SecureFunction: {
     inputs: FUNCTION_INPUTS,
-    outputs: ["function", "role", "rolePolicy", "logGroup", "parameters", "alias", "provisionedConcurrencyConfig", "alarms",
+    outputs: ["function", "role", "rolePolicy", "logGroup", "parameters", "alias", "provisionedConcurrencyConfig", "asyncInvokeConfig", "alarms",
       "arn", "name", "invokeArn", "targetArn", "qualifier", "parameterPath", "bundleBytes"],
     required: ["handler"],
   },
@@ -36,6 +36,19 @@ const DOCUMENTED = {
     outputs: ["queue", "deadLetterQueue", "queuePolicies", "functionArn", "functionName", "eventSourceMapping", "alarms",
       "queueUrl", "queueArn", "sendPermission"],
     required: ["handler"],
+  },
+  EventWorker: {
+    inputs: [...FUNCTION_INPUTS, "triggers", "maxRetries", "maxEventAgeSeconds", "deadLetterQueueArn", "onSuccess"],
+    outputs: ["deadLetterQueue", "deadLetterQueueArn", "schedulerRole", "permissions", "ruleTargets", "alarms", "functionArn", "functionName", "targetArn"],
+    required: ["handler", "triggers"],
+  },
+  StreamWorker: {
+    inputs: [...FUNCTION_INPUTS, "streamArn", "streamKind", "startingPosition", "startingPositionTimestamp", "batchSize", "batchWindowSeconds",
+      "parallelizationFactor", "filters", "bisectOnError", "maxRetries", "maxRecordAgeSeconds", "deadLetterQueueArn", "deadLetterTopicArn",
+      "kmsKeyArn", "iteratorAgeAlarmSeconds"],
+    outputs: ["eventSourceMapping", "deadLetterQueue", "deadLetterQueuePolicy", "alarms", "functionArn", "functionName", "deadLetterArn",
+      "deadLetterQueueUrl"],
+    required: ["handler", "streamArn"],
   },
 };
 
@@ -53,15 +66,15 @@ describe("the Pulumi component package (schema analyzer)", function () {
   let schema: Schema;
 
   before(async () => {
-    const provider = new ComponentProvider({ name: PACKAGE_NAME, dirname: REPO, components: [SecureFunction, ServerlessApi, QueueWorker] });
+    const provider = new ComponentProvider({ name: PACKAGE_NAME, dirname: REPO, components: [SecureFunction, ServerlessApi, QueueWorker, EventWorker, StreamWorker] });
     schema = JSON.parse(await provider.getSchema());
   });
 
-  it("is hosted under the name the plugin host derives from package.json, with our three components", () => {
+  it("is hosted under the name the plugin host derives from package.json, with all our components", () => {
     // @pulumi/pulumi/cmd/run-plugin: the unscoped npm name, other characters as "-".
     expect(manifest.name.replace(/^@[^/]+\//, "").replace(/[^-a-zA-Z0-9_]/g, "-")).to.equal(PACKAGE_NAME);
     // The host loads `main` and serves every component class it exports.
-    expect(getPulumiComponents(require(REPO))).to.have.members([SecureFunction, ServerlessApi, QueueWorker]);
+    expect(getPulumiComponents(require(REPO))).to.have.members([SecureFunction, ServerlessApi, QueueWorker, EventWorker, StreamWorker]);
     expect(schema.name).to.equal(PACKAGE_NAME);
     expect(schema.version).to.equal(manifest.version);
     expect(Object.keys(schema.resources).sort()).to.deep.equal(Object.keys(DOCUMENTED).map((c) => `${PACKAGE_NAME}:index:${c}`).sort());
@@ -94,12 +107,22 @@ describe("the Pulumi component package (schema analyzer)", function () {
     expect(typeOf("Architecture").enum!.map((member) => member.value)).to.deep.equal(["arm64", "x86_64"]);
     expect(typeOf("LogLevel").enum!.map((member) => member.value)).to.deep.equal(["DEBUG", "INFO", "WARN", "ERROR"]);
     expect(typeOf("RouteAuth").enum!.map((member) => member.value)).to.deep.equal(["jwt", "iam", "none"]);
+    expect(typeOf("StreamKind").enum!.map((member) => member.value)).to.deep.equal(["dynamodb", "kinesis"]);
+    expect(typeOf("StreamStartingPosition").enum!.map((member) => member.value)).to.deep.equal(["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"]);
+    const streamWorker = schema.resources[`${PACKAGE_NAME}:index:StreamWorker`];
+    expect(streamWorker.inputProperties.streamKind.$ref).to.equal(`#/types/${PACKAGE_NAME}:index:StreamKind`);
+    expect(streamWorker.inputProperties.filters).to.deep.include({ type: "array", items: { type: "object", additionalProperties: { $ref: "pulumi.json#/Any" }, plain: true } });
+    expect(streamWorker.inputProperties.filters.description).to.match(/^Event filter patterns, at most 5/);
     const secureFunction = schema.resources[`${PACKAGE_NAME}:index:SecureFunction`];
     expect(secureFunction.inputProperties.runtime.$ref).to.equal(`#/types/${PACKAGE_NAME}:index:LambdaRuntime`);
     expect(secureFunction.properties.function.$ref).to.match(/^\/aws\/v[\d.]+\/schema\.json#\/resources\/aws:lambda%2Ffunction:Function$/);
     const api = schema.resources[`${PACKAGE_NAME}:index:ServerlessApi`];
     expect(api.inputProperties.functionDefaults.$ref).to.equal(`#/types/${PACKAGE_NAME}:index:FunctionSettings`);
-    for (const name of ["ApiRouteArgs", "FunctionSettings", "PermissionStatement", "FunctionVpcArgs", "BundlingOptions", "JwtAuthArgs", "CorsArgs", "ThrottleArgs"]) {
+    expect(typeOf("FilterPolicyScope").enum!.map((member) => member.value)).to.deep.equal(["MessageAttributes", "MessageBody"]);
+    const eventWorker = schema.resources[`${PACKAGE_NAME}:index:EventWorker`];
+    expect(eventWorker.inputProperties.triggers).to.deep.include({ type: "object" });
+    for (const name of ["ApiRouteArgs", "FunctionSettings", "PermissionStatement", "FunctionVpcArgs", "BundlingOptions", "JwtAuthArgs", "CorsArgs", "ThrottleArgs",
+      "AsyncInvokeArgs", "EventTriggerArgs", "TopicTriggerArgs", "RuleTriggerArgs", "ScheduleTriggerArgs", "BucketTriggerArgs"]) {
       for (const [field, property] of Object.entries(typeOf(name).properties!)) {
         expect(property.description, `${name}.${field}`).to.be.a("string").and.match(/\w/);
       }

@@ -204,7 +204,12 @@ const cases: Case[] = [
     rule: "sqs-redrive-policy",
     bad: [queue("orphan")],
     messages: [/Queue orphan has no redrive policy, so a message that always fails is retried until it expires/],
-    good: [queue("dlq"), queue("source", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:123456789012:dlq", maxReceiveCount: 5 }) })],
+    good: [
+      queue("dlq"), queue("source", { redrivePolicy: JSON.stringify({ deadLetterTargetArn: "arn:aws:sqs:eu-west-1:123456789012:dlq", maxReceiveCount: 5 }) }),
+      // A stream mapping's on-failure queue is a dead-letter queue too.
+      queue("stream-dlq"),
+      resource(TYPES.eventSourceMapping, "changes", { eventSourceArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000", functionName: "worker", destinationConfig: { onFailure: { destinationArn: "arn:aws:sqs:eu-west-1:123456789012:stream-dlq" } } }),
+    ],
   },
   {
     rule: "sqs-visibility-timeout",
@@ -279,6 +284,20 @@ describe("policy pack rules: each fires on a bad resource, with a message that s
       () => expect.fail("accepted an undeclared setting"),
       (error: Error) => expect(error.message).to.equal("Policy pack config for sqs-encrypted sets publicRoutes, which the rule does not declare; allowed: none."),
     );
+  });
+
+  it("sqs-redrive-policy counts a queue that receives failures (invoke config, mapping, rule target, schedule, subscription) as a dead-letter queue", async () => {
+    const dlq = (name: string) => `arn:aws:sqs:eu-west-1:123456789012:${name}`;
+    const receivers = [queue("async-dlq"), queue("stream-dlq"), queue("rule-dlq"), queue("schedule-dlq"), queue("topic-dlq")];
+    const senders = [
+      resource(TYPES.eventInvokeConfig, "c", { functionName: "f", destinationConfig: { onFailure: { destination: dlq("async-dlq") } } }),
+      resource(TYPES.eventSourceMapping, "m", { functionName: "f", destinationConfig: { onFailure: { destinationArn: dlq("stream-dlq") } } }),
+      resource(TYPES.eventTarget, "t", { rule: "r", arn: `${ACCOUNT}:function:f`, deadLetterConfig: { arn: dlq("rule-dlq") } }),
+      resource(TYPES.schedule, "s", { target: { arn: `${ACCOUNT}:function:f`, deadLetterConfig: { arn: dlq("schedule-dlq") } } }),
+      resource(TYPES.topicSubscription, "sub", { protocol: "lambda", endpoint: `${ACCOUNT}:function:f`, redrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq("topic-dlq") }) }),
+    ];
+    expect((await violationsOf("sqs-redrive-policy", [...receivers, ...senders])).map((v) => v.message)).to.deep.equal([]);
+    expect((await violationsOf("sqs-redrive-policy", receivers)).map((v) => v.message)).to.have.length(5);
   });
 
   it("reads function references, stacks and secrets the way AWS writes them", () => {
