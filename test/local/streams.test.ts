@@ -10,7 +10,7 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { TableStream, type StreamViewType } from "../../local/dynamodb-streams";
 import type { InvokeResult } from "../../local/functions";
-import { matchesPattern, recordFilter } from "../../local/stream-filters";
+import { recordFilter } from "../../local/stream-filters";
 import { startStreamPollers } from "../../local/stream-runtime";
 import type { AppModel } from "../../local/app";
 import { LocalSqs } from "../../local/sqs";
@@ -233,18 +233,19 @@ describe("local runtime: stream pollers (Lambda's rules for stream batches)", ()
     expect(lines).to.deep.equal(["Note: mapping orders-mapping reads arn:aws:kinesis:eu-west-1:999999999999:stream/elsewhere, which is not a table stream or Kinesis stream of the program; it does not run locally."]);
   });
 
-  it("matches filter patterns as Lambda's event filtering does", () => {
+  it("filters stream records by their patterns (any of them), and refuses a bad pattern at start", () => {
     const change = { eventName: "MODIFY", dynamodb: { NewImage: { status: { S: "paid" }, total: { N: "12" } } } };
-    expect(matchesPattern({ eventName: ["INSERT", "MODIFY"] }, change)).to.equal(true);
-    expect(matchesPattern({ eventName: ["REMOVE"] }, change)).to.equal(false);
-    expect(matchesPattern({ dynamodb: { NewImage: { status: { S: [{ prefix: "pa" }] } } } }, change)).to.equal(true);
-    expect(matchesPattern({ dynamodb: { NewImage: { status: { S: [{ "anything-but": ["paid"] }] } } } }, change)).to.equal(false);
-    expect(matchesPattern({ dynamodb: { OldImage: [{ exists: false }] } }, change)).to.equal(true);
-    expect(matchesPattern({ data: { n: [{ numeric: [">", 1, "<=", 5] }] } }, { data: { n: 5 } })).to.equal(true);
-    expect(matchesPattern({ data: { n: [{ numeric: [">", 5] }] } }, { data: { n: 5 } })).to.equal(false);
-    expect(matchesPattern({ data: { kind: ["click"] } }, { data: undefined }), "data that is not JSON").to.equal(false);
-    const filter = recordFilter([JSON.stringify({ eventName: ["INSERT"] }), JSON.stringify({ eventName: ["MODIFY"] })], "m");
-    expect(filter(change), "any of the filters").to.equal(true);
-    expect(() => recordFilter(["{nope"], "orders-mapping")).to.throw(/Mapping orders-mapping: filter pattern \{nope is not JSON/);
+    const matches = (pattern: object, document: unknown) => recordFilter([JSON.stringify(pattern)], "m")(document);
+    expect(matches({ eventName: ["INSERT", "MODIFY"] }, change)).to.equal(true);
+    expect(matches({ eventName: ["REMOVE"] }, change)).to.equal(false);
+    expect(matches({ dynamodb: { NewImage: { status: { S: [{ prefix: "pa" }] } } } }, change)).to.equal(true);
+    expect(matches({ dynamodb: { OldImage: [{ exists: false }] } }, change)).to.equal(true);
+    expect(matches({ data: { n: [{ numeric: [">", 1, "<=", 5] }] } }, { data: { n: 5 } })).to.equal(true);
+    expect(matches({ data: { kind: ["click"] } }, { data: undefined }), "Kinesis data that is not JSON").to.equal(false);
+    const either = recordFilter([JSON.stringify({ eventName: ["INSERT"] }), JSON.stringify({ eventName: ["MODIFY"] })], "m");
+    expect(either(change), "any of the filters").to.equal(true);
+    expect(recordFilter([], "m")(change), "no filters: every record").to.equal(true);
+    expect(() => recordFilter(["{nope"], "orders-mapping")).to.throw(/Mapping orders-mapping: filter pattern \{nope is not a valid pattern/);
+    expect(() => recordFilter(["[1]"], "orders-mapping")).to.throw(/Mapping orders-mapping: filter pattern \[1\] is not a valid pattern/);
   });
 });
