@@ -87,7 +87,9 @@ export interface StreamMappingModel {
   name: string;
   streamArn: string;
   functionArn: string;
-  startingPosition: "LATEST" | "TRIM_HORIZON";
+  startingPosition: "LATEST" | "TRIM_HORIZON" | "AT_TIMESTAMP";
+  /** With AT_TIMESTAMP: the first arrival time read, in ms. */
+  startingPositionTimestampMs?: number;
   batchSize: number;
   batchWindowSeconds: number;
   parallelizationFactor: number;
@@ -217,7 +219,8 @@ export function readApp(recorded: RecordedResource[]): AppModel {
       name: m.name,
       streamArn: m.inputs.eventSourceArn,
       functionArn: m.inputs.functionName,
-      startingPosition: m.inputs.startingPosition === "TRIM_HORIZON" ? "TRIM_HORIZON" : "LATEST",
+      startingPosition: m.inputs.startingPosition === "TRIM_HORIZON" || m.inputs.startingPosition === "AT_TIMESTAMP" ? m.inputs.startingPosition : "LATEST",
+      ...(m.inputs.startingPosition === "AT_TIMESTAMP" ? { startingPositionTimestampMs: Date.parse(m.inputs.startingPositionTimestamp) } : {}),
       batchSize: m.inputs.batchSize ?? 100,
       batchWindowSeconds: m.inputs.maximumBatchingWindowInSeconds ?? 0,
       parallelizationFactor: m.inputs.parallelizationFactor ?? 1,

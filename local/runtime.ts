@@ -318,7 +318,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     // Pollers stop before the functions and queues they use.
     stops.push(() => Promise.all(pollers.map((p) => p.stop())));
-    stops.push(await startStreamPollers(app, streaming, functions, sqs, log));
+    stops.push(await startStreamPollers(app, streaming, functions, { sqs, sns: { local: asyncSources.sns, topics: asyncModel.topics } }, log));
 
     const rebuild = async (): Promise<string[]> => {
       const changed: string[] = [];

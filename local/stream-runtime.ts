@@ -2,12 +2,13 @@
  * The stream part of the local runtime: the DynamoDB Streams proxy in front of dynalite
  * (when a table has a stream), kinesalite for the program's Kinesis streams, and a
  * StreamPoller per stream event source mapping, whose discarded batches go to the
- * mapping's on-failure destination (an SQS queue of the program).
+ * mapping's on-failure destination (an SQS queue or SNS topic of the program).
  */
 import { functionForArn, type AppModel, type StreamMappingModel } from "./app";
 import { startStreamingProxy, type StreamViewType } from "./dynamodb-streams";
 import type { LocalFunction } from "./functions";
 import { startKinesis } from "./kinesis";
+import type { LocalSns } from "./sns";
 import type { LocalSqs } from "./sqs";
 import { recordFilter } from "./stream-filters";
 import { StreamPoller, streamName, type StreamBatchLog, type StreamSource } from "./streams";
@@ -56,10 +57,11 @@ export function streamDeadLetterSources(app: AppModel): Array<{ queueArn: string
 export function describeStreamMapping(app: AppModel, mapping: StreamMappingModel): string {
   const queue = onFailureQueue(app, mapping);
   const limit = (value: number, unit: string) => value < 0 ? "unlimited" : `${value}${unit}`;
-  return `Stream ${streamName(mapping.streamArn)} -> ${functionForArn(app, mapping.functionArn).name} (from ${mapping.startingPosition}, batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, `
+  const from = mapping.startingPosition === "AT_TIMESTAMP" ? `${new Date(mapping.startingPositionTimestampMs ?? 0).toISOString()}` : mapping.startingPosition;
+  return `Stream ${streamName(mapping.streamArn)} -> ${functionForArn(app, mapping.functionArn).name} (from ${from}, batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, `
     + `parallelization ${mapping.parallelizationFactor}, bisect ${mapping.bisectOnError ? "on" : "off"}, retries ${limit(mapping.maxRetries, "")}, max age ${limit(mapping.maxRecordAgeSeconds, " s")}`
     + `${mapping.reportBatchItemFailures ? ", partial batch responses" : ""}${mapping.filterPatterns.length ? `, ${mapping.filterPatterns.length} filter(s)` : ""})`
-    + (queue ? `; DLQ ${queue.name}` : mapping.onFailureArn ? `; on failure ${mapping.onFailureArn} (not local: logged only)` : "; no on-failure destination: failed batches are dropped");
+    + (queue ? `; DLQ ${queue.name}` : mapping.onFailureArn ? `; on failure ${mapping.onFailureArn}` : "; no on-failure destination: failed batches are dropped");
 }
 
 export function formatStreamBatch(entry: StreamBatchLog): string {
@@ -70,8 +72,24 @@ export function formatStreamBatch(entry: StreamBatchLog): string {
   return `STREAM ${streamName(entry.source)} ${entry.shardId} -> ${entry.functionName} batch of ${entry.size}: ${result} ${Math.round(entry.ms)} ms ${entry.cold ? "cold" : "warm"}`;
 }
 
+/** Where discarded batches can go: the program's queues, and its topics when the local SNS runs. */
+export interface FailureDestinations {
+  sqs: LocalSqs;
+  sns?: { local: LocalSns; topics: Array<{ name: string; arn: string }> };
+}
+
+function destinationOf(arn: string | undefined, destinations: FailureDestinations) {
+  if (!arn) return undefined;
+  const queue = destinations.sqs.byArn(arn);
+  if (queue) return { describe: queue.name, send: async (body: string) => void destinations.sqs.send(queue, body) };
+  const topic = destinations.sns?.topics.find((t) => t.arn === arn);
+  const sns = destinations.sns?.local;
+  if (topic && sns) return { describe: `topic ${topic.name}`, send: async (body: string) => void sns.publish({ TopicArn: arn, Message: body }) };
+  return undefined;
+}
+
 /** Starts a poller per stream mapping; returns the stopper (call it before the functions stop). */
-export async function startStreamPollers(app: AppModel, services: StreamServices, functions: Map<string, LocalFunction>, sqs: LocalSqs, log: (line: string) => void): Promise<() => Promise<void>> {
+export async function startStreamPollers(app: AppModel, services: StreamServices, functions: Map<string, LocalFunction>, destinations: FailureDestinations, log: (line: string) => void): Promise<() => Promise<void>> {
   const pollers: StreamPoller[] = [];
   const stopAll = () => Promise.all(pollers.map((p) => p.stop())).then(() => undefined);
   try {
@@ -83,12 +101,11 @@ export async function startStreamPollers(app: AppModel, services: StreamServices
         continue;
       }
       const fn = functions.get(functionForArn(app, mapping.functionArn).name)!;
-      const queue = onFailureQueue(app, mapping);
-      const local = queue && sqs.byArn(queue.arn);
-      if (mapping.onFailureArn && !local) log(`Note: mapping ${mapping.name}'s on-failure destination ${mapping.onFailureArn} is not a queue of the program; discarded batches are only logged.`);
+      const destination = destinationOf(mapping.onFailureArn, destinations);
+      if (mapping.onFailureArn && !destination) log(`Note: mapping ${mapping.name}'s on-failure destination ${mapping.onFailureArn} is not a queue or topic of the program; discarded batches are only logged.`);
       const poller = new StreamPoller(source, { ...mapping, filter: recordFilter(mapping.filterPatterns, mapping.name) },
         { functionName: fn.config.name, functionArn: fn.config.arn, invoke: (event) => fn.invoke(event) },
-        local ? { describe: local.name, send: async (body) => void sqs.send(local, body) } : undefined,
+        destination,
         { batch: (entry) => log(formatStreamBatch(entry)), line: log });
       await poller.start();
       pollers.push(poller);

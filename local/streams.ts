@@ -275,17 +275,20 @@ export class StreamPoller {
 
   constructor(
     private readonly source: StreamSource,
-    private readonly settings: StreamMappingSettings & { startingPosition: "LATEST" | "TRIM_HORIZON"; filter: RecordFilter },
+    private readonly settings: StreamMappingSettings & { startingPosition: "LATEST" | "TRIM_HORIZON" | "AT_TIMESTAMP"; startingPositionTimestampMs?: number; filter: RecordFilter },
     private readonly target: { functionName: string; functionArn: string; invoke(event: unknown): Promise<InvokeResult> },
     private readonly destination: { describe: string; send(body: string): Promise<void> } | undefined,
     private readonly log: { batch(entry: StreamBatchLog): void; line(text: string): void },
   ) {}
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.source.subscribe(this.settings.startingPosition, (shardId, records) => {
+    // AT_TIMESTAMP reads from the trim horizon and skips what arrived before the timestamp.
+    const { startingPosition, startingPositionTimestampMs = 0 } = this.settings;
+    this.unsubscribe = await this.source.subscribe(startingPosition === "LATEST" ? "LATEST" : "TRIM_HORIZON", (shardId, records) => {
       const lanes = this.lanesOf(shardId);
       const byLane = new Map<Lane, StreamRecord[]>();
       for (const record of records) {
+        if (startingPosition === "AT_TIMESTAMP" && record.arrivalMs < startingPositionTimestampMs) continue;
         const lane = lanes[laneOf(record.partitionKey, lanes.length)];
         byLane.set(lane, [...byLane.get(lane) ?? [], record]);
       }

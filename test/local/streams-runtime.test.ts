@@ -2,7 +2,8 @@
  * npm run dev's streams, end to end with real SDK v3 clients: writes to a table with a
  * stream (through the local DynamoDB endpoint) and PutRecord(s) to kinesalite reach the
  * consumer functions as Lambda delivers them; failing records are retried, bisected and end
- * in the mapping's on-failure queue as Lambda's failure record, which `dlq list` shows.
+ * in the mapping's on-failure destination as Lambda's failure record: the StreamWorker's
+ * queue, which `dlq list` shows, or an SNS topic a function subscribes to.
  */
 import { BatchWriteItemCommand, ConditionalCheckFailedException, DeleteItemCommand, DynamoDBClient, PutItemCommand, ScanCommand, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { KinesisClient, PutRecordCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
@@ -69,8 +70,8 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
 
   it("names each stream mapping, its settings and its DLQ in the banner, with the Kinesis endpoint", () => {
     const banner = formatBanner(runtime, "test", 0, new Map());
-    expect(banner).to.contain("Stream stream-fixture-orders -> orders-consumer (from TRIM_HORIZON, batch 10, window 0 s, parallelization 1, bisect on, retries 1, max age 3600 s, partial batch responses); DLQ stream-fixture-orders-dlq");
-    expect(banner).to.contain("Stream stream-fixture-clicks -> clicks-consumer (from TRIM_HORIZON, batch 10, window 0 s, parallelization 2, bisect on, retries 1, max age 3600 s, partial batch responses, 1 filter(s)); DLQ stream-fixture-clicks-dlq");
+    expect(banner).to.contain("Stream stream-fixture-orders -> orders-consumer (from TRIM_HORIZON, batch 10, window 0 s, parallelization 1, bisect on, retries 1, max age 3600 s, partial batch responses); DLQ stream-fixture-test-orders-dlq");
+    expect(banner).to.contain("Stream stream-fixture-clicks -> clicks-consumer (from 2026-01-01T00:00:00.000Z, batch 10, window 0 s, parallelization 2, bisect on, retries 1, max age 3600 s, partial batch responses, 1 filter(s)); on failure arn:aws:sns:eu-west-1:123456789012:stream-fixture-clicks-failures");
     expect(banner).to.match(/Kinesis http:\/\/127\.0\.0\.1:\d+/);
   });
 
@@ -111,7 +112,7 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
   it("retries a reported record from its sequence number, then sends Lambda's failure record to the DLQ, listed by dlq list", async () => {
     const before = (await delivered("table")).length;
     await dynamo.send(new PutItemCommand({ TableName: "stream-fixture-orders", Item: { pk: { S: "order" }, sk: { S: "poison" }, status: { S: "poison" } } }));
-    const [failure] = await deadLetters("stream-fixture-orders-dlq", 1);
+    const [failure] = await deadLetters("stream-fixture-test-orders-dlq", 1);
     const attempts = (await delivered("table")).slice(before);
     // One invocation and one retry (maximumRetryAttempts 1), each with the poisoned record alone.
     expect(attempts.map((r) => r.dynamodb.Keys.sk.S)).to.deep.equal(["poison", "poison"]);
@@ -125,10 +126,10 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
     writeState("test", runtime, localDir);
     const printed: string[] = [];
     await main(["dlq", "list", "--stack", "test"], { localDir, print: (line) => printed.push(line) });
-    expect(printed.join("\n")).to.match(/stream-fixture-orders-dlq \(DLQ of stream-fixture-orders -> orders-consumer\): \d+ message\(s\)/);
+    expect(printed.join("\n")).to.match(/stream-fixture-test-orders-dlq \(DLQ of stream-fixture-orders -> orders-consumer\): \d+ message\(s\)/);
     printed.length = 0;
     await main(["dlq", "redrive", "--stack", "test"], { localDir, print: (line) => printed.push(line) });
-    expect(printed).to.include("stream-fixture-orders-dlq: holds stream failure records of stream-fixture-orders -> orders-consumer (shard and sequence numbers, not the data); there is nothing to redrive (read the range from the stream again)");
+    expect(printed).to.include("stream-fixture-test-orders-dlq: holds stream failure records of stream-fixture-orders -> orders-consumer (shard and sequence numbers, not the data); there is nothing to redrive (read the range from the stream again)");
   });
 
   it("serves Kinesis over HTTP/1.1 and HTTP/2 on one port, to loopback hosts only", async () => {
@@ -162,7 +163,7 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
     }
   });
 
-  it("delivers Kinesis records that match the filter, in order per partition key, and bisects a failing batch down to the bad record", async () => {
+  it("delivers Kinesis records that match the filter, in order per partition key, and bisects a failing batch down to the bad record, whose failure record reaches the on-failure topic", async () => {
     const put = (partitionKey: string, data: object) => ({ PartitionKey: partitionKey, Data: Buffer.from(JSON.stringify(data)) });
     const { SequenceNumber: single } = await kinesis.send(new PutRecordCommand({ StreamName: "stream-fixture-clicks", ...put("a", { kind: "click", n: 0 }) }));
     const { Records: results = [] } = await kinesis.send(new PutRecordsCommand({ StreamName: "stream-fixture-clicks", Records: [
@@ -185,7 +186,11 @@ describe("local runtime: DynamoDB Streams and Kinesis (real SDK clients)", funct
     const { Records: batch = [] } = await kinesis.send(new PutRecordsCommand({ StreamName: "stream-fixture-clicks", Records: [
       put("c", { kind: "click", n: 5 }), put("c", { kind: "click", n: 6, fail: "throw" }), put("c", { kind: "click", n: 7 }),
     ] }));
-    const [failure] = await deadLetters("stream-fixture-clicks-dlq", 1);
+    // The on-failure topic hands the failure record to its subscriber.
+    const [failure] = await eventually(async () => {
+      const all = await delivered("failures");
+      return all.length > 0 ? all : undefined;
+    }, 15_000, "the failure record at the topic's subscriber");
     expect(failure.requestContext).to.deep.include({ condition: "RetryAttemptsExhausted" });
     expect(failure.responseContext).to.deep.include({ functionError: "Unhandled" });
     expect(failure.KinesisBatchInfo).to.deep.include({ startSequenceNumber: batch[1].SequenceNumber, endSequenceNumber: batch[1].SequenceNumber, batchSize: 1, streamArn: KINESIS_ARN });

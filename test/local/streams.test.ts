@@ -14,7 +14,7 @@ import { recordFilter } from "../../local/stream-filters";
 import { startStreamPollers } from "../../local/stream-runtime";
 import type { AppModel } from "../../local/app";
 import { LocalSqs } from "../../local/sqs";
-import { classifyStreamResult, failureRecord, Lane, laneOf, resolveBatch, type DiscardedBatch, type StreamMappingSettings, type StreamRecord } from "../../local/streams";
+import { classifyStreamResult, failureRecord, Lane, laneOf, resolveBatch, StreamPoller, type DiscardedBatch, type StreamMappingSettings, type StreamRecord, type StreamSource } from "../../local/streams";
 
 const ok = (payload?: unknown): InvokeResult => ({ payload, timedOut: false, cold: false, durationMs: 1, requestId: "r" });
 const thrown = (): InvokeResult => ({ error: { errorType: "Error", errorMessage: "boom" }, timedOut: false, cold: false, durationMs: 1, requestId: "r" });
@@ -162,6 +162,31 @@ describe("local runtime: stream pollers (Lambda's rules for stream batches)", ()
     expect(invoked).to.deep.equal([["1003"]]);
   });
 
+  it("starts AT_TIMESTAMP from the trim horizon, skipping what arrived before the timestamp; LATEST asks the source for new records only", async () => {
+    const asked: string[] = [];
+    const source: StreamSource = {
+      kind: "kinesis", arn: "arn:aws:kinesis:eu-west-1:123456789012:stream/s",
+      subscribe: async (position, deliver) => {
+        asked.push(position);
+        deliver("shardId-000000000000", [record(1, "k", 1_000), record(2, "k", 2_000), record(3, "k", 3_000)]);
+        return async () => undefined;
+      },
+    };
+    const invoked: number[][] = [];
+    const target = { functionName: "f", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:f", invoke: async (event: any) => { invoked.push(event.Records.map((r: { i: number }) => r.i)); return ok(null); } };
+    const log = { batch: () => undefined, line: () => undefined };
+    const poller = new StreamPoller(source, { ...SETTINGS, startingPosition: "AT_TIMESTAMP", startingPositionTimestampMs: 2_000, filter: () => true }, target, undefined, log);
+    await poller.start();
+    while (invoked.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await poller.stop();
+    expect(asked).to.deep.equal(["TRIM_HORIZON"]);
+    expect(invoked).to.deep.equal([[2, 3]]);
+    const latest = new StreamPoller(source, { ...SETTINGS, startingPosition: "LATEST", filter: () => true }, target, undefined, log);
+    await latest.start();
+    await latest.stop();
+    expect(asked).to.deep.equal(["TRIM_HORIZON", "LATEST"]);
+  });
+
   it("keeps each partition key in order across lanes (parallelizationFactor) while other keys run beside it", async () => {
     const settings = { ...SETTINGS, batchSize: 2, parallelizationFactor: 3 };
     const seen: Array<[string, number]> = [];
@@ -228,7 +253,7 @@ describe("local runtime: stream pollers (Lambda's rules for stream batches)", ()
       startingPosition: "LATEST", batchSize: 100, batchWindowSeconds: 0, parallelizationFactor: 1, bisectOnError: true, maxRetries: 3, maxRecordAgeSeconds: -1, reportBatchItemFailures: true, filterPatterns: [],
     }] } satisfies AppModel;
     const lines: string[] = [];
-    const stop = await startStreamPollers(app, { dynamodbEndpoint: "http://127.0.0.1:1", sources: [], stop: async () => undefined }, new Map(), new LocalSqs("123456789012", () => undefined), (line) => lines.push(line));
+    const stop = await startStreamPollers(app, { dynamodbEndpoint: "http://127.0.0.1:1", sources: [], stop: async () => undefined }, new Map(), { sqs: new LocalSqs("123456789012", () => undefined) }, (line) => lines.push(line));
     await stop();
     expect(lines).to.deep.equal(["Note: mapping orders-mapping reads arn:aws:kinesis:eu-west-1:999999999999:stream/elsewhere, which is not a table stream or Kinesis stream of the program; it does not run locally."]);
   });
