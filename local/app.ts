@@ -7,6 +7,7 @@
  */
 import { BUNDLING_DEFAULTS, type BundlingOptions } from "../components/bundling";
 import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
+import type { StreamViewType } from "./dynamodb-streams";
 import type { QueueDefinition } from "./sqs";
 import type { LocalParameter } from "./ssm";
 
@@ -68,6 +69,36 @@ export interface TableModel {
   attributes: ReadonlyArray<{ name: string; type: string }>;
   globalSecondaryIndexes: ReadonlyArray<{ name: string; hashKey: string; rangeKey?: string; projectionType?: string; nonKeyAttributes?: string[] }>;
   localSecondaryIndexes: ReadonlyArray<{ name: string; rangeKey: string; projectionType?: string; nonKeyAttributes?: string[] }>;
+  /** The table's stream, when it has one. */
+  stream?: { arn: string; viewType: StreamViewType };
+}
+
+export interface KinesisStreamModel {
+  name: string;
+  arn: string;
+  shardCount: number;
+}
+
+/** Shards of an on-demand Kinesis stream when it is created (AWS starts it with 4). */
+const ON_DEMAND_SHARDS = 4;
+
+/** An event source mapping on a DynamoDB or Kinesis stream, with Lambda's defaults for what the program left out. */
+export interface StreamMappingModel {
+  name: string;
+  streamArn: string;
+  functionArn: string;
+  startingPosition: "LATEST" | "TRIM_HORIZON" | "AT_TIMESTAMP";
+  /** With AT_TIMESTAMP: the first arrival time read, in ms. */
+  startingPositionTimestampMs?: number;
+  batchSize: number;
+  batchWindowSeconds: number;
+  parallelizationFactor: number;
+  bisectOnError: boolean;
+  maxRetries: number;
+  maxRecordAgeSeconds: number;
+  reportBatchItemFailures: boolean;
+  filterPatterns: string[];
+  onFailureArn?: string;
 }
 
 export interface AppModel {
@@ -77,6 +108,8 @@ export interface AppModel {
   mappings: MappingModel[];
   parameters: LocalParameter[];
   tables: TableModel[];
+  kinesisStreams: KinesisStreamModel[];
+  streamMappings: StreamMappingModel[];
 }
 
 export function readApp(recorded: RecordedResource[]): AppModel {
@@ -171,9 +204,35 @@ export function readApp(recorded: RecordedResource[]): AppModel {
     attributes: t.inputs.attributes ?? [],
     globalSecondaryIndexes: t.inputs.globalSecondaryIndexes ?? [],
     localSecondaryIndexes: t.inputs.localSecondaryIndexes ?? [],
+    ...(t.inputs.streamEnabled ? { stream: { arn: t.outputs.streamArn, viewType: t.inputs.streamViewType ?? "NEW_AND_OLD_IMAGES" } } : {}),
   }));
 
-  return { functions, apis, queues, mappings, parameters, tables };
+  // Streams (DynamoDB Streams, Kinesis) and the mappings that read them.
+  const kinesisStreams: KinesisStreamModel[] = ofType("aws:kinesis/stream:Stream").map((s) => ({
+    name: s.outputs.name ?? s.inputs.name ?? String(s.outputs.arn).split("/").pop(),
+    arn: s.outputs.arn,
+    shardCount: s.inputs.streamModeDetails?.streamMode === "ON_DEMAND" ? ON_DEMAND_SHARDS : s.inputs.shardCount ?? 1,
+  }));
+  const streamMappings: StreamMappingModel[] = ofType("aws:lambda/eventSourceMapping:EventSourceMapping")
+    .filter((m) => /^arn:[^:]+:(dynamodb|kinesis):/.test(String(m.inputs.eventSourceArn)))
+    .map((m) => ({
+      name: m.name,
+      streamArn: m.inputs.eventSourceArn,
+      functionArn: m.inputs.functionName,
+      startingPosition: m.inputs.startingPosition === "TRIM_HORIZON" || m.inputs.startingPosition === "AT_TIMESTAMP" ? m.inputs.startingPosition : "LATEST",
+      ...(m.inputs.startingPosition === "AT_TIMESTAMP" ? { startingPositionTimestampMs: Date.parse(m.inputs.startingPositionTimestamp) } : {}),
+      batchSize: m.inputs.batchSize ?? 100,
+      batchWindowSeconds: m.inputs.maximumBatchingWindowInSeconds ?? 0,
+      parallelizationFactor: m.inputs.parallelizationFactor ?? 1,
+      bisectOnError: m.inputs.bisectBatchOnFunctionError === true,
+      maxRetries: m.inputs.maximumRetryAttempts ?? -1,
+      maxRecordAgeSeconds: m.inputs.maximumRecordAgeInSeconds ?? -1,
+      reportBatchItemFailures: (m.inputs.functionResponseTypes ?? []).includes("ReportBatchItemFailures"),
+      filterPatterns: (m.inputs.filterCriteria?.filters ?? []).map((f: { pattern: string }) => f.pattern),
+      ...(m.inputs.destinationConfig?.onFailure?.destinationArn ? { onFailureArn: m.inputs.destinationConfig.onFailure.destinationArn } : {}),
+    }));
+
+  return { functions, apis, queues, mappings, parameters, tables, kinesisStreams, streamMappings };
 }
 
 /** The function a caller's ARN (function or alias) names. */

@@ -22,6 +22,7 @@ import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { listStacks, loadStackConfig } from "../tools/stack-config";
 import { functionForArn } from "./app";
 import { asyncDeadLetterSources } from "./async-model";
+import { describeStreamMapping, streamDeadLetterSources } from "./stream-runtime";
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
 import { describeNodes } from "./functions";
 import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime } from "./runtime";
@@ -123,11 +124,12 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
     const dlq = runtime.app.queues.find((q) => q.arn === queue.redrivePolicy?.deadLetterTargetArn);
     lines.push(`Queue ${queue.name} -> ${fn.name} (batch ${mapping.batchSize}, window ${mapping.batchWindowSeconds} s, concurrency ${mapping.maxConcurrency}, visibility ${runtime.sqs.byArn(queue.arn)!.visibilityTimeoutMs / 1000} s)${dlq ? `; DLQ ${dlq.name} after ${queue.redrivePolicy!.maxReceiveCount} receives` : ""}`);
   }
+  lines.push(...runtime.app.streamMappings.map((mapping) => describeStreamMapping(runtime.app, mapping)));
   lines.push(...describeAsyncSources(runtime));
   lines.push(`Tables: ${runtime.app.tables.map((t) => t.name).join(", ")} (${flags.has("--persist") ? `on disk in .local/dev/${stack}/dynamodb` : "in memory; --persist keeps them"})`);
   lines.push(...describeNodes(runtime.functions.values()));
   lines.push(`Parameters: ${runtime.app.parameters.map((p) => `${p.name} (${p.type})`).join(", ") || "none"}`);
-  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}  SNS ${runtime.endpoints.sns}  EventBridge ${runtime.endpoints.eventbridge}  S3 ${runtime.endpoints.s3}`);
+  lines.push(`Endpoints: DynamoDB ${runtime.endpoints.dynamodb}  SQS ${runtime.endpoints.sqs}  SSM ${runtime.endpoints.ssm}  SNS ${runtime.endpoints.sns}  EventBridge ${runtime.endpoints.eventbridge}  S3 ${runtime.endpoints.s3}${runtime.endpoints.kinesis ? `  Kinesis ${runtime.endpoints.kinesis}` : ""}`);
   for (const note of runtime.notes) lines.push(`Note: ${note}`);
   const token = Object.values(runtime.tokens)[0];
   if (token) {
@@ -162,9 +164,11 @@ function describeAsyncSources(runtime: LocalRuntime): string[] {
 
 export function writeState(stack: string, runtime: LocalRuntime, localDir = LOCAL_DIR): void {
   const asyncSources = asyncDeadLetterSources(runtime.asyncModel);
+  const streamSources = streamDeadLetterSources(runtime.app);
   const queues: QueueInfo[] = runtime.app.queues.map((q) => ({
     name: q.name, url: q.url, arn: q.arn, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn,
     ...(asyncSources.some((s) => s.queueArn === q.arn) ? { asyncSources: asyncSources.filter((s) => s.queueArn === q.arn).map((s) => s.source) } : {}),
+    ...(streamSources.some((s) => s.queueArn === q.arn) ? { streamSources: streamSources.filter((s) => s.queueArn === q.arn).map((s) => s.source) } : {}),
   }));
   const file = stateFile(stack, localDir);
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -194,14 +198,15 @@ async function dlq(action: DlqAction, client: SQSClient, queues: QueueInfo[], pr
   for (const queue of deadLetterQueues(queues)) {
     if (action === "redrive") {
       if (queue.sources.length === 0) {
-        print(`${queue.name}: holds failed asynchronous events of ${queue.asyncSources!.join(", ")}; there is no source queue to redrive them to (replay them by publishing again)`);
+        if (queue.asyncSources) print(`${queue.name}: holds failed asynchronous events of ${queue.asyncSources.join(", ")}; there is no source queue to redrive them to (replay them by publishing again)`);
+        if (queue.streamSources) print(`${queue.name}: holds stream failure records of ${queue.streamSources.join(", ")} (shard and sequence numbers, not the data); there is nothing to redrive (read the range from the stream again)`);
         continue;
       }
       print(`${queue.name}: ${await redrive(client, queue.arn)} message(s) moved back to ${queue.sources.join(", ")}`);
       continue;
     }
     const messages = await peekDeadLetters(client, queue.url);
-    print(`${queue.name} (DLQ of ${[...queue.sources, ...(queue.asyncSources ?? [])].join(", ")}): ${await countMessages(client, queue.url)} message(s)`);
+    print(`${queue.name} (DLQ of ${[...queue.sources, ...(queue.asyncSources ?? []), ...(queue.streamSources ?? [])].join(", ")}): ${await countMessages(client, queue.url)} message(s)`);
     for (const m of messages) print(`  ${m.messageId}  sent ${m.sentAt}  ${m.body.length > 120 ? `${m.body.slice(0, 117)}...` : m.body}`);
   }
 }

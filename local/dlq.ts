@@ -13,6 +13,8 @@ export interface QueueInfo {
   deadLetterTargetArn?: string;
   /** The asynchronous sources (invoke configs, rule targets, schedules) whose failures this queue receives. */
   asyncSources?: string[];
+  /** The stream mappings (`<stream> -> <function>`) whose on-failure destination this queue is. */
+  streamSources?: string[];
 }
 
 export interface DeadLetter {
@@ -22,9 +24,10 @@ export interface DeadLetter {
   sourceArn?: string;
 }
 
+/** The queues that are a DLQ: of a queue (its redrive policy), an asynchronous source or a stream mapping; `sources` are the queues. */
 export function deadLetterQueues(queues: QueueInfo[]): Array<QueueInfo & { sources: string[] }> {
   return queues
-    .filter((q) => queues.some((source) => source.deadLetterTargetArn === q.arn) || (q.asyncSources ?? []).length > 0)
+    .filter((q) => queues.some((source) => source.deadLetterTargetArn === q.arn) || (q.asyncSources ?? []).length > 0 || (q.streamSources ?? []).length > 0)
     .map((q) => ({ ...q, sources: queues.filter((s) => s.deadLetterTargetArn === q.arn).map((s) => s.name) }));
 }
 

@@ -19,7 +19,8 @@ function refuse(request: IncomingMessage, response: ServerResponse): void {
   const body = JSON.stringify({ __type: "AccessDeniedException", message });
   // Drain the body, or the client may see a reset instead of the 403.
   request.resume();
-  response.writeHead(403, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), connection: "close" });
+  // HTTP/2 (the Kinesis endpoint) has no Connection header; it closes the stream, not the connection.
+  response.writeHead(403, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...(request.httpVersionMajor < 2 ? { connection: "close" } : {}) });
   response.end(body);
 }
 
@@ -27,7 +28,7 @@ function refuse(request: IncomingMessage, response: ServerResponse): void {
  * Puts the Host check in front of the request handlers `server` has (the one given to
  * createServer, also for servers built elsewhere such as dynalite's).
  */
-function acceptOnlyLoopbackHosts(server: Server): void {
+export function acceptOnlyLoopbackHosts(server: Server): void {
   const handlers = server.listeners("request") as Array<(request: IncomingMessage, response: ServerResponse) => void>;
   if (handlers.length === 0) throw new Error("listen: the server has no request handler yet; create it with its handler first");
   server.removeAllListeners("request");

@@ -26,6 +26,7 @@ import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } fro
 import { RuntimeLock } from "./runtime-lock";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
+import { startStreamPollers, startStreamServices } from "./stream-runtime";
 
 export interface LocalRuntimeOptions {
   /** The stack whose Pulumi.<stack>.yaml configures the program. @default "dev" */
@@ -67,7 +68,7 @@ export interface LocalRuntime {
   apiUrls: Record<string, string>;
   /** The first API's base URL. */
   url: string;
-  endpoints: { dynamodb: string; sqs: string; ssm: string; sns: string; eventbridge: string; s3: string; scheduler: string };
+  endpoints: { dynamodb: string; sqs: string; ssm: string; sns: string; eventbridge: string; s3: string; scheduler: string; kinesis?: string };
   /** The topics, rules, schedules and asynchronous invocation configs of the program. */
   asyncModel: AsyncModel;
   /** SNS, EventBridge, S3, the Scheduler and asynchronous invocation. */
@@ -197,6 +198,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const dynamo: LocalDynamo = await startDynamo(app.tables, { path: options.persistDir, region });
     stops.push(() => dynamo.stop());
+    // Streams: table writes go through the streams proxy; Kinesis is kinesalite.
+    const streaming = await startStreamServices(app, dynamo.endpoint, region);
+    stops.push(() => streaming.stop());
 
     // Asynchronous sources: their endpoints now (the functions' environment names them), the functions attached below.
     const asyncModel = readAsyncModel(evaluation.resources, region, MOCK_ACCOUNT_ID);
@@ -243,7 +247,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_SECRET_ACCESS_KEY: "local",
         AWS_SESSION_TOKEN: "local",
         AWS_EC2_METADATA_DISABLED: "true",
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: streaming.dynamodbEndpoint,
+        ...(streaming.kinesisEndpoint ? { AWS_ENDPOINT_URL_KINESIS: streaming.kinesisEndpoint } : {}),
         AWS_ENDPOINT_URL_SQS: sqsEndpoint,
         AWS_ENDPOINT_URL_SSM: ssmEndpoint,
         AWS_ENDPOINT_URL_SNS: asyncEndpoints.sns,
@@ -313,6 +318,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     // Pollers stop before the functions and queues they use.
     stops.push(() => Promise.all(pollers.map((p) => p.stop())));
+    stops.push(await startStreamPollers(app, streaming, functions, { sqs, sns: { local: asyncSources.sns, topics: asyncModel.topics } }, log));
 
     const rebuild = async (): Promise<string[]> => {
       const changed: string[] = [];
@@ -336,7 +342,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     return {
       stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqsEndpoint, ssm: ssmEndpoint, ...asyncEndpoints },
+      endpoints: { dynamodb: streaming.dynamodbEndpoint, sqs: sqsEndpoint, ssm: ssmEndpoint, ...asyncEndpoints, ...(streaming.kinesisEndpoint ? { kinesis: streaming.kinesisEndpoint } : {}) },
       asyncModel, asyncSources, functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
       issueToken: (id, scopes, overrides) => {
         if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);
