@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createAlarm } from "./alarms";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { QueueSender, tlsOnlyQueuePolicy } from "./policy";
 
@@ -42,16 +43,12 @@ export function createDeadLetterQueue(owner: string, options: DeadLetterQueueOpt
     sqsManagedSseEnabled: true,
   }, { parent });
   const policy = createTlsOnlyPolicy(`${owner}-dlq`, queue, parent, options.senders);
-  const alarm = new aws.cloudwatch.MetricAlarm(`${owner}-dead-letters`, {
-    name: physicalName(`${owner}-dead-letters`, NAME_LIMITS.alarm),
-    alarmDescription: `${owner}: ${options.failure} and wait in the dead-letter queue.`,
+  const alarm = createAlarm(`${owner}-dead-letters`, {
+    description: `${owner}: ${options.failure} and wait in the dead-letter queue.`,
     namespace: "AWS/SQS",
     metricName: "ApproximateNumberOfMessagesVisible",
     dimensions: { QueueName: queue.name },
     statistic: "Maximum", period: 60, evaluationPeriods: 1, threshold: 1,
-    comparisonOperator: "GreaterThanOrEqualToThreshold",
-    treatMissingData: "notBreaching",
-    alarmActions: options.alarmActions, okActions: options.alarmActions,
-  }, { parent });
+  }, options.alarmActions, parent);
   return { queue, policy, alarm };
 }

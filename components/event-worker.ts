@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createAlarm } from "./alarms";
 import { createDeadLetterQueue } from "./dead-letter-queue";
 import { ASYNC_INVOKE_DEFAULTS, destinationService } from "./async-invoke";
 import {
@@ -228,17 +229,13 @@ export class EventWorker extends pulumi.ComponentResource {
 
     this.alarms = [
       ...(created ? [created.alarm] : []),
-      new aws.cloudwatch.MetricAlarm(`${name}-async-events-dropped`, {
-        name: physicalName(`${name}-async-events-dropped`, NAME_LIMITS.alarm),
-        alarmDescription: `${name}: events failed every try or expired; Lambda sent them to the dead-letter queue, or dropped them if it could not.`,
+      createAlarm(`${name}-async-events-dropped`, {
+        description: `${name}: events failed every try or expired; Lambda sent them to the dead-letter queue, or dropped them if it could not.`,
         namespace: "AWS/Lambda",
         metricName: "AsyncEventsDropped",
         dimensions: { FunctionName: fn.name },
         statistic: "Sum", period: 60, evaluationPeriods: 1, threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions, okActions: alarmActions,
-      }, parent),
+      }, alarmActions, this),
     ];
 
     this.registerOutputs({ functionArn: this.functionArn, functionName: this.functionName, targetArn: this.targetArn, deadLetterQueueArn: this.deadLetterQueueArn });

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createAlarm } from "./alarms";
 import { createDeadLetterQueue, createTlsOnlyPolicy, MAX_RETENTION_SECONDS } from "./dead-letter-queue";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement } from "./policy";
@@ -197,17 +198,13 @@ export class QueueWorker extends pulumi.ComponentResource {
 
     this.alarms = [
       deadLetters.alarm,
-      new aws.cloudwatch.MetricAlarm(`${name}-backlog-age`, {
-        name: physicalName(`${name}-backlog-age`, NAME_LIMITS.alarm),
-        alarmDescription: `${name}: the oldest message has waited ${settings.maxMessageAgeAlarmSeconds} s or more.`,
+      createAlarm(`${name}-backlog-age`, {
+        description: `${name}: the oldest message has waited ${settings.maxMessageAgeAlarmSeconds} s or more.`,
         namespace: "AWS/SQS",
         metricName: "ApproximateAgeOfOldestMessage",
         dimensions: { QueueName: this.queue.name },
         statistic: "Maximum", period: 60, evaluationPeriods: 5, threshold: settings.maxMessageAgeAlarmSeconds,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions, okActions: alarmActions,
-      }, parent),
+      }, alarmActions, this),
     ];
 
     this.queueUrl = this.queue.url;

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createAlarm } from "./alarms";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
 import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
@@ -520,34 +521,25 @@ function roleStatements(args: ResolvedFunctionArgs, logGroup: aws.cloudwatch.Log
 }
 
 function createFunctionAlarms(name: string, fn: aws.lambda.Function, args: ResolvedFunctionArgs, parent: pulumi.Resource) {
-  const common = {
-    namespace: "AWS/Lambda",
-    dimensions: { FunctionName: fn.name },
-    comparisonOperator: "GreaterThanOrEqualToThreshold",
-    treatMissingData: "notBreaching",
-    alarmActions: args.alarmActions ?? [],
-    okActions: args.alarmActions ?? [],
-  };
+  const lambdaMetric = { namespace: "AWS/Lambda", dimensions: { FunctionName: fn.name } };
+  const actions = args.alarmActions ?? [];
   const durationThresholdMs = Math.round(args.timeout * 1000 * DURATION_ALARM_SHARE_OF_TIMEOUT);
   return [
-    new aws.cloudwatch.MetricAlarm(`${name}-errors`, {
-      ...common,
-      name: physicalName(`${name}-errors`, NAME_LIMITS.alarm),
-      alarmDescription: `${name}: the function reported errors.`,
+    createAlarm(`${name}-errors`, {
+      ...lambdaMetric,
+      description: `${name}: the function reported errors.`,
       metricName: "Errors", statistic: "Sum", period: 60, evaluationPeriods: 1, threshold: 1,
-    }, { parent }),
-    new aws.cloudwatch.MetricAlarm(`${name}-throttles`, {
-      ...common,
-      name: physicalName(`${name}-throttles`, NAME_LIMITS.alarm),
-      alarmDescription: `${name}: invocations were throttled (reserved concurrency or account limit reached).`,
+    }, actions, parent),
+    createAlarm(`${name}-throttles`, {
+      ...lambdaMetric,
+      description: `${name}: invocations were throttled (reserved concurrency or account limit reached).`,
       metricName: "Throttles", statistic: "Sum", period: 60, evaluationPeriods: 1, threshold: 1,
-    }, { parent }),
-    new aws.cloudwatch.MetricAlarm(`${name}-duration`, {
-      ...common,
-      name: physicalName(`${name}-duration`, NAME_LIMITS.alarm),
-      alarmDescription: `${name}: p99 duration reached ${DURATION_ALARM_SHARE_OF_TIMEOUT * 100}% of the ${args.timeout} s timeout.`,
+    }, actions, parent),
+    createAlarm(`${name}-duration`, {
+      ...lambdaMetric,
+      description: `${name}: p99 duration reached ${DURATION_ALARM_SHARE_OF_TIMEOUT * 100}% of the ${args.timeout} s timeout.`,
       metricName: "Duration", extendedStatistic: "p99", period: 300, evaluationPeriods: 1, threshold: durationThresholdMs,
-    }, { parent }),
+    }, actions, parent),
   ];
 }
 

@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { createAlarm } from "./alarms";
 import { destinationProblem, kmsKeyProblem, StreamKind, streamArnProblem, streamKindOf } from "./arns";
 import { createDeadLetterQueue } from "./dead-letter-queue";
 import { checkFilterPatterns } from "./event-filters";
 import { STREAM_MAPPING_LIMITS } from "./limits";
-import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement } from "./policy";
 import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType } from "./tokens";
@@ -326,18 +326,14 @@ export class StreamWorker extends pulumi.ComponentResource {
 
     this.alarms = [
       ...(destination.alarm ? [destination.alarm] : []),
-      new aws.cloudwatch.MetricAlarm(`${name}-iterator-age`, {
-        name: physicalName(`${name}-iterator-age`, NAME_LIMITS.alarm),
-        alarmDescription: `${name}: the consumer reads records ${settings.iteratorAgeAlarmSeconds} s or more after they were written; it is falling behind.`,
+      createAlarm(`${name}-iterator-age`, {
+        description: `${name}: the consumer reads records ${settings.iteratorAgeAlarmSeconds} s or more after they were written; it is falling behind.`,
         namespace: "AWS/Lambda",
         metricName: "IteratorAge",
         dimensions: { FunctionName: consumer.name },
         // IteratorAge is reported in milliseconds.
         statistic: "Maximum", period: 60, evaluationPeriods: 5, threshold: settings.iteratorAgeAlarmSeconds * 1000,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions, okActions: alarmActions,
-      }, parent),
+      }, alarmActions, this),
     ];
 
     this.registerOutputs({ functionArn: this.functionArn, functionName: this.functionName, deadLetterArn: this.deadLetterArn, deadLetterQueueUrl: this.deadLetterQueueUrl });
