@@ -19,6 +19,7 @@ export interface StackSettings {
   vpcEnabled: boolean;
   protectData: boolean;
   maxItemsPerOrder: number;
+  maxOrdersPerCustomerPerDay: number;
   orderTokenSecret: pulumi.Output<string>;
 }
 
@@ -35,6 +36,7 @@ export const SETTING_RANGES: Record<string, [number, number, string]> = {
   throttleRateLimit: [1, 10000, "requests per second"],
   throttleBurstLimit: [1, 5000, "requests"],
   maxItemsPerOrder: [1, 100, "items"],
+  maxOrdersPerCustomerPerDay: [1, 100000, "orders"],
 };
 
 /** Every problem with the stack's config, thrown at once. */
@@ -86,6 +88,7 @@ export function readSettings(): StackSettings {
     vpcEnabled: boolean("vpcEnabled"),
     protectData: boolean("protectData"),
     maxItemsPerOrder: integer("maxItemsPerOrder"),
+    maxOrdersPerCustomerPerDay: integer("maxOrdersPerCustomerPerDay"),
   };
 
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(settings.logRetentionDays)) {

@@ -81,7 +81,12 @@ describe("the orders program, per stack", () => {
     expect(functionNamed(dev.resources, "orders-api-get-order").inputs.reservedConcurrentExecutions).to.equal(undefined);
     expect(functionNamed(prod.resources, "orders-api-get-order").inputs).to.include({ memorySize: 1024, reservedConcurrentExecutions: 50 });
     expect(functionNamed(prod.resources, "fulfilment-consumer").inputs).to.include({ timeout: 60, reservedConcurrentExecutions: 10 });
-    expect(one(prod.resources, "aws:sqs/queue:Queue", "fulfilment-queue").inputs.visibilityTimeoutSeconds).to.equal(360);
+    // Fulfilment reads the table's stream (the outbox), new orders only, from the trim horizon.
+    const mapping = one(prod.resources, "aws:lambda/eventSourceMapping:EventSourceMapping").inputs;
+    expect(mapping).to.include({ eventSourceArn: one(prod.resources, "aws:dynamodb/table:Table").outputs.streamArn, startingPosition: "TRIM_HORIZON" });
+    expect(mapping.filterCriteria.filters.map((f: { pattern: string }) => JSON.parse(f.pattern))).to.deep.equal([{ eventName: ["INSERT"] }]);
+    expect(mapping.destinationConfig.onFailure.destinationArn).to.be.a("string");
+    expect(functionNamed(prod.resources, "fulfilment-consumer").inputs.environment.variables.FUNCTION_TIMEOUT_SECONDS).to.equal("60");
     for (const [evaluation, days, rate, burst] of [[dev, 7, 20, 40], [prod, 90, 500, 1000]] as const) {
       for (const logGroup of ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup")) expect(logGroup.inputs.retentionInDays).to.equal(days);
       const stage = one(evaluation.resources, "aws:apigatewayv2/stage:Stage");
@@ -127,10 +132,9 @@ describe("the orders program, per stack", () => {
     expect(JSON.stringify(dev.outputs)).not.to.include(SECRET_PLACEHOLDER);
   });
 
-  it("exports the API URL, table, queue and user pool", () => {
+  it("exports the API URL, table, fulfilment dead-letter queue and user pool", () => {
     expect(prod.outputs.apiUrl).to.match(/^https:\/\/\w+\.execute-api\.eu-west-1\.amazonaws\.com\/$/);
     expect(prod.outputs.tableName).to.equal("serverless-orders-prod-orders");
-    expect(prod.outputs.queueUrl).to.equal("https://sqs.eu-west-1.amazonaws.com/123456789012/serverless-orders-prod-fulfilment");
     expect(prod.outputs).to.include.keys("userPoolId", "userPoolClientId", "deadLetterQueueUrl", "alarmTopicArn");
   });
 

@@ -1,11 +1,12 @@
 import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
+import { awsClientConfig } from "./aws-clients";
 
 /**
  * Parameter Store reads for the function's own path (PARAMETERS_PATH), through one provider
  * (and so one SSM client) per cold start. Values are cached in the provider for
  * CONFIG_MAX_AGE_SECONDS, so a warm function calls SSM at most once per that interval.
  */
-export const parameters = new SSMProvider();
+export const parameters = new SSMProvider({ clientConfig: awsClientConfig() });
 
 /** How long fetched parameter values are reused, in seconds. */
 const CONFIG_MAX_AGE_SECONDS = 300;

@@ -1,36 +1,37 @@
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash } from "node:crypto";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { readParameters, requiredPositiveInteger, requiredString } from "../lib/config";
+import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { readParameters, requiredPositiveInteger } from "../lib/config";
 import { requireEnv } from "../lib/env";
 import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
 import { logger, metrics } from "../lib/observability";
-import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, isConditionFailure, whilePending, type FulfilmentMessage, type Order, type OrderItem } from "./model";
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, isConditionFailure, type Order, type OrderItem } from "./model";
+import { CUSTOMER_INDEX } from "./table";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
-const QUEUE_URL = requireEnv("QUEUE_URL");
 const PARAMETERS_PATH = requireEnv("PARAMETERS_PATH");
-
-const sqs = new SQSClient({});
 
 /** Largest quantity of one line. */
 export const MAX_QUANTITY = 1000;
 const SKU_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-/** Client tokens: 1-128 visible ASCII characters (a UUID fits). */
-const CLIENT_TOKEN_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/** Idempotency keys: 1-128 visible ASCII characters (a UUID fits). */
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+const IDEMPOTENCY_HEADER = "idempotency-key";
 const REQUEST_FIELDS = ["customerId", "items", "clientToken"];
 const ITEM_FIELDS = ["sku", "quantity"];
+/** The window of the per-customer order limit. */
+const LIMIT_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 interface CreateOrderRequest {
   customerId: string;
   items: OrderItem[];
-  clientToken?: string;
+  idempotencyKey: string;
 }
 
 interface OrderConfig {
   maxItemsPerOrder: number;
-  orderTokenSecret: string;
+  maxOrdersPerCustomerPerDay: number;
 }
 
 /** This function's Parameter Store values (cached; see lib/config). */
@@ -38,83 +39,77 @@ async function loadConfig(): Promise<OrderConfig> {
   const values = await readParameters(PARAMETERS_PATH);
   return {
     maxItemsPerOrder: requiredPositiveInteger(values, PARAMETERS_PATH, "maxItemsPerOrder"),
-    orderTokenSecret: requiredString(values, PARAMETERS_PATH, "orderTokenSecret"),
+    maxOrdersPerCustomerPerDay: requiredPositiveInteger(values, PARAMETERS_PATH, "maxOrdersPerCustomerPerDay"),
   };
 }
 
 /**
- * The order id for a request carrying a client token: HMAC-SHA256 keyed by the secret, so a
- * retry maps to the same order and nobody without the secret can predict an id. The two
- * values are encoded as a JSON array so that ("ab", "c") and ("a", "bc") never collide.
+ * The order id of a request: SHA-256 of the customer and the idempotency key, so every retry
+ * of a request maps to the same item and the table's key makes a second one impossible. It
+ * depends on no secret, so rotating one cannot give a retry a new id; the id is not a
+ * capability (reads check the caller owns the order), and the key is the client's own random
+ * value. The two values are encoded as a JSON array so ("ab", "c") and ("a", "bc") never collide.
  */
-export function orderIdForToken(secret: string, customerId: string, clientToken: string): string {
-  return createHmac("sha256", secret).update(JSON.stringify([customerId, clientToken])).digest("hex");
+export function orderIdFor(customerId: string, idempotencyKey: string): string {
+  return createHash("sha256").update(JSON.stringify(["order", customerId, idempotencyKey])).digest("hex");
 }
 
+/**
+ * One write per request: the conditional PutItem of a PENDING order. Fulfilment follows from
+ * that write through the table's stream (fulfil-orders), so there is no second write that
+ * could fail on its own. A repeated request (same customer and key) finds its order and
+ * answers with it; whatever step of an earlier attempt failed, the order exists once or not at all.
+ */
 export const handler = httpHandler(async (event) => {
   const body = readJsonBody(event);
   const config = await loadConfig();
-  const request = parseCreateOrder(body, config.maxItemsPerOrder);
+  const request = parseCreateOrder(body, config.maxItemsPerOrder, event);
   requireOwnCustomer(event, request.customerId);
 
-  const token = request.clientToken;
-  const byToken = token !== undefined;
+  const orderId = orderIdFor(request.customerId, request.idempotencyKey);
+  const earlier = await readOrder(orderId);
+  if (earlier !== undefined) return replay(earlier, request);
+  await requireUnderLimit(request.customerId, config.maxOrdersPerCustomerPerDay);
+
   const order: Order = {
-    orderId: byToken ? orderIdForToken(config.orderTokenSecret, request.customerId, token) : randomUUID(),
+    orderId,
     customerId: request.customerId,
     items: request.items,
     status: "PENDING",
     createdAt: new Date().toISOString(),
     itemCount: request.items.length,
   };
-
   try {
     await db.send(
-      new PutCommand({
-        TableName: TABLE_NAME,
-        Item: order,
-        ConditionExpression: "attribute_not_exists(orderId)",
-      }),
+      new PutCommand({ TableName: TABLE_NAME, Item: order, ConditionExpression: "attribute_not_exists(orderId)" }),
     );
   } catch (error) {
-    if (!byToken || !isConditionFailure(error)) throw error;
-    return replay(order);
+    // The SDK's retry of a write whose first response was lost, or a concurrent retry.
+    if (!isConditionFailure(error)) throw error;
+    const stored = await readOrder(orderId);
+    if (stored === undefined) throw new Error(`Order ${orderId} failed its create condition but cannot be read`);
+    return replay(stored, request);
   }
-
-  // Without a client token the client cannot safely retry into this order, so an order whose
-  // message could not be queued is taken back; with a token, a retry re-queues it (replay).
-  await enqueue(order.orderId, { removeOnFailure: !byToken });
   metrics.addMetric("OrderCreated", MetricUnit.Count, 1);
-  logger.info("Order created", { orderId: order.orderId, itemCount: order.itemCount });
-  return json(201, order, { location: `/orders/${order.orderId}` });
+  logger.info("Order created", { orderId, itemCount: order.itemCount });
+  return json(201, order, { location: `/orders/${orderId}` });
 });
 
-/**
- * A create repeated with the same client token: answer with the stored order (200). While it
- * is still PENDING, queue it again: the first attempt may have stored it and then failed to
- * queue it, and fulfilment is idempotent, so a second message costs nothing.
- */
-async function replay(attempt: Order): Promise<ReturnType<typeof json>> {
-  const { Item } = await db.send(
-    new GetCommand({ TableName: TABLE_NAME, Key: { orderId: attempt.orderId }, ConsistentRead: true }),
-  );
-  const existing = Item as Order | undefined;
-  if (existing === undefined) {
-    throw new Error(`Order ${attempt.orderId} failed its create condition but cannot be read`);
-  }
-  if (existing.customerId !== attempt.customerId || !sameItems(existing.items, attempt.items)) {
+async function readOrder(orderId: string): Promise<Order | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE_NAME, Key: { orderId }, ConsistentRead: true }));
+  return Item as Order | undefined;
+}
+
+/** A create repeated with the same idempotency key: the stored order (200), if it is the same order. */
+function replay(existing: Order, request: CreateOrderRequest): ReturnType<typeof json> {
+  if (!sameItems(existing.items, request.items)) {
     throw new HttpError(
       409,
       "IdempotencyConflict",
-      "clientToken was already used for an order with different contents; use a new clientToken for a new order",
+      "The idempotency key was already used for an order with different contents; use a new key for a new order",
     );
   }
-  if (existing.status === "PENDING") {
-    await enqueue(existing.orderId, { removeOnFailure: false });
-    logger.info("Repeated create: order re-queued", { orderId: existing.orderId });
-  } else {
-    logger.info("Repeated create: order already processed", { orderId: existing.orderId, status: existing.status });
-  }
+  logger.info("Repeated create: answered with the stored order", { orderId: existing.orderId, status: existing.status });
   return json(200, existing, { location: `/orders/${existing.orderId}` });
 }
 
@@ -122,29 +117,37 @@ function sameItems(a: OrderItem[], b: OrderItem[]): boolean {
   return a.length === b.length && a.every((item, i) => item.sku === b[i].sku && item.quantity === b[i].quantity);
 }
 
-async function enqueue(orderId: string, { removeOnFailure }: { removeOnFailure: boolean }): Promise<void> {
-  const message: FulfilmentMessage = { orderId };
-  try {
-    await sqs.send(new SendMessageCommand({ QueueUrl: QUEUE_URL, MessageBody: JSON.stringify(message) }));
-    return;
-  } catch (error) {
-    logger.error("Could not queue the order for fulfilment", { orderId, error: error as Error });
-  }
-  if (!removeOnFailure) {
+/**
+ * The per-customer limit: at most `limit` orders created in the last 24 hours (429 past it).
+ * Counted on the customer index, which is eventually consistent: a burst of concurrent
+ * requests can pass it by the few that race, which bounds abuse without a second write.
+ */
+async function requireUnderLimit(customerId: string, limit: number): Promise<void> {
+  const since = new Date(Date.now() - LIMIT_WINDOW_MS).toISOString();
+  let count = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: TABLE_NAME,
+        IndexName: CUSTOMER_INDEX,
+        KeyConditionExpression: "customerId = :customerId AND createdAt >= :since",
+        ExpressionAttributeValues: { ":customerId": customerId, ":since": since },
+        Select: "COUNT",
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    count += page.Count ?? 0;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined && count < limit);
+  if (count >= limit) {
+    metrics.addMetric("OrderLimitReached", MetricUnit.Count, 1);
     throw new HttpError(
-      503,
-      "ServiceUnavailable",
-      "The order was saved but not yet queued for fulfilment; repeat the request with the same clientToken",
+      429,
+      "OrderLimitExceeded",
+      `A customer may create at most ${limit} orders in 24 hours; try again later`,
     );
   }
-  try {
-    await db.send(
-      new DeleteCommand({ TableName: TABLE_NAME, Key: { orderId }, ...whilePending() }),
-    );
-  } catch (error) {
-    logger.error("Order is stored but neither queued nor removed", { orderId, error: error as Error });
-  }
-  throw new HttpError(503, "ServiceUnavailable", "The order could not be queued for fulfilment and was not created; retry");
 }
 
 function kindOf(value: unknown): string {
@@ -164,7 +167,7 @@ function unknownFields(value: Record<string, unknown>, allowed: string[], prefix
 }
 
 /** Check the whole body and report every problem at once (400), or return the request. */
-function parseCreateOrder(body: unknown, maxItemsPerOrder: number): CreateOrderRequest {
+function parseCreateOrder(body: unknown, maxItemsPerOrder: number, event: APIGatewayProxyEventV2): CreateOrderRequest {
   if (!isObject(body)) {
     throw validationError([{ field: "(body)", message: `must be a JSON object, got ${kindOf(body)}` }]);
   }
@@ -221,18 +224,28 @@ function parseCreateOrder(body: unknown, maxItemsPerOrder: number): CreateOrderR
     });
   }
 
-  if (clientToken !== undefined) {
-    if (typeof clientToken !== "string") {
-      problems.push({ field: "clientToken", message: `must be a string, got ${kindOf(clientToken)}` });
-    } else if (!CLIENT_TOKEN_PATTERN.test(clientToken)) {
-      problems.push({ field: "clientToken", message: "must be 1-128 visible ASCII characters" });
+  const headerKey = event.headers?.[IDEMPOTENCY_HEADER];
+  const keys: Array<[string, unknown]> = [];
+  if (headerKey !== undefined) keys.push(["Idempotency-Key (header)", headerKey]);
+  if (clientToken !== undefined) keys.push(["clientToken", clientToken]);
+  if (keys.length === 0) {
+    problems.push({ field: "Idempotency-Key", message: "is required: send an Idempotency-Key header (or clientToken), a new random value per order, the same on every retry" });
+  }
+  for (const [field, key] of keys) {
+    if (typeof key !== "string") {
+      problems.push({ field, message: `must be a string, got ${kindOf(key)}` });
+    } else if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      problems.push({ field, message: "must be 1-128 visible ASCII characters" });
     }
+  }
+  if (headerKey !== undefined && clientToken !== undefined && headerKey !== clientToken) {
+    problems.push({ field: "clientToken", message: "differs from the Idempotency-Key header; send one of them" });
   }
 
   if (problems.length > 0) throw validationError(problems);
   return {
     customerId: customerId as string,
     items: (items as OrderItem[]).map(({ sku, quantity }) => ({ sku, quantity })),
-    ...(clientToken === undefined ? {} : { clientToken: clientToken as string }),
+    idempotencyKey: (headerKey ?? clientToken) as string,
   };
 }

@@ -1,17 +1,17 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { requireEnv } from "../lib/env";
 import { flushMetrics, logger, metrics } from "../lib/observability";
-import { db, isConditionFailure, ORDER_ID_PATTERN, whilePending, type FulfilmentMessage, type OrderStatus } from "./model";
+import { db, isConditionFailure, ORDER_ID_PATTERN, whilePending, type OrderStatus } from "./model";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
 
-const processor = new BatchProcessor(EventType.SQS);
+const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-/** Why a message could not be processed; it stays on the queue, and ends in the DLQ. */
-type FailureReason = "MalformedMessage" | "OrderNotFound" | "UnexpectedStatus";
+/** Why a record could not be processed; it is retried, and ends in the dead-letter queue. */
+type FailureReason = "MalformedRecord" | "OrderNotFound" | "UnexpectedStatus";
 
 class FulfilmentError extends Error {
   constructor(
@@ -24,27 +24,29 @@ class FulfilmentError extends Error {
 }
 
 /**
- * SQS consumer of the fulfilment queue: each message `{ orderId }` moves its order from
- * PENDING to FULFILLED. A message for an order already FULFILLED succeeds without counting it
- * again (delivery is at least once); a malformed message or an unknown order fails. The
- * response lists exactly the failed message ids (ReportBatchItemFailures), also when every
- * message failed, so SQS retries only those and finally moves them to the DLQ.
+ * The orders table's stream consumer (the transactional outbox): each new order (an INSERT
+ * record; the mapping filters out the rest) moves from PENDING to FULFILLED. Delivery is at
+ * least once, so fulfilment is a conditional update: a record for an order already FULFILLED
+ * succeeds without counting it again. The response lists exactly the failed records
+ * (ReportBatchItemFailures); Lambda retries from the first of them, and a record that keeps
+ * failing goes to the worker's dead-letter queue, whose alarm calls an operator.
  */
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
   logger.addContext(context);
   let fulfilled = 0;
-  const processRecord = async (record: SQSRecord): Promise<void> => {
+  const processRecord = async (record: DynamoDBRecord): Promise<void> => {
+    const sequenceNumber = record.dynamodb?.SequenceNumber;
     try {
-      const { orderId } = parseMessage(record.body);
+      const orderId = orderIdOf(record);
       if (await fulfil(orderId)) {
         fulfilled += 1;
-        logger.info("Order fulfilled", { messageId: record.messageId, orderId });
+        logger.info("Order fulfilled", { sequenceNumber, orderId });
       } else {
-        logger.info("Order was already fulfilled", { messageId: record.messageId, orderId });
+        logger.info("Order was already fulfilled", { sequenceNumber, orderId });
       }
     } catch (error) {
       const reason = error instanceof FulfilmentError ? error.reason : (error as Error).name;
-      logger.error("Message failed", { messageId: record.messageId, reason, error: error as Error });
+      logger.error("Record failed", { sequenceNumber, reason, error: error as Error });
       throw error;
     }
   };
@@ -59,24 +61,15 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   }
 };
 
-function parseMessage(body: string): FulfilmentMessage {
-  let message: unknown;
-  try {
-    message = JSON.parse(body);
-  } catch {
-    throw new FulfilmentError("MalformedMessage", "Message body is not JSON");
+function orderIdOf(record: DynamoDBRecord): string {
+  if (record.eventName !== "INSERT") {
+    throw new FulfilmentError("MalformedRecord", `Record is a ${String(record.eventName)}, not an INSERT`);
   }
-  if (typeof message !== "object" || message === null || Array.isArray(message)) {
-    throw new FulfilmentError("MalformedMessage", "Message body is not a JSON object");
+  const orderId = record.dynamodb?.Keys?.orderId?.S;
+  if (orderId === undefined || !ORDER_ID_PATTERN.test(orderId)) {
+    throw new FulfilmentError("MalformedRecord", "Record has no valid orderId key");
   }
-  const { orderId, ...rest } = message as Record<string, unknown>;
-  if (typeof orderId !== "string" || !ORDER_ID_PATTERN.test(orderId)) {
-    throw new FulfilmentError("MalformedMessage", "Message body has no valid orderId");
-  }
-  if (Object.keys(rest).length > 0) {
-    throw new FulfilmentError("MalformedMessage", `Message body has unknown fields: ${Object.keys(rest).join(", ")}`);
-  }
-  return { orderId };
+  return orderId;
 }
 
 /** Fulfil the order: true if this call moved it to FULFILLED, false if it already was. */

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { awsClientConfig } from "../lib/aws-clients";
 
 /**
  * The order as stored in the table and returned by the API.
@@ -24,14 +25,9 @@ export interface OrderItem {
 
 export type OrderStatus = "PENDING" | "FULFILLED";
 
-/** The body of a fulfilment queue message. */
-export interface FulfilmentMessage {
-  orderId: string;
-}
-
 /**
- * Order ids are either a random UUID (lower case, as `crypto.randomUUID` makes them) or,
- * for requests with a client token, the 64 hex digits of an HMAC-SHA256.
+ * Order ids: the 64 hex digits of a SHA-256 of the customer and the idempotency key
+ * (create-order's `orderIdFor`), or a lower-case UUID for orders stored before keys were required.
  */
 export const ORDER_ID_PATTERN =
   /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{64})$/;
@@ -60,6 +56,6 @@ export function isConditionFailure(error: unknown): boolean {
 }
 
 /** The document client every order handler shares, created once per cold start. */
-export const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+export const db = DynamoDBDocumentClient.from(new DynamoDBClient(awsClientConfig()), {
   marshallOptions: { removeUndefinedValues: true },
 });
