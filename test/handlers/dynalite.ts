@@ -11,24 +11,31 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { CUSTOMER_INDEX, ordersTable } from "../../handlers/orders/table";
 import { startDynamo } from "../../local/dynamodb";
+import { startStreamingProxy, type TableStream } from "../../local/dynamodb-streams";
 
 const TABLE_NAME = "orders-test";
 const REGION = "eu-west-1";
+const STREAM_ARN = `arn:aws:dynamodb:${REGION}:123456789012:table/${TABLE_NAME}/stream/2026-01-01T00:00:00.000`;
 
 export interface LocalDynamo {
   endpoint: string;
   tableName: string;
   /** A document client of the tests' own, for seeding and checking the table. */
   doc: DynamoDBDocumentClient;
+  /** The table's stream (KEYS_ONLY, as deployed), from the local runtime's emulation. */
+  stream: TableStream;
 }
 
 let started: Promise<LocalDynamo & { stop(): Promise<void> }> | undefined;
 
 async function start(): Promise<LocalDynamo & { stop(): Promise<void> }> {
   // The same dynalite and table creation as `npm run dev`, from the definition index.ts deploys.
-  const dynamo = await startDynamo([{ ...ordersTable, name: TABLE_NAME, localSecondaryIndexes: [] }], { region: REGION });
+  const table = { ...ordersTable, name: TABLE_NAME, localSecondaryIndexes: [] };
+  const dynamo = await startDynamo([table], { region: REGION });
+  // Clients go through the streams proxy, so every write lands on the table's stream as on AWS.
+  const streaming = await startStreamingProxy(dynamo.endpoint, [{ ...table, streamArn: STREAM_ARN, streamViewType: "KEYS_ONLY" }], REGION);
   Object.assign(process.env, {
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: streaming.endpoint,
     AWS_REGION: REGION,
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
@@ -37,7 +44,11 @@ async function start(): Promise<LocalDynamo & { stop(): Promise<void> }> {
   delete process.env.AWS_PROFILE;
   delete process.env.AWS_SESSION_TOKEN;
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  return { endpoint: dynamo.endpoint, tableName: TABLE_NAME, doc, stop: dynamo.stop };
+  const stop = async () => {
+    await streaming.stop();
+    await dynamo.stop();
+  };
+  return { endpoint: streaming.endpoint, tableName: TABLE_NAME, doc, stream: streaming.streams[0], stop };
 }
 
 /** Start dynalite (once per run), set the AWS environment and create the orders table. */

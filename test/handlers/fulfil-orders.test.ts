@@ -1,21 +1,21 @@
 import { randomUUID } from "node:crypto";
-import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { expect } from "chai";
 import { orderById, putOrder, type LocalDynamo } from "./dynalite";
 import {
   capture,
+  insertEvent,
   lambdaContext,
   logLines,
   metricTotal,
   newCustomerId,
   setUpHandlerEnvironment,
-  sqsEvent,
   type Captured,
 } from "./support";
 
 type FulfilModule = typeof import("../../handlers/orders/fulfil-orders");
 
-describe("handlers/orders/fulfil-orders (SQS consumer)", () => {
+describe("handlers/orders/fulfil-orders (the orders table's stream consumer)", () => {
   let dynamo: LocalDynamo;
   let handler: FulfilModule["handler"];
 
@@ -32,20 +32,20 @@ describe("handlers/orders/fulfil-orders (SQS consumer)", () => {
     return orderId;
   }
 
-  async function consume(event: SQSEvent): Promise<Captured<SQSBatchResponse> & { context: Context }> {
+  async function consume(event: DynamoDBStreamEvent): Promise<Captured<DynamoDBBatchResponse> & { context: Context }> {
     const context = lambdaContext("orders-fulfil");
     return { ...(await capture(() => handler(event, context))), context };
   }
 
-  const message = (orderId: string) => ({ messageId: randomUUID(), body: JSON.stringify({ orderId }) });
-  const failedIds = (response: SQSBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+  const failedSequenceNumbers = (response: DynamoDBBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier).sort();
+  const sequenceNumberOf = (record: DynamoDBRecord) => record.dynamodb!.SequenceNumber!;
 
   before(async () => {
     dynamo = await setUpHandlerEnvironment();
     handler = (require("../../handlers/orders/fulfil-orders") as FulfilModule).handler;
   });
 
-  it("fulfils good messages and reports exactly the poison and unknown-order messages", async () => {
+  it("fulfils new orders and reports exactly the malformed records and unknown orders", async () => {
     const [first, second] = [await pendingOrder(), await pendingOrder()];
     const done = randomUUID();
     const doneAt = "2025-01-01T00:00:00.000Z";
@@ -59,45 +59,38 @@ describe("handlers/orders/fulfil-orders (SQS consumer)", () => {
       itemCount: 1,
     });
     const missing = randomUUID();
-
-    const good = [message(first), message(second), message(done)];
-    const notFound = message(missing);
-    const poison = [
-      { messageId: "poison-not-json", body: "{orderId:" },
-      { messageId: "poison-array", body: JSON.stringify([first]) },
-      { messageId: "poison-number-id", body: JSON.stringify({ orderId: 42 }) },
-      { messageId: "poison-bad-id", body: JSON.stringify({ orderId: "../../etc" }) },
-      { messageId: "poison-extra-field", body: JSON.stringify({ orderId: first, status: "FULFILLED" }) },
-    ];
+    const event = insertEvent([first, second, done, missing, "../../etc", first]);
+    // Not an INSERT, and an INSERT without the key: neither names an order to fulfil.
+    event.Records[5].eventName = "MODIFY";
+    const noKey = { ...event.Records[0], dynamodb: { SequenceNumber: "100000000000000000099", Keys: {} } };
+    event.Records.push(noKey);
     const before = Date.now();
-    const { result, lines, context } = await consume(sqsEvent([poison[0], ...good.slice(0, 2), notFound, ...poison.slice(1), good[2]]));
+    const { result, lines, context } = await consume(event);
 
-    expect(failedIds(result)).to.deep.equal([notFound.messageId, ...poison.map((p) => p.messageId)].sort());
-
+    const failed = [event.Records[3], event.Records[4], event.Records[5], noKey].map(sequenceNumberOf).sort();
+    expect(failedSequenceNumbers(result)).to.deep.equal(failed);
     for (const orderId of [first, second]) {
       const order = await orderById(dynamo, orderId);
       expect(order?.status).to.equal("FULFILLED");
-      const fulfilledAt = Date.parse(order?.fulfilledAt as string);
-      expect(fulfilledAt).to.be.within(before - 1000, Date.now() + 1000);
+      expect(Date.parse(order?.fulfilledAt as string)).to.be.within(before - 1000, Date.now() + 1000);
     }
     expect(await orderById(dynamo, done)).to.include({ status: "FULFILLED", fulfilledAt: doneAt });
     expect(await orderById(dynamo, missing)).to.equal(undefined);
-
     expect(metricTotal(lines, "OrderFulfilled")).to.equal(2);
 
     const errors = logLines(lines).filter((line) => line.level === "ERROR");
-    expect(errors.map((line) => line.messageId).sort()).to.deep.equal(failedIds(result));
+    expect(errors.map((line) => line.sequenceNumber).sort()).to.deep.equal(failed);
     for (const line of errors) expect(line.function_request_id).to.equal(context.awsRequestId);
-    const reasons = Object.fromEntries(errors.map((line) => [line.messageId, line.reason]));
-    expect(reasons[notFound.messageId]).to.equal("OrderNotFound");
-    for (const { messageId } of poison) expect(reasons[messageId]).to.equal("MalformedMessage");
+    const reasons = Object.fromEntries(errors.map((line) => [line.sequenceNumber, line.reason]));
+    expect(reasons[sequenceNumberOf(event.Records[3])]).to.equal("OrderNotFound");
+    for (const record of [event.Records[4], event.Records[5], noKey]) expect(reasons[sequenceNumberOf(record)]).to.equal("MalformedRecord");
   });
 
-  it("is idempotent: a redelivered message succeeds and is not counted again", async () => {
+  it("is idempotent: a redelivered record succeeds and is not counted again", async () => {
     const orderId = await pendingOrder();
-    const first = await consume(sqsEvent([message(orderId)]));
+    const first = await consume(insertEvent([orderId]));
     const fulfilledAt = (await orderById(dynamo, orderId))?.fulfilledAt;
-    const again = await consume(sqsEvent([message(orderId), message(orderId)]));
+    const again = await consume(insertEvent([orderId, orderId]));
 
     expect(first.result).to.deep.equal({ batchItemFailures: [] });
     expect(again.result).to.deep.equal({ batchItemFailures: [] });
@@ -106,18 +99,10 @@ describe("handlers/orders/fulfil-orders (SQS consumer)", () => {
     expect((await orderById(dynamo, orderId))?.fulfilledAt).to.equal(fulfilledAt);
   });
 
-  it("counts an order once when one batch holds it twice", async () => {
-    const orderId = await pendingOrder();
-    const { result, lines } = await consume(sqsEvent([message(orderId), message(orderId)]));
+  it("reports every record of a batch that failed entirely, instead of throwing", async () => {
+    const event = insertEvent([randomUUID(), randomUUID()]);
+    const { result } = await consume(event);
 
-    expect(result.batchItemFailures).to.deep.equal([]);
-    expect(metricTotal(lines, "OrderFulfilled")).to.equal(1);
-  });
-
-  it("reports every message of a batch that failed entirely, instead of throwing", async () => {
-    const batch = [message(randomUUID()), { messageId: randomUUID(), body: "" }];
-    const { result } = await consume(sqsEvent(batch));
-
-    expect(failedIds(result)).to.deep.equal(batch.map((m) => m.messageId).sort());
+    expect(failedSequenceNumbers(result)).to.deep.equal(event.Records.map(sequenceNumberOf).sort());
   });
 });

@@ -3,17 +3,17 @@
  * context, and a capture of what a handler writes (Powertools JSON logs and EMF metrics).
  */
 import { randomUUID } from "node:crypto";
-import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SQSEvent } from "aws-lambda";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, DynamoDBStreamEvent } from "aws-lambda";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { startLocalDynamo, type LocalDynamo } from "./dynalite";
 
-export const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders-fulfilment";
 export const PARAMETERS_PATH = "/serverless-orders/test/orders-api-create-order";
 export const MAX_ITEMS_PER_ORDER = 3;
-export const ORDER_TOKEN_SECRET = "test-secret-5b1c0f8e-never-log-me";
+export const MAX_ORDERS_PER_CUSTOMER_PER_DAY = 20;
+/** The function timeout the handlers' SDK clients derive their timeouts from. */
+export const FUNCTION_TIMEOUT_SECONDS = 10;
 export const METRICS_NAMESPACE = "Orders";
 
 /**
@@ -24,8 +24,8 @@ export const METRICS_NAMESPACE = "Orders";
 export async function setUpHandlerEnvironment(): Promise<LocalDynamo> {
   const dynamo = await startLocalDynamo();
   Object.assign(process.env, {
-    QUEUE_URL,
     PARAMETERS_PATH,
+    FUNCTION_TIMEOUT_SECONDS: String(FUNCTION_TIMEOUT_SECONDS),
     POWERTOOLS_SERVICE_NAME: "orders-test",
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: "INFO",
@@ -39,35 +39,30 @@ export async function setUpHandlerEnvironment(): Promise<LocalDynamo> {
 /** The Parameter Store values create-order is deployed with, as the tests give them. */
 export const DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
   maxItemsPerOrder: String(MAX_ITEMS_PER_ORDER),
-  orderTokenSecret: ORDER_TOKEN_SECRET,
+  maxOrdersPerCustomerPerDay: String(MAX_ORDERS_PER_CUSTOMER_PER_DAY),
 };
 
-/** Parameter Store and the fulfilment queue, stubbed for the order functions. */
+/** Parameter Store, stubbed for the order functions. */
 export interface AwsStubs {
   ssm: AwsClientStub<SSMClient>;
-  sqs: AwsClientStub<SQSClient>;
   /**
    * Serve `values` (keys relative to PARAMETERS_PATH; orderTokenSecret as a SecureString) and
    * drop what the handlers' provider cached, so the next invocation reads them.
    */
   givenParameters(values?: Readonly<Record<string, string>>): void;
-  /** Back to the start: DEFAULT_PARAMETERS, a queue that accepts every message, no history. */
+  /** Back to the start: DEFAULT_PARAMETERS, no history. */
   reset(): void;
-  /** The messages sent so far, parsed; fails unless each went to QUEUE_URL. */
-  sentMessages(): unknown[];
   restore(): void;
 }
 
 /**
- * Stub the SSM and SQS clients (every instance, also those the handlers create on import).
+ * Stub the SSM client (every instance, also those the handlers create on import).
  * Call it in a `before` hook and `restore()` in the matching `after`.
  */
 export function stubAwsClients(): AwsStubs {
   const ssm = mockClient(SSMClient);
-  const sqs = mockClient(SQSClient);
   const stubs: AwsStubs = {
     ssm,
-    sqs,
     givenParameters(values = DEFAULT_PARAMETERS) {
       ssm.reset();
       ssm.on(GetParametersByPathCommand).resolves({
@@ -82,18 +77,9 @@ export function stubAwsClients(): AwsStubs {
     },
     reset() {
       stubs.givenParameters();
-      sqs.reset();
-      sqs.on(SendMessageCommand).resolves({ MessageId: "message-1" });
-    },
-    sentMessages() {
-      return sqs.commandCalls(SendMessageCommand).map((call) => {
-        expect(call.args[0].input.QueueUrl).to.equal(QUEUE_URL);
-        return JSON.parse(call.args[0].input.MessageBody ?? "") as unknown;
-      });
     },
     restore() {
       ssm.restore();
-      sqs.restore();
     },
   };
   stubs.reset();
@@ -176,33 +162,31 @@ export function listOrdersEvent(query?: Record<string, string>): APIGatewayProxy
   return httpEvent({ method: "GET", path: "/orders", queryStringParameters: query });
 }
 
-/** POST /orders with a JSON body (a string is sent as it is). */
-export function postOrder(body: unknown, headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
+/**
+ * POST /orders with a JSON body (a string is sent as it is) and a fresh Idempotency-Key
+ * header unless `headers` names one (`null` sends none).
+ */
+export function postOrder(body: unknown, headers: Record<string, string | null> = {}): APIGatewayProxyEventV2 {
+  const all: Record<string, string | null> = { "content-type": "application/json", "idempotency-key": randomUUID(), ...headers };
   return httpEvent({
     method: "POST",
     path: "/orders",
     body: typeof body === "string" ? body : JSON.stringify(body),
-    headers: { "content-type": "application/json", ...headers },
+    headers: Object.fromEntries(Object.entries(all).filter((entry): entry is [string, string] => entry[1] !== null)),
   });
 }
 
-export function sqsEvent(messages: { messageId: string; body: string }[]): SQSEvent {
+/** A DynamoDB stream event of INSERT records for these order ids (what the fulfilment mapping delivers). */
+export function insertEvent(orderIds: string[]): DynamoDBStreamEvent {
   return {
-    Records: messages.map(({ messageId, body }) => ({
-      messageId,
-      receiptHandle: `receipt-${messageId}`,
-      body,
-      attributes: {
-        ApproximateReceiveCount: "1",
-        SentTimestamp: "1735689600000",
-        SenderId: "AIDAEXAMPLE",
-        ApproximateFirstReceiveTimestamp: "1735689600000",
-      },
-      messageAttributes: {},
-      md5OfBody: "",
-      eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:eu-west-1:123456789012:orders-fulfilment",
+    Records: orderIds.map((orderId, i) => ({
+      eventID: `event-${i}`,
+      eventName: "INSERT",
+      eventVersion: "1.1",
+      eventSource: "aws:dynamodb",
       awsRegion: "eu-west-1",
+      dynamodb: { Keys: { orderId: { S: orderId } }, SequenceNumber: String(100000000000000000000n + BigInt(i)), StreamViewType: "KEYS_ONLY" },
+      eventSourceARN: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders-test/stream/2026-01-01T00:00:00.000",
     })),
   };
 }
