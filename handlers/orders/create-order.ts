@@ -231,14 +231,17 @@ function parseCreateOrder(body: unknown, maxItemsPerOrder: number, event: APIGat
   if (keys.length === 0) {
     problems.push({ field: "Idempotency-Key", message: "is required: send an Idempotency-Key header (or clientToken), a new random value per order, the same on every retry" });
   }
+  let keysValid = true;
   for (const [field, key] of keys) {
     if (typeof key !== "string") {
       problems.push({ field, message: `must be a string, got ${kindOf(key)}` });
+      keysValid = false;
     } else if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
       problems.push({ field, message: "must be 1-128 visible ASCII characters" });
+      keysValid = false;
     }
   }
-  if (headerKey !== undefined && clientToken !== undefined && headerKey !== clientToken) {
+  if (keysValid && headerKey !== undefined && clientToken !== undefined && headerKey !== clientToken) {
     problems.push({ field: "clientToken", message: "differs from the Idempotency-Key header; send one of them" });
   }
 

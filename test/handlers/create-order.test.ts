@@ -1,9 +1,7 @@
-import { createHmac } from "node:crypto";
-import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { GetParametersByPathCommand } from "@aws-sdk/client-ssm";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
-import { orderById, ordersOf, type LocalDynamo } from "./dynalite";
+import { ordersOf, putOrder, type LocalDynamo } from "./dynalite";
 import {
   callHttp,
   logLines,
@@ -12,7 +10,7 @@ import {
   metricTotal,
   METRICS_NAMESPACE,
   newCustomerId,
-  ORDER_TOKEN_SECRET,
+  DEFAULT_PARAMETERS,
   PARAMETERS_PATH,
   postOrder,
   withJwt,
@@ -25,7 +23,7 @@ import {
 
 type CreateOrderModule = typeof import("../../handlers/orders/create-order");
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ORDER_ID = /^[0-9a-f]{64}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe("handlers/orders/create-order (POST /orders)", () => {
@@ -34,7 +32,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
   let handler: HttpHandler;
   let createOrder: CreateOrderModule;
 
-  const create = (body: unknown, headers?: Record<string, string>): Promise<HttpCall> =>
+  const create = (body: unknown, headers?: Record<string, string | null>): Promise<HttpCall> =>
     callHttp(handler, postOrder(body, headers));
 
   before(async () => {
@@ -50,7 +48,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
   after(() => aws.restore());
 
   describe("a valid order", () => {
-    it("is stored PENDING, queued as { orderId } and returned with 201", async () => {
+    it("is stored PENDING and returned with 201", async () => {
       const customerId = newCustomerId();
       const items = [
         { sku: "BOOK-1", quantity: 2 },
@@ -61,7 +59,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(call.status).to.equal(201);
       const order = call.body;
       expect(order).to.have.all.keys("orderId", "customerId", "items", "status", "createdAt", "itemCount");
-      expect(order.orderId).to.match(UUID);
+      expect(order.orderId).to.match(ORDER_ID);
       expect(order).to.include({ customerId, status: "PENDING", itemCount: 2 });
       expect(order.items).to.deep.equal(items);
       expect(order.createdAt).to.match(ISO_DATE);
@@ -69,7 +67,6 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(call.result.headers?.location).to.equal(`/orders/${order.orderId}`);
 
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([order]);
-      expect(aws.sentMessages()).to.deep.equal([{ orderId: order.orderId }]);
     });
 
     it("counts OrderCreated once and logs as JSON with the Lambda request id", async () => {
@@ -82,16 +79,14 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(created).to.include({ function_request_id: call.context.awsRequestId, orderId: call.body.orderId });
     });
 
-    it("creates for a JWT caller's own customer id only: another's is 403, with no write and no message", async () => {
+    it("creates for a JWT caller's own customer id only: another's is 403, with no write", async () => {
       const customerId = newCustomerId();
       const body = { customerId, items: [{ sku: "A", quantity: 1 }] };
-      const sentBefore = aws.sentMessages().length;
 
       const other = await callHttp(handler, withJwt(postOrder(body), newCustomerId()));
       expect(other.status).to.equal(403);
       expect(other.body.error).to.deep.equal({ code: "Forbidden", message: "customerId must be your own: the subject (sub) of your access token" });
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
-      expect(aws.sentMessages()).to.have.length(sentBefore);
 
       const own = await callHttp(handler, withJwt(postOrder(body), customerId));
       expect(own.status).to.equal(201);
@@ -165,7 +160,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
     });
 
     it("takes the item limit from maxItemsPerOrder", async () => {
-      aws.givenParameters({ maxItemsPerOrder: "1", orderTokenSecret: ORDER_TOKEN_SECRET });
+      aws.givenParameters({ ...DEFAULT_PARAMETERS, maxItemsPerOrder: "1" });
       const customerId = newCustomerId();
       const two = [
         { sku: "A", quantity: 1 },
@@ -179,9 +174,9 @@ describe("handlers/orders/create-order (POST /orders)", () => {
     });
 
     for (const [problem, values] of [
-      ["maxItemsPerOrder is missing", { orderTokenSecret: ORDER_TOKEN_SECRET }],
-      ["maxItemsPerOrder is not a positive integer", { maxItemsPerOrder: "0", orderTokenSecret: ORDER_TOKEN_SECRET }],
-      ["orderTokenSecret is missing", { maxItemsPerOrder: "3" }],
+      ["maxItemsPerOrder is missing", { maxOrdersPerCustomerPerDay: "5" }],
+      ["maxItemsPerOrder is not a positive integer", { maxItemsPerOrder: "0", maxOrdersPerCustomerPerDay: "5" }],
+      ["maxOrdersPerCustomerPerDay is missing", { maxItemsPerOrder: "3" }],
     ] as const) {
       it(`answers 500 without details when ${problem}, and logs the cause`, async () => {
         aws.givenParameters(values);
@@ -193,20 +188,8 @@ describe("handlers/orders/create-order (POST /orders)", () => {
         const errors = logLines(call.lines).filter((line) => line.level === "ERROR");
         expect(JSON.stringify(errors)).to.include(`${PARAMETERS_PATH}/${problem.split(" ")[0]}`);
         expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
-        expect(aws.sentMessages()).to.deep.equal([]);
       });
     }
-
-    it("never writes the token secret to the logs", async () => {
-      const outputs: string[] = [];
-      outputs.push((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }], clientToken: "t-1" })).text);
-      aws.givenParameters({ maxItemsPerOrder: "nope", orderTokenSecret: ORDER_TOKEN_SECRET });
-      outputs.push((await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] })).text);
-
-      const all = outputs.join("\n");
-      expect(all).to.include('"level":"INFO"').and.to.include('"level":"ERROR"');
-      expect(all).to.not.include(ORDER_TOKEN_SECRET);
-    });
   });
 
   describe("invalid requests", () => {
@@ -332,7 +315,6 @@ describe("handlers/orders/create-order (POST /orders)", () => {
           for (const detail of call.body.error.details) expect(detail.message).to.be.a("string").and.not.equal("");
         }
         expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
-        expect(aws.sentMessages()).to.deep.equal([]);
         expect(metricTotal(call.lines, "OrderCreated")).to.equal(0);
       });
     }
@@ -370,42 +352,70 @@ describe("handlers/orders/create-order (POST /orders)", () => {
     });
   });
 
-  describe("client tokens (idempotent create)", () => {
+  describe("idempotency keys (idempotent create)", () => {
     const items = [{ sku: "A", quantity: 1 }];
 
-    it("derives the order id as HMAC-SHA256 of customer and token, keyed by the secret", async () => {
+    it("derives the order id from customer and key alone (SHA-256), so every retry names the same order", async () => {
       const customerId = newCustomerId();
-      const call = await create({ customerId, items, clientToken: "token-1" });
+      const call = await create({ customerId, items }, { "idempotency-key": "key-1" });
 
-      const expected = createHmac("sha256", ORDER_TOKEN_SECRET)
-        .update(JSON.stringify([customerId, "token-1"]))
-        .digest("hex");
       expect(call.status).to.equal(201);
-      expect(call.body.orderId).to.equal(expected);
+      expect(call.body.orderId).to.equal(createOrder.orderIdFor(customerId, "key-1"));
     });
 
-    it("keeps customer and token apart in the id: ('ab','c') and ('a','bc') differ", () => {
-      expect(createOrder.orderIdForToken("k", "ab", "c")).to.not.equal(createOrder.orderIdForToken("k", "a", "bc"));
-      expect(createOrder.orderIdForToken("k", "a", "b")).to.not.equal(createOrder.orderIdForToken("k2", "a", "b"));
+    it("keeps customer and key apart in the id: ('ab','c') and ('a','bc') differ", () => {
+      expect(createOrder.orderIdFor("ab", "c")).to.not.equal(createOrder.orderIdFor("a", "bc"));
     });
 
-    it("answers a repeat with the stored order (200), stores no duplicate, re-queues while PENDING", async () => {
+    it("takes the key from the Idempotency-Key header or clientToken: the same key is the same order", async () => {
       const customerId = newCustomerId();
-      const first = await create({ customerId, items, clientToken: "retry-me" });
-      const second = await create({ customerId, items, clientToken: "retry-me" });
+      const byHeader = await create({ customerId, items }, { "idempotency-key": "same" });
+      const byToken = await create({ customerId, items, clientToken: "same" }, { "idempotency-key": null });
+      const both = await create({ customerId, items, clientToken: "same" }, { "idempotency-key": "same" });
+
+      expect([byHeader.status, byToken.status, both.status]).to.deep.equal([201, 200, 200]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([byHeader.body]);
+    });
+
+    it("requires a key: 400 without one, or with a header and a clientToken that differ; nothing written", async () => {
+      const customerId = newCustomerId();
+      const none = await create({ customerId, items }, { "idempotency-key": null });
+      const differ = await create({ customerId, items, clientToken: "a" }, { "idempotency-key": "b" });
+
+      expect(none.status).to.equal(400);
+      expect(none.body.error.details.map((d: { field: string }) => d.field)).to.deep.equal(["Idempotency-Key"]);
+      expect(differ.status).to.equal(400);
+      expect(differ.body.error.details.map((d: { field: string }) => d.field)).to.deep.equal(["clientToken"]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
+    });
+
+    it("answers a repeat with the stored order (200) and stores no duplicate", async () => {
+      const customerId = newCustomerId();
+      const first = await create({ customerId, items }, { "idempotency-key": "retry-me" });
+      const second = await create({ customerId, items }, { "idempotency-key": "retry-me" });
 
       expect(first.status).to.equal(201);
       expect(second.status).to.equal(200);
       expect(second.body).to.deep.equal(first.body);
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
-      expect(aws.sentMessages()).to.deep.equal([{ orderId: first.body.orderId }, { orderId: first.body.orderId }]);
       expect(metricTotal(first.lines, "OrderCreated")).to.equal(1);
       expect(metricTotal(second.lines, "OrderCreated")).to.equal(0);
     });
 
-    it("does not queue a repeat of an order that is already fulfilled", async () => {
+    it("keeps a retry a replay when orderTokenSecret is rotated between the attempts", async () => {
       const customerId = newCustomerId();
-      const first = await create({ customerId, items, clientToken: "done" });
+      aws.givenParameters({ ...DEFAULT_PARAMETERS, orderTokenSecret: "secret-before-rotation" });
+      const first = await create({ customerId, items }, { "idempotency-key": "across-rotation" });
+      aws.givenParameters({ ...DEFAULT_PARAMETERS, orderTokenSecret: "secret-after-rotation" });
+      const retry = await create({ customerId, items }, { "idempotency-key": "across-rotation" });
+
+      expect([first.status, retry.status]).to.deep.equal([201, 200]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
+    });
+
+    it("answers a repeat of a fulfilled order with its current status", async () => {
+      const customerId = newCustomerId();
+      const first = await create({ customerId, items }, { "idempotency-key": "done" });
       await dynamo.doc.send(
         new UpdateCommand({
           TableName: dynamo.tableName,
@@ -415,76 +425,51 @@ describe("handlers/orders/create-order (POST /orders)", () => {
           ExpressionAttributeValues: { ":f": "FULFILLED" },
         }),
       );
-      aws.sqs.resetHistory();
-      const repeat = await create({ customerId, items, clientToken: "done" });
+      const repeat = await create({ customerId, items }, { "idempotency-key": "done" });
 
       expect(repeat.status).to.equal(200);
       expect(repeat.body.status).to.equal("FULFILLED");
-      expect(aws.sentMessages()).to.deep.equal([]);
     });
 
-    it("scopes tokens to the customer: the same token for two customers makes two orders", async () => {
+    it("scopes keys to the customer: the same key for two customers makes two orders", async () => {
       const [alice, bob] = [newCustomerId(), newCustomerId()];
-      const a = await create({ customerId: alice, items, clientToken: "shared" });
-      const b = await create({ customerId: bob, items, clientToken: "shared" });
+      const a = await create({ customerId: alice, items }, { "idempotency-key": "shared" });
+      const b = await create({ customerId: bob, items }, { "idempotency-key": "shared" });
 
       expect([a.status, b.status]).to.deep.equal([201, 201]);
       expect(a.body.orderId).to.not.equal(b.body.orderId);
       expect(await ordersOf(dynamo, bob)).to.have.length(1);
     });
 
-    it("refuses a token reused for different contents (409) and leaves the order as it was", async () => {
+    it("refuses a key reused for different contents (409) and leaves the order as it was", async () => {
       const customerId = newCustomerId();
-      const first = await create({ customerId, items, clientToken: "once" });
-      const other = await create({ customerId, items: [{ sku: "A", quantity: 2 }], clientToken: "once" });
+      const first = await create({ customerId, items }, { "idempotency-key": "once" });
+      const other = await create({ customerId, items: [{ sku: "A", quantity: 2 }] }, { "idempotency-key": "once" });
 
       expect(other.status).to.equal(409);
       expect(other.body.error.code).to.equal("IdempotencyConflict");
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
     });
-
-    it("makes a new order for each request without a token", async () => {
-      const customerId = newCustomerId();
-      const first = await create({ customerId, items });
-      const second = await create({ customerId, items });
-
-      expect([first.status, second.status]).to.deep.equal([201, 201]);
-      expect(first.body.orderId).to.not.equal(second.body.orderId);
-      expect(await ordersOf(dynamo, customerId)).to.have.length(2);
-    });
   });
 
-  describe("when the queue is unavailable", () => {
+  describe("the per-customer order limit (maxOrdersPerCustomerPerDay)", () => {
     const items = [{ sku: "A", quantity: 1 }];
 
-    it("without a token: 503, and the order is not left behind unqueued", async () => {
-      aws.sqs.on(SendMessageCommand).rejects(new Error("SQS is down"));
+    it("answers 429 past the limit in 24 hours, writing nothing; retries of accepted orders still replay", async () => {
+      aws.givenParameters({ ...DEFAULT_PARAMETERS, maxOrdersPerCustomerPerDay: "2" });
       const customerId = newCustomerId();
-      const call = await create({ customerId, items });
+      // Older than the window: does not count.
+      await putOrder(dynamo, { orderId: createOrder.orderIdFor(customerId, "old"), customerId, items, status: "FULFILLED", createdAt: new Date(Date.now() - 25 * 3600_000).toISOString(), itemCount: 1 });
+      const first = await create({ customerId, items }, { "idempotency-key": "k1" });
+      const second = await create({ customerId, items }, { "idempotency-key": "k2" });
+      const third = await create({ customerId, items }, { "idempotency-key": "k3" });
+      const retry = await create({ customerId, items }, { "idempotency-key": "k2" });
+      const other = await create({ customerId: newCustomerId(), items }, { "idempotency-key": "k3" });
 
-      expect(call.status).to.equal(503);
-      expect(call.body.error.code).to.equal("ServiceUnavailable");
-      expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
-      expect(metricTotal(call.lines, "OrderCreated")).to.equal(0);
-    });
-
-    it("with a token: 503 keeps the order, and the retry queues it (nothing lost)", async () => {
-      aws.sqs.on(SendMessageCommand).rejectsOnce(new Error("SQS is down")).resolves({ MessageId: "m-2" });
-      const customerId = newCustomerId();
-      const failed = await create({ customerId, items, clientToken: "t" });
-
-      expect(failed.status).to.equal(503);
-      const [stored] = await ordersOf(dynamo, customerId);
-      expect(stored).to.include({ status: "PENDING" });
-
-      const retry = await create({ customerId, items, clientToken: "t" });
-      expect(retry.status).to.equal(200);
-      expect(retry.body.orderId).to.equal(stored.orderId);
-      expect(aws.sqs.commandCalls(SendMessageCommand)).to.have.length(2);
-      expect(JSON.parse(aws.sqs.commandCalls(SendMessageCommand)[1].args[0].input.MessageBody ?? "")).to.deep.equal({
-        orderId: stored.orderId,
-      });
-      expect(await orderById(dynamo, stored.orderId as string)).to.deep.equal(stored);
+      expect([first.status, second.status, third.status, retry.status, other.status]).to.deep.equal([201, 201, 429, 200, 201]);
+      expect(third.body.error.code).to.equal("OrderLimitExceeded");
+      expect(third.body.error.message).to.include("at most 2 orders in 24 hours");
+      expect(await ordersOf(dynamo, customerId)).to.have.length(3);
     });
   });
 });
