@@ -177,7 +177,7 @@ describe("orders write and fulfilment path under injected faults", function () {
 
   it("Parameter Store failing: the request fails before any write, and the retry creates the order once", async () => {
     stubs.givenParameters();
-    const served = { Parameters: Object.entries(DEFAULT_PARAMETERS).map(([key, value]) => ({ Name: `${PARAMETERS_PATH}/${key}`, Type: "String", Value: value })) };
+    const served = { Parameters: Object.entries(DEFAULT_PARAMETERS).map(([key, value]) => ({ Name: `${PARAMETERS_PATH}/${key}`, Type: "String" as const, Value: value })) };
     stubs.ssm.reset();
     stubs.ssm.on(GetParametersByPathCommand).rejectsOnce(transientError("ThrottlingException", "injected: SSM throttled")).resolves(served);
     const customerId = newCustomerId();

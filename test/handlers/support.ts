@@ -6,7 +6,6 @@ import { randomUUID } from "node:crypto";
 import { GetParametersByPathCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, DynamoDBStreamEvent } from "aws-lambda";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
-import { expect } from "chai";
 import { startLocalDynamo, type LocalDynamo } from "./dynalite";
 
 export const PARAMETERS_PATH = "/serverless-orders/test/orders-api-create-order";
