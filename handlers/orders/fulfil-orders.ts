@@ -65,8 +65,10 @@ function orderIdOf(record: DynamoDBRecord): string {
   if (record.eventName !== "INSERT") {
     throw new FulfilmentError("MalformedRecord", `Record is a ${String(record.eventName)}, not an INSERT`);
   }
-  const orderId = record.dynamodb?.Keys?.orderId?.S;
-  if (orderId === undefined || !ORDER_ID_PATTERN.test(orderId)) {
+  // The key as DynamoDB writes it: one attribute value, a string.
+  const key = record.dynamodb?.Keys?.orderId;
+  const orderId = key !== undefined && Object.keys(key).length === 1 ? key.S : undefined;
+  if (typeof orderId !== "string" || !ORDER_ID_PATTERN.test(orderId)) {
     throw new FulfilmentError("MalformedRecord", "Record has no valid orderId key");
   }
   return orderId;

@@ -1,14 +1,14 @@
 /**
  * Property-based tests (fast-check) of the order handlers against the real dynalite table:
  * arbitrary and "almost valid" request bodies for POST /orders, arbitrary path and query
- * parameters for the two GET routes, and arbitrary fulfilment batches for the SQS consumer.
+ * parameters for the two GET routes, and arbitrary stream batches for the fulfilment consumer.
  *
  * The input rules are restated here from the handlers' documented contract (not imported
  * from them), so a handler that drifts from the contract is caught, not mirrored.
  */
-import { createHmac, randomUUID } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { APIGatewayProxyEventV2, SQSBatchResponse } from "aws-lambda";
+import type { APIGatewayProxyEventV2, DynamoDBBatchResponse, DynamoDBRecord } from "aws-lambda";
 import { expect } from "chai";
 import fc from "fast-check";
 import { ordersOf, putOrder, type LocalDynamo } from "./dynalite";
@@ -20,9 +20,7 @@ import {
   MAX_ITEMS_PER_ORDER,
   newCustomerId,
   listOrdersEvent,
-  ORDER_TOKEN_SECRET,
   setUpHandlerEnvironment,
-  sqsEvent,
   stubAwsClients,
   type AwsStubs,
   type HttpCall,
@@ -39,7 +37,6 @@ const CUSTOMER_ID = /^[A-Za-z0-9._:@+-]{1,128}$/;
 const SKU = /^[A-Za-z0-9._-]{1,64}$/;
 const CLIENT_TOKEN = /^[\x21-\x7e]{1,128}$/;
 const ORDER_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{64})$/;
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MAX_QUANTITY = 1000;
 const MAX_BODY_BYTES = 16 * 1024;
 const MAX_LIMIT = 100;
@@ -88,18 +85,18 @@ function acceptedBody(event: APIGatewayProxyEventV2): unknown {
   }
 }
 
-/** Whether an SQS message body is a valid fulfilment message: exactly `{ orderId }`. */
-function messageOrderId(body: string): string | undefined {
-  let message: unknown;
-  try {
-    message = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  if (!isObject(message) || Object.keys(message).length !== 1) return undefined;
-  const { orderId } = message;
+/** The order a stream record asks to fulfil: an INSERT whose key is a valid order id, else undefined. */
+function recordOrderId(record: DynamoDBRecord): string | undefined {
+  if (record.eventName !== "INSERT") return undefined;
+  const key: unknown = record.dynamodb?.Keys?.orderId;
+  if (!isObject(key) || Object.keys(key).length !== 1) return undefined;
+  const { S: orderId } = key;
   return typeof orderId === "string" && ORDER_ID.test(orderId) ? orderId : undefined;
 }
+
+/** The order id of a customer's request with this idempotency key, as the API documents it. */
+const documentedOrderId = (customerId: string, key: string) =>
+  createHash("sha256").update(JSON.stringify(["order", customerId, key])).digest("hex");
 
 // ---------------------------------------------------------------------------------------------
 // Generators.
@@ -342,47 +339,50 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
 
   interface Observed {
     items: number;
-    messages: number;
   }
-  const observe = async (): Promise<Observed> => ({ items: await itemCount(), messages: aws.sentMessages().length });
+  const observe = async (): Promise<Observed> => ({ items: await itemCount() });
 
-  function post(body: string, options: { base64?: boolean; contentType?: string | null } = {}): APIGatewayProxyEventV2 {
+  const carriesClientToken = (body: string, base64Encoded: boolean) =>
+    (base64Encoded ? Buffer.from(body, "base64").toString("utf8") : body).includes('"clientToken"');
+
+  /**
+   * POST /orders. The idempotency key is required: the body's `clientToken` when it has one,
+   * else an `Idempotency-Key` header of `key` (a fresh UUID unless given).
+   */
+  function post(body: string, options: { base64?: boolean; contentType?: string | null; key?: string } = {}): APIGatewayProxyEventV2 {
     const contentType = options.contentType === undefined ? "application/json" : options.contentType;
     return httpEvent({
       method: "POST",
       path: "/orders",
       body,
       isBase64Encoded: options.base64 ?? false,
-      headers: contentType === null ? {} : { "content-type": contentType },
+      headers: {
+        ...(contentType === null ? {} : { "content-type": contentType }),
+        ...(carriesClientToken(body, options.base64 ?? false) ? {} : { "idempotency-key": options.key ?? randomUUID() }),
+      },
     });
   }
 
-  /** Never a 5xx; a 4xx with an error body; no item written, no message sent. */
+  /** Never a 5xx; a 4xx with an error body; no item written. */
   async function expectRejected(call: HttpCall, before: Observed): Promise<void> {
     expect(call.status, call.text).to.be.within(400, 499);
     expect(call.body).to.have.all.keys("error");
     expect(call.body.error.code).to.be.a("string").and.not.equal("");
     expect(call.body.error.message).to.be.a("string").and.not.equal("");
-    expect(await observe(), "a rejected request changed the table or the queue").to.deep.equal(before);
+    expect(await observe(), "a rejected request changed the table").to.deep.equal(before);
   }
 
-  /** A created order: 201, stored exactly as returned, and queued once. */
-  async function expectCreated(call: HttpCall, request: OrderRequest, before: Observed): Promise<void> {
+  /** A created order: 201, one item more, with the id of its customer and key. */
+  async function expectCreated(call: HttpCall, request: OrderRequest, key: string | undefined, before: Observed): Promise<void> {
     expect(call.status, call.text).to.equal(201);
     const order = call.body;
     expect(order).to.have.all.keys("orderId", "customerId", "items", "status", "createdAt", "itemCount");
     expect(order).to.include({ customerId: request.customerId, status: "PENDING", itemCount: request.items.length });
     expect(order.items).to.deep.equal(request.items.map(({ sku, quantity }) => ({ sku, quantity })));
-    if (request.clientToken === undefined) {
-      expect(order.orderId).to.match(UUID_V4);
-    } else {
-      const expectedId = createHmac("sha256", ORDER_TOKEN_SECRET)
-        .update(JSON.stringify([request.customerId, request.clientToken]))
-        .digest("hex");
-      expect(order.orderId).to.equal(expectedId);
-    }
-    expect(await observe()).to.deep.equal({ items: before.items + 1, messages: before.messages + 1 });
-    expect(aws.sentMessages().at(-1)).to.deep.equal({ orderId: order.orderId });
+    const idempotencyKey = request.clientToken ?? key;
+    if (idempotencyKey !== undefined) expect(order.orderId).to.equal(documentedOrderId(request.customerId, idempotencyKey));
+    else expect(order.orderId).to.match(/^[0-9a-f]{64}$/);
+    expect(await observe()).to.deep.equal({ items: before.items + 1 });
   }
 
   before(async () => {
@@ -406,7 +406,7 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
           if (valid) (sent as OrderRequest).customerId = uniqueCustomerId((sent as OrderRequest).customerId);
           const before = await observe();
           const call = await callHttp(createOrder, post(JSON.stringify(sent)));
-          if (valid) await expectCreated(call, sent as OrderRequest, before);
+          if (valid) await expectCreated(call, sent as OrderRequest, undefined, before);
           else await expectRejected(call, before);
         }),
         { numRuns: 100 },
@@ -437,7 +437,7 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
           const event = post(body, { base64: encoded, contentType });
           const accepted = acceptedBody(event) as OrderRequest | undefined;
           // Only the padded valid orders can be accepted; their customer ids are random enough
-          // not to repeat (a repeat with a clientToken would be a legitimate replay or 409).
+          // not to repeat (a repeat of a key would be a legitimate replay or 409).
           const before = await observe();
           const call = await callHttp(createOrder, event);
           if (accepted === undefined) await expectRejected(call, before);
@@ -464,31 +464,25 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
       );
     });
 
-    it("creates exactly one order per valid body (201), and a repeat is a replay (200) or, without a token, a new order", async () => {
+    it("creates exactly one order per valid body and key (201), and a repeat with the key is a replay (200)", async () => {
       await fc.assert(
         fc.asyncProperty(validRequestArb, fc.boolean(), async (generated, asBase64) => {
           const request = { ...generated, customerId: uniqueCustomerId(generated.customerId) };
           const text = JSON.stringify(request);
-          const send = () => callHttp(createOrder, post(asBase64 ? base64(text) : text, { base64: asBase64 }));
+          const key = randomUUID();
+          const send = () => callHttp(createOrder, post(asBase64 ? base64(text) : text, { base64: asBase64, key }));
 
           const before = await observe();
           const first = await send();
-          await expectCreated(first, request, before);
+          await expectCreated(first, request, key, before);
           expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
 
           const afterFirst = await observe();
           const again = await send();
-          if (request.clientToken === undefined) {
-            await expectCreated(again, request, afterFirst);
-            expect(again.body.orderId).to.not.equal(first.body.orderId);
-            expect(await ordersOf(dynamo, request.customerId)).to.have.length(2);
-          } else {
-            expect(again.status, again.text).to.equal(200);
-            expect(again.body).to.deep.equal(first.body);
-            expect(await observe()).to.deep.equal({ items: afterFirst.items, messages: afterFirst.messages + 1 });
-            expect(aws.sentMessages().at(-1)).to.deep.equal({ orderId: first.body.orderId });
-            expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
-          }
+          expect(again.status, again.text).to.equal(200);
+          expect(again.body).to.deep.equal(first.body);
+          expect(await observe()).to.deep.equal(afterFirst);
+          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
         }),
         { numRuns: 50 },
       );
@@ -640,44 +634,25 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
 
   describe("fulfilment consumer", () => {
     type Entry =
-      | { kind: "valid"; at: number; spacing: string }
-      | { kind: "existingWithExtra"; at: number; extra: Record<string, unknown> }
-      | { kind: "existingAltered"; at: number; alter: "upperCase" | "padded" | "array" | "number" | "nested" }
+      | { kind: "insert"; at: number }
+      | { kind: "otherEvent"; at: number; eventName: "MODIFY" | "REMOVE" | "other" }
+      | { kind: "alteredKey"; at: number; alter: "upperCase" | "padded" | "number" | "missing" | "extraType" }
       | { kind: "unknownOrder"; orderId: string }
-      | { kind: "arbitrary"; body: string };
+      | { kind: "arbitrary"; dynamodb: unknown };
 
     const entryArb: fc.Arbitrary<Entry> = fc.oneof(
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant("valid" as const), at: fc.nat(), spacing: fc.constantFrom("", " ", "\n\t") }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant("insert" as const), at: fc.nat() }) },
+      fc.record({ kind: fc.constant("otherEvent" as const), at: fc.nat(), eventName: fc.constantFrom("MODIFY" as const, "REMOVE" as const, "other" as const) }),
       fc.record({
-        kind: fc.constant("existingWithExtra" as const),
+        kind: fc.constant("alteredKey" as const),
         at: fc.nat(),
-        extra: fc.dictionary(fc.oneof(fc.string(), fc.constantFrom("status", "orderId")), anyJson, { minKeys: 1, maxKeys: 2 }),
+        alter: fc.constantFrom("upperCase" as const, "padded" as const, "number" as const, "missing" as const, "extraType" as const),
       }),
-      fc.record({
-        kind: fc.constant("existingAltered" as const),
-        at: fc.nat(),
-        alter: fc.constantFrom("upperCase" as const, "padded" as const, "array" as const, "number" as const, "nested" as const),
-      }),
-      fc.record({
-        kind: fc.constant("unknownOrder" as const),
-        orderId: fc.oneof(fc.uuid(), fc.stringMatching(/^[0-9a-f]{64}$/)),
-      }),
-      fc.record({
-        kind: fc.constant("arbitrary" as const),
-        body: fc.oneof(
-          fc.string({ unit: "binary" }),
-          fc.json({ maxDepth: 3 }),
-          fc
-            .record(
-              { orderId: fc.oneof(fc.uuid(), fc.string(), anyJson), status: anyJson, extra: anyJson },
-              { requiredKeys: [] },
-            )
-            .map((message) => JSON.stringify(message)),
-        ),
-      }),
+      fc.record({ kind: fc.constant("unknownOrder" as const), orderId: fc.oneof(fc.uuid(), fc.stringMatching(/^[0-9a-f]{64}$/)) }),
+      fc.record({ kind: fc.constant("arbitrary" as const), dynamodb: anyJson }),
     );
 
-    it("fails exactly the messages that are not { orderId } of an existing order, fulfils the rest and changes nothing else", async () => {
+    it("fails exactly the records that are not an INSERT of an existing order, fulfils the rest and changes nothing else", async () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(fc.constantFrom("PENDING", "FULFILLED"), { minLength: 1, maxLength: 4 }),
@@ -697,48 +672,50 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
               });
               seeded.push(orderId);
             }
-            const messages = entries.map((entry, i) => {
-              const messageId = `message-${i}`;
+            const records = entries.map((entry, i): DynamoDBRecord => {
+              const SequenceNumber = String(100000000000000000000n + BigInt(i));
+              const record = (eventName: string, Keys: unknown): DynamoDBRecord =>
+                ({ eventID: `event-${i}`, eventName, eventSource: "aws:dynamodb", dynamodb: { Keys, SequenceNumber } }) as DynamoDBRecord;
               switch (entry.kind) {
-                case "valid":
-                  return { messageId, body: `{${entry.spacing}"orderId":${entry.spacing}"${seeded[entry.at % seeded.length]}"}` };
-                case "existingWithExtra":
-                  return { messageId, body: JSON.stringify({ ...entry.extra, orderId: seeded[entry.at % seeded.length] }) };
-                case "existingAltered": {
+                case "insert":
+                  return record("INSERT", { orderId: { S: seeded[entry.at % seeded.length] } });
+                case "otherEvent":
+                  return record(entry.eventName, { orderId: { S: seeded[entry.at % seeded.length] } });
+                case "alteredKey": {
                   const orderId = seeded[entry.at % seeded.length];
-                  const altered = {
-                    upperCase: { orderId: orderId.toUpperCase() },
-                    padded: { orderId: ` ${orderId}` },
-                    array: [{ orderId }],
-                    number: { orderId: Number.parseInt(orderId, 16) },
-                    nested: { order: { orderId } },
+                  const keys = {
+                    upperCase: { orderId: { S: orderId.toUpperCase() } },
+                    padded: { orderId: { S: ` ${orderId}` } },
+                    number: { orderId: { N: String(Number.parseInt(orderId, 16)) } },
+                    missing: {},
+                    extraType: { orderId: { S: orderId, N: "1" } },
                   }[entry.alter];
-                  return { messageId, body: JSON.stringify(altered) };
+                  return record("INSERT", keys);
                 }
                 case "unknownOrder":
-                  return { messageId, body: JSON.stringify({ orderId: entry.orderId }) };
+                  return record("INSERT", { orderId: { S: entry.orderId } });
                 case "arbitrary":
-                  return { messageId, body: entry.body };
+                  return { eventID: `event-${i}`, eventName: "INSERT", dynamodb: { ...(isObject(entry.dynamodb) ? entry.dynamodb : {}), SequenceNumber } } as DynamoDBRecord;
               }
             });
 
             const before = await scanTable();
             const started = Date.now();
             const context = lambdaContext("orders-fulfil");
-            const { result, text } = await capture<SQSBatchResponse>(() => fulfilOrders(sqsEvent(messages), context));
+            const { result, text } = await capture<DynamoDBBatchResponse>(() => fulfilOrders({ Records: records }, context));
             const finished = Date.now();
             const after = await scanTable();
 
             const targets = new Set<string>();
-            const expectedFailures = messages
-              .filter(({ body }) => {
-                const orderId = messageOrderId(body);
+            const expectedFailures = records
+              .filter((record) => {
+                const orderId = recordOrderId(record);
                 const status = orderId === undefined ? undefined : before.get(orderId)?.status;
                 if (orderId === undefined || (status !== "PENDING" && status !== "FULFILLED")) return true;
                 targets.add(orderId);
                 return false;
               })
-              .map(({ messageId }) => messageId);
+              .map((record) => record.dynamodb!.SequenceNumber!);
             const failures = result.batchItemFailures.map((failure) => failure.itemIdentifier);
             expect(failures.sort(), text).to.deep.equal(expectedFailures.sort());
 
