@@ -1,14 +1,13 @@
 /**
  * `npm run dev`'s runtime with the real program (index.ts, stack dev), in-process on free
- * ports, driven with fetch and the real SQS client: the orders walk-through end to end.
+ * ports, driven with fetch and the real SDK clients: the orders walk-through end to end.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { createHash, randomUUID } from "node:crypto";
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
-import { createHmac } from "node:crypto";
 import { formatBanner, main, parseArgs, writeState } from "../../local/cli";
-import { deadLetterQueues } from "../../local/dlq";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
@@ -19,7 +18,6 @@ describe("local runtime: the orders program (stack dev)", function () {
   let runtime: LocalRuntime;
   let url: string;
   let auth: Record<string, string>;
-  let sqs: SQSClient;
   const { lines, log } = captureLog();
 
   before(async function () {
@@ -28,32 +26,30 @@ describe("local runtime: the orders program (stack dev)", function () {
       stack: "dev",
       secrets: { orderTokenSecret: SECRET },
       workDir: path.join(PROJECT_ROOT, ".local", `test-orders-${process.pid}`),
-      // Failed messages come back after 0.2 s instead of the deployed 180 s.
-      visibilityTimeoutSeconds: 0.2,
       log,
     });
     url = runtime.url;
     auth = { authorization: `Bearer ${Object.values(runtime.tokens)[0]}` };
-    sqs = new SQSClient({ region: "eu-west-1", endpoint: runtime.endpoints.sqs, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   });
 
   after(async () => {
-    sqs?.destroy();
     await runtime?.stop();
   });
 
-  const createOrder = async (body: unknown) => {
-    const response = await fetch(`${url}/orders`, { method: "POST", headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify(body) });
+  /** POST /orders with a fresh Idempotency-Key unless one is given. */
+  const createOrder = async (body: unknown, idempotencyKey = randomUUID()) => {
+    const response = await fetch(`${url}/orders`, { method: "POST", headers: { ...auth, "content-type": "application/json", "idempotency-key": idempotencyKey }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as any, location: response.headers.get("location") };
   };
 
-  it("serves what the program registered: routes, queue and DLQ, table, parameters", () => {
+  it("serves what the program registered: routes, table and its stream's mapping, parameters", () => {
     expect(runtime.app.apis[0].routes.map((r) => `${r.routeKey} ${r.auth}`).sort()).to.deep.equal(["GET /health none", "GET /orders jwt", "GET /orders/{orderId} jwt", "POST /orders jwt"]);
     expect(runtime.app.tables.map((t) => t.name)).to.deep.equal(["serverless-orders-dev-orders"]);
-    expect(runtime.ssm.list().map((p) => [p.name.split("/").pop(), p.type])).to.deep.equal([["maxItemsPerOrder", "String"], ["orderTokenSecret", "SecureString"]]);
+    expect(runtime.ssm.list().map((p) => [p.name.split("/").pop(), p.type]).sort()).to.deep.equal([["maxItemsPerOrder", "String"], ["maxOrdersPerCustomerPerDay", "String"], ["orderTokenSecret", "SecureString"]]);
     const createOrderEnv = runtime.functions.get("orders-api-create-order")!.config.environment;
-    expect(createOrderEnv.QUEUE_URL).to.equal(`${runtime.endpoints.sqs}/123456789012/serverless-orders-dev-fulfilment`);
-    expect(createOrderEnv).to.include({ AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb, AWS_ENDPOINT_URL_SSM: runtime.endpoints.ssm, TABLE_NAME: "serverless-orders-dev-orders" });
+    expect(createOrderEnv).to.include({ AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb, AWS_ENDPOINT_URL_SSM: runtime.endpoints.ssm, TABLE_NAME: "serverless-orders-dev-orders", FUNCTION_TIMEOUT_SECONDS: "10" });
+    expect(runtime.app.queues.map((q) => q.name)).to.deep.equal(["serverless-orders-dev-fulfilment-dlq"]);
+    expect(runtime.app.streamMappings.map((m) => [m.streamArn, m.filterPatterns])).to.deep.equal([[runtime.app.tables[0].stream!.arn, ['{"eventName":["INSERT"]}']]]);
   });
 
   it("says in the banner whether handler changes reload: they do by default, not with --no-watch", () => {
@@ -83,7 +79,7 @@ describe("local runtime: the orders program (stack dev)", function () {
     expect((await fetch(`${url}/nowhere`)).status).to.equal(404);
   });
 
-  it("creates an order, reads it back, and the fulfilment worker marks it FULFILLED", async () => {
+  it("creates an order, reads it back, and the fulfilment worker marks it FULFILLED from the table's stream", async () => {
     const created = await createOrder({ customerId: "local-developer", items: [{ sku: "book", quantity: 2 }] });
     expect(created.status).to.equal(201);
     expect(created.body).to.include({ customerId: "local-developer", status: "PENDING", itemCount: 1 });
@@ -102,15 +98,17 @@ describe("local runtime: the orders program (stack dev)", function () {
     const listed = (await (await fetch(`${url}/orders?customerId=local-developer`, { headers: auth })).json()) as any;
     expect(listed.orders.map((o: any) => o.orderId)).to.include(created.body.orderId);
     expect(lines.some((l) => /^HTTP POST \/orders \(POST \/orders\) -> 201 \d+ ms orders-api-create-order (cold|warm)$/.test(l))).to.equal(true);
-    expect(lines.some((l) => /^SQS  serverless-orders-dev-fulfilment -> fulfilment-consumer batch of \d+: \d+ ok, 0 failed/.test(l))).to.equal(true);
+    expect(lines.some((l) => /^STREAM serverless-orders-dev-orders \S+ -> fulfilment-consumer batch of \d+: ok \d+ ms/.test(l))).to.equal(true);
     expect(lines.some((l) => l.includes("orders-api-create-order |") && l.includes("\"message\":\"Order created\""))).to.equal(true);
   });
 
-  it("reads the stack's parameters and the secret from Parameter Store at run time", async () => {
-    const created = await createOrder({ customerId: "local-developer", items: [{ sku: "pen", quantity: 1 }], clientToken: "token-1" });
+  it("reads the stack's parameters from Parameter Store at run time, and answers a retry with the same order", async () => {
+    const created = await createOrder({ customerId: "local-developer", items: [{ sku: "pen", quantity: 1 }] }, "key-1");
     expect(created.status).to.equal(201);
-    // create-order's id for a client token: HMAC-SHA256 keyed by the secret it read from Parameter Store.
-    expect(created.body.orderId).to.equal(createHmac("sha256", SECRET).update(JSON.stringify(["local-developer", "token-1"])).digest("hex"));
+    // The documented id: SHA-256 of customer and key (docs/orders-api.md).
+    expect(created.body.orderId).to.equal(createHash("sha256").update(JSON.stringify(["order", "local-developer", "key-1"])).digest("hex"));
+    const retry = await createOrder({ customerId: "local-developer", items: [{ sku: "pen", quantity: 1 }] }, "key-1");
+    expect([retry.status, retry.body.orderId]).to.deep.equal([200, created.body.orderId]);
     const tooMany = await createOrder({ customerId: "local-developer", items: Array.from({ length: 26 }, (_, i) => ({ sku: `s${i}`, quantity: 1 })) });
     expect(tooMany.status).to.equal(400);
     expect(tooMany.body.error.details).to.deep.include({ field: "items", message: "must contain at most 25 items, got 26" });
@@ -120,7 +118,7 @@ describe("local runtime: the orders program (stack dev)", function () {
     const mine = await createOrder({ customerId: "local-developer", items: [{ sku: "cup", quantity: 1 }] });
     const other = { authorization: `Bearer ${await runtime.issueToken(Object.keys(runtime.tokens)[0], [], { subject: "someone-else" })}` };
     const post = await fetch(`${url}/orders`, {
-      method: "POST", headers: { ...other, "content-type": "application/json" },
+      method: "POST", headers: { ...other, "content-type": "application/json", "idempotency-key": randomUUID() },
       body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "cup", quantity: 1 }] }),
     });
     expect(post.status).to.equal(403);
@@ -130,35 +128,27 @@ describe("local runtime: the orders program (stack dev)", function () {
     expect((await fetch(`${url}/orders/${mine.body.orderId}`, { headers: auth })).status).to.equal(200);
   });
 
-  it("moves a poison message to the DLQ after maxReceiveCount failures, and redrives it, with the documented commands", async () => {
-    // What docs/local-runtime.md has a developer paste next to a running `npm run dev`.
+  it("sends a poison record to the stream's DLQ after its retries, listed by the documented command", async () => {
+    // What docs/local-runtime.md has a developer paste next to a running `npm run dev`: an
+    // item no order id can be, written straight into the table.
     const stateDir = path.join(PROJECT_ROOT, ".local", `test-cli-${process.pid}`);
     writeState("dev", runtime, stateDir);
     const printed: string[] = [];
     const devCommand = (...argv: string[]) => main(argv, { localDir: stateDir, print: (line) => printed.push(line) });
+    const dynamodb = new DynamoDBClient({ region: "eu-west-1", endpoint: runtime.endpoints.dynamodb, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
     try {
       const from = lines.length;
-      await devCommand("send", "fulfilment", '{"orderId":"nope"}');
-      const sent = /^serverless-orders-dev-fulfilment: sent message (\S+)$/.exec(printed[0]);
-      expect(sent, printed.join("\n")).to.not.equal(null);
-      const messageId = sent![1];
-      const [dlq] = deadLetterQueues(runtime.app.queues.map((q) => ({ ...q, deadLetterTargetArn: q.redrivePolicy?.deadLetterTargetArn })));
-      expect(dlq.name).to.equal("serverless-orders-dev-fulfilment-dlq");
-      const listing = await eventually(async () => {
-        printed.length = 1;
-        await devCommand("dlq");
-        return printed.some((l) => l.startsWith(`  ${messageId}  sent `)) ? printed.slice(1) : undefined;
-      }, 5000, "the poison message in the listing of npm run dev -- dlq");
-      expect(listing[0]).to.equal("serverless-orders-dev-fulfilment-dlq (DLQ of serverless-orders-dev-fulfilment): 1 message(s)");
-      expect(listing[1]).to.match(new RegExp(`^  ${messageId}  sent \\d{4}-\\d\\d-\\d\\dT[0-9:.]+Z  \\{"orderId":"nope"\\}$`));
-      // Five batches with one failure each since the send: the poison message's five receives.
-      expect(lines.slice(from).filter((l) => l.startsWith("SQS  serverless-orders-dev-fulfilment -> ") && / 1 failed /.test(l)).length).to.equal(5);
-      expect(lines.some((l) => l.includes(`message ${messageId} received 5 times, moved to serverless-orders-dev-fulfilment-dlq`))).to.equal(true);
+      await dynamodb.send(new PutItemCommand({ TableName: "serverless-orders-dev-orders", Item: { orderId: { S: "nope" }, customerId: { S: "local-developer" }, createdAt: { S: "2026-01-01T00:00:00.000Z" }, status: { S: "PENDING" } } }));
+      const sent = await eventually(async () => lines.slice(from).find((l) => / sent to serverless-orders-dev-fulfilment-dlq \(RetryAttemptsExhausted\)$/.test(l)), 10_000, "the poison record sent to the DLQ");
+      expect(sent).to.match(/^STREAM serverless-orders-dev-orders -> fulfilment-consumer: 1 record\(s\) \d+\.\.\d+ sent to/);
+      // The first try and three retries (StreamWorker's default maxRetries), each failing.
+      expect(lines.slice(from).filter((l) => l.startsWith("STREAM serverless-orders-dev-orders ") && / batch of 1: 0 ok, retrying from record 1 /.test(l)).length).to.equal(4);
 
-      await devCommand("dlq", "redrive");
-      expect(printed.at(-1)).to.equal("serverless-orders-dev-fulfilment-dlq: 1 message(s) moved back to serverless-orders-dev-fulfilment");
-      expect(runtime.sqs.byArn(dlq.arn)!.messages).to.have.length(0);
+      await devCommand("dlq");
+      expect(printed[0]).to.equal("serverless-orders-dev-fulfilment-dlq (DLQ of serverless-orders-dev-orders -> fulfilment-consumer): 1 message(s)");
+      expect(printed[1]).to.match(/^  \S+  sent \d{4}-\d\d-\d\dT[0-9:.]+Z  \{"requestContext":/);
     } finally {
+      dynamodb.destroy();
       fs.rmSync(stateDir, { recursive: true, force: true });
     }
   });
