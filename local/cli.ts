@@ -107,6 +107,14 @@ async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
   process.on("SIGTERM", () => void stop());
 }
 
+/** For a program whose table has a stream: how to write an item its consumer cannot process. */
+function streamedTableHint(runtime: LocalRuntime): string[] {
+  const table = runtime.app.tables.find((t) => t.stream !== undefined);
+  if (!table) return [];
+  const region = table.stream!.arn.split(":")[3];
+  return [`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb put-item --endpoint-url ${runtime.endpoints.dynamodb} --region ${region} --table-name ${table.name} --item '{"${table.hashKey}":{"S":"nope"}}'      # a record the worker cannot process`];
+}
+
 /** What `npm run dev` prints once ready: what runs where, a token, commands to try. */
 export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Parsed["flags"]): string {
   const lines: string[] = [];
@@ -138,9 +146,9 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
   const url = runtime.url.replace(/\/$/, "");
   const stackOption = stack === "dev" ? "" : ` --stack ${stack}`;
   lines.push("", "Try:",
-    `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
+    `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
     `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
-    `  npm run dev -- send fulfilment '{"orderId":"nope"}'${stackOption}      # a message the worker cannot process`,
+    ...streamedTableHint(runtime),
     `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
     "", `Ctrl-C stops. ${watching(flags) ? "Handler changes rebuild and restart their functions." : "Handler changes are not watched (--no-watch): restart npm run dev to run new code."}`, "");
   return lines.join("\n");
