@@ -37,7 +37,7 @@ describe("local runtime: the orders program (stack dev)", function () {
   });
 
   /** POST /orders with a fresh Idempotency-Key unless one is given. */
-  const createOrder = async (body: unknown, idempotencyKey = randomUUID()) => {
+  const createOrder = async (body: unknown, idempotencyKey: string = randomUUID()) => {
     const response = await fetch(`${url}/orders`, { method: "POST", headers: { ...auth, "content-type": "application/json", "idempotency-key": idempotencyKey }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as any, location: response.headers.get("location") };
   };
