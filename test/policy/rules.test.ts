@@ -92,6 +92,12 @@ const cases: Case[] = [
     good: [fn("f")],
   },
   {
+    rule: "lambda-sdk-timeouts-within-function-timeout",
+    bad: [fn("f", { timeout: 10, environment: { variables: { FUNCTION_TIMEOUT_SECONDS: "30" } } })],
+    messages: [/Function f has FUNCTION_TIMEOUT_SECONDS "30" but a timeout of 10 s, so its SDK clients' timeouts and retries do not fit it; set FUNCTION_TIMEOUT_SECONDS to "10"/],
+    good: [fn("f", { timeout: 10, environment: { variables: { FUNCTION_TIMEOUT_SECONDS: "10" } } }), fn("g", { timeout: 10 })],
+  },
+  {
     rule: "lambda-log-group-with-retention",
     bad: [fn("f"), fn("g", { loggingConfig: { logGroup: "/shared/g" } }), resource(TYPES.logGroup, "g-logs", { name: "/shared/g" })],
     messages: [/Function f logs to \/aws\/lambda\/f, which this stack does not create/, /Log group \/shared\/g of function g keeps logs forever; set retentionInDays/],
