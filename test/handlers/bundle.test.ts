@@ -46,8 +46,8 @@ results.getOrder = await (await load("get-order"))(
   http("GET", "/orders/x", { pathParameters: { orderId: "00000000-0000-4000-8000-000000000000" } }), context);
 results.listOrders = await (await load("list-orders"))(
   http("GET", "/orders", { queryStringParameters: { customerId: "nobody" } }), context);
-results.fulfil = await (await load("fulfil-orders"))({ Records: [{ messageId: "m-1",
-  body: JSON.stringify({ orderId: "00000000-0000-4000-8000-000000000000" }) }] }, context);
+results.fulfil = await (await load("fulfil-orders"))({ Records: [{ eventName: "INSERT", eventSource: "aws:dynamodb",
+  dynamodb: { Keys: { orderId: { S: "00000000-0000-4000-8000-000000000000" } }, SequenceNumber: "100000000000000000001" } }] }, context);
 results.nodeVersion = process.version;
 process.stdout.write("\\nRESULTS " + JSON.stringify(results) + "\\n");
 `;
@@ -85,7 +85,7 @@ describe(`handler bundles (esbuild ESM, fresh Node ${RUNTIME_MAJOR} process, as 
     expect(JSON.parse(results.health.body)).to.deep.equal({ status: "ok" });
   });
 
-  it("create-order loads (SQS, SSM and DynamoDB clients) and rejects malformed JSON", () => {
+  it("create-order loads (SSM and DynamoDB clients) and rejects malformed JSON", () => {
     expect(results.createOrder.statusCode).to.equal(400);
     expect(JSON.parse(results.createOrder.body).error.code).to.equal("InvalidJson");
   });
@@ -99,7 +99,7 @@ describe(`handler bundles (esbuild ESM, fresh Node ${RUNTIME_MAJOR} process, as 
     expect(JSON.parse(results.listOrders.body)).to.deep.equal({ orders: [] });
   });
 
-  it("fulfil-orders reports the message for a missing order", () => {
-    expect(results.fulfil).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
+  it("fulfil-orders reports the stream record of a missing order", () => {
+    expect(results.fulfil).to.deep.equal({ batchItemFailures: [{ itemIdentifier: "100000000000000000001" }] });
   });
 });
