@@ -53,7 +53,7 @@ describe("the plan's diagrams, rendered by Mermaid in Chromium", function () {
     it(`renders the ${stack} stack's diagram, every node and edge label in it`, async () => {
       const plan = await stackPlan(stack);
       const svg = await svgOf(plan.diagram);
-      for (const label of ["HTTP API orders-api", "λ fulfilment-consumer", "DynamoDB orders", "Cognito customers", "after 5 receives"]) expect(svg, label).to.include(label);
+      for (const label of ["HTTP API orders-api", "λ fulfilment-consumer", "DynamoDB orders", "Cognito customers", "failed batches"]) expect(svg, label).to.include(label);
       // Legible in a pull-request comment: as wide as the routes side by side, not a line of every rank.
       expect(sizeOf(svg).width, "width in px").to.be.below(2000);
     });
