@@ -303,7 +303,7 @@ function drawNotesAndKeys({ graph, chart, alarmTopicArns }: Drawing): void {
   if (vpc) {
     const endpoints = graph.of(TYPES.vpcEndpoint).map((e) => String(e.props.serviceName).split(".").pop());
     const nat = vpc.props.natGateways?.strategy;
-    chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? `NAT ${nat}` : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
+    chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? (nat === "None" ? "no NAT gateway" : `NAT gateways: ${nat}`) : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
   }
 }
 

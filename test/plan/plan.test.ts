@@ -82,7 +82,7 @@ describe("the plan for reviewers", () => {
     expect(d).to.include('("λ orders-api-create-order<br/>1024 MB, 10 s, reserved 50<br/>reads maxItemsPerOrder, orderTokenSecret (secret)<br/>in VPC · 3 alarms")');
     expect(d).to.include('[["SQS fulfilment-dlq<br/>dead letters, kept 14 days<br/>1 alarm"]]');
     expect(d).to.include('["SNS alarms<br/>17 alarms notify email"]');
-    expect(d).to.include('["VPC orders-network<br/>NAT None<br/>endpoints dynamodb, sqs, ssm, xray"]');
+    expect(d).to.include('["VPC orders-network<br/>no NAT gateway<br/>endpoints dynamodb, sqs, ssm, xray"]');
     // No alarm edges, no parameter nodes, no VPC box.
     expect(d).not.to.match(/-->\|"\d+"\|/);
     expect(d).not.to.include("SecureString");
