@@ -13,7 +13,10 @@ const stepsUsing = (job: any, action: string) => job.steps.filter((s: any) => St
 const jobsOf = (file: string) => Object.entries<any>((parse(read(file)) as any).jobs);
 const holdsCredentials = (job: any) => job.permissions?.["id-token"] === "write";
 
-/** The stack each environment's credentials reach; prod's two are the reviewer-gated ones (docs/deploying.md). */
+/**
+ * The environment each Pulumi command on each stack runs in: its credentials trust that environment's OIDC subject
+ * and reach that stack alone, and prod's two have required reviewers (docs/deploying.md#who-may-touch-which-stack).
+ */
 const ENVIRONMENTS: Record<string, Record<string, string>> = {
   preview: { dev: "preview-dev", prod: "preview-prod" },
   up: { dev: "development", prod: "production" },
@@ -183,9 +186,9 @@ describe("GitHub Actions workflows", () => {
   it("every dependency with an install script is one the credentialed jobs do without", () => {
     // Each needs its script only outside `pulumi preview`/`up`, or not at all: a new entry needs the same check.
     const withoutScripts: Record<string, string> = {
-      esbuild: "the binary comes from its @esbuild/<platform> package; the script only checks it",
+      esbuild: "the binary comes from its @esbuild/<platform> package; the script only checks it and links it for speed",
       "@pulumi/docker-build": "installs a provider plugin, which the Pulumi CLI fetches itself when a program needs it",
-      "docker-classic": "the same, for @pulumi/docker (aliased by @pulumi/awsx)",
+      "docker-classic": "the same, for @pulumi/awsx's alias of @pulumi/docker 3",
       protobufjs: "only warns about its dependents' version ranges",
       "classic-level": "dynalite's store, for the tests and the local runtime only",
       leveldown: "the same",
