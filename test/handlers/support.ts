@@ -320,6 +320,10 @@ export async function callHttp(handler: HttpHandler, event: APIGatewayProxyEvent
   if (result.headers?.["content-type"] !== "application/json") {
     throw new Error(`Response is not declared JSON: ${JSON.stringify(result)}`);
   }
+  // Every response, success or error, so none can be sniffed as HTML.
+  if (result.headers?.["x-content-type-options"] !== "nosniff") {
+    throw new Error(`Response lacks X-Content-Type-Options: nosniff: ${JSON.stringify(result)}`);
+  }
   return { ...captured, status: result.statusCode ?? 0, body: JSON.parse(result.body ?? ""), context };
 }
 
