@@ -117,6 +117,30 @@ describe("the orders program, per stack", () => {
     expect(routes).to.deep.equal({ "POST /orders": "JWT", "GET /orders/{orderId}": "JWT", "GET /orders": "JWT", "GET /health": "NONE" });
   });
 
+  it("hands the stack's trusted IAM principals to every API function, and none to the worker", async () => {
+    const role = "arn:aws:iam::123456789012:role/orders-support";
+    const trusting = await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": JSON.stringify([role]) });
+    const functions = ofType(trusting.resources, "aws:lambda/function:Function");
+    const api = functions.filter((fn) => fn.name.startsWith("orders-api-"));
+    expect(api).to.have.length(4);
+    for (const fn of api) expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal(JSON.stringify([role]));
+    for (const fn of [...ofType(dev.resources, "aws:lambda/function:Function"), ...ofType(prod.resources, "aws:lambda/function:Function")].filter((f) => f.name.startsWith("orders-api-"))) {
+      expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal("[]");
+    }
+    for (const fn of functions.filter((f) => !f.name.startsWith("orders-api-"))) expect(fn.inputs.environment?.variables, fn.name).not.to.have.property("TRUSTED_IAM_PRINCIPALS");
+  });
+
+  it("refuses trusted IAM principals that are not a list of role or user ARNs, naming each", async () => {
+    let error: Error | undefined;
+    await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": JSON.stringify(["*", "arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/ok"]) }).catch((e) => (error = e));
+    expect(error?.message).to.include('serverless-orders:trustedIamPrincipals[0] = "*" is not an IAM role or user ARN')
+      .and.include('serverless-orders:trustedIamPrincipals[1] = "arn:aws:iam::123456789012:root" is not an IAM role or user ARN')
+      .and.not.include("trustedIamPrincipals[2]");
+    error = undefined;
+    await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": "arn:aws:iam::123456789012:role/ok" }).catch((e) => (error = e));
+    expect(error?.message).to.include('serverless-orders:trustedIamPrincipals = "arn:aws:iam::123456789012:role/ok" is not a list');
+  });
+
   it("keeps the order-token secret in a SecureString parameter, out of every environment variable", () => {
     const secret = one(dev.resources, "aws:ssm/parameter:Parameter", "orders-api-create-order-secret-orderTokenSecret");
     expect(secret.inputs.type).to.equal("SecureString");
