@@ -69,7 +69,9 @@ describe("the orders program, per stack", () => {
       const provisioned = one(prod.resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", `${name}-provisioned`);
       expect(provisioned.inputs).to.include({ provisionedConcurrentExecutions: 2, qualifier: "live" });
       expect(one(prod.resources, "aws:apigatewayv2/integration:Integration", `${name}-integration`).inputs.integrationUri).to.equal(alias.outputs.arn);
-      expect(one(prod.resources, "aws:lambda/permission:Permission", `${name}-invoke`).inputs.qualifier).to.equal("live");
+      const permissions = ofType(prod.resources, "aws:lambda/permission:Permission").filter((p) => p.name.startsWith(`${name}-invoke-`));
+      expect(permissions).to.have.length(1);
+      expect(permissions[0].inputs.qualifier).to.equal("live");
     }
     expect(ofType(prod.resources, "aws:lambda/alias:Alias")).to.have.length(2);
     expect(ofType(dev.resources, "aws:lambda/alias:Alias")).to.have.length(0);
@@ -131,14 +133,24 @@ describe("the orders program, per stack", () => {
   });
 
   it("refuses trusted IAM principals that are not a list of role or user ARNs, naming each", async () => {
-    let error: Error | undefined;
-    await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": JSON.stringify(["*", "arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/ok"]) }).catch((e) => (error = e));
-    expect(error?.message).to.include('serverless-orders:trustedIamPrincipals[0] = "*" is not an IAM role or user ARN')
+    const refusal = (value: string) => evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": value }).then(() => undefined, (e: Error) => e.message);
+    expect(await refusal(JSON.stringify(["*", "arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/ok"])))
+      .to.include('serverless-orders:trustedIamPrincipals[0] = "*" is not an IAM role or user ARN')
       .and.include('serverless-orders:trustedIamPrincipals[1] = "arn:aws:iam::123456789012:root" is not an IAM role or user ARN')
       .and.not.include("trustedIamPrincipals[2]");
-    error = undefined;
-    await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": "arn:aws:iam::123456789012:role/ok" }).catch((e) => (error = e));
-    expect(error?.message).to.include('serverless-orders:trustedIamPrincipals = "arn:aws:iam::123456789012:role/ok" is not a list');
+    expect(await refusal("arn:aws:iam::123456789012:role/ok")).to.include('serverless-orders:trustedIamPrincipals = "arn:aws:iam::123456789012:role/ok" is not a list');
+  });
+
+  it("lets API Gateway invoke each function from its own route only", () => {
+    const api = one(prod.resources, "aws:apigatewayv2/api:Api");
+    const scopes = ofType(prod.resources, "aws:lambda/permission:Permission").filter((p) => p.inputs.principal === "apigateway.amazonaws.com")
+      .map((p) => [p.inputs.function, p.inputs.sourceArn.slice(api.outputs.executionArn.length)]);
+    expect(scopes).to.have.deep.members([
+      ["serverless-orders-prod-orders-api-create-order", "/*/POST/orders"],
+      ["serverless-orders-prod-orders-api-get-order", "/*/GET/orders/*"],
+      ["serverless-orders-prod-orders-api-list-orders", "/*/GET/orders"],
+      ["serverless-orders-prod-orders-api-health", "/*/GET/health"],
+    ]);
   });
 
   it("keeps the order-token secret in a SecureString parameter, out of every environment variable", () => {
