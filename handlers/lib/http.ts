@@ -66,8 +66,11 @@ function trustedPrincipals(): string[] {
   return parsed;
 }
 
-/** Who made a request: a customer (by a JWT's `sub`) or a trusted service (by IAM). */
-export type Caller = { kind: "customer"; customerId: string } | { kind: "service"; principalArn: string };
+/**
+ * Who made a request: a customer (by a JWT's `sub`; none when the token names no subject,
+ * so it acts for nobody) or a trusted service (by IAM).
+ */
+export type Caller = { kind: "customer"; customerId?: string } | { kind: "service"; principalArn: string };
 
 /**
  * The request's caller, deny by default: a JWT names a customer; a call without one must be
@@ -79,8 +82,7 @@ export function callerOf(event: APIGatewayProxyEventV2): Caller {
   const authorizer = (event.requestContext as AuthorizerContext | undefined)?.authorizer;
   if (authorizer?.jwt !== undefined) {
     const sub = authorizer.jwt.claims?.sub;
-    if (typeof sub !== "string" || sub === "") throw new HttpError(403, "Forbidden", "The access token names no subject (sub)");
-    return { kind: "customer", customerId: sub };
+    return { kind: "customer", customerId: typeof sub === "string" && sub !== "" ? sub : undefined };
   }
   const callerArn = authorizer?.iam?.userArn;
   if (typeof callerArn !== "string" || callerArn === "") {
@@ -99,7 +101,7 @@ export function callerOf(event: APIGatewayProxyEventV2): Caller {
  */
 export function mayActFor(event: APIGatewayProxyEventV2, customerId: string): boolean {
   const caller = callerOf(event);
-  return caller.kind === "service" || caller.customerId === customerId;
+  return caller.kind === "service" || (caller.customerId !== undefined && caller.customerId === customerId);
 }
 
 /** 403 unless the caller may act for `customerId` (see mayActFor). */

@@ -6,6 +6,7 @@ import {
   httpEvent,
   iamCaller,
   postOrder,
+  setUpHandlerEnvironment,
   TRUSTED_ROLE_ARN,
   TRUSTED_SESSION_ARN,
   withJwt,
@@ -31,9 +32,12 @@ function signedBy(event: APIGatewayProxyEventV2, userArn: string): APIGatewayPro
 describe("handlers/lib/http", () => {
   let http: Http;
   let route: HttpHandler;
-  const trusted = process.env.TRUSTED_IAM_PRINCIPALS;
+  let trusted: string | undefined;
 
-  before(() => {
+  before(async () => {
+    // The handlers' environment first: the logger and metrics read it when first imported.
+    await setUpHandlerEnvironment();
+    trusted = process.env.TRUSTED_IAM_PRINCIPALS;
     process.env.TRUSTED_IAM_PRINCIPALS = JSON.stringify([TRUSTED_ROLE_ARN, "arn:aws:iam::123456789012:user/ops/batch-import"]);
     http = require("../../handlers/lib/http") as Http;
     route = actForBodyCustomer(http);
@@ -56,7 +60,7 @@ describe("handlers/lib/http", () => {
       expect(other.body.error.code).to.equal("Forbidden");
     });
 
-    it("refuses a JWT without a subject (403)", async () => {
+    it("lets a JWT without a subject act for nobody (403)", async () => {
       const call = await callHttp(route, withJwt(request, "", { client_id: "app" }));
       expect(call.status).to.equal(403);
     });
