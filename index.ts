@@ -77,7 +77,7 @@ const api = new ServerlessApi("orders-api", {
   accessLogRetentionDays: settings.logRetentionDays,
   functionDefaults: {
     ...common,
-    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api" },
+    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api", TRUSTED_IAM_PRINCIPALS: JSON.stringify(settings.trustedIamPrincipals) },
     memorySize: settings.apiMemorySize,
     timeout: settings.apiTimeout,
     reservedConcurrency: settings.apiReservedConcurrency,

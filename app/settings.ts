@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "../components/validation";
+import { TRUSTED_PRINCIPAL_ARN } from "../handlers/lib/principals";
 
 /** The stack's settings, read from its config (Pulumi.yaml declares each key and default). */
 export interface StackSettings {
@@ -19,6 +20,8 @@ export interface StackSettings {
   vpcEnabled: boolean;
   protectData: boolean;
   maxItemsPerOrder: number;
+  /** IAM role and user ARNs whose signed calls may act for any customer. */
+  trustedIamPrincipals: string[];
   orderTokenSecret: pulumi.Output<string>;
 }
 
@@ -98,10 +101,32 @@ export function readSettings(): StackSettings {
   if (settings.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.alarmEmail)) {
     problems.push(`${project}:alarmEmail = ${JSON.stringify(settings.alarmEmail)} is not an email address; set one, or "" for none.`);
   }
+  const trustedIamPrincipals = trustedPrincipals(config.get("trustedIamPrincipals"), `${project}:trustedIamPrincipals`, problems);
   const orderTokenSecret = config.getSecret("orderTokenSecret");
   if (orderTokenSecret === undefined) {
     problems.push(`${project}:orderTokenSecret (a secret) is not set. Set it with \`pulumi config set --secret orderTokenSecret "$(openssl rand -hex 32)" --stack ${stack}\`.`);
   }
   if (problems.length > 0) throw new StackConfigError(stack, problems);
-  return { ...settings, orderTokenSecret: orderTokenSecret! };
+  return { ...settings, trustedIamPrincipals, orderTokenSecret: orderTokenSecret! };
+}
+
+/** The `trustedIamPrincipals` list (a JSON array in config), each entry an IAM role or user ARN. */
+function trustedPrincipals(raw: string | undefined, key: string, problems: string[]): string[] {
+  const fix = "list IAM role or user ARNs, e.g. [\"arn:aws:iam::123456789012:role/orders-support\"], or [] for none";
+  let value: unknown;
+  try {
+    value = JSON.parse(raw ?? "[]");
+  } catch {
+    value = raw;
+  }
+  if (!Array.isArray(value)) {
+    problems.push(`${key} = ${JSON.stringify(raw)} is not a list; ${fix}.`);
+    return [];
+  }
+  for (const [index, entry] of value.entries()) {
+    if (typeof entry !== "string" || !TRUSTED_PRINCIPAL_ARN.test(entry)) {
+      problems.push(`${key}[${index}] = ${JSON.stringify(entry)} is not an IAM role or user ARN (no wildcards, no account root); ${fix}.`);
+    }
+  }
+  return value as string[];
 }

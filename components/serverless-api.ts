@@ -125,6 +125,22 @@ export function routeKeyProblem(routeKey: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What follows `<executionArn>/<stage>/` in the ARN API Gateway invokes a route's function
+ * from: `POST /orders` is `POST/orders`, a `{param}` or `{proxy+}` is `*`, `ANY` is any
+ * method (`*`), and `$default` is `$default`.
+ */
+export function routeSourceArnPath(routeKey: string): string {
+  if (routeKey === "$default") return "$default";
+  const [method, path] = routeKey.split(" ");
+  return `${method === "ANY" ? "*" : method}${path.replace(/\{[^}]*\}/g, "*")}`;
+}
+
+/** The part of a per-route child's name that names the route: readable, and unique by its hash. */
+function routeNamePart(routeKey: string): string {
+  return `${slugify(routeKey) || "root"}-${shortHash(routeKey, 6)}`;
+}
+
 /** A route's method and path with its parameters' names left out: what API Gateway tells routes apart by. */
 function routeShape(routeKey: string): string {
   return routeKey.replace(/\{[^}]*?(\+?)\}/g, "{$1}");
@@ -280,7 +296,7 @@ export class ServerlessApi extends pulumi.ComponentResource {
   readonly integrations: Record<string, aws.apigatewayv2.Integration>;
   /** The routes, by route key. */
   readonly routes: Record<string, aws.apigatewayv2.Route>;
-  /** The permissions that let this API invoke each function, by handler. */
+  /** The permissions that let this API invoke each route's function from that route only, by route key. */
   readonly permissions: Record<string, aws.lambda.Permission>;
   /** The base URL of the API, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */
   readonly url: pulumi.Output<string>;
@@ -321,19 +337,22 @@ export class ServerlessApi extends pulumi.ComponentResource {
         payloadFormatVersion: "2.0",
         timeoutMilliseconds: HTTP_API_INTEGRATION_TIMEOUT_SECONDS * 1000,
       }, parent);
-      this.permissions[planned.handler] = new aws.lambda.Permission(`${planned.name}-invoke`, {
-        action: "lambda:InvokeFunction",
-        function: fn.name,
-        qualifier: fn.qualifier,
-        principal: "apigateway.amazonaws.com",
-        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/*`,
-      }, parent);
+      // One per route, so a function shared by routes is invocable by exactly those routes.
+      for (const routeKey of planned.routeKeys) {
+        this.permissions[routeKey] = new aws.lambda.Permission(`${planned.name}-invoke-${routeNamePart(routeKey)}`, {
+          action: "lambda:InvokeFunction",
+          function: fn.name,
+          qualifier: fn.qualifier,
+          principal: "apigateway.amazonaws.com",
+          sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${routeSourceArnPath(routeKey)}`,
+        }, parent);
+      }
     }
 
     this.routes = {};
     for (const route of plan.routes) {
       // Named by content, so reordering or adding routes replaces nothing.
-      this.routes[route.routeKey] = new aws.apigatewayv2.Route(`${name}-route-${slugify(route.routeKey) || "root"}-${shortHash(route.routeKey, 6)}`, {
+      this.routes[route.routeKey] = new aws.apigatewayv2.Route(`${name}-route-${routeNamePart(route.routeKey)}`, {
         apiId: this.api.id,
         routeKey: route.routeKey,
         target: pulumi.interpolate`integrations/${this.integrations[route.handler].id}`,

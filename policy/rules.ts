@@ -18,6 +18,16 @@ import type {
 import { asList, Graph, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
 
 export { parseFunctionReference, statementsOf, TYPES } from "./graph";
+
+/**
+ * The route part of the ARN API Gateway invokes from (after `<executionArn>/<stage>/`), as
+ * AWS documents it: `POST/orders`, a path parameter as `*`, `ANY` as `*`, `$default` itself.
+ */
+function routeArnPath(routeKey: string): string {
+  if (routeKey === "$default") return "$default";
+  const [method, path = ""] = routeKey.split(" ");
+  return `${method === "ANY" ? "*" : method}${path.replace(/\{[^}]*\}/g, "*")}`;
+}
 export type { Statement } from "./graph";
 
 /**
@@ -359,13 +369,13 @@ export const policies: Policy[] = [
     name: "lambda-permission-scoped",
     description: "A lambda.Permission never grants to \"*\", a service principal always names the sourceArn it may invoke from, and S3 also the sourceAccount.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Set principal to the service (e.g. apigateway.amazonaws.com) and sourceArn to the caller's ARN (e.g. `${api.executionArn}/*/*`); for S3, sourceAccount too.",
+    remediationSteps: "Set principal to the service (e.g. apigateway.amazonaws.com) and sourceArn to the caller's ARN (e.g. `${api.executionArn}/*/POST/orders`); for S3, sourceAccount too.",
     resourceTypes: [TYPES.permission],
   }, (props, report) => {
     if (props.principal === "*") {
       report(`Permission lets anyone ("*") invoke ${props.function}; name the calling service or account as principal, with its sourceArn.`);
     } else if (String(props.principal).endsWith(".amazonaws.com") && (!props.sourceArn || props.sourceArn === "*")) {
-      report(`Permission lets ${props.principal} invoke ${props.function} from any source, including other accounts' resources; set sourceArn to the calling resource's ARN (e.g. \`\${api.executionArn}/*/*\`).`);    }
+      report(`Permission lets ${props.principal} invoke ${props.function} from any source, including other accounts' resources; set sourceArn to the calling resource's ARN (e.g. \`\${api.executionArn}/*/POST/orders\`).`);    }
     // A bucket ARN names no account: a deleted bucket's name can be taken by anyone.
     if (props.principal === "s3.amazonaws.com" && !props.sourceAccount) {
       report(`Permission lets S3 invoke ${props.function} from bucket ${props.sourceArn ?? "(any)"}, whose ARN names no account, so another account's bucket of that name could invoke it; set sourceAccount to this account's id.`);
@@ -404,7 +414,7 @@ export const policies: Policy[] = [
     name: "apigateway-integration-permission",
     description: "Every Lambda integration of an HTTP API has a lambda.Permission for API Gateway on the same function and qualifier, scoped to that API.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Add an aws.lambda.Permission: principal apigateway.amazonaws.com, the integration's function and alias as function/qualifier, sourceArn `${api.executionArn}/*/*`.",
+    remediationSteps: "Add an aws.lambda.Permission: principal apigateway.amazonaws.com, the integration's function and alias as function/qualifier, sourceArn `${api.executionArn}/*/<METHOD>/<path>` (one per route).",
     resourceTypes: [TYPES.integration, TYPES.permission],
   }, (graph, report) => {
     for (const integration of graph.of(TYPES.integration).filter((i) => i.props.integrationType === "AWS_PROXY")) {
@@ -418,8 +428,40 @@ export const policies: Policy[] = [
         (p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === target.qualifier &&
         (!api?.props.executionArn || String(p.props.sourceArn ?? "").startsWith(api.props.executionArn)));
       if (!permitted) {
-        report(`Integration ${integration.name} invokes ${fn.name}${target.qualifier ? `:${target.qualifier}` : ""} but no permission lets this API call it${target.qualifier ? " with that qualifier" : ""}, so requests fail with 500; add an aws.lambda.Permission (principal apigateway.amazonaws.com, qualifier ${target.qualifier ?? "none"}, sourceArn \`\${api.executionArn}/*/*\`).`, integration.urn);
+        report(`Integration ${integration.name} invokes ${fn.name}${target.qualifier ? `:${target.qualifier}` : ""} but no permission lets this API call it${target.qualifier ? " with that qualifier" : ""}, so requests fail with 500; add an aws.lambda.Permission (principal apigateway.amazonaws.com, qualifier ${target.qualifier ?? "none"}, sourceArn \`\${api.executionArn}/*/<METHOD>/<path>\` for each route).`, integration.urn);
       }
+    }
+  }),
+
+  stackRule({
+    name: "apigateway-permission-per-route",
+    description: "API Gateway may invoke a function only from the routes that target it: each Lambda route has a lambda.Permission whose sourceArn names that route (`<executionArn>/*/<METHOD>/<path>`), and no API permission covers routes it does not serve (`/*/*`).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Give each route its own aws.lambda.Permission with sourceArn `${api.executionArn}/*/<METHOD>/<path>` ({param} as *, ANY as *, $default as `/*/$default`); ServerlessApi does this.",
+    resourceTypes: [TYPES.route, TYPES.integration, TYPES.permission],
+  }, (graph, report) => {
+    const apiPermissions = graph.of(TYPES.permission).filter((p) => p.props.principal === "apigateway.amazonaws.com");
+    const named = new Set<PolicyResource>();
+    for (const route of graph.of(TYPES.route)) {
+      const integrationId = /^integrations\/(.+)$/.exec(String(route.props.target ?? ""))?.[1];
+      const integration = graph.of(TYPES.integration).find((i) => i.props.id !== undefined && i.props.id === integrationId);
+      const fn = integration && graph.functionFor(integration.props.integrationUri);
+      if (!integration || !fn) continue; // not (yet) known to invoke a Lambda of this stack
+      const qualifier = parseFunctionReference(integration.props.integrationUri).qualifier;
+      const executionArn = graph.of(TYPES.api).find((a) => a.props.id === route.props.apiId)?.props.executionArn;
+      const routeArn = `/*/${routeArnPath(String(route.props.routeKey))}`;
+      const scoped = apiPermissions.filter((p) =>
+        graph.functionFor(p.props.function) === fn &&
+        (p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === qualifier &&
+        (executionArn ? p.props.sourceArn === `${executionArn}${routeArn}` : String(p.props.sourceArn ?? "").endsWith(routeArn)));
+      for (const p of scoped) named.add(p);
+      if (scoped.length === 0) {
+        report(`Route ${route.props.routeKey} invokes ${fn.name} but no permission names it; add an aws.lambda.Permission for apigateway.amazonaws.com with sourceArn \`\${api.executionArn}${routeArn}\`.`, route.urn);
+      }
+    }
+    for (const p of apiPermissions) {
+      if (named.has(p) || typeof p.props.sourceArn !== "string") continue; // unknown until deployed
+      report(`Permission ${p.name} lets API Gateway invoke ${p.props.function} from ${p.props.sourceArn}, which names none of the routes that target it, so every other route of the API (and any added later) may call it; scope it to one route, \`\${api.executionArn}/*/<METHOD>/<path>\`, one permission per route.`, p.urn);
     }
   }),
 

@@ -69,7 +69,9 @@ describe("the orders program, per stack", () => {
       const provisioned = one(prod.resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", `${name}-provisioned`);
       expect(provisioned.inputs).to.include({ provisionedConcurrentExecutions: 2, qualifier: "live" });
       expect(one(prod.resources, "aws:apigatewayv2/integration:Integration", `${name}-integration`).inputs.integrationUri).to.equal(alias.outputs.arn);
-      expect(one(prod.resources, "aws:lambda/permission:Permission", `${name}-invoke`).inputs.qualifier).to.equal("live");
+      const permissions = ofType(prod.resources, "aws:lambda/permission:Permission").filter((p) => p.name.startsWith(`${name}-invoke-`));
+      expect(permissions).to.have.length(1);
+      expect(permissions[0].inputs.qualifier).to.equal("live");
     }
     expect(ofType(prod.resources, "aws:lambda/alias:Alias")).to.have.length(2);
     expect(ofType(dev.resources, "aws:lambda/alias:Alias")).to.have.length(0);
@@ -115,6 +117,40 @@ describe("the orders program, per stack", () => {
     expect(authorizer.inputs.jwtConfiguration.audiences).to.have.length(1);
     const routes = Object.fromEntries(ofType(dev.resources, "aws:apigatewayv2/route:Route").map((r) => [r.inputs.routeKey, r.inputs.authorizationType]));
     expect(routes).to.deep.equal({ "POST /orders": "JWT", "GET /orders/{orderId}": "JWT", "GET /orders": "JWT", "GET /health": "NONE" });
+  });
+
+  it("hands the stack's trusted IAM principals to every API function, and none to the worker", async () => {
+    const role = "arn:aws:iam::123456789012:role/orders-support";
+    const trusting = await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": JSON.stringify([role]) });
+    const functions = ofType(trusting.resources, "aws:lambda/function:Function");
+    const api = functions.filter((fn) => fn.name.startsWith("orders-api-"));
+    expect(api).to.have.length(4);
+    for (const fn of api) expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal(JSON.stringify([role]));
+    for (const fn of [...ofType(dev.resources, "aws:lambda/function:Function"), ...ofType(prod.resources, "aws:lambda/function:Function")].filter((f) => f.name.startsWith("orders-api-"))) {
+      expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal("[]");
+    }
+    for (const fn of functions.filter((f) => !f.name.startsWith("orders-api-"))) expect(fn.inputs.environment?.variables, fn.name).not.to.have.property("TRUSTED_IAM_PRINCIPALS");
+  });
+
+  it("refuses trusted IAM principals that are not a list of role or user ARNs, naming each", async () => {
+    const refusal = (value: string) => evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": value }).then(() => undefined, (e: Error) => e.message);
+    expect(await refusal(JSON.stringify(["*", "arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/ok"])))
+      .to.include('serverless-orders:trustedIamPrincipals[0] = "*" is not an IAM role or user ARN')
+      .and.include('serverless-orders:trustedIamPrincipals[1] = "arn:aws:iam::123456789012:root" is not an IAM role or user ARN')
+      .and.not.include("trustedIamPrincipals[2]");
+    expect(await refusal("arn:aws:iam::123456789012:role/ok")).to.include('serverless-orders:trustedIamPrincipals = "arn:aws:iam::123456789012:role/ok" is not a list');
+  });
+
+  it("lets API Gateway invoke each function from its own route only", () => {
+    const api = one(prod.resources, "aws:apigatewayv2/api:Api");
+    const scopes = ofType(prod.resources, "aws:lambda/permission:Permission").filter((p) => p.inputs.principal === "apigateway.amazonaws.com")
+      .map((p) => [p.inputs.function, p.inputs.sourceArn.slice(api.outputs.executionArn.length)]);
+    expect(scopes).to.have.deep.members([
+      ["serverless-orders-prod-orders-api-create-order", "/*/POST/orders"],
+      ["serverless-orders-prod-orders-api-get-order", "/*/GET/orders/*"],
+      ["serverless-orders-prod-orders-api-list-orders", "/*/GET/orders"],
+      ["serverless-orders-prod-orders-api-health", "/*/GET/health"],
+    ]);
   });
 
   it("keeps the order-token secret in a SecureString parameter, out of every environment variable", () => {

@@ -7,7 +7,9 @@ import { architectureDiagram, mermaidText } from "../../tools/diagram";
 import { diffStacks, flatten, StackDiff, withoutStackName } from "../../tools/diff";
 import { parsePlanArguments } from "../../tools/plan";
 import { keySettings } from "../../tools/plan-format";
-import { diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
+import { diffAsJson, diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { SECRET_PLACEHOLDER } from "../../tools/stack-config";
 import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
 import { record, stackPlan } from "../mocks";
 
@@ -161,7 +163,7 @@ describe("the plan for reviewers", () => {
     expect(text.startsWith(`Plan for stack "prod" of serverless-orders (region eu-west-1): ${planned(prod)} resources to create`)).to.equal(true);
     expect(planned(prod)).to.be.greaterThan(80);
     expect(text).to.include("\nflowchart TB\n");
-    expect(text).to.include("Policy pack (policy/, config policy/config.json): 31 rules, 31 pass; 0 mandatory violations, 0 advisory");
+    expect(text).to.include("Policy pack (policy/, config policy/config.json): 32 rules, 32 pass; 0 mandatory violations, 0 advisory");
     expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+8 \(stack\)/);
     expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
   });
@@ -181,12 +183,42 @@ describe("the plan for reviewers", () => {
 
   it("gives machines JSON: every resource with resolved inputs, the diagram and the verdicts", async () => {
     const json = JSON.parse(await planAsJson(prod));
-    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: 31, mandatoryViolations: 0, advisoryViolations: 0 });
+    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: 32, mandatoryViolations: 0, advisoryViolations: 0 });
     const fn = json.resources.find((r: any) => r.name === "orders-api-get-order" && r.type === "aws:lambda/function:Function");
     expect(fn.inputs.memorySize).to.equal(1024);
     expect(fn.inputs.code).to.match(/^archive sha256:[0-9a-f]{12}$/);
     expect(json.diagram).to.equal(prod.diagram);
-    expect(json.verdicts).to.have.length(31);
+    expect(json.verdicts).to.have.length(32);
+  });
+
+  it("shows secrets as [secret] in JSON, never their value: the stack's orderTokenSecret parameter", async () => {
+    const text = await planAsJson(dev);
+    expect(text).not.to.include(SECRET_PLACEHOLDER);
+    const json = JSON.parse(text);
+    const secret = json.resources.find((r: any) => r.name === "orders-api-create-order-secret-orderTokenSecret");
+    expect(secret.inputs).to.include({ type: "SecureString", value: "[secret]" });
+  });
+
+  it("hides every value marked secret, at any depth, in the JSON, text and markdown plans and in every diff", async () => {
+    const value = "s3cr3t-value-never-printed";
+    const secret = (v: unknown) => ({ [specialSigKey]: specialSecretSig, value: v });
+    const resource = (stack: string, secretValue: string) => ({
+      urn: `urn:pulumi:${stack}::shop::aws:lambda/permission:Permission::p`, id: "p", type: "aws:lambda/permission:Permission", name: "p", custom: true, protect: false, dependencies: [],
+      inputs: { principal: secret("apigateway.amazonaws.com"), sourceArn: secret(secretValue), nested: [{ deep: secret(secretValue) }] }, outputs: {},
+    });
+    const plan = (stack: string, secretValue: string): StackPlan => ({ ...dev, stack, resources: [resource(stack, secretValue)], outputs: { token: secret(secretValue), plain: "shown" } });
+    const first = plan("dev", value);
+    const second = plan("prod", `${value}-rotated`);
+    const json = JSON.parse(await planAsJson(first));
+    expect(json.resources[0].inputs).to.deep.equal({ principal: "[secret]", sourceArn: "[secret]", nested: [{ deep: "[secret]" }] });
+    expect(json.outputs).to.deep.equal({ token: "[secret]", plain: "shown" });
+    const stackDiff = await diffStacks(first, second);
+    for (const printed of [JSON.stringify(json), planAsText(first), planAsMarkdown(first), diffAsJson(stackDiff, first, second), diffAsText(stackDiff, first, second), diffAsMarkdown(stackDiff, first, second)]) {
+      expect(printed).not.to.include(value);
+    }
+    expect(planAsText(first)).to.include("principal=[secret]").and.include("token: [secret]");
+    // A rotated secret is no visible change: the diff cannot tell, so it cannot leak either.
+    expect(stackDiff.resources).to.deep.equal([]);
   });
 
   it("diffs dev and prod resource by resource, setting by setting, with the stack name factored out", () => {

@@ -268,6 +268,40 @@ const cases: Case[] = [
     ],
   },
   {
+    rule: "apigateway-permission-per-route",
+    bad: [
+      fn("f"), fn("g"),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f` }, { id: "if" }),
+      resource(TYPES.integration, "g-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:g` }, { id: "ig" }),
+      resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
+      resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
+      resource(TYPES.permission, "f-invoke", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
+      // Names a route, but one that targets another function.
+      resource(TYPES.permission, "g-invoke", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/POST/orders" }),
+    ],
+    messages: [
+      /Route POST \/orders invokes f but no permission names it; .*sourceArn `\$\{api.executionArn\}\/\*\/POST\/orders`/,
+      /Route GET \/orders\/\{orderId\} invokes g but no permission names it; .*\/\*\/GET\/orders\/\*`/,
+      /Permission f-invoke lets API Gateway invoke f from arn:aws:execute-api:eu-west-1:1:abc\/\*\/\*, which names none of the routes that target it/,
+      /Permission g-invoke lets API Gateway invoke g from .*\/POST\/orders, which names none of the routes/,
+    ],
+    good: [
+      fn("f"), fn("g"),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f` }, { id: "if" }),
+      resource(TYPES.integration, "g-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:g` }, { id: "ig" }),
+      resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
+      resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
+      resource(TYPES.route, "any-admin", { apiId: "abc", routeKey: "ANY /admin/{proxy+}", target: "integrations/ig" }),
+      resource(TYPES.route, "default", { apiId: "abc", routeKey: "$default", target: "integrations/if" }),
+      resource(TYPES.permission, "f-post", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/POST/orders" }),
+      resource(TYPES.permission, "f-default", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/$default" }),
+      resource(TYPES.permission, "g-get", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/GET/orders/*" }),
+      resource(TYPES.permission, "g-admin", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*/admin/*" }),
+    ],
+  },
+  {
     rule: "apigateway-stage-access-logs",
     bad: [
       resource(TYPES.stage, "silent", { name: "$default", apiId: "abc" }),
