@@ -18,6 +18,8 @@ export interface StackSettings {
   alarmEmail?: string;
   vpcEnabled: boolean;
   protectData: boolean;
+  /** One customer-managed key (app/keys.ts) encrypts the stack's data; false: AWS managed keys. */
+  customerManagedKeys: boolean;
   maxItemsPerOrder: number;
   orderTokenSecret: pulumi.Output<string>;
 }
@@ -85,6 +87,7 @@ export function readSettings(): StackSettings {
     alarmEmail: config.get("alarmEmail") || undefined,
     vpcEnabled: boolean("vpcEnabled"),
     protectData: boolean("protectData"),
+    customerManagedKeys: boolean("customerManagedKeys"),
     maxItemsPerOrder: integer("maxItemsPerOrder"),
   };
 
