@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import { FunctionVpcArgs, QueueWorker, ServerlessApi } from "./components";
 import { physicalName } from "./components/naming";
 import { createAlarmTopic } from "./app/alarm-topic";
-import { createDataKey } from "./app/keys";
+import { createDataKey, tableKeyPermissions } from "./app/keys";
 import { createPrivateNetwork } from "./app/network";
 import { readSettings } from "./app/settings";
 import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
@@ -71,6 +71,7 @@ const fulfilment = new QueueWorker("fulfilment", {
   maxConcurrency: settings.workerMaxConcurrency,
   // Caps the worker so a flood of messages cannot take the API's concurrency.
   reservedConcurrency: settings.workerMaxConcurrency,
+  // Its kms:Decrypt on the data key, as the queue's consumer, also opens the table.
   permissions: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] }],
 });
 
@@ -97,19 +98,20 @@ const api = new ServerlessApi("orders-api", {
         // DeleteItem withdraws an order that could not be queued, so a retry cannot duplicate it.
         { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], resources: [table.arn] },
         ...fulfilment.sendPermissions,
+        ...tableKeyPermissions(dataKeyArn),
       ],
     },
     "GET /orders/{orderId}": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/get-order.handler",
       description: "Reads one order",
-      permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }],
+      permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }, ...tableKeyPermissions(dataKeyArn)],
     },
     "GET /orders": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/list-orders.handler",
       description: "Lists a customer's orders",
-      permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }],
+      permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }, ...tableKeyPermissions(dataKeyArn)],
     },
     "GET /health": {
       handler: "handlers/health.handler",

@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { KMS_READ_ACTIONS } from "../components/kms";
+import { PermissionStatement } from "../components/policy";
 
 /**
  * The stack's one customer-managed key for data at rest: queues, SecureString parameters,
@@ -46,4 +48,13 @@ export function createDataKey(name: string): aws.kms.Key {
       ],
     }),
   });
+}
+
+/**
+ * What a function that reads or writes the table needs of its key: DynamoDB decrypts the
+ * table's key on the caller's behalf (through `kms:ViaService`), so the caller's role must
+ * allow `kms:Decrypt`. None without a key.
+ */
+export function tableKeyPermissions(keyArn: pulumi.Input<string> | undefined): PermissionStatement[] {
+  return keyArn === undefined ? [] : [{ actions: [...KMS_READ_ACTIONS], resources: [keyArn] }];
 }

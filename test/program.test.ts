@@ -197,16 +197,20 @@ describe("the orders program, per stack", () => {
     expect(statements[2].Condition).to.deep.equal({ StringEquals: { "aws:SourceAccount": "123456789012" } });
   });
 
-  it("grants each prod role exactly the kms actions it needs on the data key: the producer encrypts, the consumer and the secret's reader decrypt", () => {
+  it("grants each prod role exactly the kms actions it needs on the data key: the producer encrypts, the consumer, the secret's reader and the table's callers decrypt", () => {
     const arn = one(prod.resources, "aws:kms/key:Key", "data-key").outputs.arn;
     const kmsStatements = (functionName: string) => {
       const policy = ofType(prod.resources, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === `${functionName}-policy`)!;
       return JSON.parse(policy.inputs.policy).Statement.filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith("kms:"))).map((s: { Action: string[]; Resource: string[] }) => [s.Action, s.Resource]);
     };
-    expect(kmsStatements("orders-api-create-order")).to.deep.equal([[["kms:Decrypt"], [arn]], [["kms:GenerateDataKey", "kms:Decrypt"], [arn]]]);
-    expect(kmsStatements("fulfilment-consumer")).to.deep.equal([[["kms:Decrypt"], [arn]]]);
-    expect(kmsStatements("orders-api-get-order")).to.deep.equal([]);
+    const decrypt = [["kms:Decrypt"], [arn]];
+    // create-order: its secret, the queue, the table.
+    expect(kmsStatements("orders-api-create-order")).to.deep.equal([decrypt, [["kms:GenerateDataKey", "kms:Decrypt"], [arn]], decrypt]);
+    expect(kmsStatements("fulfilment-consumer")).to.deep.equal([decrypt]);
+    expect(kmsStatements("orders-api-get-order")).to.deep.equal([decrypt]);
+    expect(kmsStatements("orders-api-list-orders")).to.deep.equal([decrypt]);
     expect(kmsStatements("orders-api-health")).to.deep.equal([]);
+    expect(ofType(dev.resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.policy.includes("kms:")).map((p) => p.name)).to.deep.equal([]);
   });
 
   it("names the stack, the key and the allowed range for every bad value, all at once", async () => {
