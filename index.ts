@@ -7,12 +7,14 @@ import * as aws from "@pulumi/aws";
 import { FunctionVpcArgs, QueueWorker, ServerlessApi } from "./components";
 import { physicalName } from "./components/naming";
 import { createAlarmTopic } from "./app/alarm-topic";
+import { createDataKey, tableKeyPermissions } from "./app/keys";
 import { createPrivateNetwork } from "./app/network";
 import { readSettings } from "./app/settings";
 import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
 
 const settings = readSettings();
 const dataProtection = { protect: settings.protectData };
+const dataKeyArn = settings.customerManagedKeys ? createDataKey("data-key").arn : undefined;
 
 const table = new aws.dynamodb.Table("orders", {
   name: physicalName("orders", 255),
@@ -21,7 +23,7 @@ const table = new aws.dynamodb.Table("orders", {
   attributes: ordersTable.attributes.map((attribute) => ({ ...attribute })),
   globalSecondaryIndexes: ordersTable.globalSecondaryIndexes.map((index) => ({ ...index })),
   pointInTimeRecovery: { enabled: true },
-  serverSideEncryption: { enabled: true },
+  serverSideEncryption: { enabled: true, kmsKeyArn: dataKeyArn },
   deletionProtectionEnabled: settings.protectData,
 }, dataProtection);
 
@@ -51,6 +53,7 @@ const common = {
   logRetentionDays: settings.logRetentionDays,
   alarmActions: [alarmTopic.arn],
   vpc,
+  kmsKeyArn: dataKeyArn,
   environment: {
     TABLE_NAME: table.name,
     POWERTOOLS_METRICS_NAMESPACE: "ServerlessOrders",
@@ -68,6 +71,7 @@ const fulfilment = new QueueWorker("fulfilment", {
   maxConcurrency: settings.workerMaxConcurrency,
   // Caps the worker so a flood of messages cannot take the API's concurrency.
   reservedConcurrency: settings.workerMaxConcurrency,
+  // Its kms:Decrypt on the data key, as the queue's consumer, also opens the table.
   permissions: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] }],
 });
 
@@ -75,6 +79,7 @@ const api = new ServerlessApi("orders-api", {
   auth: { jwt: { issuer: pulumi.interpolate`https://${userPool.endpoint}`, audience: [userPoolClient.id] } },
   throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
   accessLogRetentionDays: settings.logRetentionDays,
+  kmsKeyArn: dataKeyArn,
   functionDefaults: {
     ...common,
     environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api", TRUSTED_IAM_PRINCIPALS: JSON.stringify(settings.trustedIamPrincipals) },
@@ -92,20 +97,21 @@ const api = new ServerlessApi("orders-api", {
       permissions: [
         // DeleteItem withdraws an order that could not be queued, so a retry cannot duplicate it.
         { actions: ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"], resources: [table.arn] },
-        fulfilment.sendPermission,
+        ...fulfilment.sendPermissions,
+        ...tableKeyPermissions(dataKeyArn),
       ],
     },
     "GET /orders/{orderId}": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/get-order.handler",
       description: "Reads one order",
-      permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }],
+      permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }, ...tableKeyPermissions(dataKeyArn)],
     },
     "GET /orders": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/list-orders.handler",
       description: "Lists a customer's orders",
-      permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }],
+      permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }, ...tableKeyPermissions(dataKeyArn)],
     },
     "GET /health": {
       handler: "handlers/health.handler",

@@ -19,6 +19,8 @@ export interface StackSettings {
   alarmEmail?: string;
   vpcEnabled: boolean;
   protectData: boolean;
+  /** One customer-managed key (app/keys.ts) encrypts the stack's data; false: AWS managed keys. */
+  customerManagedKeys: boolean;
   maxItemsPerOrder: number;
   /** IAM role and user ARNs whose signed calls may act for any customer. */
   trustedIamPrincipals: string[];
@@ -88,6 +90,7 @@ export function readSettings(): StackSettings {
     alarmEmail: config.get("alarmEmail") || undefined,
     vpcEnabled: boolean("vpcEnabled"),
     protectData: boolean("protectData"),
+    customerManagedKeys: boolean("customerManagedKeys"),
     maxItemsPerOrder: integer("maxItemsPerOrder"),
   };
 

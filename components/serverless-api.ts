@@ -5,7 +5,8 @@ import { FunctionSettings, prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunc
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { checkCors, corsConfiguration, CORS_DEFAULTS, CorsArgs, PREFLIGHT_ROUTE } from "./cors";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "./limits";
-import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./validation";
+import { checkedKmsKey, checkKmsKeyArn } from "./kms";
+import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
 
@@ -81,6 +82,13 @@ export interface ServerlessApiArgs {
    * @default 30
    */
   accessLogRetentionDays?: number;
+  /**
+   * A customer-managed KMS key (its key ARN) that encrypts the access log group; its key
+   * policy must let CloudWatch Logs use it. Route functions take theirs from
+   * `functionDefaults.kmsKeyArn` (or a route's own).
+   * @default none: CloudWatch Logs' own encryption
+   */
+  kmsKeyArn?: pulumi.Input<string>;
 }
 
 export const SERVERLESS_API_DEFAULTS = {
@@ -207,6 +215,7 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
   problems.integerInRange("throttle.burstLimit", throttle.burstLimit, 1, 5000, "requests");
   const accessLogRetentionDays = args.accessLogRetentionDays ?? SERVERLESS_API_DEFAULTS.accessLogRetentionDays;
   problems.oneOf("accessLogRetentionDays", accessLogRetentionDays, LOG_RETENTION_DAYS);
+  checkKmsKeyArn("kmsKeyArn", args.kmsKeyArn, problems);
   if (args.cors) checkCors(args.cors, problems);
   if (args.auth?.jwt && (!args.auth.jwt.issuer || !args.auth.jwt.audience)) {
     problems.add("auth.jwt", "needs both issuer and audience.");
@@ -365,6 +374,7 @@ export class ServerlessApi extends pulumi.ComponentResource {
     this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
       name: `/aws/apigateway/${apiName}`,
       retentionInDays: plan.accessLogRetentionDays,
+      kmsKeyId: checkedKmsKey(new ResolvedArgumentChecks("ServerlessApi", name, this), "kmsKeyArn", args.kmsKeyArn),
     }, parent);
 
     this.stage = new aws.apigatewayv2.Stage(`${name}-stage`, {

@@ -645,6 +645,20 @@ export const policies: Policy[] = [
     }
   }),
   resourceRule({
+    name: "kms-customer-managed-in-prod",
+    description: "In production stacks queues, SecureString parameters, log groups and tables are encrypted with a customer-managed KMS key, not an AWS owned or managed one.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Pass the stack's key as kmsKeyArn to the components (queues: kmsMasterKeyId; parameters: keyId; log groups: kmsKeyId; tables: serverSideEncryption.kmsKeyArn).",
+    resourceTypes: [TYPES.queue, TYPES.parameter, TYPES.logGroup, TYPES.table],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (!isProduction(args.urn, args.getConfig())) return;
+    const found = encryptionKeyOf(args.type, props);
+    if (found === "not applicable" || isCustomerManagedKey(found.key)) return;
+    const what = found.key === undefined ? "an AWS owned or managed key" : `the AWS managed key ${found.key}`;
+    report(`${found.kind} ${props.name ?? ""} in production stack ${stackOf(args.urn)} is encrypted with ${what}; set ${found.field} to a customer-managed key's ARN (the components' kmsKeyArn).`);
+  }),
+  resourceRule({
     name: "cloudwatch-alarm-actions-in-prod",
     description: "In production stacks every alarm notifies someone.",
     enforcementLevel: "mandatory",
@@ -705,6 +719,20 @@ export const policies: Policy[] = [
     }
   }),
 ];
+
+/** The key a resource is encrypted with and the property that names it; plain String parameters hold nothing to encrypt. */
+function encryptionKeyOf(type: string, props: Props): { kind: string; field: string; key: unknown } | "not applicable" {
+  if (type === TYPES.queue) return { kind: "Queue", field: "kmsMasterKeyId", key: props.kmsMasterKeyId };
+  if (type === TYPES.logGroup) return { kind: "Log group", field: "kmsKeyId", key: props.kmsKeyId };
+  if (type === TYPES.table) return { kind: "Table", field: "serverSideEncryption.kmsKeyArn", key: props.serverSideEncryption?.enabled === true ? props.serverSideEncryption.kmsKeyArn : undefined };
+  if (type === TYPES.parameter && props.type === "SecureString") return { kind: "SecureString parameter", field: "keyId", key: props.keyId };
+  return "not applicable";
+}
+
+/** A key ARN, id or alias of the account's own; `alias/aws/...` names an AWS managed key. */
+function isCustomerManagedKey(key: unknown): boolean {
+  return typeof key === "string" && key !== "" && !/(^|:)alias\/aws\//.test(key);
+}
 
 /** An IAM resource pattern (`*` and `?` wildcards) as a regular expression. */
 function arnPattern(pattern: string): RegExp {

@@ -54,7 +54,7 @@ describe("the orders program, per stack", () => {
       expect(table.inputs.globalSecondaryIndexes).to.deep.equal(ordersTable.globalSecondaryIndexes);
       expect(table.inputs.billingMode).to.equal("PAY_PER_REQUEST");
       expect(table.inputs.pointInTimeRecovery).to.deep.equal({ enabled: true });
-      expect(table.inputs.serverSideEncryption).to.deep.equal({ enabled: true });
+      expect(table.inputs.serverSideEncryption.enabled).to.equal(true);
       expect(table.inputs.deletionProtectionEnabled).to.equal(protectedData);
       expect(table.protect).to.equal(protectedData);
       expect(one(evaluation.resources, "aws:cognito/userPool:UserPool").protect).to.equal(protectedData);
@@ -180,7 +180,7 @@ describe("the orders program, per stack", () => {
   });
 
   it("encrypts the alarm topic with its own key that CloudWatch may use (the aws/sns key would silence every alarm)", () => {
-    const key = one(prod.resources, "aws:kms/key:Key");
+    const key = one(prod.resources, "aws:kms/key:Key", "alarms-key");
     expect(one(prod.resources, "aws:sns/topic:Topic").inputs.kmsMasterKeyId).to.equal(key.outputs.arn);
     expect(key.inputs.enableKeyRotation).to.equal(true);
     const statements = JSON.parse(key.inputs.policy).Statement;
@@ -193,6 +193,60 @@ describe("the orders program, per stack", () => {
       Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
     });
     expect(statements.find((s: { Sid: string }) => s.Sid === "AccountAdministersKey").Principal).to.deep.equal({ AWS: "arn:aws:iam::123456789012:root" });
+  });
+
+  it("encrypts prod's queues, SecureStrings, log groups, table and function environments with its one rotated data key; dev keeps AWS managed keys", () => {
+    const key = one(prod.resources, "aws:kms/key:Key", "data-key");
+    expect(key.inputs.enableKeyRotation).to.equal(true);
+    const arn = key.outputs.arn;
+    expect(arn).to.match(/^arn:aws:kms:eu-west-1:123456789012:key\/[0-9a-f-]{36}$/);
+    const encrypted = (evaluation: Evaluation) => ({
+      queues: ofType(evaluation.resources, "aws:sqs/queue:Queue").map((q) => [q.inputs.kmsMasterKeyId, q.inputs.sqsManagedSseEnabled]),
+      secrets: ofType(evaluation.resources, "aws:ssm/parameter:Parameter").filter((p) => p.inputs.type === "SecureString").map((p) => p.inputs.keyId),
+      logGroups: ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.kmsKeyId),
+      table: one(evaluation.resources, "aws:dynamodb/table:Table").inputs.serverSideEncryption.kmsKeyArn,
+      functions: ofType(evaluation.resources, "aws:lambda/function:Function").map((f) => f.inputs.kmsKeyArn),
+    });
+    const inProd = encrypted(prod);
+    expect(inProd.queues).to.deep.equal([[arn, undefined], [arn, undefined]]);
+    expect(inProd.secrets).to.deep.equal([arn]);
+    expect(inProd.logGroups).to.have.length(6).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(inProd.table).to.equal(arn);
+    expect(inProd.functions).to.have.length(5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(ofType(dev.resources, "aws:kms/key:Key").map((k) => k.name)).to.deep.equal(["alarms-key"]);
+    const inDev = encrypted(dev);
+    expect(inDev.queues).to.deep.equal([[undefined, true], [undefined, true]]);
+    expect([...inDev.secrets, ...inDev.logGroups, inDev.table, ...inDev.functions].every((k) => k === undefined)).to.equal(true);
+  });
+
+  it("lets CloudWatch Logs use the data key for this account's log groups, and SNS and EventBridge send dead letters, for this account only", () => {
+    const statements = JSON.parse(one(prod.resources, "aws:kms/key:Key", "data-key").inputs.policy).Statement;
+    expect(statements.map((s: { Sid: string }) => s.Sid)).to.deep.equal(["AccountAdministersKey", "CloudWatchLogsEncryptsLogGroups", "ServicesSendUndeliveredEvents"]);
+    expect(statements[1]).to.deep.equal({
+      Sid: "CloudWatchLogsEncryptsLogGroups",
+      Effect: "Allow",
+      Principal: { Service: "logs.eu-west-1.amazonaws.com" },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*" } },
+    });
+    expect(statements[2].Condition).to.deep.equal({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+  });
+
+  it("grants each prod role exactly the kms actions it needs on the data key: the producer encrypts, the consumer, the secret's reader and the table's callers decrypt", () => {
+    const arn = one(prod.resources, "aws:kms/key:Key", "data-key").outputs.arn;
+    const kmsStatements = (functionName: string) => {
+      const policy = ofType(prod.resources, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === `${functionName}-policy`)!;
+      return JSON.parse(policy.inputs.policy).Statement.filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith("kms:"))).map((s: { Action: string[]; Resource: string[] }) => [s.Action, s.Resource]);
+    };
+    const decrypt = [["kms:Decrypt"], [arn]];
+    // create-order: its secret, the queue, the table.
+    expect(kmsStatements("orders-api-create-order")).to.deep.equal([decrypt, [["kms:GenerateDataKey", "kms:Decrypt"], [arn]], decrypt]);
+    expect(kmsStatements("fulfilment-consumer")).to.deep.equal([decrypt]);
+    expect(kmsStatements("orders-api-get-order")).to.deep.equal([decrypt]);
+    expect(kmsStatements("orders-api-list-orders")).to.deep.equal([decrypt]);
+    expect(kmsStatements("orders-api-health")).to.deep.equal([]);
+    expect(ofType(dev.resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.policy.includes("kms:")).map((p) => p.name)).to.deep.equal([]);
   });
 
   it("names the stack, the key and the allowed range for every bad value, all at once", async () => {

@@ -117,6 +117,11 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       return { id: arn("sns", physical), state: { ...inputs, arn: arn("sns", physical) } };
     case "aws:ec2/securityGroup:SecurityGroup":
       return { id: `sg-${shortId}`, state: { ...inputs, arn: arn("ec2", `security-group/sg-${shortId}`) } };
+    case "aws:kms/key:Key": {
+      // A key's id is a UUID, and its ARN names that id (IAM matches grants on it, not on an alias).
+      const keyId = digest(`${type}/${name}`, 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+      return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", `key/${keyId}`) } };
+    }
     case "aws:ec2/vpcEndpoint:VpcEndpoint":
       return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`) } };
     case "awsx:ec2:Vpc": {

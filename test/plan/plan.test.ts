@@ -11,7 +11,7 @@ import { diffAsJson, diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, pla
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { SECRET_PLACEHOLDER } from "../../tools/stack-config";
 import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
-import { record, stackPlan } from "../mocks";
+import { one, record, stackPlan } from "../mocks";
 
 const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
@@ -68,6 +68,10 @@ describe("the plan for reviewers", () => {
     expect(edge(d, worker, table, "GetItem, UpdateItem")).to.equal(true);
     expect(edge(d, queue, dlq, "after 5 receives")).to.equal(true);
     expect(edge(d, node(d, "KMS alarms-key"), node(d, "SNS alarms"), "encrypts")).to.equal(true);
+    // The data key: an edge to each store it encrypts, its functions' environments counted on it.
+    const dataKey = node(d, "KMS data-key<br/>rotated yearly<br/>and 5 functions' environments");
+    for (const store of [table, queue, dlq]) expect(edge(d, dataKey, store, "encrypts"), store).to.equal(true);
+    expect(d.match(new RegExp(`${dataKey}\\b[^\\n]*encrypts`, "g")) ?? []).to.have.length(3);
   });
 
   it("groups each component's resources in its box, and writes the VPC, alarms and parameters on the nodes instead of drawing them", () => {
@@ -227,7 +231,8 @@ describe("the plan for reviewers", () => {
     expect(diff.resources.filter((r) => r.status === "only-first")).to.deep.equal([]);
     const changes = (type: string, name: string) => Object.fromEntries(diff.resources.find((r) => r.type === type && r.name === name)!.changes.map((c) => [c.path, [c.from, c.to]]));
     expect(changes("lambda:Function", "orders-api-get-order")).to.deep.include({ memorySize: ["256", "1024"], publish: ["false", "true"], reservedConcurrentExecutions: [undefined, "50"] });
-    expect(changes("dynamodb:Table", "orders")).to.deep.equal({ "(protect)": [undefined, "true"], deletionProtectionEnabled: ["false", "true"] });
+    const dataKey = one(prod.resources, "aws:kms/key:Key", "data-key").outputs.arn;
+    expect(changes("dynamodb:Table", "orders")).to.deep.equal({ "(protect)": [undefined, "true"], deletionProtectionEnabled: ["false", "true"], "serverSideEncryption.kmsKeyArn": [undefined, dataKey] });
     expect(changes("iam:RolePolicy", "orders-api-health-policy")).to.have.property("policy.Statement[VpcNetworkInterfaces].Resource").that.deep.equals([undefined, '["*"]']);
     expect(changes("apigatewayv2:Stage", "orders-api-stage")).to.deep.equal({ "defaultRouteSettings.throttlingBurstLimit": ["40", "1000"], "defaultRouteSettings.throttlingRateLimit": ["20", "500"] });
     // Physical names differ only by the stack, so they are not differences.
@@ -250,7 +255,7 @@ describe("the plan for reviewers", () => {
 
   it("prints the diff as text and markdown", () => {
     const text = diffAsText(diff, dev, prod);
-    expect(text).to.match(new RegExp(`^Differences between stacks "dev" and "prod" \\(${planned(dev)} and ${planned(prod)} resources\\): 12 only in prod, 0 only in dev, \\d+ changed, \\d+ the same`));
+    expect(text).to.match(new RegExp(`^Differences between stacks "dev" and "prod" \\(${planned(dev)} and ${planned(prod)} resources\\): 13 only in prod, 0 only in dev, \\d+ changed, \\d+ the same`));
     expect(text).to.match(/lambda:Function orders-api-get-order\n(\s+\S+\s+\S+\s+->\s+\S+\n)*\s+memorySize\s+256\s+->\s+1024/);
     const markdown = diffAsMarkdown(diff, dev, prod);
     expect(markdown).to.include("| prod | awsx:Vpc | orders-network |");

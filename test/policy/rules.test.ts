@@ -4,6 +4,7 @@ import { checkPolicies, PackConfig, Violation } from "../../tools/policy-check";
 import { RecordedResource } from "../mocks";
 
 const ACCOUNT = "arn:aws:lambda:eu-west-1:123456789012";
+const KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /** A recorded resource of the `prod` stack (or `stack`); outputs are the inputs plus `outputs`. */
 function resource(type: string, name: string, inputs: Record<string, any>, extra: { id?: string; outputs?: Record<string, any>; stack?: string } = {}): RecordedResource {
@@ -383,6 +384,31 @@ const cases: Case[] = [
     bad: [resource(TYPES.table, "t", { name: "t", deletionProtectionEnabled: false })],
     messages: [/Table t in production stack prod can be deleted; set deletionProtectionEnabled: true/],
     good: [resource(TYPES.table, "t", { name: "t", deletionProtectionEnabled: true }), resource(TYPES.table, "scratch", { name: "scratch" }, { stack: "dev" })],
+  },
+  {
+    rule: "kms-customer-managed-in-prod",
+    bad: [
+      queue("sse"),
+      queue("managed", { sqsManagedSseEnabled: undefined, kmsMasterKeyId: "alias/aws/sqs" }),
+      resource(TYPES.parameter, "token", { name: "/shop/prod/api/token", type: "SecureString" }),
+      resource(TYPES.logGroup, "logs", { name: "/aws/lambda/api", retentionInDays: 30 }),
+      resource(TYPES.table, "t", { name: "t", serverSideEncryption: { enabled: true } }),
+    ],
+    messages: [
+      /^Queue sse in production stack prod is encrypted with an AWS owned or managed key; set kmsMasterKeyId to a customer-managed key's ARN/,
+      /^Queue managed in production stack prod is encrypted with the AWS managed key alias\/aws\/sqs; set kmsMasterKeyId/,
+      /^SecureString parameter \/shop\/prod\/api\/token in production stack prod is encrypted with an AWS owned or managed key; set keyId/,
+      /^Log group \/aws\/lambda\/api in production stack prod .*; set kmsKeyId/,
+      /^Table t in production stack prod .*; set serverSideEncryption\.kmsKeyArn/,
+    ],
+    good: [
+      queue("cmk", { sqsManagedSseEnabled: undefined, kmsMasterKeyId: KMS_KEY }),
+      resource(TYPES.parameter, "token", { name: "/shop/prod/api/token", type: "SecureString", keyId: KMS_KEY }),
+      resource(TYPES.parameter, "limit", { name: "/shop/prod/api/limit", type: "String" }),
+      resource(TYPES.logGroup, "logs", { name: "/aws/lambda/api", retentionInDays: 30, kmsKeyId: KMS_KEY }),
+      resource(TYPES.table, "t", { name: "t", serverSideEncryption: { enabled: true, kmsKeyArn: KMS_KEY } }),
+      queue("dev-sse", {}),
+    ].map((r) => (r.name === "dev-sse" ? resource(r.type, r.name, r.inputs, { stack: "dev" }) : r)),
   },
   {
     rule: "cloudwatch-alarm-actions-in-prod",
