@@ -118,7 +118,8 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
     case "aws:ec2/securityGroup:SecurityGroup":
       return { id: `sg-${shortId}`, state: { ...inputs, arn: arn("ec2", `security-group/sg-${shortId}`) } };
     case "aws:ec2/vpcEndpoint:VpcEndpoint":
-      return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`) } };
+      // A gateway endpoint's prefix list is what security groups allow traffic to.
+      return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`), ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${shortId.slice(0, 8)}` } : {}) } };
     case "awsx:ec2:Vpc": {
       const zones = ["a", "b"].map((zone) => `subnet-${digest(name + zone, 8)}`);
       return { id: "", state: { vpcId: `vpc-${shortId}`, isolatedSubnetIds: zones, privateSubnetIds: [], publicSubnetIds: [] } };

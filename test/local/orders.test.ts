@@ -13,7 +13,7 @@ import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
 
-const SECRET = "local-test-secret";
+const SECRET = "local-test-secret-0f9e8d7c6b5a43210fedcba9";
 
 describe("local runtime: the orders program (stack dev)", function () {
   let runtime: LocalRuntime;
