@@ -80,7 +80,8 @@ export function createIdentity(name: string, settings: IdentitySettings): Identi
     domain: pulumi.interpolate`${physicalName("login", 50).toLowerCase()}-${account}`,
   });
 
-  const client = new aws.cognito.UserPoolClient(`${name}-web`, {
+  // Its name predates this module: a new one would replace the client and change its id.
+  const client = new aws.cognito.UserPoolClient("orders-web", {
     userPoolId: userPool.id,
     // A browser app keeps no secret; the code flow uses PKCE instead.
     generateSecret: false,
@@ -98,7 +99,7 @@ export function createIdentity(name: string, settings: IdentitySettings): Identi
     refreshTokenValidity: TOKEN_VALIDITY.refreshTokenDays,
     tokenValidityUnits: { accessToken: "minutes", idToken: "minutes", refreshToken: "days" },
     authSessionValidity: TOKEN_VALIDITY.authSessionMinutes,
-  }, { dependsOn: [resourceServer], aliases: [{ name: "orders-web" }] });
+  }, { dependsOn: [resourceServer] });
 
   return { userPool, client, resourceServer, domain, issuer: pulumi.interpolate`https://${userPool.endpoint}` };
 }
