@@ -119,4 +119,5 @@ export const queueUrl = fulfilment.queueUrl;
 export const deadLetterQueueUrl = fulfilment.deadLetterQueue.url;
 export const userPoolId = identity.userPool.id;
 export const userPoolClientId = identity.client.id;
+export const authDomain = identity.domain.domain;
 export const alarmTopicArn = alarmTopic.arn;

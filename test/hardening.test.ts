@@ -79,6 +79,13 @@ describe("the orders stacks' hardening", () => {
       expect(one(prod.resources, "aws:cognito/userPool:UserPool").name).to.equal("customers");
     });
 
+    it("exports the managed login's domain, unique per account, for the web app's sign-in", () => {
+      const domain = one(prod.resources, "aws:cognito/userPoolDomain:UserPoolDomain").inputs;
+      expect(domain.domain).to.equal(`serverless-orders-prod-login-${MOCK_ACCOUNT_ID}`);
+      expect(prod.outputs.authDomain).to.equal(domain.domain);
+      expect(dev.outputs.authDomain).to.equal(`serverless-orders-dev-login-${MOCK_ACCOUNT_ID}`);
+    });
+
     it("requires a scope of the resource server on every JWT route, so an ID token (which carries none) is refused", () => {
       const server = one(prod.resources, "aws:cognito/resourceServer:ResourceServer").inputs;
       expect(server.identifier).to.equal("orders");
