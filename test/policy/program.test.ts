@@ -102,12 +102,12 @@ describe("the policy pack on the real program", () => {
   it("fires the identity, topic and network rules on prod with its hardening taken away", async () => {
     const REMOVED = ["aws:sns/topicPolicy:TopicPolicy", "aws:ec2/flowLog:FlowLog"];
     const weakened = stacks.prod.resources.filter((r) => !REMOVED.includes(r.type)).map((r) => {
-      const changed: Record<string, unknown> = {
+      const changed: Record<string, Record<string, unknown>> = {
         "aws:cognito/userPool:UserPool": { mfaConfiguration: "OFF", userPoolAddOns: { advancedSecurityMode: "AUDIT" } },
         "aws:apigatewayv2/route:Route": { authorizationScopes: undefined },
         "aws:ec2/vpcEndpoint:VpcEndpoint": { policy: undefined },
       };
-      const inputs = { ...r.inputs, ...(changed[r.type] as object), ...(r.name === "orders-network-functions" ? { egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] } : {}) };
+      const inputs: Record<string, any> = { ...r.inputs, ...changed[r.type], ...(r.name === "orders-network-functions" ? { egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] } : {}) };
       return { ...r, inputs, outputs: { ...r.outputs, ...inputs } };
     });
     const violations = (await checkPolicies(weakened)).flatMap((v) => v.violations.map((x) => ({ ...x, routeKey: weakened.find((r) => r.urn === x.urn)?.inputs.routeKey })));
