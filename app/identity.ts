@@ -9,13 +9,18 @@ export type UserPoolTier = (typeof USER_POOL_TIERS)[number];
 export const MFA_MODES = ["OPTIONAL", "ON"] as const;
 export type MfaMode = (typeof MFA_MODES)[number];
 
-/** The API's resource server and the scopes its routes require: `orders/read`, `orders/write`. */
+/** The API's resource server, its scopes, and what each one lets a token do. */
 export const ORDERS_RESOURCE_SERVER = "orders";
-export const ORDERS_SCOPES = { read: `${ORDERS_RESOURCE_SERVER}/read`, write: `${ORDERS_RESOURCE_SERVER}/write` } as const;
+const SCOPE_DESCRIPTIONS = { read: "Read the customer's orders", write: "Create orders for the customer" } as const;
+/** The scopes the routes require, as tokens carry them: `orders/read`, `orders/write`. */
+export const ORDERS_SCOPES = {
+  read: `${ORDERS_RESOURCE_SERVER}/read`,
+  write: `${ORDERS_RESOURCE_SERVER}/write`,
+} as const satisfies Record<keyof typeof SCOPE_DESCRIPTIONS, string>;
 
 /**
  * How long tokens live. Short access and ID tokens bound what a stolen one can do; the
- * refresh token is revocable (`enableTokenRevocation`), and sign-out revokes it.
+ * refresh token can be revoked (`enableTokenRevocation`, the revoke endpoint) when a user signs out.
  */
 export const TOKEN_VALIDITY = { accessTokenMinutes: 60, idTokenMinutes: 60, refreshTokenDays: 30, authSessionMinutes: 3 } as const;
 
@@ -66,11 +71,7 @@ export function createIdentity(name: string, settings: IdentitySettings): Identi
     userPoolId: userPool.id,
     identifier: ORDERS_RESOURCE_SERVER,
     name: "orders API",
-    scopes: [
-      // Names as in ORDERS_SCOPES, which the routes require.
-      { scopeName: "read", scopeDescription: "Read the customer's orders" },
-      { scopeName: "write", scopeDescription: "Create orders for the customer" },
-    ],
+    scopes: Object.entries(SCOPE_DESCRIPTIONS).map(([scopeName, scopeDescription]) => ({ scopeName, scopeDescription })),
   });
 
   // Domain prefixes are global per region: the account id keeps ours free of collisions.
@@ -87,7 +88,7 @@ export function createIdentity(name: string, settings: IdentitySettings): Identi
     generateSecret: false,
     allowedOauthFlowsUserPoolClient: true,
     allowedOauthFlows: ["code"],
-    allowedOauthScopes: ["openid", "email", ORDERS_SCOPES.read, ORDERS_SCOPES.write],
+    allowedOauthScopes: ["openid", "email", ...Object.values(ORDERS_SCOPES)],
     callbackUrls: [settings.callbackUrl],
     supportedIdentityProviders: ["COGNITO"],
     // No SRP or password flows: their access tokens carry no API scope.

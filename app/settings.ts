@@ -143,7 +143,7 @@ export function secretWeakness(secret: string): string | undefined {
   const length = [...secret].length;
   const bits = Math.floor(estimatedEntropyBits(secret));
   if (length < SECRET_MIN_LENGTH || bits < SECRET_MIN_ENTROPY_BITS) {
-    return `${length} characters with about ${bits} bits of entropy, where at least ${SECRET_MIN_LENGTH} characters and ${SECRET_MIN_ENTROPY_BITS} bits are needed`;
+    return `${length} character${length === 1 ? "" : "s"} with about ${bits} bits of entropy, where at least ${SECRET_MIN_LENGTH} characters and ${SECRET_MIN_ENTROPY_BITS} bits are needed`;
   }
   return undefined;
 }

@@ -182,7 +182,7 @@ describe("the orders stacks' hardening", () => {
       for (const weak of ["x", "passwordpasswordpasswordpassword", "0".repeat(64)]) {
         const message = await configError("dev", { "serverless-orders:orderTokenSecret": weak });
         expect(message).to.include("serverless-orders:orderTokenSecret (a secret) is too weak")
-          .and.include(`${[...weak].length} characters`)
+          .and.include(`is too weak: ${weak.length} character${weak.length === 1 ? "" : "s"} with about`)
           .and.include('pulumi config set --secret orderTokenSecret "$(openssl rand -hex 32)" --stack dev');
         expect(message).not.to.include(JSON.stringify(weak));
       }
