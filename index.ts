@@ -8,6 +8,7 @@ import { FunctionVpcArgs, QueueWorker, ServerlessApi } from "./components";
 import { physicalName } from "./components/naming";
 import { createAlarmTopic } from "./app/alarm-topic";
 import { createDataKey, tableKeyPermissions } from "./app/keys";
+import { createIdentity, ORDERS_SCOPES } from "./app/identity";
 import { createPrivateNetwork } from "./app/network";
 import { readSettings } from "./app/settings";
 import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
@@ -29,23 +30,17 @@ const table = new aws.dynamodb.Table("orders", {
 
 const alarmTopic = createAlarmTopic("alarms", settings.alarmEmail);
 
-const userPool = new aws.cognito.UserPool("customers", {
-  name: physicalName("customers", 128),
-  usernameAttributes: ["email"],
-  autoVerifiedAttributes: ["email"],
-  passwordPolicy: { minimumLength: 12, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: false },
-  deletionProtection: settings.protectData ? "ACTIVE" : "INACTIVE",
-}, dataProtection);
-const userPoolClient = new aws.cognito.UserPoolClient("orders-web", {
-  userPoolId: userPool.id,
-  explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-  generateSecret: false,
-  preventUserExistenceErrors: "ENABLED",
+const identity = createIdentity("customers", {
+  tier: settings.userPoolTier,
+  mfa: settings.mfa,
+  selfSignUp: settings.selfSignUp,
+  callbackUrl: settings.authCallbackUrl,
+  protectData: settings.protectData,
 });
 
 let vpc: FunctionVpcArgs | undefined;
 if (settings.vpcEnabled) {
-  const network = createPrivateNetwork("orders-network");
+  const network = createPrivateNetwork("orders-network", { retentionDays: settings.logRetentionDays, kmsKeyArn: dataKeyArn });
   vpc = { subnetIds: network.subnetIds, securityGroupIds: [network.functionSecurityGroup.id] };
 }
 
@@ -76,7 +71,7 @@ const fulfilment = new QueueWorker("fulfilment", {
 });
 
 const api = new ServerlessApi("orders-api", {
-  auth: { jwt: { issuer: pulumi.interpolate`https://${userPool.endpoint}`, audience: [userPoolClient.id] } },
+  auth: { jwt: { issuer: identity.issuer, audience: [identity.client.id] } },
   throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
   accessLogRetentionDays: settings.logRetentionDays,
   kmsKeyArn: dataKeyArn,
@@ -90,6 +85,7 @@ const api = new ServerlessApi("orders-api", {
   routes: {
     "POST /orders": {
       handler: "handlers/orders/create-order.handler",
+      scopes: [ORDERS_SCOPES.write],
       description: "Validates and stores an order, then queues it for fulfilment",
       environment: { QUEUE_URL: fulfilment.queueUrl },
       parameters: { maxItemsPerOrder: String(settings.maxItemsPerOrder) },
@@ -104,12 +100,14 @@ const api = new ServerlessApi("orders-api", {
     "GET /orders/{orderId}": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/get-order.handler",
+      scopes: [ORDERS_SCOPES.read],
       description: "Reads one order",
       permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }, ...tableKeyPermissions(dataKeyArn)],
     },
     "GET /orders": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/list-orders.handler",
+      scopes: [ORDERS_SCOPES.read],
       description: "Lists a customer's orders",
       permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }, ...tableKeyPermissions(dataKeyArn)],
     },
@@ -125,6 +123,7 @@ export const apiUrl = api.url;
 export const tableName = table.name;
 export const queueUrl = fulfilment.queueUrl;
 export const deadLetterQueueUrl = fulfilment.deadLetterQueue.url;
-export const userPoolId = userPool.id;
-export const userPoolClientId = userPoolClient.id;
+export const userPoolId = identity.userPool.id;
+export const userPoolClientId = identity.client.id;
+export const authDomain = identity.domain.domain;
 export const alarmTopicArn = alarmTopic.arn;

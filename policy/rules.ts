@@ -610,6 +610,113 @@ export const policies: Policy[] = [
     }
   }),
 
+  // ---------------------------------------------------------------- Cognito, SNS, VPC
+  resourceRule({
+    name: "cognito-mfa-in-prod",
+    description: "In production stacks every Cognito user pool has MFA, required or optional, with an authenticator app (TOTP) among its factors.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set mfaConfiguration: \"ON\" (or \"OPTIONAL\") and softwareTokenMfaConfiguration: { enabled: true } on the aws.cognito.UserPool.",
+    resourceTypes: [TYPES.userPool],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (!isProduction(args.urn, args.getConfig())) return;
+    const mode = props.mfaConfiguration ?? "OFF";
+    if (!["ON", "OPTIONAL"].includes(mode) || props.softwareTokenMfaConfiguration?.enabled !== true) {
+      report(`User pool ${props.name ?? args.name} in production stack ${stackOf(args.urn)} has MFA ${mode}${props.softwareTokenMfaConfiguration?.enabled === true ? "" : " without an authenticator app (TOTP)"}, so a stolen password is enough to sign in; set mfaConfiguration: "ON" (or "OPTIONAL") and softwareTokenMfaConfiguration: { enabled: true }.`);
+    }
+  }),
+  resourceRule({
+    name: "cognito-threat-protection-in-prod",
+    description: "In production stacks every Cognito user pool enforces threat protection (compromised credentials, adaptive authentication), which needs the Plus feature plan.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set userPoolTier: \"PLUS\" and userPoolAddOns: { advancedSecurityMode: \"ENFORCED\" } on the aws.cognito.UserPool.",
+    resourceTypes: [TYPES.userPool],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (!isProduction(args.urn, args.getConfig())) return;
+    const mode = props.userPoolAddOns?.advancedSecurityMode ?? "OFF";
+    if (mode !== "ENFORCED" || props.userPoolTier !== "PLUS") {
+      report(`User pool ${props.name ?? args.name} in production stack ${stackOf(args.urn)} has threat protection ${mode} on tier ${props.userPoolTier ?? "unset"}, so sign-ins with leaked or risky credentials go through; set userPoolTier: "PLUS" and userPoolAddOns: { advancedSecurityMode: "ENFORCED" }.`);
+    }
+  }),
+  resourceRule({
+    name: "apigateway-jwt-route-scopes",
+    description: "Every JWT route requires an OAuth scope, so only access tokens (which carry scopes) are accepted, not ID tokens (which carry none) of the same audience.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set authorizationScopes on the route (ServerlessApi route `scopes`, e.g. [\"orders/read\"]) from a Cognito resource server the client may request.",
+    resourceTypes: [TYPES.route],
+  }, (props, report) => {
+    if (props.authorizationType === "JWT" && asList(props.authorizationScopes).length === 0) {
+      report(`Route ${JSON.stringify(props.routeKey)} accepts any JWT of its audience, ID tokens included; set authorizationScopes (ServerlessApi route \`scopes\`, e.g. ["orders/read"]) so only access tokens granted that scope pass.`);
+    }
+  }),
+  stackRule({
+    name: "sns-tls-only",
+    description: "Every SNS topic's policy denies publishing to \"*\" when aws:SecureTransport is false.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.sns.TopicPolicy with a Deny of \"sns:Publish\" (or \"sns:*\") for Principal \"*\" when aws:SecureTransport is \"false\", keeping the Allow statements the publishers need.",
+    resourceTypes: [TYPES.topic, TYPES.topicPolicy],
+  }, (graph, report) => {
+    for (const topic of graph.of(TYPES.topic)) {
+      const documents = [topic.props.policy, ...graph.of(TYPES.topicPolicy).filter((p) => [topic.props.arn, topic.props.id].includes(p.props.arn)).map((p) => p.props.policy)];
+      const denies = documents.flatMap((d) => statementsOf(d)).some((s) =>
+        s.Effect === "Deny" &&
+        (s.Action ?? []).some((a) => ["*", "sns:*", "sns:Publish"].includes(a)) &&
+        String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+      if (!denies) {
+        report(`Topic ${topic.name} accepts messages without TLS; add an aws.sns.TopicPolicy that denies "sns:Publish" to "*" when aws:SecureTransport is "false".`, topic.urn);
+      }
+    }
+  }),
+  resourceRule({
+    name: "vpc-endpoint-policy",
+    description: "Every VPC endpoint has a policy that names the actions it lets through, not AWS's default that allows every action on every resource.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set policy on the aws.ec2.VpcEndpoint: Allow the actions the functions call, on this stack's resources (Resource \"*\" only for actions without resource level), for this account (aws:PrincipalAccount).",
+    resourceTypes: [TYPES.vpcEndpoint],
+  }, (props, report, args) => {
+    const service = String(props.serviceName ?? args.name);
+    const allows = statementsOf(props.policy).filter((s) => s.Effect === "Allow");
+    if (allows.length === 0) {
+      report(`VPC endpoint ${args.name} (${service}) has no policy, so it lets any principal do anything on any resource of the service through it, another account's included; set policy to the actions the functions call, on this stack's resources.`);
+    }
+    for (const s of allows.filter((s) => (s.Action ?? []).some(isWildcardAction) || s.NotAction)) {
+      report(`VPC endpoint ${args.name} (${service}) allows ${JSON.stringify(s.Action ?? s.NotAction)}, every action of the service; list the actions the functions call.`);
+    }
+  }),
+  stackRule({
+    name: "vpc-flow-logs-in-prod",
+    description: "In production stacks every VPC has a flow log.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.ec2.FlowLog (vpcId, trafficType \"ALL\") to a CloudWatch log group with retention, with a role that may write only to that group.",
+    resourceTypes: [TYPES.vpc, TYPES.ec2Vpc, TYPES.flowLog],
+    configSchema: productionConfig,
+  }, (graph, report, args) => {
+    const logged = new Set(graph.of(TYPES.flowLog).map((f) => f.props.vpcId));
+    const reported = new Set<unknown>();
+    // The awsx component and the aws:ec2 VPC inside it are one VPC: report it once.
+    for (const [vpc, id] of [...graph.of(TYPES.ec2Vpc).map((v) => [v, v.props.id] as const), ...graph.of(TYPES.vpc).map((v) => [v, v.props.vpcId] as const)]) {
+      if (!isProduction(vpc.urn, args.getConfig()) || logged.has(id) || reported.has(id)) continue;
+      reported.add(id);
+      report(`VPC ${vpc.name} (${id}) in production stack ${stackOf(vpc.urn)} has no flow log, so its connections, accepted and rejected, leave no trace; add an aws.ec2.FlowLog with vpcId ${id} and trafficType "ALL" to a log group with retention.`, vpc.urn);
+    }
+  }),
+  stackRule({
+    name: "lambda-security-group-egress",
+    description: "Security groups of functions in a VPC allow no egress to every address (0.0.0.0/0, ::/0): only to the endpoints or hosts they call.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Replace the egress rule to 0.0.0.0/0 with rules to the VPC endpoints (their CIDR or security group) and gateway endpoints' prefix lists, on port 443.",
+    resourceTypes: [TYPES.function, TYPES.securityGroup],
+  }, (graph, report) => {
+    const groupsOfFunctions = new Set(graph.of(TYPES.function).flatMap((fn) => asList(fn.props.vpcConfig?.securityGroupIds)));
+    for (const group of graph.of(TYPES.securityGroup).filter((g) => groupsOfFunctions.has(g.props.id))) {
+      const open = asList(group.props.egress).filter((rule: any) => asList(rule.cidrBlocks).includes("0.0.0.0/0") || asList(rule.ipv6CidrBlocks).includes("::/0"));
+      if (open.length > 0) {
+        report(`Security group ${group.name} of the functions allows egress to every address (${open.map((r: any) => `${r.protocol} ${r.fromPort}-${r.toPort}`).join(", ")}); allow port 443 to the VPC endpoints (their CIDR or security group) and gateway endpoints' prefix lists only.`, group.urn);
+      }
+    }
+  }),
+
   // ---------------------------------------------------------------- SSM, DynamoDB, CloudWatch
   resourceRule({
     name: "ssm-secrets-as-securestring",

@@ -210,7 +210,7 @@ describe("the orders program, per stack", () => {
     const inProd = encrypted(prod);
     expect(inProd.queues).to.deep.equal([[arn, undefined], [arn, undefined]]);
     expect(inProd.secrets).to.deep.equal([arn]);
-    expect(inProd.logGroups).to.have.length(6).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(inProd.logGroups).to.have.length(7).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(inProd.table).to.equal(arn);
     expect(inProd.functions).to.have.length(5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(ofType(dev.resources, "aws:kms/key:Key").map((k) => k.name)).to.deep.equal(["alarms-key"]);

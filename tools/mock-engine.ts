@@ -123,7 +123,8 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", `key/${keyId}`) } };
     }
     case "aws:ec2/vpcEndpoint:VpcEndpoint":
-      return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`) } };
+      // A gateway endpoint's prefix list is what security groups allow traffic to.
+      return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`), ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${shortId.slice(0, 8)}` } : {}) } };
     case "awsx:ec2:Vpc": {
       const zones = ["a", "b"].map((zone) => `subnet-${digest(name + zone, 8)}`);
       return { id: "", state: { vpcId: `vpc-${shortId}`, isolatedSubnetIds: zones, privateSubnetIds: [], publicSubnetIds: [] } };
