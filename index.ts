@@ -8,12 +8,15 @@ import * as aws from "@pulumi/aws";
 import { FunctionVpcArgs, ServerlessApi, StreamWorker } from "./components";
 import { physicalName } from "./components/naming";
 import { createAlarmTopic } from "./app/alarm-topic";
+import { createDataKey, tableKeyPermissions } from "./app/keys";
+import { createIdentity, ORDERS_SCOPES } from "./app/identity";
 import { createPrivateNetwork } from "./app/network";
 import { readSettings } from "./app/settings";
 import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
 
 const settings = readSettings();
 const dataProtection = { protect: settings.protectData };
+const dataKeyArn = settings.customerManagedKeys ? createDataKey("data-key").arn : undefined;
 
 const table = new aws.dynamodb.Table("orders", {
   name: physicalName("orders", 255),
@@ -22,7 +25,7 @@ const table = new aws.dynamodb.Table("orders", {
   attributes: ordersTable.attributes.map((attribute) => ({ ...attribute })),
   globalSecondaryIndexes: ordersTable.globalSecondaryIndexes.map((index) => ({ ...index })),
   pointInTimeRecovery: { enabled: true },
-  serverSideEncryption: { enabled: true },
+  serverSideEncryption: { enabled: true, kmsKeyArn: dataKeyArn },
   deletionProtectionEnabled: settings.protectData,
   // The outbox: fulfilment reads new orders from here; the keys are all it needs.
   streamEnabled: true,
@@ -31,23 +34,17 @@ const table = new aws.dynamodb.Table("orders", {
 
 const alarmTopic = createAlarmTopic("alarms", settings.alarmEmail);
 
-const userPool = new aws.cognito.UserPool("customers", {
-  name: physicalName("customers", 128),
-  usernameAttributes: ["email"],
-  autoVerifiedAttributes: ["email"],
-  passwordPolicy: { minimumLength: 12, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: false },
-  deletionProtection: settings.protectData ? "ACTIVE" : "INACTIVE",
-}, dataProtection);
-const userPoolClient = new aws.cognito.UserPoolClient("orders-web", {
-  userPoolId: userPool.id,
-  explicitAuthFlows: ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-  generateSecret: false,
-  preventUserExistenceErrors: "ENABLED",
+const identity = createIdentity("customers", {
+  tier: settings.userPoolTier,
+  mfa: settings.mfa,
+  selfSignUp: settings.selfSignUp,
+  callbackUrl: settings.authCallbackUrl,
+  protectData: settings.protectData,
 });
 
 let vpc: FunctionVpcArgs | undefined;
 if (settings.vpcEnabled) {
-  const network = createPrivateNetwork("orders-network");
+  const network = createPrivateNetwork("orders-network", { retentionDays: settings.logRetentionDays, kmsKeyArn: dataKeyArn });
   vpc = { subnetIds: network.subnetIds, securityGroupIds: [network.functionSecurityGroup.id] };
 }
 
@@ -55,6 +52,7 @@ const common = {
   logRetentionDays: settings.logRetentionDays,
   alarmActions: [alarmTopic.arn],
   vpc,
+  kmsKeyArn: dataKeyArn,
   environment: {
     TABLE_NAME: table.name,
     POWERTOOLS_METRICS_NAMESPACE: "ServerlessOrders",
@@ -76,16 +74,19 @@ const fulfilment = new StreamWorker("fulfilment", {
   filters: [{ eventName: ["INSERT"] }],
   // Caps the worker so a flood of orders cannot take the API's concurrency.
   reservedConcurrency: settings.workerMaxConcurrency,
+  // The table's key encrypts its stream too; that kms:Decrypt also opens the table.
+  streamKmsKeyArn: dataKeyArn,
   permissions: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] }],
 });
 
 const api = new ServerlessApi("orders-api", {
-  auth: { jwt: { issuer: pulumi.interpolate`https://${userPool.endpoint}`, audience: [userPoolClient.id] } },
+  auth: { jwt: { issuer: identity.issuer, audience: [identity.client.id] } },
   throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
   accessLogRetentionDays: settings.logRetentionDays,
+  kmsKeyArn: dataKeyArn,
   functionDefaults: {
     ...common,
-    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api", FUNCTION_TIMEOUT_SECONDS: String(settings.apiTimeout) },
+    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api", TRUSTED_IAM_PRINCIPALS: JSON.stringify(settings.trustedIamPrincipals), FUNCTION_TIMEOUT_SECONDS: String(settings.apiTimeout) },
     memorySize: settings.apiMemorySize,
     timeout: settings.apiTimeout,
     reservedConcurrency: settings.apiReservedConcurrency,
@@ -93,6 +94,7 @@ const api = new ServerlessApi("orders-api", {
   routes: {
     "POST /orders": {
       handler: "handlers/orders/create-order.handler",
+      scopes: [ORDERS_SCOPES.write],
       description: "Validates and stores an order; fulfilment follows from the table's stream",
       parameters: {
         maxItemsPerOrder: String(settings.maxItemsPerOrder),
@@ -106,19 +108,22 @@ const api = new ServerlessApi("orders-api", {
         { actions: ["dynamodb:PutItem", "dynamodb:GetItem"], resources: [table.arn] },
         // The per-customer order limit counts the customer's recent orders.
         { actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] },
+        ...tableKeyPermissions(dataKeyArn),
       ],
     },
     "GET /orders/{orderId}": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/get-order.handler",
+      scopes: [ORDERS_SCOPES.read],
       description: "Reads one order",
-      permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }],
+      permissions: [{ actions: ["dynamodb:GetItem"], resources: [table.arn] }, ...tableKeyPermissions(dataKeyArn)],
     },
     "GET /orders": {
       provisionedConcurrency: settings.readProvisionedConcurrency,
       handler: "handlers/orders/list-orders.handler",
+      scopes: [ORDERS_SCOPES.read],
       description: "Lists a customer's orders",
-      permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }],
+      permissions: [{ actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${CUSTOMER_INDEX}`] }, ...tableKeyPermissions(dataKeyArn)],
     },
     "GET /health": {
       handler: "handlers/health.handler",
@@ -131,6 +136,7 @@ const api = new ServerlessApi("orders-api", {
 export const apiUrl = api.url;
 export const tableName = table.name;
 export const deadLetterQueueUrl = fulfilment.deadLetterQueueUrl;
-export const userPoolId = userPool.id;
-export const userPoolClientId = userPoolClient.id;
+export const userPoolId = identity.userPool.id;
+export const userPoolClientId = identity.client.id;
+export const authDomain = identity.domain.domain;
 export const alarmTopicArn = alarmTopic.arn;

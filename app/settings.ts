@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LOG_RETENTION_DAYS } from "../components/validation";
+import { TRUSTED_PRINCIPAL_ARN } from "../handlers/lib/principals";
+import { MFA_MODES, MfaMode, USER_POOL_TIERS, UserPoolTier } from "./identity";
 
 /** The stack's settings, read from its config (Pulumi.yaml declares each key and default). */
 export interface StackSettings {
@@ -18,9 +20,17 @@ export interface StackSettings {
   alarmEmail?: string;
   vpcEnabled: boolean;
   protectData: boolean;
+  /** One customer-managed key (app/keys.ts) encrypts the stack's data; false: AWS managed keys. */
+  customerManagedKeys: boolean;
   maxItemsPerOrder: number;
   maxOrdersPerCustomerPerDay: number;
+  /** IAM role and user ARNs whose signed calls may act for any customer. */
+  trustedIamPrincipals: string[];
   orderTokenSecret: pulumi.Output<string>;
+  userPoolTier: UserPoolTier;
+  mfa: MfaMode;
+  selfSignUp: boolean;
+  authCallbackUrl: string;
 }
 
 /** Inclusive ranges of the numeric settings, with their unit. */
@@ -72,6 +82,12 @@ export function readSettings(): StackSettings {
     return raw === "true";
   };
 
+  const oneOf = <T extends string>(key: string, allowed: readonly T[]): T => {
+    const raw = config.get(key) ?? "";
+    if (!(allowed as readonly string[]).includes(raw)) problems.push(`${project}:${key} = ${JSON.stringify(raw)} is not one of ${allowed.join(", ")}. Set it with \`${setHint(key)}\`.`);
+    return raw as T;
+  };
+
   const settings = {
     apiMemorySize: integer("apiMemorySize"),
     apiTimeout: integer("apiTimeout"),
@@ -87,8 +103,13 @@ export function readSettings(): StackSettings {
     alarmEmail: config.get("alarmEmail") || undefined,
     vpcEnabled: boolean("vpcEnabled"),
     protectData: boolean("protectData"),
+    customerManagedKeys: boolean("customerManagedKeys"),
     maxItemsPerOrder: integer("maxItemsPerOrder"),
     maxOrdersPerCustomerPerDay: integer("maxOrdersPerCustomerPerDay"),
+    userPoolTier: oneOf("userPoolTier", USER_POOL_TIERS),
+    mfa: oneOf("mfa", MFA_MODES),
+    selfSignUp: boolean("selfSignUp"),
+    authCallbackUrl: config.get("authCallbackUrl") ?? "",
   };
 
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(settings.logRetentionDays)) {
@@ -101,10 +122,81 @@ export function readSettings(): StackSettings {
   if (settings.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(settings.alarmEmail)) {
     problems.push(`${project}:alarmEmail = ${JSON.stringify(settings.alarmEmail)} is not an email address; set one, or "" for none.`);
   }
+  const trustedIamPrincipals = trustedPrincipals(config.get("trustedIamPrincipals"), `${project}:trustedIamPrincipals`, problems);
+  if (!isCallbackUrl(settings.authCallbackUrl)) {
+    problems.push(`${project}:authCallbackUrl = ${JSON.stringify(settings.authCallbackUrl)} is not an https URL (http only for localhost); set the web app's sign-in callback with \`${setHint("authCallbackUrl")}\`.`);
+  }
+  const setSecretHint = `pulumi config set --secret orderTokenSecret "$(openssl rand -hex 32)" --stack ${stack}`;
   const orderTokenSecret = config.getSecret("orderTokenSecret");
   if (orderTokenSecret === undefined) {
-    problems.push(`${project}:orderTokenSecret (a secret) is not set. Set it with \`pulumi config set --secret orderTokenSecret "$(openssl rand -hex 32)" --stack ${stack}\`.`);
+    problems.push(`${project}:orderTokenSecret (a secret) is not set. Set it with \`${setSecretHint}\`.`);
+  } else {
+    // The plaintext is read only to measure it; the value never appears in a message.
+    const weakness = secretWeakness(config.get("orderTokenSecret") ?? "");
+    if (weakness) problems.push(`${project}:orderTokenSecret (a secret) is too weak: ${weakness}. Set a strong one with \`${setSecretHint}\`.`);
   }
   if (problems.length > 0) throw new StackConfigError(stack, problems);
-  return { ...settings, orderTokenSecret: orderTokenSecret! };
+  return { ...settings, trustedIamPrincipals, orderTokenSecret: orderTokenSecret! };
+}
+
+/** The `trustedIamPrincipals` list (a JSON array in config), each entry an IAM role or user ARN. */
+function trustedPrincipals(raw: string | undefined, key: string, problems: string[]): string[] {
+  const fix = "list IAM role or user ARNs, e.g. [\"arn:aws:iam::123456789012:role/orders-support\"], or [] for none";
+  let value: unknown;
+  try {
+    value = JSON.parse(raw ?? "[]");
+  } catch {
+    value = raw;
+  }
+  if (!Array.isArray(value)) {
+    problems.push(`${key} = ${JSON.stringify(raw)} is not a list; ${fix}.`);
+    return [];
+  }
+  for (const [index, entry] of value.entries()) {
+    if (typeof entry !== "string" || !TRUSTED_PRINCIPAL_ARN.test(entry)) {
+      problems.push(`${key}[${index}] = ${JSON.stringify(entry)} is not an IAM role or user ARN (no wildcards, no account root); ${fix}.`);
+    }
+  }
+  return value as string[];
+}
+
+/** What the order-token HMAC key needs so that guessing it is out of reach (128 bits: AES-128's strength). */
+export const SECRET_MIN_LENGTH = 32;
+export const SECRET_MIN_ENTROPY_BITS = 128;
+
+/**
+ * Why `secret` is too weak to key the order-token HMAC, or undefined. Entropy is estimated
+ * from the characters' frequencies (length x Shannon entropy per character): it cannot see
+ * a memorable phrase, but it refuses short, repetitive and small-alphabet keys, and
+ * `openssl rand -hex 32` (about 240 bits by this measure) passes.
+ */
+export function secretWeakness(secret: string): string | undefined {
+  const length = [...secret].length;
+  const bits = Math.floor(estimatedEntropyBits(secret));
+  if (length < SECRET_MIN_LENGTH || bits < SECRET_MIN_ENTROPY_BITS) {
+    return `${length} character${length === 1 ? "" : "s"} with about ${bits} bits of entropy, where at least ${SECRET_MIN_LENGTH} characters and ${SECRET_MIN_ENTROPY_BITS} bits are needed`;
+  }
+  return undefined;
+}
+
+function estimatedEntropyBits(text: string): number {
+  const characters = [...text];
+  const counts = new Map<string, number>();
+  for (const character of characters) counts.set(character, (counts.get(character) ?? 0) + 1);
+  let perCharacter = 0;
+  for (const count of counts.values()) {
+    const p = count / characters.length;
+    perCharacter -= p * Math.log2(p);
+  }
+  return perCharacter * characters.length;
+}
+
+/** https, or http to this machine (a local web app during development). */
+function isCallbackUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || (url.protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname));
+  } catch {
+    return false;
+  }
 }

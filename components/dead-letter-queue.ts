@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarm } from "./alarms";
+import { queueEncryption } from "./kms";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { QueueSender, tlsOnlyQueuePolicy } from "./policy";
 
@@ -24,6 +25,8 @@ export interface DeadLetterQueueOptions {
   alarmActions: pulumi.Input<pulumi.Input<string>[]>;
   /** Services that send dead letters themselves (EventBridge rules), not through a role. */
   senders?: QueueSender[];
+  /** The customer-managed key (checked) that encrypts the queue; SSE-SQS without one. */
+  kmsKeyArn?: pulumi.Input<string>;
 }
 
 /** The TLS-only policy of a queue, named `<name>-tls-only`, with the `senders` it allows. */
@@ -40,7 +43,7 @@ export function createDeadLetterQueue(owner: string, options: DeadLetterQueueOpt
     name: physicalName(`${owner}-dlq`, NAME_LIMITS.sqsQueue, options.fifo ? ".fifo" : ""),
     fifoQueue: options.fifo || undefined,
     messageRetentionSeconds: MAX_RETENTION_SECONDS,
-    sqsManagedSseEnabled: true,
+    ...queueEncryption(options.kmsKeyArn),
   }, { parent });
   const policy = createTlsOnlyPolicy(`${owner}-dlq`, queue, parent, options.senders);
   const alarm = createAlarm(`${owner}-dead-letters`, {

@@ -6,16 +6,20 @@ import { ASYNC_INVOKE_DEFAULTS, destinationService } from "./async-invoke";
 import {
   bucketNotificationName, BucketTriggerArgs, checkTriggers, EventTriggerArgs, FilterPolicyScope, RuleTriggerArgs, ScheduleTriggerArgs, TopicTriggerArgs, TriggerKind,
 } from "./event-triggers";
+import { checkedKmsKey, KMS_SEND_ACTIONS, keyStatement } from "./kms";
 import { ASYNC_INVOKE_LIMITS, DELIVERY_RETRY_ATTEMPTS } from "./limits";
 import { NAME_LIMITS, physicalName } from "./naming";
-import { policyDocument, QueueSender } from "./policy";
+import { PermissionStatement, policyDocument, QueueSender } from "./policy";
 import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { componentType } from "./tokens";
 import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
 export { BucketTriggerArgs, EventTriggerArgs, FilterPolicyScope, RuleTriggerArgs, ScheduleTriggerArgs, TopicTriggerArgs };
 
-/** The arguments of an {@link EventWorker}: the function's, its triggers, and what happens to failed events. */
+/**
+ * The arguments of an {@link EventWorker}: the function's, its triggers, and what happens to
+ * failed events. A `kmsKeyArn` also encrypts the dead-letter queue the worker creates.
+ */
 export interface EventWorkerArgs extends SecureFunctionArgs {
   /**
    * The sources that run the function, by name (the name is in each trigger's resource
@@ -143,14 +147,20 @@ export class EventWorker extends pulumi.ComponentResource {
     ];
 
     const alarmActions = args.alarmActions ?? [];
+    const checks = new ResolvedArgumentChecks("EventWorker", name, this);
+    const kmsKey = checkedKmsKey(checks, "kmsKeyArn", args.kmsKeyArn);
     const created = args.deadLetterQueueArn === undefined
-      ? createDeadLetterQueue(name, { failure: `events failed ${settings.maxRetries + 1} ${settings.maxRetries === 0 ? "try" : "tries"} or expired`, alarmActions, senders }, this)
+      ? createDeadLetterQueue(name, { failure: `events failed ${settings.maxRetries + 1} ${settings.maxRetries === 0 ? "try" : "tries"} or expired`, alarmActions, senders, kmsKeyArn: kmsKey }, this)
       : undefined;
+    // Lambda (with the function's role) and the Scheduler (with its own) encrypt what they send to our queue; SNS and EventBridge need the key policy.
+    const sendToOwnQueue = created && kmsKey !== undefined ? [keyStatement(KMS_SEND_ACTIONS, kmsKey)] : [];
     this.deadLetterQueue = created?.queue;
-    this.deadLetterQueueArn = created ? created.queue.arn : new ResolvedArgumentChecks("EventWorker", name, this).checked("deadLetterQueueArn", args.deadLetterQueueArn!, deadLetterQueueProblem);
+    this.deadLetterQueueArn = created ? created.queue.arn : checks.checked("deadLetterQueueArn", args.deadLetterQueueArn!, deadLetterQueueProblem);
 
     const fn = new SecureFunction(functionName(name), {
       ...functionArgs,
+      kmsKeyArn: kmsKey,
+      permissions: [...(functionArgs.permissions ?? []), ...sendToOwnQueue],
       asyncInvoke: { maxRetries: settings.maxRetries, maxEventAgeSeconds: settings.maxEventAgeSeconds, onFailure: this.deadLetterQueueArn, onSuccess: args.onSuccess },
     }, parent);
     functions.set(this, fn);
@@ -191,7 +201,7 @@ export class EventWorker extends pulumi.ComponentResource {
 
     const schedules = triggers("schedule");
     if (schedules.length > 0) {
-      const scheduler = createSchedulerRole(name, fn.targetArn, this.deadLetterQueueArn, account, this);
+      const scheduler = createSchedulerRole(name, fn.targetArn, this.deadLetterQueueArn, sendToOwnQueue, account, this);
       this.schedulerRole = scheduler.role;
       for (const trigger of schedules) {
         const schedule = args.triggers[trigger].schedule!;
@@ -259,7 +269,7 @@ export class EventWorker extends pulumi.ComponentResource {
  * The role the Scheduler assumes for this worker's schedules, in this account only: it may
  * invoke the function's target and send to the dead-letter queue, nothing else.
  */
-function createSchedulerRole(name: string, targetArn: pulumi.Output<string>, deadLetterQueueArn: pulumi.Output<string>, account: pulumi.Output<string>, parent: pulumi.Resource) {
+function createSchedulerRole(name: string, targetArn: pulumi.Output<string>, deadLetterQueueArn: pulumi.Output<string>, keyStatements: PermissionStatement[], account: pulumi.Output<string>, parent: pulumi.Resource) {
   const role = new aws.iam.Role(`${name}-scheduler-role`, {
     name: physicalName(`${name}-scheduler`, NAME_LIMITS.iamRole),
     description: `Lets EventBridge Scheduler run the schedules of ${name}`,
@@ -273,6 +283,7 @@ function createSchedulerRole(name: string, targetArn: pulumi.Output<string>, dea
     policy: policyDocument([
       { sid: "InvokeTarget", actions: ["lambda:InvokeFunction"], resources: [targetArn] },
       { sid: "SendDeadLetters", actions: ["sqs:SendMessage"], resources: [deadLetterQueueArn] },
+      ...keyStatements.map((statement) => ({ sid: "EncryptDeadLetters", ...statement })),
     ]),
   }, { parent });
   return { role, policy };

@@ -2,14 +2,18 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarm } from "./alarms";
 import { createDeadLetterQueue, createTlsOnlyPolicy, MAX_RETENTION_SECONDS } from "./dead-letter-queue";
+import { checkedKmsKey, KMS_READ_ACTIONS, KMS_SEND_ACTIONS, keyStatement, queueEncryption } from "./kms";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement } from "./policy";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { minimumVisibilityTimeoutSeconds } from "./limits";
 import { componentType, withLegacyTypeAlias } from "./tokens";
-import { ProblemCollector, withoutUndefined } from "./validation";
+import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
-/** The arguments of a {@link QueueWorker}: the consumer function's, plus the queue's. */
+/**
+ * The arguments of a {@link QueueWorker}: the consumer function's, plus the queue's. A
+ * `kmsKeyArn` also encrypts the queue and the dead-letter queue.
+ */
 export interface QueueWorkerArgs extends SecureFunctionArgs {
   /**
    * Messages per invocation, 1-10000 (above 10 needs `batchWindowSeconds` >= 1; FIFO at most 10).
@@ -154,8 +158,13 @@ export class QueueWorker extends pulumi.ComponentResource {
   readonly queueUrl: pulumi.Output<string>;
   /** The queue's ARN. */
   readonly queueArn: pulumi.Output<string>;
-  /** The statement a producer adds to its own `permissions` to send to this queue. */
+  /**
+   * The statement a producer adds to its own `permissions` to send to this queue.
+   * @deprecated With a `kmsKeyArn` sending also needs the key: use `sendPermissions`.
+   */
   readonly sendPermission: PermissionStatement;
+  /** The statements a producer adds to its own `permissions` to send to this queue (and, with `kmsKeyArn`, to encrypt for it). */
+  readonly sendPermissions: PermissionStatement[];
 
   constructor(name: string, args: QueueWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings, functionArgs } = planQueueWorker(name, args);
@@ -164,7 +173,8 @@ export class QueueWorker extends pulumi.ComponentResource {
     const suffix = settings.fifo ? ".fifo" : "";
 
     const alarmActions = args.alarmActions ?? [];
-    const deadLetters = createDeadLetterQueue(name, { fifo: settings.fifo, failure: `messages failed ${settings.maxReceiveCount} times`, alarmActions }, this);
+    const kmsKey = checkedKmsKey(new ResolvedArgumentChecks("QueueWorker", name, this), "kmsKeyArn", args.kmsKeyArn);
+    const deadLetters = createDeadLetterQueue(name, { fifo: settings.fifo, failure: `messages failed ${settings.maxReceiveCount} times`, alarmActions, kmsKeyArn: kmsKey }, this);
     this.deadLetterQueue = deadLetters.queue;
 
     this.queue = new aws.sqs.Queue(`${name}-queue`, {
@@ -172,16 +182,22 @@ export class QueueWorker extends pulumi.ComponentResource {
       fifoQueue: settings.fifo || undefined,
       messageRetentionSeconds: settings.messageRetentionSeconds,
       visibilityTimeoutSeconds: settings.visibilityTimeoutSeconds,
-      sqsManagedSseEnabled: true,
+      ...queueEncryption(kmsKey),
       redrivePolicy: this.deadLetterQueue.arn.apply((deadLetterTargetArn) =>
         JSON.stringify({ deadLetterTargetArn, maxReceiveCount: settings.maxReceiveCount })),
     }, parent);
 
     this.queuePolicies = [createTlsOnlyPolicy(`${name}-queue`, this.queue, this), deadLetters.policy];
 
+    // The key is handed on checked, so a bad Output is reported once, against the worker.
     const consumer = new SecureFunction(consumerName(name), {
       ...functionArgs,
-      permissions: [...(functionArgs.permissions ?? []), { actions: CONSUMER_ACTIONS, resources: [this.queue.arn] }],
+      kmsKeyArn: kmsKey,
+      permissions: [
+        ...(functionArgs.permissions ?? []),
+        { actions: CONSUMER_ACTIONS, resources: [this.queue.arn] },
+        ...(kmsKey !== undefined ? [keyStatement(KMS_READ_ACTIONS, kmsKey)] : []),
+      ],
     }, parent);
     consumers.set(this, consumer);
     this.functionArn = consumer.arn;
@@ -210,6 +226,7 @@ export class QueueWorker extends pulumi.ComponentResource {
     this.queueUrl = this.queue.url;
     this.queueArn = this.queue.arn;
     this.sendPermission = { actions: ["sqs:SendMessage"], resources: [this.queue.arn] };
+    this.sendPermissions = [this.sendPermission, ...(kmsKey !== undefined ? [keyStatement(KMS_SEND_ACTIONS, kmsKey)] : [])];
     this.registerOutputs({ queueUrl: this.queueUrl, queueArn: this.queueArn, deadLetterQueueUrl: this.deadLetterQueue.url });
   }
 

@@ -6,6 +6,7 @@ import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
 import { AsyncInvokeArgs, checkAsyncInvoke, checkedDestinations, createAsyncInvokeConfig } from "./async-invoke";
+import { checkedKmsKey, checkKmsKeyArn, KMS_READ_ACTIONS } from "./kms";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -155,6 +156,14 @@ export interface FunctionSettings {
    * @default unset: Lambda's own (2 retries, 6 hours, failed events dropped)
    */
   asyncInvoke?: AsyncInvokeArgs;
+  /**
+   * A customer-managed KMS key (its key ARN, not an alias) that encrypts the function's
+   * SecureString parameters, its log group and its environment variables; the role may
+   * `kms:Decrypt` with it when there are secrets to read, and with no other key. Its key
+   * policy must let CloudWatch Logs use it for the log group (see the docs).
+   * @default none: AWS managed keys (`aws/ssm`, `aws/lambda`, CloudWatch Logs' own)
+   */
+  kmsKeyArn?: pulumi.Input<string>;
 }
 
 /** The arguments of a {@link SecureFunction}. */
@@ -233,6 +242,7 @@ export function prepareFunction(name: string, input: SecureFunctionArgs, at: str
   checkEnvironment(args, addedVariables(name, args, bundling), path("environment"), problems);
   checkParameters(args, path, problems);
   checkPermissions(path("permissions"), args.permissions ?? [], problems);
+  checkKmsKeyArn(path("kmsKeyArn"), args.kmsKeyArn, problems);
   if (args.asyncInvoke) checkAsyncInvoke(args.asyncInvoke, path("asyncInvoke"), problems);
   if (!/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/.test(args.aliasName)) {
     problems.add(path("aliasName"), `${JSON.stringify(args.aliasName)} is not a valid alias name; use letters, digits, "-" and "_", not only digits, e.g. "live".`);
@@ -408,10 +418,12 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
   const checks = new ResolvedArgumentChecks("SecureFunction", name, parent);
   const functionName = physicalName(name, NAME_LIMITS.lambdaFunction);
   const path = parameterPath(name);
+  const kmsKey = checkedKmsKey(checks, "kmsKeyArn", args.kmsKeyArn);
 
   const logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, {
     name: `/aws/lambda/${functionName}`,
     retentionInDays: args.logRetentionDays,
+    kmsKeyId: kmsKey,
   }, opts);
 
   const parameters = [
@@ -422,6 +434,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
         name: `${path}/${key}`,
         type: "SecureString",
         tier: "Standard",
+        keyId: kmsKey,
         value: checkSecretness(checks, `secrets.${key}`, value, true),
       }, opts)),
   ];
@@ -431,7 +444,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     description: `Execution role of the Lambda function ${functionName}`,
     assumeRolePolicy: LAMBDA_ASSUME_ROLE_POLICY,
   }, opts);
-  const statements = roleStatements(args, logGroup, parameters, checks);
+  const statements = roleStatements(args, logGroup, parameters, kmsKey, checks);
   const destinations = checkedDestinations(args.asyncInvoke, checks);
   const rolePolicy = new aws.iam.RolePolicy(`${name}-policy`, {
     role: role.id,
@@ -465,6 +478,8 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
     reservedConcurrentExecutions: args.disabled ? 0 : args.reservedConcurrency,
     publish: useAlias,
     environment: Object.keys(environment).length > 0 ? { variables } : undefined,
+    // Lambda decrypts the variables through a grant it takes on the key for the role.
+    kmsKeyArn: Object.keys(environment).length > 0 ? kmsKey : undefined,
     tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
     loggingConfig: { logFormat: "JSON", logGroup: logGroup.name, applicationLogLevel: args.logLevel, systemLogLevel: "WARN" },
     vpcConfig: args.vpc ? { subnetIds: args.vpc.subnetIds, securityGroupIds: args.vpc.securityGroupIds } : undefined,
@@ -490,8 +505,8 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
   return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, asyncInvokeConfig, alarms };
 }
 
-/** The role's statements: logs, tracing, its own parameters, VPC networking, then the user's. */
-function roleStatements(args: ResolvedFunctionArgs, logGroup: aws.cloudwatch.LogGroup, parameters: aws.ssm.Parameter[], checks: ResolvedArgumentChecks) {
+/** The role's statements: logs, tracing, its own parameters (and their key), VPC networking, then the user's. */
+function roleStatements(args: ResolvedFunctionArgs, logGroup: aws.cloudwatch.LogGroup, parameters: aws.ssm.Parameter[], kmsKey: pulumi.Input<string> | undefined, checks: ResolvedArgumentChecks) {
   const statements: (PermissionStatement & { sid: string })[] = [
     { sid: "WriteOwnLogs", actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [pulumi.interpolate`${logGroup.arn}:*`] },
   ];
@@ -505,6 +520,9 @@ function roleStatements(args: ResolvedFunctionArgs, logGroup: aws.cloudwatch.Log
       { sid: "ReadOwnParametersByPath", actions: ["ssm:GetParametersByPath"], resources: [pathArn] },
       { sid: "ReadOwnParameters", actions: ["ssm:GetParameter", "ssm:GetParameters"], resources: parameters.map((p) => p.arn) },
     );
+  }
+  if (kmsKey !== undefined && Object.keys(args.secrets ?? {}).length > 0) {
+    statements.push({ sid: "DecryptOwnSecrets", actions: [...KMS_READ_ACTIONS], resources: [kmsKey] });
   }
   if (args.vpc) {
     statements.push({ sid: "VpcNetworkInterfaces", actions: ACTIONS_WITHOUT_RESOURCE_LEVEL.filter((a) => a.startsWith("ec2:")), resources: ["*"] });

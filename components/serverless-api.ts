@@ -5,7 +5,8 @@ import { FunctionSettings, prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunc
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { checkCors, corsConfiguration, CORS_DEFAULTS, CorsArgs, PREFLIGHT_ROUTE } from "./cors";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "./limits";
-import { LOG_RETENTION_DAYS, ProblemCollector, withoutUndefined } from "./validation";
+import { checkedKmsKey, checkKmsKeyArn } from "./kms";
+import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"] as const;
 
@@ -81,6 +82,13 @@ export interface ServerlessApiArgs {
    * @default 30
    */
   accessLogRetentionDays?: number;
+  /**
+   * A customer-managed KMS key (its key ARN) that encrypts the access log group; its key
+   * policy must let CloudWatch Logs use it. Route functions take theirs from
+   * `functionDefaults.kmsKeyArn` (or a route's own).
+   * @default none: CloudWatch Logs' own encryption
+   */
+  kmsKeyArn?: pulumi.Input<string>;
 }
 
 export const SERVERLESS_API_DEFAULTS = {
@@ -123,6 +131,22 @@ export function routeKeyProblem(routeKey: string): string | undefined {
     if (segment.endsWith("+}") && index !== segments.length - 1) return "has a greedy {param+} that is not the last segment; move it to the end.";
   }
   return undefined;
+}
+
+/**
+ * What follows `<executionArn>/<stage>/` in the ARN API Gateway invokes a route's function
+ * from: `POST /orders` is `POST/orders`, a `{param}` or `{proxy+}` is `*`, `ANY` is any
+ * method (`*`), and `$default` is `$default`.
+ */
+export function routeSourceArnPath(routeKey: string): string {
+  if (routeKey === "$default") return "$default";
+  const [method, path] = routeKey.split(" ");
+  return `${method === "ANY" ? "*" : method}${path.replace(/\{[^}]*\}/g, "*")}`;
+}
+
+/** The part of a per-route child's name that names the route: readable, and unique by its hash. */
+function routeNamePart(routeKey: string): string {
+  return `${slugify(routeKey) || "root"}-${shortHash(routeKey, 6)}`;
 }
 
 /** A route's method and path with its parameters' names left out: what API Gateway tells routes apart by. */
@@ -191,6 +215,7 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
   problems.integerInRange("throttle.burstLimit", throttle.burstLimit, 1, 5000, "requests");
   const accessLogRetentionDays = args.accessLogRetentionDays ?? SERVERLESS_API_DEFAULTS.accessLogRetentionDays;
   problems.oneOf("accessLogRetentionDays", accessLogRetentionDays, LOG_RETENTION_DAYS);
+  checkKmsKeyArn("kmsKeyArn", args.kmsKeyArn, problems);
   if (args.cors) checkCors(args.cors, problems);
   if (args.auth?.jwt && (!args.auth.jwt.issuer || !args.auth.jwt.audience)) {
     problems.add("auth.jwt", "needs both issuer and audience.");
@@ -280,7 +305,7 @@ export class ServerlessApi extends pulumi.ComponentResource {
   readonly integrations: Record<string, aws.apigatewayv2.Integration>;
   /** The routes, by route key. */
   readonly routes: Record<string, aws.apigatewayv2.Route>;
-  /** The permissions that let this API invoke each function, by handler. */
+  /** The permissions that let this API invoke each route's function from that route only, by route key. */
   readonly permissions: Record<string, aws.lambda.Permission>;
   /** The base URL of the API, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */
   readonly url: pulumi.Output<string>;
@@ -321,19 +346,22 @@ export class ServerlessApi extends pulumi.ComponentResource {
         payloadFormatVersion: "2.0",
         timeoutMilliseconds: HTTP_API_INTEGRATION_TIMEOUT_SECONDS * 1000,
       }, parent);
-      this.permissions[planned.handler] = new aws.lambda.Permission(`${planned.name}-invoke`, {
-        action: "lambda:InvokeFunction",
-        function: fn.name,
-        qualifier: fn.qualifier,
-        principal: "apigateway.amazonaws.com",
-        sourceArn: pulumi.interpolate`${this.api.executionArn}/*/*`,
-      }, parent);
+      // One per route, so a function shared by routes is invocable by exactly those routes.
+      for (const routeKey of planned.routeKeys) {
+        this.permissions[routeKey] = new aws.lambda.Permission(`${planned.name}-invoke-${routeNamePart(routeKey)}`, {
+          action: "lambda:InvokeFunction",
+          function: fn.name,
+          qualifier: fn.qualifier,
+          principal: "apigateway.amazonaws.com",
+          sourceArn: pulumi.interpolate`${this.api.executionArn}/*/${routeSourceArnPath(routeKey)}`,
+        }, parent);
+      }
     }
 
     this.routes = {};
     for (const route of plan.routes) {
       // Named by content, so reordering or adding routes replaces nothing.
-      this.routes[route.routeKey] = new aws.apigatewayv2.Route(`${name}-route-${slugify(route.routeKey) || "root"}-${shortHash(route.routeKey, 6)}`, {
+      this.routes[route.routeKey] = new aws.apigatewayv2.Route(`${name}-route-${routeNamePart(route.routeKey)}`, {
         apiId: this.api.id,
         routeKey: route.routeKey,
         target: pulumi.interpolate`integrations/${this.integrations[route.handler].id}`,
@@ -346,6 +374,7 @@ export class ServerlessApi extends pulumi.ComponentResource {
     this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
       name: `/aws/apigateway/${apiName}`,
       retentionInDays: plan.accessLogRetentionDays,
+      kmsKeyId: checkedKmsKey(new ResolvedArgumentChecks("ServerlessApi", name, this), "kmsKeyArn", args.kmsKeyArn),
     }, parent);
 
     this.stage = new aws.apigatewayv2.Stage(`${name}-stage`, {

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarm } from "./alarms";
-import { destinationProblem, kmsKeyProblem, StreamKind, streamArnProblem, streamKindOf } from "./arns";
+import { destinationProblem, StreamKind, streamArnProblem, streamKindOf } from "./arns";
 import { createDeadLetterQueue } from "./dead-letter-queue";
 import { checkFilterPatterns } from "./event-filters";
+import { checkedKmsKey, checkKmsKeyArn, KMS_READ_ACTIONS, KMS_SEND_ACTIONS, keyStatement } from "./kms";
 import { STREAM_MAPPING_LIMITS } from "./limits";
 import { PermissionStatement } from "./policy";
 import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
@@ -100,10 +101,11 @@ export interface StreamWorkerArgs extends SecureFunctionArgs {
   deadLetterTopicArn?: pulumi.Input<string>;
   /**
    * The customer managed KMS key (its key ARN, not an alias) that encrypts the stream; the
-   * consumer is granted `kms:Decrypt` on it, and on no other key.
+   * consumer is granted `kms:Decrypt` on it, and on no other key. (`kmsKeyArn` is the key of
+   * what the worker creates: its dead-letter queue and the consumer's logs and secrets.)
    * @default none (the stream uses an AWS owned or managed key)
    */
-  kmsKeyArn?: pulumi.Input<string>;
+  streamKmsKeyArn?: pulumi.Input<string>;
   /**
    * The age of the newest record read, in seconds, that raises the iterator-age alarm (the
    * consumer is falling behind); below `maxRecordAgeSeconds`.
@@ -153,7 +155,7 @@ export function planStreamWorker(name: string, args: StreamWorkerArgs): { settin
   const problems = new ProblemCollector();
   const {
     streamArn, streamKind, startingPosition, startingPositionTimestamp, batchSize, batchWindowSeconds, parallelizationFactor, filters,
-    bisectOnError, maxRetries, maxRecordAgeSeconds, deadLetterQueueArn, deadLetterTopicArn, kmsKeyArn, iteratorAgeAlarmSeconds, ...functionArgs
+    bisectOnError, maxRetries, maxRecordAgeSeconds, deadLetterQueueArn, deadLetterTopicArn, streamKmsKeyArn, iteratorAgeAlarmSeconds, ...functionArgs
   } = args;
   const kind = checkStream(streamArn, streamKind, problems);
   const settings: StreamSettings = {
@@ -179,7 +181,7 @@ export function planStreamWorker(name: string, args: StreamWorkerArgs): { settin
   // Outputs are checked once they resolve (StreamWorker's constructor).
   if (typeof deadLetterQueueArn === "string") addIf(problems, "deadLetterQueueArn", destinationProblem(deadLetterQueueArn, "sqs"));
   if (typeof deadLetterTopicArn === "string") addIf(problems, "deadLetterTopicArn", destinationProblem(deadLetterTopicArn, "sns"));
-  if (typeof kmsKeyArn === "string") addIf(problems, "kmsKeyArn", kmsKeyProblem(kmsKeyArn));
+  checkKmsKeyArn("streamKmsKeyArn", streamKmsKeyArn, problems);
 
   // Throttled batches are retried, uncounted, until the records reach maxRecordAgeSeconds.
   if (functionArgs.disabled) {
@@ -294,7 +296,8 @@ export class StreamWorker extends pulumi.ComponentResource {
     const alarmActions = args.alarmActions ?? [];
     const streamArn = typeof args.streamArn === "string" ? pulumi.output(args.streamArn) : checks.checked("streamArn", args.streamArn, (arn) => streamArnProblem(arn, settings.kind));
 
-    const destination = this.failureDestination(name, args, settings, checks, alarmActions);
+    const kmsKey = checkedKmsKey(checks, "kmsKeyArn", args.kmsKeyArn);
+    const destination = this.failureDestination(name, args, settings, checks, alarmActions, kmsKey);
     this.deadLetterQueue = destination.queue;
     this.deadLetterQueuePolicy = destination.policy;
     this.deadLetterArn = destination.arn;
@@ -302,7 +305,8 @@ export class StreamWorker extends pulumi.ComponentResource {
 
     const consumer = new SecureFunction(consumerName(name), {
       ...functionArgs,
-      permissions: [...(functionArgs.permissions ?? []), ...consumerStatements(settings.kind, streamArn, destination.statement, args.kmsKeyArn, checks)],
+      kmsKeyArn: kmsKey,
+      permissions: [...(functionArgs.permissions ?? []), ...consumerStatements(settings.kind, streamArn, destination.statements, args.streamKmsKeyArn, checks)],
     }, parent);
     consumers.set(this, consumer);
     this.functionArn = consumer.arn;
@@ -340,19 +344,22 @@ export class StreamWorker extends pulumi.ComponentResource {
   }
 
   /** The user's queue or topic, checked once it resolves, or a dead-letter queue of our own. */
-  private failureDestination(name: string, args: StreamWorkerArgs, settings: StreamSettings, checks: ResolvedArgumentChecks, alarmActions: pulumi.Input<pulumi.Input<string>[]>) {
+  private failureDestination(name: string, args: StreamWorkerArgs, settings: StreamSettings, checks: ResolvedArgumentChecks, alarmActions: pulumi.Input<pulumi.Input<string>[]>, kmsKey: pulumi.Input<string> | undefined) {
     const given = args.deadLetterQueueArn !== undefined ? { path: "deadLetterQueueArn", arn: args.deadLetterQueueArn, service: "sqs" as const }
       : args.deadLetterTopicArn !== undefined ? { path: "deadLetterTopicArn", arn: args.deadLetterTopicArn, service: "sns" as const }
       : undefined;
     if (given) {
       const arn = checks.checked(given.path, given.arn, (resolved) => destinationProblem(resolved, given.service));
       const action = given.service === "sqs" ? "sqs:SendMessage" : "sns:Publish";
-      return { arn, statement: { actions: [action], resources: [arn] }, queue: undefined, policy: undefined, alarm: undefined };
+      return { arn, statements: [{ actions: [action], resources: [arn] }], queue: undefined, policy: undefined, alarm: undefined };
     }
     const retries = settings.maxRetries === -1 ? "were retried" : `failed ${settings.maxRetries + 1} times`;
     const age = settings.maxRecordAgeSeconds === -1 ? "" : ` or reached ${settings.maxRecordAgeSeconds} s of age`;
-    const deadLetters = createDeadLetterQueue(name, { failure: `batches ${retries}${age}`, alarmActions }, this);
-    return { arn: deadLetters.queue.arn, statement: { actions: ["sqs:SendMessage"], resources: [deadLetters.queue.arn] }, ...deadLetters };
+    const deadLetters = createDeadLetterQueue(name, { failure: `batches ${retries}${age}`, alarmActions, kmsKeyArn: kmsKey }, this);
+    // Lambda sends failed batches with the consumer's role, which must then encrypt for the queue.
+    const statements: PermissionStatement[] = [{ actions: ["sqs:SendMessage"], resources: [deadLetters.queue.arn] }];
+    if (kmsKey !== undefined) statements.push(keyStatement(KMS_SEND_ACTIONS, kmsKey));
+    return { arn: deadLetters.queue.arn, statements, ...deadLetters };
   }
 
   /** The consumer (TypeScript only; other languages see `functionArn` and `functionName`). */
@@ -365,17 +372,15 @@ export class StreamWorker extends pulumi.ComponentResource {
  * The consumer's statements: read exactly its stream, send to its failure destination, and
  * decrypt with the stream's key when one is named.
  */
-function consumerStatements(kind: StreamKind, streamArn: pulumi.Output<string>, destination: PermissionStatement, kmsKeyArn: pulumi.Input<string> | undefined, checks: ResolvedArgumentChecks): PermissionStatement[] {
+function consumerStatements(kind: StreamKind, streamArn: pulumi.Output<string>, destination: PermissionStatement[], streamKmsKeyArn: pulumi.Input<string> | undefined, checks: ResolvedArgumentChecks): PermissionStatement[] {
   const statements: PermissionStatement[] = [{ actions: STREAM_READ_ACTIONS[kind], resources: [streamArn] }];
   if (kind === "dynamodb") {
     // AWS lists ListStreams among what Lambda needs for a DynamoDB stream, and scopes it in
     // its own example to the table's streams: the narrowest resource it documents.
     statements.push({ actions: ["dynamodb:ListStreams"], resources: [streamArn.apply((arn) => arn.replace(/\/stream\/[^/]+$/, "/stream/*"))] });
   }
-  statements.push(destination);
-  if (kmsKeyArn !== undefined) {
-    const key = typeof kmsKeyArn === "string" ? kmsKeyArn : checks.checked("kmsKeyArn", kmsKeyArn, kmsKeyProblem);
-    statements.push({ actions: ["kms:Decrypt"], resources: [key] });
-  }
+  statements.push(...destination);
+  const streamKey = checkedKmsKey(checks, "streamKmsKeyArn", streamKmsKeyArn);
+  if (streamKey !== undefined) statements.push(keyStatement(KMS_READ_ACTIONS, streamKey));
   return statements;
 }

@@ -45,6 +45,10 @@ export const TYPES = {
   kmsKey: "aws:kms/key:Key",
   vpc: "awsx:ec2:Vpc",
   vpcEndpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+  ec2Vpc: "aws:ec2/vpc:Vpc",
+  flowLog: "aws:ec2/flowLog:FlowLog",
+  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
 } as const;
 
 /** Services that invoke Lambda asynchronously (event invocations, retried, then dropped). */

@@ -18,6 +18,16 @@ import type {
 import { asList, Graph, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
 
 export { parseFunctionReference, statementsOf, TYPES } from "./graph";
+
+/**
+ * The route part of the ARN API Gateway invokes from (after `<executionArn>/<stage>/`), as
+ * AWS documents it: `POST/orders`, a path parameter as `*`, `ANY` as `*`, `$default` itself.
+ */
+function routeArnPath(routeKey: string): string {
+  if (routeKey === "$default") return "$default";
+  const [method, path = ""] = routeKey.split(" ");
+  return `${method === "ANY" ? "*" : method}${path.replace(/\{[^}]*\}/g, "*")}`;
+}
 export type { Statement } from "./graph";
 
 /**
@@ -373,13 +383,13 @@ export const policies: Policy[] = [
     name: "lambda-permission-scoped",
     description: "A lambda.Permission never grants to \"*\", a service principal always names the sourceArn it may invoke from, and S3 also the sourceAccount.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Set principal to the service (e.g. apigateway.amazonaws.com) and sourceArn to the caller's ARN (e.g. `${api.executionArn}/*/*`); for S3, sourceAccount too.",
+    remediationSteps: "Set principal to the service (e.g. apigateway.amazonaws.com) and sourceArn to the caller's ARN (e.g. `${api.executionArn}/*/POST/orders`); for S3, sourceAccount too.",
     resourceTypes: [TYPES.permission],
   }, (props, report) => {
     if (props.principal === "*") {
       report(`Permission lets anyone ("*") invoke ${props.function}; name the calling service or account as principal, with its sourceArn.`);
     } else if (String(props.principal).endsWith(".amazonaws.com") && (!props.sourceArn || props.sourceArn === "*")) {
-      report(`Permission lets ${props.principal} invoke ${props.function} from any source, including other accounts' resources; set sourceArn to the calling resource's ARN (e.g. \`\${api.executionArn}/*/*\`).`);    }
+      report(`Permission lets ${props.principal} invoke ${props.function} from any source, including other accounts' resources; set sourceArn to the calling resource's ARN (e.g. \`\${api.executionArn}/*/POST/orders\`).`);    }
     // A bucket ARN names no account: a deleted bucket's name can be taken by anyone.
     if (props.principal === "s3.amazonaws.com" && !props.sourceAccount) {
       report(`Permission lets S3 invoke ${props.function} from bucket ${props.sourceArn ?? "(any)"}, whose ARN names no account, so another account's bucket of that name could invoke it; set sourceAccount to this account's id.`);
@@ -418,7 +428,7 @@ export const policies: Policy[] = [
     name: "apigateway-integration-permission",
     description: "Every Lambda integration of an HTTP API has a lambda.Permission for API Gateway on the same function and qualifier, scoped to that API.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Add an aws.lambda.Permission: principal apigateway.amazonaws.com, the integration's function and alias as function/qualifier, sourceArn `${api.executionArn}/*/*`.",
+    remediationSteps: "Add an aws.lambda.Permission: principal apigateway.amazonaws.com, the integration's function and alias as function/qualifier, sourceArn `${api.executionArn}/*/<METHOD>/<path>` (one per route).",
     resourceTypes: [TYPES.integration, TYPES.permission],
   }, (graph, report) => {
     for (const integration of graph.of(TYPES.integration).filter((i) => i.props.integrationType === "AWS_PROXY")) {
@@ -432,8 +442,40 @@ export const policies: Policy[] = [
         (p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === target.qualifier &&
         (!api?.props.executionArn || String(p.props.sourceArn ?? "").startsWith(api.props.executionArn)));
       if (!permitted) {
-        report(`Integration ${integration.name} invokes ${fn.name}${target.qualifier ? `:${target.qualifier}` : ""} but no permission lets this API call it${target.qualifier ? " with that qualifier" : ""}, so requests fail with 500; add an aws.lambda.Permission (principal apigateway.amazonaws.com, qualifier ${target.qualifier ?? "none"}, sourceArn \`\${api.executionArn}/*/*\`).`, integration.urn);
+        report(`Integration ${integration.name} invokes ${fn.name}${target.qualifier ? `:${target.qualifier}` : ""} but no permission lets this API call it${target.qualifier ? " with that qualifier" : ""}, so requests fail with 500; add an aws.lambda.Permission (principal apigateway.amazonaws.com, qualifier ${target.qualifier ?? "none"}, sourceArn \`\${api.executionArn}/*/<METHOD>/<path>\` for each route).`, integration.urn);
       }
+    }
+  }),
+
+  stackRule({
+    name: "apigateway-permission-per-route",
+    description: "API Gateway may invoke a function only from the routes that target it: each Lambda route has a lambda.Permission whose sourceArn names that route (`<executionArn>/*/<METHOD>/<path>`), and no API permission covers routes it does not serve (`/*/*`).",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Give each route its own aws.lambda.Permission with sourceArn `${api.executionArn}/*/<METHOD>/<path>` ({param} as *, ANY as *, $default as `/*/$default`); ServerlessApi does this.",
+    resourceTypes: [TYPES.route, TYPES.integration, TYPES.permission],
+  }, (graph, report) => {
+    const apiPermissions = graph.of(TYPES.permission).filter((p) => p.props.principal === "apigateway.amazonaws.com");
+    const named = new Set<PolicyResource>();
+    for (const route of graph.of(TYPES.route)) {
+      const integrationId = /^integrations\/(.+)$/.exec(String(route.props.target ?? ""))?.[1];
+      const integration = graph.of(TYPES.integration).find((i) => i.props.id !== undefined && i.props.id === integrationId);
+      const fn = integration && graph.functionFor(integration.props.integrationUri);
+      if (!integration || !fn) continue; // not (yet) known to invoke a Lambda of this stack
+      const qualifier = parseFunctionReference(integration.props.integrationUri).qualifier;
+      const executionArn = graph.of(TYPES.api).find((a) => a.props.id === route.props.apiId)?.props.executionArn;
+      const routeArn = `/*/${routeArnPath(String(route.props.routeKey))}`;
+      const scoped = apiPermissions.filter((p) =>
+        graph.functionFor(p.props.function) === fn &&
+        (p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === qualifier &&
+        (executionArn ? p.props.sourceArn === `${executionArn}${routeArn}` : String(p.props.sourceArn ?? "").endsWith(routeArn)));
+      for (const p of scoped) named.add(p);
+      if (scoped.length === 0) {
+        report(`Route ${route.props.routeKey} invokes ${fn.name} but no permission names it; add an aws.lambda.Permission for apigateway.amazonaws.com with sourceArn \`\${api.executionArn}${routeArn}\`.`, route.urn);
+      }
+    }
+    for (const p of apiPermissions) {
+      if (named.has(p) || typeof p.props.sourceArn !== "string") continue; // unknown until deployed
+      report(`Permission ${p.name} lets API Gateway invoke ${p.props.function} from ${p.props.sourceArn}, which names none of the routes that target it, so every other route of the API (and any added later) may call it; scope it to one route, \`\${api.executionArn}/*/<METHOD>/<path>\`, one permission per route.`, p.urn);
     }
   }),
 
@@ -582,6 +624,113 @@ export const policies: Policy[] = [
     }
   }),
 
+  // ---------------------------------------------------------------- Cognito, SNS, VPC
+  resourceRule({
+    name: "cognito-mfa-in-prod",
+    description: "In production stacks every Cognito user pool has MFA, required or optional, with an authenticator app (TOTP) among its factors.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set mfaConfiguration: \"ON\" (or \"OPTIONAL\") and softwareTokenMfaConfiguration: { enabled: true } on the aws.cognito.UserPool.",
+    resourceTypes: [TYPES.userPool],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (!isProduction(args.urn, args.getConfig())) return;
+    const mode = props.mfaConfiguration ?? "OFF";
+    if (!["ON", "OPTIONAL"].includes(mode) || props.softwareTokenMfaConfiguration?.enabled !== true) {
+      report(`User pool ${props.name ?? args.name} in production stack ${stackOf(args.urn)} has MFA ${mode}${props.softwareTokenMfaConfiguration?.enabled === true ? "" : " without an authenticator app (TOTP)"}, so a stolen password is enough to sign in; set mfaConfiguration: "ON" (or "OPTIONAL") and softwareTokenMfaConfiguration: { enabled: true }.`);
+    }
+  }),
+  resourceRule({
+    name: "cognito-threat-protection-in-prod",
+    description: "In production stacks every Cognito user pool enforces threat protection (compromised credentials, adaptive authentication), which needs the Plus feature plan.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set userPoolTier: \"PLUS\" and userPoolAddOns: { advancedSecurityMode: \"ENFORCED\" } on the aws.cognito.UserPool.",
+    resourceTypes: [TYPES.userPool],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (!isProduction(args.urn, args.getConfig())) return;
+    const mode = props.userPoolAddOns?.advancedSecurityMode ?? "OFF";
+    if (mode !== "ENFORCED" || props.userPoolTier !== "PLUS") {
+      report(`User pool ${props.name ?? args.name} in production stack ${stackOf(args.urn)} has threat protection ${mode} on tier ${props.userPoolTier ?? "unset"}, so sign-ins with leaked or risky credentials go through; set userPoolTier: "PLUS" and userPoolAddOns: { advancedSecurityMode: "ENFORCED" }.`);
+    }
+  }),
+  resourceRule({
+    name: "apigateway-jwt-route-scopes",
+    description: "Every JWT route requires an OAuth scope, so only access tokens (which carry scopes) are accepted, not ID tokens (which carry none) of the same audience.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set authorizationScopes on the route (ServerlessApi route `scopes`, e.g. [\"orders/read\"]) from a Cognito resource server the client may request.",
+    resourceTypes: [TYPES.route],
+  }, (props, report) => {
+    if (props.authorizationType === "JWT" && asList(props.authorizationScopes).length === 0) {
+      report(`Route ${JSON.stringify(props.routeKey)} accepts any JWT of its audience, ID tokens included; set authorizationScopes (ServerlessApi route \`scopes\`, e.g. ["orders/read"]) so only access tokens granted that scope pass.`);
+    }
+  }),
+  stackRule({
+    name: "sns-tls-only",
+    description: "Every SNS topic's policy denies publishing to \"*\" when aws:SecureTransport is false.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.sns.TopicPolicy with a Deny of \"sns:Publish\" (or \"sns:*\") for Principal \"*\" when aws:SecureTransport is \"false\", keeping the Allow statements the publishers need.",
+    resourceTypes: [TYPES.topic, TYPES.topicPolicy],
+  }, (graph, report) => {
+    for (const topic of graph.of(TYPES.topic)) {
+      const documents = [topic.props.policy, ...graph.of(TYPES.topicPolicy).filter((p) => [topic.props.arn, topic.props.id].includes(p.props.arn)).map((p) => p.props.policy)];
+      const denies = documents.flatMap((d) => statementsOf(d)).some((s) =>
+        s.Effect === "Deny" &&
+        (s.Action ?? []).some((a) => ["*", "sns:*", "sns:Publish"].includes(a)) &&
+        String(s.Condition?.Bool?.["aws:SecureTransport"]) === "false");
+      if (!denies) {
+        report(`Topic ${topic.name} accepts messages without TLS; add an aws.sns.TopicPolicy that denies "sns:Publish" to "*" when aws:SecureTransport is "false".`, topic.urn);
+      }
+    }
+  }),
+  resourceRule({
+    name: "vpc-endpoint-policy",
+    description: "Every VPC endpoint has a policy that names the actions it lets through, not AWS's default that allows every action on every resource.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set policy on the aws.ec2.VpcEndpoint: Allow the actions the functions call, on this stack's resources (Resource \"*\" only for actions without resource level), for this account (aws:PrincipalAccount).",
+    resourceTypes: [TYPES.vpcEndpoint],
+  }, (props, report, args) => {
+    const service = String(props.serviceName ?? args.name);
+    const allows = statementsOf(props.policy).filter((s) => s.Effect === "Allow");
+    if (allows.length === 0) {
+      report(`VPC endpoint ${args.name} (${service}) has no policy, so it lets any principal do anything on any resource of the service through it, another account's included; set policy to the actions the functions call, on this stack's resources.`);
+    }
+    for (const s of allows.filter((s) => (s.Action ?? []).some(isWildcardAction) || s.NotAction)) {
+      report(`VPC endpoint ${args.name} (${service}) allows ${JSON.stringify(s.Action ?? s.NotAction)}, every action of the service; list the actions the functions call.`);
+    }
+  }),
+  stackRule({
+    name: "vpc-flow-logs-in-prod",
+    description: "In production stacks every VPC has a flow log.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.ec2.FlowLog (vpcId, trafficType \"ALL\") to a CloudWatch log group with retention, with a role that may write only to that group.",
+    resourceTypes: [TYPES.vpc, TYPES.ec2Vpc, TYPES.flowLog],
+    configSchema: productionConfig,
+  }, (graph, report, args) => {
+    const logged = new Set(graph.of(TYPES.flowLog).map((f) => f.props.vpcId));
+    const reported = new Set<unknown>();
+    // The awsx component and the aws:ec2 VPC inside it are one VPC: report it once.
+    for (const [vpc, id] of [...graph.of(TYPES.ec2Vpc).map((v) => [v, v.props.id] as const), ...graph.of(TYPES.vpc).map((v) => [v, v.props.vpcId] as const)]) {
+      if (!isProduction(vpc.urn, args.getConfig()) || logged.has(id) || reported.has(id)) continue;
+      reported.add(id);
+      report(`VPC ${vpc.name} (${id}) in production stack ${stackOf(vpc.urn)} has no flow log, so its connections, accepted and rejected, leave no trace; add an aws.ec2.FlowLog with vpcId ${id} and trafficType "ALL" to a log group with retention.`, vpc.urn);
+    }
+  }),
+  stackRule({
+    name: "lambda-security-group-egress",
+    description: "Security groups of functions in a VPC allow no egress to every address (0.0.0.0/0, ::/0): only to the endpoints or hosts they call.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Replace the egress rule to 0.0.0.0/0 with rules to the VPC endpoints (their CIDR or security group) and gateway endpoints' prefix lists, on port 443.",
+    resourceTypes: [TYPES.function, TYPES.securityGroup],
+  }, (graph, report) => {
+    const groupsOfFunctions = new Set(graph.of(TYPES.function).flatMap((fn) => asList(fn.props.vpcConfig?.securityGroupIds)));
+    for (const group of graph.of(TYPES.securityGroup).filter((g) => groupsOfFunctions.has(g.props.id))) {
+      const open = asList(group.props.egress).filter((rule: any) => asList(rule.cidrBlocks).includes("0.0.0.0/0") || asList(rule.ipv6CidrBlocks).includes("::/0"));
+      if (open.length > 0) {
+        report(`Security group ${group.name} of the functions allows egress to every address (${open.map((r: any) => `${r.protocol} ${r.fromPort}-${r.toPort}`).join(", ")}); allow port 443 to the VPC endpoints (their CIDR or security group) and gateway endpoints' prefix lists only.`, group.urn);
+      }
+    }
+  }),
+
   // ---------------------------------------------------------------- SSM, DynamoDB, CloudWatch
   resourceRule({
     name: "ssm-secrets-as-securestring",
@@ -615,6 +764,20 @@ export const policies: Policy[] = [
     if (isProduction(args.urn, args.getConfig()) && props.deletionProtectionEnabled !== true) {
       report(`Table ${props.name ?? ""} in production stack ${stackOf(args.urn)} can be deleted; set deletionProtectionEnabled: true.`);
     }
+  }),
+  resourceRule({
+    name: "kms-customer-managed-in-prod",
+    description: "In production stacks queues, SecureString parameters, log groups and tables are encrypted with a customer-managed KMS key, not an AWS owned or managed one.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Pass the stack's key as kmsKeyArn to the components (queues: kmsMasterKeyId; parameters: keyId; log groups: kmsKeyId; tables: serverSideEncryption.kmsKeyArn).",
+    resourceTypes: [TYPES.queue, TYPES.parameter, TYPES.logGroup, TYPES.table],
+    configSchema: productionConfig,
+  }, (props, report, args) => {
+    if (!isProduction(args.urn, args.getConfig())) return;
+    const found = encryptionKeyOf(args.type, props);
+    if (found === "not applicable" || isCustomerManagedKey(found.key)) return;
+    const what = found.key === undefined ? "an AWS owned or managed key" : `the AWS managed key ${found.key}`;
+    report(`${found.kind} ${props.name ?? ""} in production stack ${stackOf(args.urn)} is encrypted with ${what}; set ${found.field} to a customer-managed key's ARN (the components' kmsKeyArn).`);
   }),
   resourceRule({
     name: "cloudwatch-alarm-actions-in-prod",
@@ -677,6 +840,20 @@ export const policies: Policy[] = [
     }
   }),
 ];
+
+/** The key a resource is encrypted with and the property that names it; plain String parameters hold nothing to encrypt. */
+function encryptionKeyOf(type: string, props: Props): { kind: string; field: string; key: unknown } | "not applicable" {
+  if (type === TYPES.queue) return { kind: "Queue", field: "kmsMasterKeyId", key: props.kmsMasterKeyId };
+  if (type === TYPES.logGroup) return { kind: "Log group", field: "kmsKeyId", key: props.kmsKeyId };
+  if (type === TYPES.table) return { kind: "Table", field: "serverSideEncryption.kmsKeyArn", key: props.serverSideEncryption?.enabled === true ? props.serverSideEncryption.kmsKeyArn : undefined };
+  if (type === TYPES.parameter && props.type === "SecureString") return { kind: "SecureString parameter", field: "keyId", key: props.keyId };
+  return "not applicable";
+}
+
+/** A key ARN, id or alias of the account's own; `alias/aws/...` names an AWS managed key. */
+function isCustomerManagedKey(key: unknown): boolean {
+  return typeof key === "string" && key !== "" && !/(^|:)alias\/aws\//.test(key);
+}
 
 /** An IAM resource pattern (`*` and `?` wildcards) as a regular expression. */
 function arnPattern(pattern: string): RegExp {

@@ -54,7 +54,7 @@ describe("the orders program, per stack", () => {
       expect(table.inputs.globalSecondaryIndexes).to.deep.equal(ordersTable.globalSecondaryIndexes);
       expect(table.inputs.billingMode).to.equal("PAY_PER_REQUEST");
       expect(table.inputs.pointInTimeRecovery).to.deep.equal({ enabled: true });
-      expect(table.inputs.serverSideEncryption).to.deep.equal({ enabled: true });
+      expect(table.inputs.serverSideEncryption.enabled).to.equal(true);
       expect(table.inputs.deletionProtectionEnabled).to.equal(protectedData);
       expect(table.protect).to.equal(protectedData);
       expect(one(evaluation.resources, "aws:cognito/userPool:UserPool").protect).to.equal(protectedData);
@@ -69,7 +69,9 @@ describe("the orders program, per stack", () => {
       const provisioned = one(prod.resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", `${name}-provisioned`);
       expect(provisioned.inputs).to.include({ provisionedConcurrentExecutions: 2, qualifier: "live" });
       expect(one(prod.resources, "aws:apigatewayv2/integration:Integration", `${name}-integration`).inputs.integrationUri).to.equal(alias.outputs.arn);
-      expect(one(prod.resources, "aws:lambda/permission:Permission", `${name}-invoke`).inputs.qualifier).to.equal("live");
+      const permissions = ofType(prod.resources, "aws:lambda/permission:Permission").filter((p) => p.name.startsWith(`${name}-invoke-`));
+      expect(permissions).to.have.length(1);
+      expect(permissions[0].inputs.qualifier).to.equal("live");
     }
     expect(ofType(prod.resources, "aws:lambda/alias:Alias")).to.have.length(2);
     expect(ofType(dev.resources, "aws:lambda/alias:Alias")).to.have.length(0);
@@ -122,6 +124,40 @@ describe("the orders program, per stack", () => {
     expect(routes).to.deep.equal({ "POST /orders": "JWT", "GET /orders/{orderId}": "JWT", "GET /orders": "JWT", "GET /health": "NONE" });
   });
 
+  it("hands the stack's trusted IAM principals to every API function, and none to the worker", async () => {
+    const role = "arn:aws:iam::123456789012:role/orders-support";
+    const trusting = await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": JSON.stringify([role]) });
+    const functions = ofType(trusting.resources, "aws:lambda/function:Function");
+    const api = functions.filter((fn) => fn.name.startsWith("orders-api-"));
+    expect(api).to.have.length(4);
+    for (const fn of api) expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal(JSON.stringify([role]));
+    for (const fn of [...ofType(dev.resources, "aws:lambda/function:Function"), ...ofType(prod.resources, "aws:lambda/function:Function")].filter((f) => f.name.startsWith("orders-api-"))) {
+      expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal("[]");
+    }
+    for (const fn of functions.filter((f) => !f.name.startsWith("orders-api-"))) expect(fn.inputs.environment?.variables, fn.name).not.to.have.property("TRUSTED_IAM_PRINCIPALS");
+  });
+
+  it("refuses trusted IAM principals that are not a list of role or user ARNs, naming each", async () => {
+    const refusal = (value: string) => evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": value }).then(() => undefined, (e: Error) => e.message);
+    expect(await refusal(JSON.stringify(["*", "arn:aws:iam::123456789012:root", "arn:aws:iam::123456789012:role/ok"])))
+      .to.include('serverless-orders:trustedIamPrincipals[0] = "*" is not an IAM role or user ARN')
+      .and.include('serverless-orders:trustedIamPrincipals[1] = "arn:aws:iam::123456789012:root" is not an IAM role or user ARN')
+      .and.not.include("trustedIamPrincipals[2]");
+    expect(await refusal("arn:aws:iam::123456789012:role/ok")).to.include('serverless-orders:trustedIamPrincipals = "arn:aws:iam::123456789012:role/ok" is not a list');
+  });
+
+  it("lets API Gateway invoke each function from its own route only", () => {
+    const api = one(prod.resources, "aws:apigatewayv2/api:Api");
+    const scopes = ofType(prod.resources, "aws:lambda/permission:Permission").filter((p) => p.inputs.principal === "apigateway.amazonaws.com")
+      .map((p) => [p.inputs.function, p.inputs.sourceArn.slice(api.outputs.executionArn.length)]);
+    expect(scopes).to.have.deep.members([
+      ["serverless-orders-prod-orders-api-create-order", "/*/POST/orders"],
+      ["serverless-orders-prod-orders-api-get-order", "/*/GET/orders/*"],
+      ["serverless-orders-prod-orders-api-list-orders", "/*/GET/orders"],
+      ["serverless-orders-prod-orders-api-health", "/*/GET/health"],
+    ]);
+  });
+
   it("keeps the order-token secret in a SecureString parameter, out of every environment variable", () => {
     const secret = one(dev.resources, "aws:ssm/parameter:Parameter", "orders-api-create-order-secret-orderTokenSecret");
     expect(secret.inputs.type).to.equal("SecureString");
@@ -148,7 +184,7 @@ describe("the orders program, per stack", () => {
   });
 
   it("encrypts the alarm topic with its own key that CloudWatch may use (the aws/sns key would silence every alarm)", () => {
-    const key = one(prod.resources, "aws:kms/key:Key");
+    const key = one(prod.resources, "aws:kms/key:Key", "alarms-key");
     expect(one(prod.resources, "aws:sns/topic:Topic").inputs.kmsMasterKeyId).to.equal(key.outputs.arn);
     expect(key.inputs.enableKeyRotation).to.equal(true);
     const statements = JSON.parse(key.inputs.policy).Statement;
@@ -161,6 +197,62 @@ describe("the orders program, per stack", () => {
       Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
     });
     expect(statements.find((s: { Sid: string }) => s.Sid === "AccountAdministersKey").Principal).to.deep.equal({ AWS: "arn:aws:iam::123456789012:root" });
+  });
+
+  it("encrypts prod's queues, SecureStrings, log groups, table and function environments with its one rotated data key; dev keeps AWS managed keys", () => {
+    const key = one(prod.resources, "aws:kms/key:Key", "data-key");
+    expect(key.inputs.enableKeyRotation).to.equal(true);
+    const arn = key.outputs.arn;
+    expect(arn).to.match(/^arn:aws:kms:eu-west-1:123456789012:key\/[0-9a-f-]{36}$/);
+    const encrypted = (evaluation: Evaluation) => ({
+      queues: ofType(evaluation.resources, "aws:sqs/queue:Queue").map((q) => [q.inputs.kmsMasterKeyId, q.inputs.sqsManagedSseEnabled]),
+      secrets: ofType(evaluation.resources, "aws:ssm/parameter:Parameter").filter((p) => p.inputs.type === "SecureString").map((p) => p.inputs.keyId),
+      logGroups: ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.kmsKeyId),
+      table: one(evaluation.resources, "aws:dynamodb/table:Table").inputs.serverSideEncryption.kmsKeyArn,
+      functions: ofType(evaluation.resources, "aws:lambda/function:Function").map((f) => f.inputs.kmsKeyArn),
+    });
+    const inProd = encrypted(prod);
+    // The fulfilment worker's dead-letter queue, the one queue now that it reads the table's stream.
+    expect(inProd.queues).to.deep.equal([[arn, undefined]]);
+    expect(inProd.secrets).to.deep.equal([arn]);
+    expect(inProd.logGroups).to.have.length(7).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(inProd.table).to.equal(arn);
+    expect(inProd.functions).to.have.length(5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(ofType(dev.resources, "aws:kms/key:Key").map((k) => k.name)).to.deep.equal(["alarms-key"]);
+    const inDev = encrypted(dev);
+    expect(inDev.queues).to.deep.equal([[undefined, true]]);
+    expect([...inDev.secrets, ...inDev.logGroups, inDev.table, ...inDev.functions].every((k) => k === undefined)).to.equal(true);
+  });
+
+  it("lets CloudWatch Logs use the data key for this account's log groups, and SNS and EventBridge send dead letters, for this account only", () => {
+    const statements = JSON.parse(one(prod.resources, "aws:kms/key:Key", "data-key").inputs.policy).Statement;
+    expect(statements.map((s: { Sid: string }) => s.Sid)).to.deep.equal(["AccountAdministersKey", "CloudWatchLogsEncryptsLogGroups", "ServicesSendUndeliveredEvents"]);
+    expect(statements[1]).to.deep.equal({
+      Sid: "CloudWatchLogsEncryptsLogGroups",
+      Effect: "Allow",
+      Principal: { Service: "logs.eu-west-1.amazonaws.com" },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*" } },
+    });
+    expect(statements[2].Condition).to.deep.equal({ StringEquals: { "aws:SourceAccount": "123456789012" } });
+  });
+
+  it("grants each prod role exactly the kms actions it needs on the data key: the stream's consumer, the secret's reader and the table's callers decrypt", () => {
+    const arn = one(prod.resources, "aws:kms/key:Key", "data-key").outputs.arn;
+    const kmsStatements = (functionName: string) => {
+      const policy = ofType(prod.resources, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === `${functionName}-policy`)!;
+      return JSON.parse(policy.inputs.policy).Statement.filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith("kms:"))).map((s: { Action: string[]; Resource: string[] }) => [s.Action, s.Resource]);
+    };
+    const decrypt = [["kms:Decrypt"], [arn]];
+    // create-order: its secret, the table.
+    expect(kmsStatements("orders-api-create-order")).to.deep.equal([decrypt, decrypt]);
+    // fulfilment-consumer: sending failure records to its encrypted dead-letter queue, reading the stream (and so the table).
+    expect(kmsStatements("fulfilment-consumer")).to.deep.equal([[["kms:GenerateDataKey", "kms:Decrypt"], [arn]], decrypt]);
+    expect(kmsStatements("orders-api-get-order")).to.deep.equal([decrypt]);
+    expect(kmsStatements("orders-api-list-orders")).to.deep.equal([decrypt]);
+    expect(kmsStatements("orders-api-health")).to.deep.equal([]);
+    expect(ofType(dev.resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.policy.includes("kms:")).map((p) => p.name)).to.deep.equal([]);
   });
 
   it("names the stack, the key and the allowed range for every bad value, all at once", async () => {

@@ -5,14 +5,42 @@ import * as path from "path";
 import { load as parse } from "js-yaml";
 import { validateWorkflow } from "@action-validator/core";
 
-const WORKFLOWS = path.resolve(__dirname, "..", ".github", "workflows");
+const ROOT = path.resolve(__dirname, "..");
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const FILES = ["deploy.yml", "pull-request.yml"];
 const read = (file: string) => fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
 const stepsUsing = (job: any, action: string) => job.steps.filter((s: any) => String(s.uses ?? "").startsWith(`${action}@`));
+const jobsOf = (file: string) => Object.entries<any>((parse(read(file)) as any).jobs);
+const holdsCredentials = (job: any) => job.permissions?.["id-token"] === "write";
+
+/**
+ * The environment each Pulumi command on each stack runs in: its credentials trust that environment's OIDC subject
+ * and reach that stack alone, and prod's two have required reviewers (docs/deploying.md#who-may-touch-which-stack).
+ */
+const ENVIRONMENTS: Record<string, Record<string, string>> = {
+  preview: { dev: "preview-dev", prod: "preview-prod" },
+  up: { dev: "development", prod: "production" },
+};
+/** What a Pulumi command may ask for: previews a team that may read its stack, deploys one that may write it. */
+const TEAM_SCOPES: Record<string, string> = {
+  preview: "team:${{ vars.PULUMI_PREVIEW_TEAM }}",
+  up: "team:${{ vars.PULUMI_DEPLOY_TEAM }}",
+};
+
+/** One entry per run of the job (per matrix combination), with `${{ matrix.* }}` resolved as GitHub would. */
+function runsOf(job: any): Array<(text: string) => string> {
+  const combinations = Object.entries<any[]>(job.strategy?.matrix ?? {}).reduce<Array<Record<string, string>>>(
+    (all, [key, values]) => all.flatMap((partial) => values.map((value) => ({ ...partial, [key]: String(value) }))),
+    [{}],
+  );
+  return combinations.map((matrix) => (text: string) =>
+    text.replace(/\$\{\{ matrix\.(\w+) \}\}/g, (_, key: string) => matrix[key] ?? expect.fail(`no matrix.${key}`)));
+}
 
 describe("GitHub Actions workflows", () => {
   it("validate against the workflow schema (action-validator)", () => {
     const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
-    expect(files).to.deep.equal(["deploy.yml", "pull-request.yml"]);
+    expect(files).to.deep.equal(FILES);
     for (const file of files) expect(validateWorkflow(read(file)).errors, file).to.deep.equal([]);
   });
 
@@ -24,11 +52,11 @@ describe("GitHub Actions workflows", () => {
     const workflow = parse(read("pull-request.yml")) as any;
     expect(Object.keys(workflow.on)).to.deep.equal(["pull_request"]);
     const { test, preview } = workflow.jobs;
-    expect(test.steps.map((s: any) => s.run).filter(Boolean)).to.deep.equal(["npm ci", "npm run typecheck", "npm test"]);
+    expect(test.steps.map((s: any) => s.run).filter(Boolean)).to.deep.equal(["bash .ci/run"]);
     expect(preview.needs).to.equal("test");
     expect(preview.strategy.matrix.stack).to.deep.equal(["dev", "prod"]);
     expect(preview.permissions).to.deep.equal({ contents: "read", "id-token": "write", "pull-requests": "write" });
-    expect(preview.steps.map((s: any) => s.run).filter(Boolean)).to.include.members(["npm ci --prefix policy", "npm run -s plan -- ${{ matrix.stack }} --markdown > plan.md"]);
+    expect(preview.steps.map((s: any) => s.run).filter(Boolean)).to.include.members(["npm ci --ignore-scripts --prefix policy", "npm run -s plan -- ${{ matrix.stack }} --markdown > plan.md"]);
     const [pulumi] = stepsUsing(preview, "pulumi/actions");
     expect(pulumi.with).to.include({ command: "preview", policyPacks: "policy", policyPackConfigs: "policy/config.json" });
     expect(pulumi.with["stack-name"]).to.include("${{ matrix.stack }}");
@@ -76,6 +104,100 @@ describe("GitHub Actions workflows", () => {
       const [up] = stepsUsing(job, "pulumi/actions");
       expect(up.with).to.include({ command: "up", policyPacks: "policy", policyPackConfigs: "policy/config.json" });
       expect(up.with["stack-name"]).to.match(new RegExp(`/${stack}$`));
+    }
+  });
+
+  it("pins every action to a full commit SHA, its version in a comment, one pin per action", () => {
+    const pins = new Map<string, string>();
+    for (const file of FILES) {
+      const lines = read(file).split("\n").filter((line) => /^\s*(- )?uses:/.test(line));
+      // Every step's `uses` is on one of these lines, or a step could hide from the check.
+      const steps = jobsOf(file).flatMap(([, job]) => job.steps.filter((s: any) => s.uses));
+      expect(lines, file).to.have.length(steps.length).and.not.be.empty;
+      for (const line of lines) {
+        const pin = /^\s*(?:- )?uses: ([\w.-]+\/[\w.\/-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/.exec(line);
+        expect(pin, `${file}: ${line.trim()} (want owner/repo@<40-hex commit> # vX.Y.Z)`).not.to.equal(null);
+        const [, action, sha, version] = pin!;
+        expect(pins.get(action) ?? `${sha} ${version}`, `${file}: ${action} pinned differently elsewhere`).to.equal(`${sha} ${version}`);
+        pins.set(action, `${sha} ${version}`);
+      }
+    }
+  });
+
+  it("no organization or personal Pulumi token: previews a team that may read, deploys a team that may write, per stack", () => {
+    for (const file of FILES) {
+      expect(read(file), file).not.to.match(/access_token:(organization|personal)/);
+      for (const [name, job] of jobsOf(file)) {
+        const auth = stepsUsing(job, "pulumi/auth-actions");
+        if (auth.length === 0) continue;
+        const [pulumi] = stepsUsing(job, "pulumi/actions");
+        expect(pulumi, `${file} ${name} exchanges a token, so it runs Pulumi`).not.to.equal(undefined);
+        expect(auth[0].with, `${file} ${name}`).to.deep.include({
+          "requested-token-type": "urn:pulumi:token-type:access_token:team",
+          scope: TEAM_SCOPES[pulumi.with.command],
+        });
+      }
+    }
+  });
+
+  it("credentials come only with a stack's environment, and prod's only with a reviewer-gated one", () => {
+    const seen: string[] = [];
+    for (const file of FILES) {
+      for (const [name, job] of jobsOf(file)) {
+        const [pulumi] = stepsUsing(job, "pulumi/actions");
+        // The OIDC subject names the environment; a job with id-token but none would get a branch's subject.
+        expect(holdsCredentials(job), `${file} ${name}: id-token only where Pulumi runs`).to.equal(pulumi !== undefined);
+        if (!pulumi) continue;
+        for (const resolve of runsOf(job)) {
+          const stack = resolve(pulumi.with["stack-name"]).split("/").pop()!;
+          expect(resolve(String(job.environment?.name ?? job.environment ?? "")), `${file} ${name} (${stack})`).to.equal(ENVIRONMENTS[pulumi.with.command]?.[stack]);
+          seen.push(`${pulumi.with.command} ${stack}`);
+        }
+      }
+    }
+    expect(seen.sort()).to.deep.equal(["preview dev", "preview prod", "up dev", "up prod"]);
+  });
+
+  it("branch code cannot write state: pull requests only preview, forks skip it, nothing runs with the base branch's privileges", () => {
+    const workflow = parse(read("pull-request.yml")) as any;
+    for (const [name, job] of jobsOf("pull-request.yml")) {
+      for (const step of stepsUsing(job, "pulumi/actions")) expect(step.with.command, name).to.equal("preview");
+    }
+    expect(workflow.jobs.preview.if).to.equal("github.event.pull_request.head.repo.full_name == github.repository");
+    for (const file of FILES) {
+      // pull_request_target and workflow_run run a branch's changes with the base repository's secrets.
+      const triggers = Object.keys((parse(read(file)) as any).on);
+      for (const privileged of ["pull_request_target", "workflow_run"]) expect(triggers, file).not.to.include(privileged);
+    }
+  });
+
+  it("where credentials are, installs run no install scripts and checkouts leave no Git token", () => {
+    for (const file of FILES) {
+      for (const [name, job] of jobsOf(file)) {
+        for (const checkout of stepsUsing(job, "actions/checkout")) expect(checkout.with?.["persist-credentials"], `${file} ${name}`).to.equal(false);
+        if (!holdsCredentials(job)) continue;
+        const installs = job.steps.map((s: any) => String(s.run ?? "")).filter((run: string) => /\bnpm (ci|install|i)\b/.test(run));
+        expect(installs, `${file} ${name}`).not.to.be.empty;
+        for (const install of installs) expect(install, `${file} ${name}`).to.include("--ignore-scripts");
+      }
+    }
+  });
+
+  it("every dependency with an install script is one the credentialed jobs do without", () => {
+    // Each needs its script only outside `pulumi preview`/`up`, or not at all: a new entry needs the same check.
+    const withoutScripts: Record<string, string> = {
+      esbuild: "the binary comes from its @esbuild/<platform> package; the script only checks it and links it for speed",
+      "@pulumi/docker-build": "installs a provider plugin, which the Pulumi CLI fetches itself when a program needs it",
+      "docker-classic": "the same, for @pulumi/awsx's alias of @pulumi/docker 3",
+      protobufjs: "only warns about its dependents' version ranges",
+      "classic-level": "dynalite's store, for the tests and the local runtime only",
+      leveldown: "the same",
+      puppeteer: "downloads a browser for the diagram render test only",
+    };
+    for (const lock of ["package-lock.json", path.join("policy", "package-lock.json")]) {
+      const { packages } = JSON.parse(fs.readFileSync(path.join(ROOT, lock), "utf8"));
+      const scripted = Object.entries<any>(packages).filter(([, p]) => p.hasInstallScript).map(([key]) => key.replace(/^.*node_modules\//, ""));
+      expect(Object.keys(withoutScripts), lock).to.include.members(scripted);
     }
   });
 

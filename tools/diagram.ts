@@ -294,16 +294,19 @@ function drawNotesAndKeys({ graph, chart, alarmTopicArns }: Drawing): void {
     chart.node(topic, "box", [`SNS ${topic.name}`, `${plural(count, "alarm")} notify ${protocols.join(", ") || "no subscriber"}`]);
   }
   for (const key of graph.of(TYPES.kmsKey)) {
-    const keyId = chart.node(key, "source", [`KMS ${key.name}`, key.props.enableKeyRotation ? "rotated yearly" : "no rotation"]);
     const references = [key.props.arn, key.props.id, key.props.keyId].filter(Boolean);
-    const encrypts = (r: PolicyResource) => [r.props.kmsMasterKeyId, r.props.kmsKeyId, r.props.kmsKeyArn, r.props.serverSideEncryption?.kmsKeyArn].some((k) => k && references.includes(k));
-    for (const r of graph.resources.filter((r) => chart.has(r) && encrypts(r))) chart.edge(keyId, chart.idOf(r), "encrypts", true);
+    const uses = (r: PolicyResource) => [r.props.kmsMasterKeyId, r.props.kmsKeyId, r.props.kmsKeyArn, r.props.serverSideEncryption?.kmsKeyArn].some((k) => k && references.includes(k));
+    // Edges to the stores it encrypts; the functions whose environment it encrypts are
+    // counted on the key, as an edge to each would widen the chart past legibility.
+    const functions = graph.of(TYPES.function).filter(uses).length;
+    const keyId = chart.node(key, "source", [`KMS ${key.name}`, key.props.enableKeyRotation ? "rotated yearly" : "no rotation", functions > 0 ? `and ${plural(functions, "function")}' environments` : undefined]);
+    for (const r of graph.resources.filter((r) => r.type !== TYPES.function && chart.has(r) && uses(r))) chart.edge(keyId, chart.idOf(r), "encrypts", true);
   }
   const vpc = graph.of(TYPES.vpc)[0];
   if (vpc) {
     const endpoints = graph.of(TYPES.vpcEndpoint).map((e) => String(e.props.serviceName).split(".").pop());
     const nat = vpc.props.natGateways?.strategy;
-    chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? `NAT ${nat}` : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
+    chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? (nat === "None" ? "no NAT gateway" : `NAT gateways: ${nat}`) : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
   }
 }
 

@@ -8,8 +8,8 @@
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordedResource } from "./mock-engine";
-import { plannedResources, shortType } from "./plan-format";
+import { isSecretValue, RecordedResource } from "./mock-engine";
+import { plannedResources, SECRET_SHOWN, shortType } from "./plan-format";
 
 export interface SettingChange {
   path: string;
@@ -36,8 +36,9 @@ export interface StackDiff {
 
 const STACK_TOKEN = "<stack>";
 
-/** `value` with assets and archives replaced by a digest of their content. */
+/** `value` with assets and archives replaced by a digest of their content, and secrets hidden. */
 export async function plainValue(value: unknown): Promise<unknown> {
+  if (isSecretValue(value)) return SECRET_SHOWN;
   if (pulumi.asset.Archive.isInstance(value) || pulumi.asset.Asset.isInstance(value)) return describeAsset(value);
   if (Array.isArray(value)) return Promise.all((value as unknown[]).map(plainValue));
   if (value && typeof value === "object") {

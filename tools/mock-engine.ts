@@ -117,8 +117,14 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       return { id: arn("sns", physical), state: { ...inputs, arn: arn("sns", physical) } };
     case "aws:ec2/securityGroup:SecurityGroup":
       return { id: `sg-${shortId}`, state: { ...inputs, arn: arn("ec2", `security-group/sg-${shortId}`) } };
+    case "aws:kms/key:Key": {
+      // A key's id is a UUID, and its ARN names that id (IAM matches grants on it, not on an alias).
+      const keyId = digest(`${type}/${name}`, 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5");
+      return { id: keyId, state: { ...inputs, keyId, arn: arn("kms", `key/${keyId}`) } };
+    }
     case "aws:ec2/vpcEndpoint:VpcEndpoint":
-      return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`) } };
+      // A gateway endpoint's prefix list is what security groups allow traffic to.
+      return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`), ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${shortId.slice(0, 8)}` } : {}) } };
     case "awsx:ec2:Vpc": {
       const zones = ["a", "b"].map((zone) => `subnet-${digest(name + zone, 8)}`);
       return { id: "", state: { vpcId: `vpc-${shortId}`, isolatedSubnetIds: zones, privateSubnetIds: [], publicSubnetIds: [] } };

@@ -3,11 +3,24 @@
  * and resources in tree order under their parents.
  */
 import { parseFunctionReference, statementsOf } from "../policy/rules";
-import { RecordedResource } from "./mock-engine";
+import { isSecretValue, RecordedResource } from "./mock-engine";
 
 /** What a stack creates: everything it registered but the root stack resource. */
 export function plannedResources(resources: RecordedResource[]): RecordedResource[] {
   return resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+}
+
+/** How the plan writes a value the program marked secret: that there is one, never what. */
+export const SECRET_SHOWN = "[secret]";
+
+/** `value` with every value marked secret, at any depth, written SECRET_SHOWN. */
+export function withSecretsHidden(value: unknown): unknown {
+  if (isSecretValue(value)) return SECRET_SHOWN;
+  if (Array.isArray(value)) return value.map(withSecretsHidden);
+  if (value && typeof value === "object" && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, withSecretsHidden(field)]));
+  }
+  return value;
 }
 
 /** `aws:lambda/function:Function` -> `lambda:Function`; component tokens lose `index`. */
@@ -37,7 +50,8 @@ const deliverySettings = (target: any) => ({
 
 /** The settings of a resource that a reviewer cares about, as `key=value` pairs. */
 export function keySettings(resource: RecordedResource): string {
-  const i = resource.inputs;
+  // Hidden first, so no setting shown can be a secret.
+  const i = withSecretsHidden(resource.inputs) as Record<string, any>;
   const pairs: Record<string, unknown> = {};
   switch (resource.type) {
     case "aws:lambda/function:Function":

@@ -4,7 +4,7 @@
  */
 import { plainValue, StackDiff } from "./diff";
 import { RecordedResource } from "./mock-engine";
-import { keySettings, plannedResources, shortType, table, treeOrder } from "./plan-format";
+import { keySettings, plannedResources, shortType, table, treeOrder, withSecretsHidden } from "./plan-format";
 import { mandatoryViolations, Verdict } from "./policy-check";
 
 export interface StackPlan {
@@ -55,7 +55,7 @@ export function planAsText(plan: StackPlan): string {
     `By type: ${[...counts].map(([type, count]) => `${type} ${count}`).join(", ")}`,
     "",
     "Stack outputs (mock values):",
-    ...Object.entries(plan.outputs).map(([key, value]) => `  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
+    ...Object.entries(withSecretsHidden(plan.outputs) as Record<string, unknown>).map(([key, value]) => `  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
     ...(plan.placeholders.length ? ["", ...placeholderNote(plan)] : []),
     "",
     "Architecture (Mermaid; --markdown wraps it for a pull-request comment):",
@@ -131,7 +131,7 @@ export async function planAsJson(plan: StackPlan): Promise<string> {
   return JSON.stringify({
     project: plan.project, stack: plan.stack, region: plan.region,
     summary: { resources: resources.length, rules: plan.verdicts.length, mandatoryViolations: mandatory, advisoryViolations: plan.verdicts.flatMap((v) => v.violations).length - mandatory },
-    resources, outputs: plan.outputs, placeholders: plan.placeholders, diagram: plan.diagram, verdicts: plan.verdicts,
+    resources, outputs: await plainValue(plan.outputs), placeholders: plan.placeholders, diagram: plan.diagram, verdicts: plan.verdicts,
   }, null, 2);
 }
 

@@ -27,7 +27,7 @@ export interface StackConfig {
 }
 
 /** What a declared secret holds when an offline evaluation has no value for it. */
-export const SECRET_PLACEHOLDER = "offline-placeholder-secret";
+export const SECRET_PLACEHOLDER = "offline-placeholder-secret-5f2c9a7e41d3b86c";
 
 export class StackConfigFileError extends Error {}
 

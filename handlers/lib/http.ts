@@ -4,6 +4,7 @@ import type {
   Context,
 } from "aws-lambda";
 import { flushMetrics, logger } from "./observability";
+import { isTrustedPrincipal, TRUSTED_IAM_PRINCIPALS_ENV, TRUSTED_PRINCIPAL_ARN } from "./principals";
 
 /** One problem with a request, named by its place in the input (`items[2].quantity`). */
 export interface ProblemDetail {
@@ -29,23 +30,78 @@ export class HttpError extends Error {
   }
 }
 
-/** 400 listing every problem found, so a client fixes them all in one round. */
+/**
+ * 400 listing every problem found, so a client fixes them all in one round. The message is
+ * fixed; `details` name our own fields and rules, never text the client chose.
+ */
 export function validationError(details: ProblemDetail[]): HttpError {
-  const summary = details.map((d) => `${d.field}: ${d.message}`).join("; ");
-  return new HttpError(400, "ValidationError", `Invalid request: ${summary}`, details);
+  return new HttpError(400, "ValidationError", "The request is invalid; details lists each problem", details);
 }
 
-/** The JWT authorizer's view of a request, when the route is JWT-authorized. */
-type JwtRequestContext = { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
+/**
+ * The problem of an object with fields outside `allowed`, or none: one detail on the object
+ * (`at`) that lists what is allowed and not the client's own field names.
+ */
+export function unknownFieldsProblem(keys: string[], allowed: readonly string[], at: string): ProblemDetail[] {
+  return keys.some((key) => !allowed.includes(key))
+    ? [{ field: at, message: `has fields that are not allowed; allowed: ${allowed.join(", ")}` }]
+    : [];
+}
+
+/** What API Gateway's authorizers tell a function about the caller (payload 2.0). */
+type AuthorizerContext = {
+  authorizer?: {
+    jwt?: { claims?: Record<string, unknown> };
+    iam?: { userArn?: string };
+  };
+};
+
+function trustedPrincipals(): string[] {
+  const raw = process.env[TRUSTED_IAM_PRINCIPALS_ENV];
+  if (raw === undefined || raw === "") return [];
+  const parsed: unknown = JSON.parse(raw);
+  if (!Array.isArray(parsed) || !parsed.every((entry) => typeof entry === "string" && TRUSTED_PRINCIPAL_ARN.test(entry))) {
+    throw new Error(`Environment variable ${TRUSTED_IAM_PRINCIPALS_ENV} must be a JSON array of IAM role or user ARNs`);
+  }
+  return parsed;
+}
 
 /**
- * Whether the caller may act for `customerId`. A JWT-authorized caller is the customer its
- * token names in `sub`, and only that one; a call without a JWT (an IAM-authorized
- * service) may act for any customer.
+ * Who made a request: a customer (by a JWT's `sub`; none when the token names no subject,
+ * so it acts for nobody) or a trusted service (by IAM).
+ */
+export type Caller = { kind: "customer"; customerId?: string } | { kind: "service"; principalArn: string };
+
+/**
+ * The request's caller, deny by default: a JWT names a customer; a call without one must be
+ * SigV4-signed (an `iam` route) by a principal on the stack's allow-list. Anything else (a
+ * public route, `$default`, a direct invoke, an authorizer this code does not know) is 401,
+ * and a signed call from a principal not on the list is 403.
+ */
+export function callerOf(event: APIGatewayProxyEventV2): Caller {
+  const authorizer = (event.requestContext as AuthorizerContext | undefined)?.authorizer;
+  if (authorizer?.jwt !== undefined) {
+    const sub = authorizer.jwt.claims?.sub;
+    return { kind: "customer", customerId: typeof sub === "string" && sub !== "" ? sub : undefined };
+  }
+  const callerArn = authorizer?.iam?.userArn;
+  if (typeof callerArn !== "string" || callerArn === "") {
+    throw new HttpError(401, "Unauthorized", "The request carries no credentials this API accepts");
+  }
+  if (!trustedPrincipals().some((trusted) => isTrustedPrincipal(callerArn, trusted))) {
+    logger.warn("IAM caller is not a trusted principal", { callerArn });
+    throw new HttpError(403, "Forbidden", "The caller is not allowed to use this API");
+  }
+  return { kind: "service", principalArn: callerArn };
+}
+
+/**
+ * Whether the caller may act for `customerId`: a customer only for itself, a trusted service
+ * for anyone. Throws 401/403 (see callerOf) when the caller is neither.
  */
 export function mayActFor(event: APIGatewayProxyEventV2, customerId: string): boolean {
-  const jwt = (event.requestContext as JwtRequestContext).authorizer?.jwt;
-  return jwt === undefined || jwt.claims?.sub === customerId;
+  const caller = callerOf(event);
+  return caller.kind === "service" || (caller.customerId !== undefined && caller.customerId === customerId);
 }
 
 /** 403 unless the caller may act for `customerId` (see mayActFor). */
@@ -62,7 +118,8 @@ export function json(
 ): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
-    headers: { "content-type": "application/json", "cache-control": "no-store", ...headers },
+    // nosniff: a browser must never read a response as anything but the JSON it says it is.
+    headers: { "content-type": "application/json", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers },
     body: JSON.stringify(body),
   };
 }
@@ -78,15 +135,26 @@ export type HttpRoute = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
+export interface HttpHandlerOptions {
+  /**
+   * Serve callers without credentials (a liveness check). Otherwise every request must come
+   * from a caller callerOf accepts, before the route reads anything of it.
+   * @default false
+   */
+  public?: boolean;
+}
+
 /**
- * Wrap a route for API Gateway HTTP API (payload 2.0): log lines carry the Lambda request id,
- * an HttpError becomes its JSON response, anything else is logged and becomes a 500 that
- * reveals nothing, and the invocation's metrics are flushed whatever happened.
+ * Wrap a route for API Gateway HTTP API (payload 2.0): the caller is authenticated first
+ * (deny by default, see callerOf), log lines carry the Lambda request id, an HttpError
+ * becomes its JSON response, anything else is logged and becomes a 500 that reveals
+ * nothing, and the invocation's metrics are flushed whatever happened.
  */
-export function httpHandler(route: HttpRoute): HttpRoute {
+export function httpHandler(route: HttpRoute, options: HttpHandlerOptions = {}): HttpRoute {
   return async (event, context) => {
     logger.addContext(context);
     try {
+      if (!options.public) callerOf(event);
       return await route(event, context);
     } catch (error) {
       if (error instanceof HttpError) {
@@ -119,7 +187,7 @@ function isJsonMediaType(contentType: string): boolean {
 export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   const contentType = event.headers?.["content-type"];
   if (contentType !== undefined && !isJsonMediaType(contentType)) {
-    throw new HttpError(415, "UnsupportedMediaType", `Content-Type must be application/json, got "${contentType}"`);
+    throw new HttpError(415, "UnsupportedMediaType", "Content-Type must be application/json or application/*+json");
   }
   if (event.body === undefined || event.body === "") {
     throw new HttpError(400, "MissingBody", "A JSON request body is required");
@@ -129,7 +197,7 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
     throw new HttpError(
       413,
       "PayloadTooLarge",
-      `Request body is ${bytes.length} bytes; the limit is ${MAX_BODY_BYTES} bytes`,
+      `Request body is larger than the limit of ${MAX_BODY_BYTES} bytes`,
     );
   }
   let text: string;
@@ -140,7 +208,8 @@ export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   }
   try {
     return JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(400, "InvalidJson", `Request body is not valid JSON: ${(error as Error).message}`);
+  } catch {
+    // The parser's message quotes the body; the client has the body already.
+    throw new HttpError(400, "InvalidJson", "Request body is not valid JSON");
   }
 }

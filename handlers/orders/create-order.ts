@@ -4,7 +4,7 @@ import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { readParameters, requiredPositiveInteger } from "../lib/config";
 import { requireEnv } from "../lib/env";
-import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
+import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, unknownFieldsProblem, validationError, type ProblemDetail } from "../lib/http";
 import { logger, metrics } from "../lib/observability";
 import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, isConditionFailure, type Order, type OrderItem } from "./model";
 import { CUSTOMER_INDEX } from "./table";
@@ -161,9 +161,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 function unknownFields(value: Record<string, unknown>, allowed: string[], prefix: string): ProblemDetail[] {
-  return Object.keys(value)
-    .filter((key) => !allowed.includes(key))
-    .map((key) => ({ field: `${prefix}${key}`, message: `is not a known field (allowed: ${allowed.join(", ")})` }));
+  return unknownFieldsProblem(Object.keys(value), allowed, prefix === "" ? "(body)" : prefix.slice(0, -1));
 }
 
 /** Check the whole body and report every problem at once (400), or return the request. */

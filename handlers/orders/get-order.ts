@@ -20,7 +20,7 @@ export const handler = httpHandler(async (event) => {
     new GetCommand({ TableName: TABLE_NAME, Key: { orderId }, ConsistentRead: true }),
   );
   if (Item === undefined || !mayActFor(event, (Item as Order).customerId)) {
-    throw new HttpError(404, "OrderNotFound", `Order ${orderId} does not exist`);
+    throw new HttpError(404, "OrderNotFound", "The order does not exist");
   }
   return json(200, Item as Order);
 });

@@ -1,6 +1,6 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { requireEnv } from "../lib/env";
-import { httpHandler, json, requireOwnCustomer, validationError, type ProblemDetail } from "../lib/http";
+import { httpHandler, json, requireOwnCustomer, unknownFieldsProblem, validationError, type ProblemDetail } from "../lib/http";
 import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, ORDER_ID_PATTERN, type Order } from "./model";
 import { CUSTOMER_INDEX, ordersTable } from "./table";
 
@@ -33,9 +33,7 @@ export interface OrderPage {
  */
 export const handler = httpHandler(async (event) => {
   const query = event.queryStringParameters ?? {};
-  const problems: ProblemDetail[] = Object.keys(query)
-    .filter((key) => !QUERY_FIELDS.includes(key))
-    .map((key) => ({ field: key, message: `is not a known query parameter (allowed: ${QUERY_FIELDS.join(", ")})` }));
+  const problems: ProblemDetail[] = unknownFieldsProblem(Object.keys(query), QUERY_FIELDS, "(query)");
 
   const { customerId, limit: limitText, nextToken } = query;
   if (customerId === undefined || customerId === "") {
@@ -49,7 +47,7 @@ export const handler = httpHandler(async (event) => {
     // Any decimal digits, so "007" is the 7 the message promises; huge ones fall out of range.
     limit = /^[0-9]+$/.test(limitText) ? Number(limitText) : NaN;
     if (!(limit >= 1 && limit <= MAX_LIMIT)) {
-      problems.push({ field: "limit", message: `must be an integer from 1 to ${MAX_LIMIT}, got "${limitText}"` });
+      problems.push({ field: "limit", message: `must be an integer from 1 to ${MAX_LIMIT}` });
     }
   }
 

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { ServerlessApi, ServerlessApiArgs } from "../../components";
 import { corsOriginProblem } from "../../components/cors";
-import { ACCESS_LOG_FORMAT, functionNameForHandler, mergeFunctionArgs, routeKeyProblem } from "../../components/serverless-api";
+import { ACCESS_LOG_FORMAT, functionNameForHandler, mergeFunctionArgs, routeKeyProblem, routeSourceArnPath } from "../../components/serverless-api";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, RecordedResource } from "../mocks";
 import {
@@ -30,6 +30,14 @@ function recordApi(name: string, args: ServerlessApiArgs) {
 
 function refuse(args: ServerlessApiArgs, problems: Array<[string, RegExp]>) {
   return expectRefused(() => new ServerlessApi("api", args), "ServerlessApi", "api", problems);
+}
+
+/** The Lambda permission named for `routeKey` on the function `functionName`. */
+function permissionFor(resources: RecordedResource[], functionName: string, routeKey: string): RecordedResource {
+  const digest = createHash("sha256").update(routeKey).digest("hex").slice(0, 6);
+  const found = ofType(resources, TYPES.permission).filter((p) => p.name.startsWith(`${functionName}-invoke-`) && p.name.endsWith(`-${digest}`));
+  expect(found, `one permission for ${routeKey} on ${functionName}`).to.have.length(1);
+  return found[0];
 }
 
 function routeNamed(resources: RecordedResource[], routeKey: string): RecordedResource {
@@ -64,7 +72,7 @@ describe("ServerlessApi", () => {
       outputs = evaluation.outputs;
     });
 
-    it("registers the API, authorizer, one function/integration/permission per handler, the routes, logs and stage", () => {
+    it("registers the API, authorizer, one function/integration per handler, one permission per route, the routes, logs and stage", () => {
       const component = one(resources, TYPES.serverlessApi, "orders-api");
       const children = childrenOf(resources, component.urn).map((r) => `${r.type}::${r.name}`).sort();
       expect(children).to.deep.equal([
@@ -76,9 +84,10 @@ describe("ServerlessApi", () => {
         `${TYPES.integration}::orders-api-orders-list-integration`,
         `${TYPES.integration}::orders-api-orders-get-integration`,
         `${TYPES.integration}::orders-api-hello-integration`,
-        `${TYPES.permission}::orders-api-orders-list-invoke`,
-        `${TYPES.permission}::orders-api-orders-get-invoke`,
-        `${TYPES.permission}::orders-api-hello-invoke`,
+        `${TYPES.permission}::${permissionFor(resources, "orders-api-orders-list", "GET /orders").name}`,
+        `${TYPES.permission}::${permissionFor(resources, "orders-api-orders-get", "GET /orders/{orderId}").name}`,
+        `${TYPES.permission}::${permissionFor(resources, "orders-api-hello", "GET /health").name}`,
+        `${TYPES.permission}::${permissionFor(resources, "orders-api-hello", "ANY /admin/{proxy+}").name}`,
         ...["GET /orders", "GET /orders/{orderId}", "GET /health", "ANY /admin/{proxy+}"].map((key) => `${TYPES.route}::${routeNamed(resources, key).name}`),
         `${TYPES.logGroup}::orders-api-access-logs`,
         `${TYPES.stage}::orders-api-stage`,
@@ -124,16 +133,36 @@ describe("ServerlessApi", () => {
       }
     });
 
-    it("lets only this API invoke each function (sourceArn <executionArn>/*/*), without a qualifier", () => {
+    it("lets each function be invoked only from its own routes (<executionArn>/*/<METHOD>/<path>, {param} as *), without a qualifier", () => {
       expect(outputs.executionArn).to.equal(`arn:aws:execute-api:${TEST_REGION}:${ACCOUNT}:${outputs.apiId}`);
-      for (const functionName of ["orders-list", "orders-get", "hello"]) {
-        expect(one(resources, TYPES.permission, `orders-api-${functionName}-invoke`).inputs).to.deep.equal({
+      const expected: [string, string, string][] = [
+        ["orders-list", "GET /orders", "/*/GET/orders"],
+        ["orders-get", "GET /orders/{orderId}", "/*/GET/orders/*"],
+        ["hello", "GET /health", "/*/GET/health"],
+        ["hello", "ANY /admin/{proxy+}", "/*/*/admin/*"],
+      ];
+      for (const [functionName, routeKey, scope] of expected) {
+        expect(permissionFor(resources, `orders-api-${functionName}`, routeKey).inputs).to.deep.equal({
           action: "lambda:InvokeFunction",
           function: `shop-dev-orders-api-${functionName}`,
           principal: "apigateway.amazonaws.com",
-          sourceArn: `${outputs.executionArn}/*/*`,
-        });
+          sourceArn: `${outputs.executionArn}${scope}`,
+        }, routeKey);
       }
+      expect(ofType(resources, TYPES.permission)).to.have.length(expected.length);
+      expect(Object.keys(evaluation.component.permissions).sort()).to.deep.equal(expected.map(([, routeKey]) => routeKey).sort());
+    });
+
+    it("scopes a $default route's permission to <executionArn>/*/$default", async () => {
+      const { resources, outputs } = await recordApi("api", { routes: { $default: { handler: HELLO, auth: "none" } } });
+      expect(one(resources, TYPES.permission).inputs.sourceArn).to.equal(`${outputs.executionArn}/*/$default`);
+    });
+
+    it("forms the source ARN path of $default, the root and ANY as API Gateway does", () => {
+      expect(routeSourceArnPath("$default")).to.equal("$default");
+      expect(routeSourceArnPath("GET /")).to.equal("GET/");
+      expect(routeSourceArnPath("ANY /{proxy+}")).to.equal("*/*");
+      expect(routeSourceArnPath("POST /orders/{orderId}/items/{sku}")).to.equal("POST/orders/*/items/*");
     });
 
     it("routes: JWT by default (with scopes), NONE and AWS_IAM when a route says so, each to its handler's integration", () => {
@@ -159,7 +188,8 @@ describe("ServerlessApi", () => {
       const hello = ofType(resources, TYPES.function).filter((f) => f.inputs.name === "shop-dev-orders-api-hello");
       expect(hello).to.have.length(1);
       expect(ofType(resources, TYPES.integration).filter((i) => i.name.startsWith("orders-api-hello"))).to.have.length(1);
-      expect(ofType(resources, TYPES.permission).filter((p) => p.name.startsWith("orders-api-hello"))).to.have.length(1);
+      // ...but a permission per route: the function answers exactly its own routes.
+      expect(ofType(resources, TYPES.permission).filter((p) => p.name.startsWith("orders-api-hello"))).to.have.length(2);
     });
 
     it("applies functionDefaults to every route's function", () => {
@@ -212,7 +242,7 @@ describe("ServerlessApi", () => {
     it("creates the stage after every route and every Lambda permission", () => {
       const stage = one(resources, TYPES.stage);
       const required = [...ofType(resources, TYPES.route), ...ofType(resources, TYPES.permission)];
-      expect(required).to.have.length(7);
+      expect(required).to.have.length(8);
       for (const resource of required) expect(stage.dependencies, resource.name).to.include(resource.urn);
     });
   });
@@ -230,7 +260,7 @@ describe("ServerlessApi", () => {
         function: "shop-dev-api-hello",
         qualifier: "live",
         principal: "apigateway.amazonaws.com",
-        sourceArn: `${outputs.executionArn}/*/*`,
+        sourceArn: `${outputs.executionArn}/*/GET/hello`,
       });
       expect(one(resources, TYPES.provisioned).inputs.qualifier).to.equal("live");
     });

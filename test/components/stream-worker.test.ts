@@ -134,7 +134,7 @@ describe("StreamWorker", () => {
         maxRetries: 10,
         maxRecordAgeSeconds: 7200,
         deadLetterQueueArn: USER_QUEUE,
-        kmsKeyArn: KEY,
+        streamKmsKeyArn: KEY,
         iteratorAgeAlarmSeconds: 60,
         provisionedConcurrency: 2,
         alarmActions: [ALERTS],
@@ -236,9 +236,9 @@ describe("StreamWorker", () => {
         ["deadLetterQueueArn", /is FIFO, which Lambda cannot send failed batches to; use a standard queue\.$/]);
     });
 
-    it("fails the deployment when an Output kmsKeyArn resolves to an alias", async () => {
-      await expectDeploymentFailure(() => new StreamWorker("changes", { handler: WORKER, streamArn: TABLE_STREAM, kmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:alias/stream") }), "StreamWorker", "changes",
-        ["kmsKeyArn", /is not a KMS key ARN .*not an alias: pass key\.arn\.$/]);
+    it("fails the deployment when an Output streamKmsKeyArn resolves to an alias", async () => {
+      await expectDeploymentFailure(() => new StreamWorker("changes", { handler: WORKER, streamArn: TABLE_STREAM, streamKmsKeyArn: pulumi.output("arn:aws:kms:eu-west-1:123456789012:alias/stream") }), "StreamWorker", "changes",
+        ["streamKmsKeyArn", /is not a KMS key ARN .*not an alias: pass key\.arn\.$/]);
     });
 
     it("accepts the edges: batch 1 and 10000, window 300, parallelization 10 (and == reserved), -1 for one limit, a DynamoDB age of 24 h, 5 filters, another partition", () => {
@@ -255,14 +255,14 @@ describe("StreamWorker", () => {
     });
 
     it("passes only the function's arguments on to the consumer", () => {
-      const { functionArgs } = planStreamWorker("s", { handler: WORKER, streamArn: TABLE_STREAM, timeout: 20, batchSize: 5, maxRetries: 1, kmsKeyArn: KEY, memorySize: 256 });
+      const { functionArgs } = planStreamWorker("s", { handler: WORKER, streamArn: TABLE_STREAM, timeout: 20, batchSize: 5, maxRetries: 1, streamKmsKeyArn: KEY, memorySize: 256 });
       expect(functionArgs).to.deep.equal({ handler: WORKER, timeout: 20, memorySize: 256 });
     });
 
     it("passes the policy pack, with every rule that sees its resources satisfied", async () => {
       const { resources } = await record(() => {
         new StreamWorker("changes", { handler: WORKER, streamArn: TABLE_STREAM });
-        new StreamWorker("clicks", { handler: WORKER, streamArn: KINESIS_STREAM, provisionedConcurrency: 1, deadLetterTopicArn: USER_TOPIC, kmsKeyArn: KEY });
+        new StreamWorker("clicks", { handler: WORKER, streamArn: KINESIS_STREAM, provisionedConcurrency: 1, deadLetterTopicArn: USER_TOPIC, streamKmsKeyArn: KEY });
       });
       const verdicts = await checkPolicies(resources);
       expect(verdicts.flatMap((v) => v.violations).map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
@@ -305,8 +305,8 @@ describe("StreamWorker", () => {
       ["a queue given as the topic", { deadLetterTopicArn: USER_QUEUE }, [["deadLetterTopicArn", /is not the ARN of an SNS topic; pass e\.g\. topic\.arn\.$/]]],
       ["a FIFO queue", { deadLetterQueueArn: `${USER_QUEUE}.fifo` }, [["deadLetterQueueArn", /is FIFO, which Lambda cannot send failed batches to; use a standard queue\.$/]]],
       ["a FIFO topic", { deadLetterTopicArn: `${USER_TOPIC}.fifo` }, [["deadLetterTopicArn", /is FIFO, which Lambda cannot send failed batches to; use a standard topic\.$/]]],
-      ["a KMS alias", { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/stream" }, [["kmsKeyArn", /^"arn:aws:kms:eu-west-1:123456789012:alias\/stream" is not a KMS key ARN \(arn:aws:kms:<region>:<account>:key\/<id>\); IAM matches kms:Decrypt on the key's ARN, not an alias: pass key\.arn\.$/]]],
-      ["every key", { kmsKeyArn: "*" }, [["kmsKeyArn", /^"\*" is not a KMS key ARN/]]],
+      ["a KMS alias", { streamKmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:alias/stream" }, [["streamKmsKeyArn", /^"arn:aws:kms:eu-west-1:123456789012:alias\/stream" is not a KMS key ARN \(arn:aws:kms:<region>:<account>:key\/<id>\); IAM matches kms:Decrypt on the key's ARN, not an alias: pass key\.arn\.$/]]],
+      ["every key", { streamKmsKeyArn: "*" }, [["streamKmsKeyArn", /^"\*" is not a KMS key ARN/]]],
       ["more batches per shard than reserved concurrency", { parallelizationFactor: 4, reservedConcurrency: 2 }, [["parallelizationFactor", /^4 batches per shard need that many concurrent invocations, above reservedConcurrency 2; throttled batches block their shard until the records reach maxRecordAgeSeconds\. Lower parallelizationFactor or raise reservedConcurrency \(to at least shards x parallelizationFactor\)\.$/]]],
       ["a disabled consumer", { disabled: true }, [["disabled", /^throttles every batch; Lambda retries throttled batches until the records reach maxRecordAgeSeconds, blocking each shard, then dead-letters them\. Remove disabled: true\.$/]]],
       ["a bad consumer setting", { memorySize: 64 }, [["memorySize", /^64 MB is outside 128-10240 MB/]]],

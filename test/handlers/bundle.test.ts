@@ -37,7 +37,8 @@ const context = { awsRequestId: "bundle-probe", functionName: "probe", functionV
   getRemainingTimeInMillis: () => 10000 };
 const http = (method, path, extra) => ({ version: "2.0", routeKey: method + " " + path, rawPath: path,
   rawQueryString: "", headers: {}, isBase64Encoded: false,
-  requestContext: { http: { method, path }, requestId: "r", stage: "$default" }, ...extra });
+  requestContext: { http: { method, path }, requestId: "r", stage: "$default",
+    authorizer: { jwt: { claims: { sub: "nobody" }, scopes: [] } } }, ...extra });
 const load = async (name) => (await import(dir + "/" + name + "/${BUNDLE_FILE}")).handler;
 const results = {};
 results.health = await (await load("health"))(http("GET", "/health"), context);

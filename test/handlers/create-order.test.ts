@@ -240,7 +240,8 @@ describe("handlers/orders/create-order (POST /orders)", () => {
         body: (c) => ({ customerId: c, items: [{ ...item, price: 3 }], coupon: "FREE" }),
         status: 400,
         code: "ValidationError",
-        fields: ["coupon", "items[0].price"],
+        // The objects that hold them, not the client's own names (those are never echoed).
+        fields: ["(body)", "items[0]"],
       },
       {
         name: "empty items",
@@ -321,14 +322,16 @@ describe("handlers/orders/create-order (POST /orders)", () => {
 
     it("measures the size limit after base64 decoding", async () => {
       const customerId = newCustomerId();
-      const json = JSON.stringify({ customerId, items: [item], note: "x".repeat(16 * 1024) });
+      // 13 KiB of JSON is over 16 KiB in base64: under the limit, so validated (and refused for `note`).
+      const json = JSON.stringify({ customerId, items: [item], note: "x".repeat(13 * 1024) });
       const event = postOrder("");
       event.body = Buffer.from(json).toString("base64");
       event.isBase64Encoded = true;
+      expect(event.body.length).to.be.above(16 * 1024);
       const call = await callHttp(handler, event);
 
-      expect(call.status).to.equal(413);
-      expect(call.body.error.message).to.include(String(Buffer.byteLength(json)));
+      expect(call.status).to.equal(400);
+      expect(call.body.error.code).to.equal("ValidationError");
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([]);
     });
 

@@ -273,7 +273,8 @@ function mutate(request: OrderRequest, mutation: Mutation): { body: Record<strin
       return { body, field: `items[${index}].${mutation.field}` };
     case "extraField":
       Object.defineProperty(body, mutation.key, { value: mutation.value, enumerable: true, writable: true, configurable: true });
-      return { body, field: mutation.key };
+      // Reported on the object that holds it: the client's key is never echoed.
+      return { body, field: "(body)" };
     case "extraItemField":
       Object.defineProperty(items[index], mutation.key, {
         value: mutation.value,
@@ -281,7 +282,7 @@ function mutate(request: OrderRequest, mutation: Mutation): { body: Record<strin
         writable: true,
         configurable: true,
       });
-      return { body, field: `items[${index}].${mutation.key}` };
+      return { body, field: `items[${index}]` };
     case "tooManyItems":
       body.items = mutation.extra;
       return { body, field: "items" };

@@ -14,6 +14,9 @@ export const MAX_ORDERS_PER_CUSTOMER_PER_DAY = 20;
 /** The function timeout the handlers' SDK clients derive their timeouts from. */
 export const FUNCTION_TIMEOUT_SECONDS = 10;
 export const METRICS_NAMESPACE = "Orders";
+/** The role the tests' stack trusts (TRUSTED_IAM_PRINCIPALS), and a session of it. */
+export const TRUSTED_ROLE_ARN = "arn:aws:iam::123456789012:role/orders-support";
+export const TRUSTED_SESSION_ARN = "arn:aws:sts::123456789012:assumed-role/orders-support/support-session";
 
 /**
  * Start dynalite and set the environment contract of the order functions. Call it in a
@@ -28,6 +31,7 @@ export async function setUpHandlerEnvironment(): Promise<LocalDynamo> {
     POWERTOOLS_SERVICE_NAME: "orders-test",
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: "INFO",
+    TRUSTED_IAM_PRINCIPALS: JSON.stringify([TRUSTED_ROLE_ARN]),
   });
   // Either of these would silence the metrics the tests assert on.
   delete process.env.POWERTOOLS_DEV;
@@ -114,7 +118,10 @@ export interface HttpRequest {
   queryStringParameters?: Record<string, string>;
 }
 
-/** An API Gateway HTTP API (payload format 2.0) event, as the Lambda proxy integration sends it. */
+/**
+ * An API Gateway HTTP API (payload format 2.0) event, as the Lambda proxy integration sends
+ * it, signed by a session of the trusted role (withJwt makes it a customer's).
+ */
 export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
   const route = request.route ?? request.path;
   const query = request.queryStringParameters;
@@ -137,7 +144,8 @@ export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
       stage: "$default",
       time: "01/Jan/2025:00:00:00 +0000",
       timeEpoch: 1735689600000,
-    },
+      authorizer: { iam: iamCaller(TRUSTED_SESSION_ARN) },
+    } as APIGatewayProxyEventV2["requestContext"],
     ...(request.body !== undefined ? { body: request.body } : {}),
     isBase64Encoded: request.isBase64Encoded ?? false,
   };
@@ -149,6 +157,17 @@ export function httpEvent(request: HttpRequest): APIGatewayProxyEventV2 {
  */
 export function withJwt(event: APIGatewayProxyEventV2, sub: string, claims: Record<string, string> = { sub }): APIGatewayProxyEventV2 {
   return { ...event, requestContext: { ...event.requestContext, authorizer: { jwt: { claims, scopes: [] } } } as APIGatewayProxyEventV2["requestContext"] };
+}
+
+/** The `authorizer.iam` block of a SigV4-signed call by `userArn`. */
+export function iamCaller(userArn: string) {
+  return { accessKey: "ASIAEXAMPLE", accountId: userArn.split(":")[4], callerId: "AROAEXAMPLE:session", cognitoIdentity: null, principalOrgId: null, userArn, userId: "AROAEXAMPLE:session" };
+}
+
+/** `event` with no authorizer at all: a public route, `$default`, or a direct invoke's shape. */
+export function withoutCaller(event: APIGatewayProxyEventV2): APIGatewayProxyEventV2 {
+  const { authorizer: _authorizer, ...requestContext } = event.requestContext as APIGatewayProxyEventV2["requestContext"] & { authorizer?: unknown };
+  return { ...event, requestContext };
 }
 
 /** GET /orders/{orderId}. */
@@ -283,6 +302,10 @@ export async function callHttp(handler: HttpHandler, event: APIGatewayProxyEvent
   const { result } = captured;
   if (result.headers?.["content-type"] !== "application/json") {
     throw new Error(`Response is not declared JSON: ${JSON.stringify(result)}`);
+  }
+  // Every response, success or error, so none can be sniffed as HTML.
+  if (result.headers?.["x-content-type-options"] !== "nosniff") {
+    throw new Error(`Response lacks X-Content-Type-Options: nosniff: ${JSON.stringify(result)}`);
   }
   return { ...captured, status: result.statusCode ?? 0, body: JSON.parse(result.body ?? ""), context };
 }

@@ -7,12 +7,13 @@ import * as path from "node:path";
 import { createHash, randomUUID } from "node:crypto";
 import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
+import { ORDERS_SCOPES } from "../../app/identity";
 import { formatBanner, main, parseArgs, writeState } from "../../local/cli";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
 
-const SECRET = "local-test-secret";
+const SECRET = "local-test-secret-0f9e8d7c6b5a43210fedcba9";
 
 describe("local runtime: the orders program (stack dev)", function () {
   let runtime: LocalRuntime;
@@ -116,7 +117,7 @@ describe("local runtime: the orders program (stack dev)", function () {
 
   it("lets a token act only for its own customer: 403 on create and list, 404 on another's order", async () => {
     const mine = await createOrder({ customerId: "local-developer", items: [{ sku: "cup", quantity: 1 }] });
-    const other = { authorization: `Bearer ${await runtime.issueToken(Object.keys(runtime.tokens)[0], [], { subject: "someone-else" })}` };
+    const other = { authorization: `Bearer ${await runtime.issueToken(Object.keys(runtime.tokens)[0], Object.values(ORDERS_SCOPES), { subject: "someone-else" })}` };
     const post = await fetch(`${url}/orders`, {
       method: "POST", headers: { ...other, "content-type": "application/json", "idempotency-key": randomUUID() },
       body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "cup", quantity: 1 }] }),
@@ -126,6 +127,21 @@ describe("local runtime: the orders program (stack dev)", function () {
     expect((await fetch(`${url}/orders?customerId=local-developer`, { headers: other })).status).to.equal(403);
     expect((await fetch(`${url}/orders/${mine.body.orderId}`, { headers: other })).status).to.equal(404);
     expect((await fetch(`${url}/orders/${mine.body.orderId}`, { headers: auth })).status).to.equal(200);
+  });
+
+  it("refuses, at the gateway, a token of the pool without the API's scopes (as an ID token is): 403 on every JWT route", async () => {
+    const unscoped = { authorization: `Bearer ${await runtime.issueToken(Object.keys(runtime.tokens)[0], [])}` };
+    const readOnly = { authorization: `Bearer ${await runtime.issueToken(Object.keys(runtime.tokens)[0], [ORDERS_SCOPES.read])}` };
+    const post = (headers: Record<string, string>) => fetch(`${url}/orders`, {
+      method: "POST", headers: { ...headers, "content-type": "application/json", "idempotency-key": randomUUID() },
+      body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "cup", quantity: 1 }] }),
+    });
+    const unscopedPost = await post(unscoped);
+    expect(unscopedPost.status).to.equal(403);
+    expect(await unscopedPost.json()).to.deep.equal({ message: "Forbidden" });
+    expect((await fetch(`${url}/orders?customerId=local-developer`, { headers: unscoped })).status).to.equal(403);
+    expect((await post(readOnly)).status).to.equal(403);
+    expect((await fetch(`${url}/orders?customerId=local-developer`, { headers: readOnly })).status).to.equal(200);
   });
 
   it("sends a poison record to the stream's DLQ after its retries, listed by the documented command", async () => {

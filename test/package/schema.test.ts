@@ -16,7 +16,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "ut
 const FUNCTION_INPUTS = [
   "handler", "runtime", "architecture", "memorySize", "timeout", "description", "environment", "parameters", "secrets",
   "permissions", "reservedConcurrency", "disabled", "provisionedConcurrency", "aliasName", "logRetentionDays", "logLevel", "tracing",
-  "alarmActions", "vpc", "bundling", "asyncInvoke",
+  "alarmActions", "vpc", "bundling", "asyncInvoke", "kmsKeyArn",
 ];
 const DOCUMENTED = {
   SecureFunction: {
@@ -26,7 +26,7 @@ const DOCUMENTED = {
     required: ["handler"],
   },
   ServerlessApi: {
-    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays"],
+    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn"],
     outputs: ["api", "stage", "accessLogGroup", "authorizer", "integrations", "routes", "permissions", "url"],
     required: ["routes"],
   },
@@ -34,7 +34,7 @@ const DOCUMENTED = {
     inputs: [...FUNCTION_INPUTS, "batchSize", "batchWindowSeconds", "maxConcurrency", "maxReceiveCount", "visibilityTimeoutSeconds",
       "messageRetentionSeconds", "fifo", "maxMessageAgeAlarmSeconds"],
     outputs: ["queue", "deadLetterQueue", "queuePolicies", "functionArn", "functionName", "eventSourceMapping", "alarms",
-      "queueUrl", "queueArn", "sendPermission"],
+      "queueUrl", "queueArn", "sendPermission", "sendPermissions"],
     required: ["handler"],
   },
   EventWorker: {
@@ -45,7 +45,7 @@ const DOCUMENTED = {
   StreamWorker: {
     inputs: [...FUNCTION_INPUTS, "streamArn", "streamKind", "startingPosition", "startingPositionTimestamp", "batchSize", "batchWindowSeconds",
       "parallelizationFactor", "filters", "bisectOnError", "maxRetries", "maxRecordAgeSeconds", "deadLetterQueueArn", "deadLetterTopicArn",
-      "kmsKeyArn", "iteratorAgeAlarmSeconds"],
+      "streamKmsKeyArn", "iteratorAgeAlarmSeconds"],
     outputs: ["eventSourceMapping", "deadLetterQueue", "deadLetterQueuePolicy", "alarms", "functionArn", "functionName", "deadLetterArn",
       "deadLetterQueueUrl"],
     required: ["handler", "streamArn"],

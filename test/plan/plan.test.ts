@@ -5,11 +5,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { architectureDiagram, mermaidText } from "../../tools/diagram";
 import { diffStacks, flatten, StackDiff, withoutStackName } from "../../tools/diff";
+import { policies } from "../../policy/rules";
 import { parsePlanArguments } from "../../tools/plan";
 import { keySettings } from "../../tools/plan-format";
-import { diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
+import { diffAsJson, diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "../../tools/plan-render";
+import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
+import { SECRET_PLACEHOLDER } from "../../tools/stack-config";
 import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
-import { record, stackPlan } from "../mocks";
+import { one, record, stackPlan } from "../mocks";
 
 const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
@@ -64,6 +67,10 @@ describe("the plan for reviewers", () => {
     expect(edge(d, worker, table, "GetItem, UpdateItem")).to.equal(true);
     expect(edge(d, worker, dlq, "failed batches")).to.equal(true);
     expect(edge(d, node(d, "KMS alarms-key"), node(d, "SNS alarms"), "encrypts")).to.equal(true);
+    // The data key: an edge to each store it encrypts, its functions' environments counted on it.
+    const dataKey = node(d, "KMS data-key<br/>rotated yearly<br/>and 5 functions' environments");
+    for (const store of [table, dlq]) expect(edge(d, dataKey, store, "encrypts"), store).to.equal(true);
+    expect(d.match(new RegExp(`${dataKey}\\b[^\\n]*encrypts`, "g")) ?? []).to.have.length(2);
   });
 
   it("groups each component's resources in its box, and writes the VPC, alarms and parameters on the nodes instead of drawing them", () => {
@@ -80,7 +87,7 @@ describe("the plan for reviewers", () => {
     expect(d).to.include('("λ orders-api-create-order<br/>1024 MB, 10 s, reserved 50<br/>reads maxItemsPerOrder, maxOrdersPerCustomerPerDay, orderTokenSecret (secret)<br/>in VPC · 3 alarms")');
     expect(d).to.include('[["SQS fulfilment-dlq<br/>dead letters, kept 14 days<br/>1 alarm"]]');
     expect(d).to.include('["SNS alarms<br/>17 alarms notify email"]');
-    expect(d).to.include('["VPC orders-network<br/>NAT None<br/>endpoints dynamodb, sqs, ssm, xray"]');
+    expect(d).to.include('["VPC orders-network<br/>no NAT gateway<br/>endpoints dynamodb, sqs, ssm, xray"]');
     // No alarm edges, no parameter nodes, no VPC box.
     expect(d).not.to.match(/-->\|"\d+"\|/);
     expect(d).not.to.include("SecureString");
@@ -159,7 +166,7 @@ describe("the plan for reviewers", () => {
     expect(text.startsWith(`Plan for stack "prod" of serverless-orders (region eu-west-1): ${planned(prod)} resources to create`)).to.equal(true);
     expect(planned(prod)).to.be.greaterThan(80);
     expect(text).to.include("\nflowchart TB\n");
-    expect(text).to.include("Policy pack (policy/, config policy/config.json): 32 rules, 32 pass; 0 mandatory violations, 0 advisory");
+    expect(text).to.include(`Policy pack (policy/, config policy/config.json): ${policies.length} rules, ${policies.length} pass; 0 mandatory violations, 0 advisory`);
     expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+7 \(stack\)/);
     expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
   });
@@ -179,12 +186,42 @@ describe("the plan for reviewers", () => {
 
   it("gives machines JSON: every resource with resolved inputs, the diagram and the verdicts", async () => {
     const json = JSON.parse(await planAsJson(prod));
-    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: 32, mandatoryViolations: 0, advisoryViolations: 0 });
+    expect(json.summary).to.deep.equal({ resources: planned(prod), rules: policies.length, mandatoryViolations: 0, advisoryViolations: 0 });
     const fn = json.resources.find((r: any) => r.name === "orders-api-get-order" && r.type === "aws:lambda/function:Function");
     expect(fn.inputs.memorySize).to.equal(1024);
     expect(fn.inputs.code).to.match(/^archive sha256:[0-9a-f]{12}$/);
     expect(json.diagram).to.equal(prod.diagram);
-    expect(json.verdicts).to.have.length(32);
+    expect(json.verdicts).to.have.length(policies.length);
+  });
+
+  it("shows secrets as [secret] in JSON, never their value: the stack's orderTokenSecret parameter", async () => {
+    const text = await planAsJson(dev);
+    expect(text).not.to.include(SECRET_PLACEHOLDER);
+    const json = JSON.parse(text);
+    const secret = json.resources.find((r: any) => r.name === "orders-api-create-order-secret-orderTokenSecret");
+    expect(secret.inputs).to.include({ type: "SecureString", value: "[secret]" });
+  });
+
+  it("hides every value marked secret, at any depth, in the JSON, text and markdown plans and in every diff", async () => {
+    const value = "s3cr3t-value-never-printed";
+    const secret = (v: unknown) => ({ [specialSigKey]: specialSecretSig, value: v });
+    const resource = (stack: string, secretValue: string) => ({
+      urn: `urn:pulumi:${stack}::shop::aws:lambda/permission:Permission::p`, id: "p", type: "aws:lambda/permission:Permission", name: "p", custom: true, protect: false, dependencies: [],
+      inputs: { principal: secret("apigateway.amazonaws.com"), sourceArn: secret(secretValue), nested: [{ deep: secret(secretValue) }] }, outputs: {},
+    });
+    const plan = (stack: string, secretValue: string): StackPlan => ({ ...dev, stack, resources: [resource(stack, secretValue)], outputs: { token: secret(secretValue), plain: "shown" } });
+    const first = plan("dev", value);
+    const second = plan("prod", `${value}-rotated`);
+    const json = JSON.parse(await planAsJson(first));
+    expect(json.resources[0].inputs).to.deep.equal({ principal: "[secret]", sourceArn: "[secret]", nested: [{ deep: "[secret]" }] });
+    expect(json.outputs).to.deep.equal({ token: "[secret]", plain: "shown" });
+    const stackDiff = await diffStacks(first, second);
+    for (const printed of [JSON.stringify(json), planAsText(first), planAsMarkdown(first), diffAsJson(stackDiff, first, second), diffAsText(stackDiff, first, second), diffAsMarkdown(stackDiff, first, second)]) {
+      expect(printed).not.to.include(value);
+    }
+    expect(planAsText(first)).to.include("principal=[secret]").and.include("token: [secret]");
+    // A rotated secret is no visible change: the diff cannot tell, so it cannot leak either.
+    expect(stackDiff.resources).to.deep.equal([]);
   });
 
   it("diffs dev and prod resource by resource, setting by setting, with the stack name factored out", () => {
@@ -193,7 +230,8 @@ describe("the plan for reviewers", () => {
     expect(diff.resources.filter((r) => r.status === "only-first")).to.deep.equal([]);
     const changes = (type: string, name: string) => Object.fromEntries(diff.resources.find((r) => r.type === type && r.name === name)!.changes.map((c) => [c.path, [c.from, c.to]]));
     expect(changes("lambda:Function", "orders-api-get-order")).to.deep.include({ memorySize: ["256", "1024"], publish: ["false", "true"], reservedConcurrentExecutions: [undefined, "50"] });
-    expect(changes("dynamodb:Table", "orders")).to.deep.equal({ "(protect)": [undefined, "true"], deletionProtectionEnabled: ["false", "true"] });
+    const dataKey = one(prod.resources, "aws:kms/key:Key", "data-key").outputs.arn;
+    expect(changes("dynamodb:Table", "orders")).to.deep.equal({ "(protect)": [undefined, "true"], deletionProtectionEnabled: ["false", "true"], "serverSideEncryption.kmsKeyArn": [undefined, dataKey] });
     expect(changes("iam:RolePolicy", "orders-api-health-policy")).to.have.property("policy.Statement[VpcNetworkInterfaces].Resource").that.deep.equals([undefined, '["*"]']);
     expect(changes("apigatewayv2:Stage", "orders-api-stage")).to.deep.equal({ "defaultRouteSettings.throttlingBurstLimit": ["40", "1000"], "defaultRouteSettings.throttlingRateLimit": ["20", "500"] });
     // Physical names differ only by the stack, so they are not differences.
@@ -216,7 +254,7 @@ describe("the plan for reviewers", () => {
 
   it("prints the diff as text and markdown", () => {
     const text = diffAsText(diff, dev, prod);
-    expect(text).to.match(new RegExp(`^Differences between stacks "dev" and "prod" \\(${planned(dev)} and ${planned(prod)} resources\\): 12 only in prod, 0 only in dev, \\d+ changed, \\d+ the same`));
+    expect(text).to.match(new RegExp(`^Differences between stacks "dev" and "prod" \\(${planned(dev)} and ${planned(prod)} resources\\): 16 only in prod, 0 only in dev, \\d+ changed, \\d+ the same`));
     expect(text).to.match(/lambda:Function orders-api-get-order\n(\s+\S+\s+\S+\s+->\s+\S+\n)*\s+memorySize\s+256\s+->\s+1024/);
     const markdown = diffAsMarkdown(diff, dev, prod);
     expect(markdown).to.include("| prod | awsx:Vpc | orders-network |");

@@ -24,12 +24,14 @@ describe("the policy pack on the real program", () => {
   // queue's, which the stream rule skips): those rules are checked on a program that has
   // every event source (test/fixtures/event-sources.ts).
   const EVENT_SOURCE_RULES = ["event-delivery-dead-letter-queue"];
+  // Dev runs without a VPC: the VPC's rules are checked on prod.
+  const UNCHECKED_RULES: Record<string, string[]> = { dev: [...EVENT_SOURCE_RULES, "vpc-endpoint-policy", "vpc-flow-logs-in-prod"], prod: EVENT_SOURCE_RULES };
   for (const stack of ["dev", "prod"]) {
-    it(`passes every rule on ${stack}, each rule but the event sources' having resources to check`, async () => {
+    it(`passes every rule on ${stack}, each rule but the event sources' (and in dev the VPC's) having resources to check`, async () => {
       const verdicts = await checkPolicies(stacks[stack].resources);
       expect(verdicts.flatMap((v) => v.violations).map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
       // A rule that saw none of its resources would pass vacuously.
-      expect(verdicts.filter((v) => v.checked === 0).map((v) => v.policy)).to.have.members(EVENT_SOURCE_RULES);
+      expect(verdicts.filter((v) => v.checked === 0).map((v) => v.policy)).to.have.members(UNCHECKED_RULES[stack]);
     });
   }
 
@@ -95,6 +97,30 @@ describe("the policy pack on the real program", () => {
     const asProd = { ...table, urn: table.urn.replace("urn:pulumi:dev::", "urn:pulumi:prod::") };
     const verdict = (await checkPolicies([asProd])).find((v) => v.policy === "dynamodb-deletion-protection-in-prod")!;
     expect(verdict.violations.map((v) => v.message)).to.deep.equal(["Table serverless-orders-dev-orders in production stack prod can be deleted; set deletionProtectionEnabled: true."]);
+  });
+
+  it("fires the identity, topic and network rules on prod with its hardening taken away", async () => {
+    const REMOVED = ["aws:sns/topicPolicy:TopicPolicy", "aws:ec2/flowLog:FlowLog"];
+    const weakened = stacks.prod.resources.filter((r) => !REMOVED.includes(r.type)).map((r) => {
+      const changed: Record<string, Record<string, unknown>> = {
+        "aws:cognito/userPool:UserPool": { mfaConfiguration: "OFF", userPoolAddOns: { advancedSecurityMode: "AUDIT" } },
+        "aws:apigatewayv2/route:Route": { authorizationScopes: undefined },
+        "aws:ec2/vpcEndpoint:VpcEndpoint": { policy: undefined },
+      };
+      const inputs: Record<string, any> = { ...r.inputs, ...changed[r.type], ...(r.name === "orders-network-functions" ? { egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] } : {}) };
+      return { ...r, inputs, outputs: { ...r.outputs, ...inputs } };
+    });
+    const violations = (await checkPolicies(weakened)).flatMap((v) => v.violations.map((x) => ({ ...x, routeKey: weakened.find((r) => r.urn === x.urn)?.inputs.routeKey })));
+    // Routes are named by a hash of their key: name them by the key.
+    expect(violations.map((v) => `${v.policy} on ${v.routeKey ?? v.name}`)).to.have.members([
+      "cognito-mfa-in-prod on customers",
+      "cognito-threat-protection-in-prod on customers",
+      "sns-tls-only on alarms",
+      "vpc-flow-logs-in-prod on orders-network",
+      "lambda-security-group-egress on orders-network-functions",
+      ...["dynamodb", "sqs", "ssm", "xray"].map((service) => `vpc-endpoint-policy on orders-network-${service}`),
+      ...["POST /orders", "GET /orders/{orderId}", "GET /orders"].map((route) => `apigateway-jwt-route-scopes on ${route}`),
+    ]);
   });
 
   it("allows a bare * resource for at least every action the components use it for", () => {

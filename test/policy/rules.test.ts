@@ -4,6 +4,7 @@ import { checkPolicies, PackConfig, Violation } from "../../tools/policy-check";
 import { RecordedResource } from "../mocks";
 
 const ACCOUNT = "arn:aws:lambda:eu-west-1:123456789012";
+const KMS_KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /** A recorded resource of the `prod` stack (or `stack`); outputs are the inputs plus `outputs`. */
 function resource(type: string, name: string, inputs: Record<string, any>, extra: { id?: string; outputs?: Record<string, any>; stack?: string } = {}): RecordedResource {
@@ -274,6 +275,40 @@ const cases: Case[] = [
     ],
   },
   {
+    rule: "apigateway-permission-per-route",
+    bad: [
+      fn("f"), fn("g"),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f` }, { id: "if" }),
+      resource(TYPES.integration, "g-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:g` }, { id: "ig" }),
+      resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
+      resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
+      resource(TYPES.permission, "f-invoke", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
+      // Names a route, but one that targets another function.
+      resource(TYPES.permission, "g-invoke", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/POST/orders" }),
+    ],
+    messages: [
+      /Route POST \/orders invokes f but no permission names it; .*sourceArn `\$\{api.executionArn\}\/\*\/POST\/orders`/,
+      /Route GET \/orders\/\{orderId\} invokes g but no permission names it; .*\/\*\/GET\/orders\/\*`/,
+      /Permission f-invoke lets API Gateway invoke f from arn:aws:execute-api:eu-west-1:1:abc\/\*\/\*, which names none of the routes that target it/,
+      /Permission g-invoke lets API Gateway invoke g from .*\/POST\/orders, which names none of the routes/,
+    ],
+    good: [
+      fn("f"), fn("g"),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f` }, { id: "if" }),
+      resource(TYPES.integration, "g-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:g` }, { id: "ig" }),
+      resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
+      resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
+      resource(TYPES.route, "any-admin", { apiId: "abc", routeKey: "ANY /admin/{proxy+}", target: "integrations/ig" }),
+      resource(TYPES.route, "default", { apiId: "abc", routeKey: "$default", target: "integrations/if" }),
+      resource(TYPES.permission, "f-post", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/POST/orders" }),
+      resource(TYPES.permission, "f-default", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/$default" }),
+      resource(TYPES.permission, "g-get", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/GET/orders/*" }),
+      resource(TYPES.permission, "g-admin", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*/admin/*" }),
+    ],
+  },
+  {
     rule: "apigateway-stage-access-logs",
     bad: [
       resource(TYPES.stage, "silent", { name: "$default", apiId: "abc" }),
@@ -357,10 +392,133 @@ const cases: Case[] = [
     good: [resource(TYPES.table, "t", { name: "t", deletionProtectionEnabled: true }), resource(TYPES.table, "scratch", { name: "scratch" }, { stack: "dev" })],
   },
   {
+    rule: "kms-customer-managed-in-prod",
+    bad: [
+      queue("sse"),
+      queue("managed", { sqsManagedSseEnabled: undefined, kmsMasterKeyId: "alias/aws/sqs" }),
+      resource(TYPES.parameter, "token", { name: "/shop/prod/api/token", type: "SecureString" }),
+      resource(TYPES.logGroup, "logs", { name: "/aws/lambda/api", retentionInDays: 30 }),
+      resource(TYPES.table, "t", { name: "t", serverSideEncryption: { enabled: true } }),
+    ],
+    messages: [
+      /^Queue sse in production stack prod is encrypted with an AWS owned or managed key; set kmsMasterKeyId to a customer-managed key's ARN/,
+      /^Queue managed in production stack prod is encrypted with the AWS managed key alias\/aws\/sqs; set kmsMasterKeyId/,
+      /^SecureString parameter \/shop\/prod\/api\/token in production stack prod is encrypted with an AWS owned or managed key; set keyId/,
+      /^Log group \/aws\/lambda\/api in production stack prod .*; set kmsKeyId/,
+      /^Table t in production stack prod .*; set serverSideEncryption\.kmsKeyArn/,
+    ],
+    good: [
+      queue("cmk", { sqsManagedSseEnabled: undefined, kmsMasterKeyId: KMS_KEY }),
+      resource(TYPES.parameter, "token", { name: "/shop/prod/api/token", type: "SecureString", keyId: KMS_KEY }),
+      resource(TYPES.parameter, "limit", { name: "/shop/prod/api/limit", type: "String" }),
+      resource(TYPES.logGroup, "logs", { name: "/aws/lambda/api", retentionInDays: 30, kmsKeyId: KMS_KEY }),
+      resource(TYPES.table, "t", { name: "t", serverSideEncryption: { enabled: true, kmsKeyArn: KMS_KEY } }),
+      queue("dev-sse", {}),
+    ].map((r) => (r.name === "dev-sse" ? resource(r.type, r.name, r.inputs, { stack: "dev" }) : r)),
+  },
+  {
     rule: "cloudwatch-alarm-actions-in-prod",
     bad: [resource(TYPES.alarm, "a", { name: "errors", alarmActions: [] })],
     messages: [/Alarm errors in production stack prod has no actions, so nobody hears it/],
     good: [resource(TYPES.alarm, "a", { name: "errors", alarmActions: ["arn:aws:sns:eu-west-1:1:alarms"] }), resource(TYPES.alarm, "dev-a", { name: "dev-errors" }, { stack: "dev" })],
+  },
+  {
+    rule: "cognito-mfa-in-prod",
+    bad: [
+      resource(TYPES.userPool, "customers", { name: "customers" }),
+      resource(TYPES.userPool, "staff", { name: "staff", mfaConfiguration: "OPTIONAL" }),
+    ],
+    messages: [
+      /User pool customers in production stack prod has MFA OFF without an authenticator app \(TOTP\), so a stolen password is enough to sign in; set mfaConfiguration: "ON"/,
+      /User pool staff in production stack prod has MFA OPTIONAL without an authenticator app/,
+    ],
+    good: [
+      resource(TYPES.userPool, "customers", { name: "customers", mfaConfiguration: "ON", softwareTokenMfaConfiguration: { enabled: true } }),
+      resource(TYPES.userPool, "staff", { name: "staff", mfaConfiguration: "OPTIONAL", softwareTokenMfaConfiguration: { enabled: true } }),
+      resource(TYPES.userPool, "testers", { name: "testers" }, { stack: "dev" }),
+    ],
+  },
+  {
+    rule: "cognito-threat-protection-in-prod",
+    bad: [
+      resource(TYPES.userPool, "customers", { name: "customers", userPoolTier: "ESSENTIALS", userPoolAddOns: { advancedSecurityMode: "OFF" } }),
+      resource(TYPES.userPool, "staff", { name: "staff", userPoolTier: "PLUS", userPoolAddOns: { advancedSecurityMode: "AUDIT" } }),
+    ],
+    messages: [
+      /User pool customers in production stack prod has threat protection OFF on tier ESSENTIALS, so sign-ins with leaked or risky credentials go through; set userPoolTier: "PLUS"/,
+      /User pool staff in production stack prod has threat protection AUDIT on tier PLUS/,
+    ],
+    good: [
+      resource(TYPES.userPool, "customers", { name: "customers", userPoolTier: "PLUS", userPoolAddOns: { advancedSecurityMode: "ENFORCED" } }),
+      resource(TYPES.userPool, "testers", { name: "testers", userPoolTier: "ESSENTIALS" }, { stack: "dev" }),
+    ],
+  },
+  {
+    rule: "apigateway-jwt-route-scopes",
+    bad: [resource(TYPES.route, "r", { routeKey: "GET /orders", authorizationType: "JWT", authorizerId: "a" })],
+    messages: [/Route "GET \/orders" accepts any JWT of its audience, ID tokens included; set authorizationScopes/],
+    good: [
+      resource(TYPES.route, "r", { routeKey: "GET /orders", authorizationType: "JWT", authorizerId: "a", authorizationScopes: ["orders/read"] }),
+      resource(TYPES.route, "h", { routeKey: "GET /health", authorizationType: "NONE" }),
+    ],
+  },
+  {
+    rule: "sns-tls-only",
+    bad: [
+      resource(TYPES.topic, "alarms", { name: "alarms" }, { outputs: { arn: "arn:aws:sns:eu-west-1:1:alarms" } }),
+      resource(TYPES.topic, "orders", { name: "orders" }, { outputs: { arn: "arn:aws:sns:eu-west-1:1:orders" } }),
+      // A deny without the TLS condition, and a TLS deny on another topic, protect neither.
+      resource(TYPES.topicPolicy, "orders-policy", { arn: "arn:aws:sns:eu-west-1:1:orders", policy: doc({ Effect: "Deny", Principal: "*", Action: "sns:Publish", Resource: "*" }) }),
+      resource(TYPES.topicPolicy, "other-policy", { arn: "arn:aws:sns:eu-west-1:1:other", policy: doc({ Effect: "Deny", Principal: "*", Action: "sns:*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }) }),
+    ],
+    messages: [/Topic alarms accepts messages without TLS; add an aws.sns.TopicPolicy that denies "sns:Publish"/, /Topic orders accepts messages without TLS/],
+    good: [
+      resource(TYPES.topic, "alarms", { name: "alarms" }, { outputs: { arn: "arn:aws:sns:eu-west-1:1:alarms" } }),
+      resource(TYPES.topicPolicy, "alarms-policy", { arn: "arn:aws:sns:eu-west-1:1:alarms", policy: doc({ Effect: "Deny", Principal: "*", Action: "sns:Publish", Resource: "*", Condition: { Bool: { "aws:SecureTransport": "false" } } }) }),
+      resource(TYPES.topic, "orders", { name: "orders", policy: doc({ Effect: "Deny", Principal: "*", Action: "*", Resource: "*", Condition: { Bool: { "aws:SecureTransport": false } } }) }),
+    ],
+  },
+  {
+    rule: "vpc-endpoint-policy",
+    bad: [
+      resource(TYPES.vpcEndpoint, "sqs", { serviceName: "com.amazonaws.eu-west-1.sqs" }),
+      resource(TYPES.vpcEndpoint, "dynamodb", { serviceName: "com.amazonaws.eu-west-1.dynamodb", policy: doc({ Effect: "Allow", Principal: "*", Action: "dynamodb:*", Resource: "*" }) }),
+    ],
+    messages: [/VPC endpoint sqs \(com.amazonaws.eu-west-1.sqs\) has no policy, so it lets any principal do anything/, /VPC endpoint dynamodb \(com.amazonaws.eu-west-1.dynamodb\) allows \["dynamodb:\*"\], every action of the service/],
+    good: [
+      resource(TYPES.vpcEndpoint, "sqs", { serviceName: "com.amazonaws.eu-west-1.sqs", policy: doc({ Effect: "Allow", Principal: "*", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:eu-west-1:1:shop-prod-*" }) }),
+      resource(TYPES.vpcEndpoint, "xray", { serviceName: "com.amazonaws.eu-west-1.xray", policy: doc({ Effect: "Allow", Principal: "*", Action: ["xray:PutTraceSegments"], Resource: "*" }) }),
+    ],
+  },
+  {
+    rule: "vpc-flow-logs-in-prod",
+    bad: [
+      resource(TYPES.vpc, "network", {}, { id: "", outputs: { vpcId: "vpc-1" } }),
+      resource(TYPES.ec2Vpc, "network-vpc", { cidrBlock: "10.0.0.0/16" }, { id: "vpc-1" }),
+      resource(TYPES.ec2Vpc, "other", { cidrBlock: "10.1.0.0/16" }, { id: "vpc-2" }),
+      resource(TYPES.flowLog, "logs-elsewhere", { vpcId: "vpc-3", trafficType: "ALL" }),
+    ],
+    messages: [/VPC network-vpc \(vpc-1\) in production stack prod has no flow log, so its connections, accepted and rejected, leave no trace; add an aws.ec2.FlowLog with vpcId vpc-1/, /VPC other \(vpc-2\) in production stack prod has no flow log/],
+    good: [
+      resource(TYPES.vpc, "network", {}, { id: "", outputs: { vpcId: "vpc-1" } }),
+      resource(TYPES.ec2Vpc, "network-vpc", { cidrBlock: "10.0.0.0/16" }, { id: "vpc-1" }),
+      resource(TYPES.flowLog, "network-flow-log", { vpcId: "vpc-1", trafficType: "ALL" }),
+      resource(TYPES.ec2Vpc, "sandbox", { cidrBlock: "10.1.0.0/16" }, { id: "vpc-2", stack: "dev" }),
+    ],
+  },
+  {
+    rule: "lambda-security-group-egress",
+    bad: [
+      fn("f", { vpcConfig: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-functions"] } }),
+      resource(TYPES.securityGroup, "functions", { egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }, { protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"] }] }, { id: "sg-functions" }),
+    ],
+    messages: [/Security group functions of the functions allows egress to every address \(tcp 443-443, -1 0-0\); allow port 443 to the VPC endpoints/],
+    good: [
+      fn("f", { vpcConfig: { subnetIds: ["subnet-1"], securityGroupIds: ["sg-functions"] } }),
+      resource(TYPES.securityGroup, "functions", { egress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["10.20.0.0/16"] }, { protocol: "tcp", fromPort: 443, toPort: 443, prefixListIds: ["pl-1"] }] }, { id: "sg-functions" }),
+      // Not a function's group: a bastion may reach out.
+      resource(TYPES.securityGroup, "bastion", { egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }] }, { id: "sg-bastion" }),
+    ],
   },
   {
     rule: "cloudwatch-log-retention",
