@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { physicalName } from "../components/naming";
+import { createCustomerKey } from "./keys";
 
 /**
  * Who may use the alarm topic: this account's alarms publish, the account administers it,
@@ -46,31 +47,14 @@ export function alarmTopicPolicy(topicArn: pulumi.Input<string>, account: pulumi
 export function createAlarmTopic(name: string, email: string | undefined): aws.sns.Topic {
   const account = aws.getCallerIdentityOutput().accountId;
   const partition = aws.getPartitionOutput().partition;
-  const key = new aws.kms.Key(`${name}-key`, {
-    description: "Encrypts the alarm topic; lets CloudWatch alarms publish to it",
-    enableKeyRotation: true,
-    deletionWindowInDays: 30,
-    policy: pulumi.jsonStringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "AccountAdministersKey",
-          Effect: "Allow",
-          Principal: { AWS: pulumi.interpolate`arn:${partition}:iam::${account}:root` },
-          Action: "kms:*",
-          Resource: "*",
-        },
-        {
-          Sid: "CloudWatchAlarmsPublish",
-          Effect: "Allow",
-          Principal: { Service: "cloudwatch.amazonaws.com" },
-          Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
-          Resource: "*",
-          Condition: { StringEquals: { "aws:SourceAccount": account } },
-        },
-      ],
-    }),
-  });
+  const key = createCustomerKey(`${name}-key`, "Encrypts the alarm topic; lets CloudWatch alarms publish to it", (keyAccount) => [{
+    Sid: "CloudWatchAlarmsPublish",
+    Effect: "Allow",
+    Principal: { Service: "cloudwatch.amazonaws.com" },
+    Action: ["kms:Decrypt", "kms:GenerateDataKey*"],
+    Resource: "*",
+    Condition: { StringEquals: { "aws:SourceAccount": keyAccount } },
+  }]);
   const topic = new aws.sns.Topic(name, { name: physicalName(name, 256), kmsMasterKeyId: key.arn });
   new aws.sns.TopicPolicy(`${name}-policy`, { arn: topic.arn, policy: alarmTopicPolicy(topic.arn, account, partition) });
   if (email) new aws.sns.TopicSubscription(`${name}-email`, { topic: topic.arn, protocol: "email", endpoint: email });

@@ -4,19 +4,15 @@ import { KMS_READ_ACTIONS } from "../components/kms";
 import { PermissionStatement } from "../components/policy";
 
 /**
- * The stack's one customer-managed key for data at rest: queues, SecureString parameters,
- * log groups, the table. Rotated yearly. The account's IAM policies decide who else may use
- * it (the functions' roles name it); the key policy adds only the services that use it on
- * their own behalf: CloudWatch Logs for this account's log groups (bound by the encryption
- * context AWS documents), and SNS and EventBridge sending undelivered events to our
- * encrypted dead-letter queues, for sources in this account only.
+ * A customer-managed key rotated yearly, whose policy delegates to the account's IAM
+ * policies (the roles name the key themselves) and adds `serviceStatements`: what services
+ * do with it on their own behalf.
  */
-export function createDataKey(name: string): aws.kms.Key {
+export function createCustomerKey(name: string, description: string, serviceStatements: (account: pulumi.Output<string>) => object[]): aws.kms.Key {
   const account = aws.getCallerIdentityOutput().accountId;
   const partition = aws.getPartitionOutput().partition;
-  const region = aws.getRegionOutput().region;
   return new aws.kms.Key(name, {
-    description: "Encrypts the stack's queues, parameters, log groups and table",
+    description,
     enableKeyRotation: true,
     deletionWindowInDays: 30,
     policy: pulumi.jsonStringify({
@@ -29,25 +25,40 @@ export function createDataKey(name: string): aws.kms.Key {
           Action: "kms:*",
           Resource: "*",
         },
-        {
-          Sid: "CloudWatchLogsEncryptsLogGroups",
-          Effect: "Allow",
-          Principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
-          Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-          Resource: "*",
-          Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${account}:log-group:*` } },
-        },
-        {
-          Sid: "ServicesSendUndeliveredEvents",
-          Effect: "Allow",
-          Principal: { Service: ["sns.amazonaws.com", "events.amazonaws.com"] },
-          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-          Resource: "*",
-          Condition: { StringEquals: { "aws:SourceAccount": account } },
-        },
+        ...serviceStatements(account),
       ],
     }),
   });
+}
+
+/**
+ * The stack's one customer-managed key for data at rest: queues, SecureString parameters,
+ * log groups, the table. The key policy adds only the services that use it on their own
+ * behalf: CloudWatch Logs for this account's log groups (bound by the encryption context
+ * AWS documents), and SNS and EventBridge sending undelivered events to our encrypted
+ * dead-letter queues, for sources in this account only.
+ */
+export function createDataKey(name: string): aws.kms.Key {
+  const partition = aws.getPartitionOutput().partition;
+  const region = aws.getRegionOutput().region;
+  return createCustomerKey(name, "Encrypts the stack's queues, parameters, log groups and table", (account) => [
+    {
+      Sid: "CloudWatchLogsEncryptsLogGroups",
+      Effect: "Allow",
+      Principal: { Service: pulumi.interpolate`logs.${region}.amazonaws.com` },
+      Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+      Resource: "*",
+      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": pulumi.interpolate`arn:${partition}:logs:${region}:${account}:log-group:*` } },
+    },
+    {
+      Sid: "ServicesSendUndeliveredEvents",
+      Effect: "Allow",
+      Principal: { Service: ["sns.amazonaws.com", "events.amazonaws.com"] },
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { StringEquals: { "aws:SourceAccount": account } },
+    },
+  ]);
 }
 
 /**
