@@ -100,10 +100,6 @@ const api = new ServerlessApi("orders-api", {
         maxItemsPerOrder: String(settings.maxItemsPerOrder),
         maxOrdersPerCustomerPerDay: String(settings.maxOrdersPerCustomerPerDay),
       },
-      // No longer read: order ids now come from the idempotency key alone, so rotating the
-      // secret cannot duplicate a retry (docs/orders-service.md). Kept while the stack setting
-      // and its KMS and strength checks are reworked; remove with the setting.
-      secrets: { orderTokenSecret: settings.orderTokenSecret },
       permissions: [
         { actions: ["dynamodb:PutItem", "dynamodb:GetItem"], resources: [table.arn] },
         // The per-customer order limit counts the customer's recent orders.

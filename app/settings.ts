@@ -26,7 +26,6 @@ export interface StackSettings {
   maxOrdersPerCustomerPerDay: number;
   /** IAM role and user ARNs whose signed calls may act for any customer. */
   trustedIamPrincipals: string[];
-  orderTokenSecret: pulumi.Output<string>;
   userPoolTier: UserPoolTier;
   mfa: MfaMode;
   selfSignUp: boolean;
@@ -126,17 +125,8 @@ export function readSettings(): StackSettings {
   if (!isCallbackUrl(settings.authCallbackUrl)) {
     problems.push(`${project}:authCallbackUrl = ${JSON.stringify(settings.authCallbackUrl)} is not an https URL (http only for localhost); set the web app's sign-in callback with \`${setHint("authCallbackUrl")}\`.`);
   }
-  const setSecretHint = `pulumi config set --secret orderTokenSecret "$(openssl rand -hex 32)" --stack ${stack}`;
-  const orderTokenSecret = config.getSecret("orderTokenSecret");
-  if (orderTokenSecret === undefined) {
-    problems.push(`${project}:orderTokenSecret (a secret) is not set. Set it with \`${setSecretHint}\`.`);
-  } else {
-    // The plaintext is read only to measure it; the value never appears in a message.
-    const weakness = secretWeakness(config.get("orderTokenSecret") ?? "");
-    if (weakness) problems.push(`${project}:orderTokenSecret (a secret) is too weak: ${weakness}. Set a strong one with \`${setSecretHint}\`.`);
-  }
   if (problems.length > 0) throw new StackConfigError(stack, problems);
-  return { ...settings, trustedIamPrincipals, orderTokenSecret: orderTokenSecret! };
+  return { ...settings, trustedIamPrincipals };
 }
 
 /** The `trustedIamPrincipals` list (a JSON array in config), each entry an IAM role or user ARN. */
@@ -158,37 +148,6 @@ function trustedPrincipals(raw: string | undefined, key: string, problems: strin
     }
   }
   return value as string[];
-}
-
-/** What the order-token HMAC key needs so that guessing it is out of reach (128 bits: AES-128's strength). */
-export const SECRET_MIN_LENGTH = 32;
-export const SECRET_MIN_ENTROPY_BITS = 128;
-
-/**
- * Why `secret` is too weak to key the order-token HMAC, or undefined. Entropy is estimated
- * from the characters' frequencies (length x Shannon entropy per character): it cannot see
- * a memorable phrase, but it refuses short, repetitive and small-alphabet keys, and
- * `openssl rand -hex 32` (about 240 bits by this measure) passes.
- */
-export function secretWeakness(secret: string): string | undefined {
-  const length = [...secret].length;
-  const bits = Math.floor(estimatedEntropyBits(secret));
-  if (length < SECRET_MIN_LENGTH || bits < SECRET_MIN_ENTROPY_BITS) {
-    return `${length} character${length === 1 ? "" : "s"} with about ${bits} bits of entropy, where at least ${SECRET_MIN_LENGTH} characters and ${SECRET_MIN_ENTROPY_BITS} bits are needed`;
-  }
-  return undefined;
-}
-
-function estimatedEntropyBits(text: string): number {
-  const characters = [...text];
-  const counts = new Map<string, number>();
-  for (const character of characters) counts.set(character, (counts.get(character) ?? 0) + 1);
-  let perCharacter = 0;
-  for (const count of counts.values()) {
-    const p = count / characters.length;
-    perCharacter -= p * Math.log2(p);
-  }
-  return perCharacter * characters.length;
 }
 
 /** https, or http to this machine (a local web app during development). */

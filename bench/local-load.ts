@@ -39,7 +39,7 @@ async function load(spec: Record<string, unknown>): Promise<{ rps: number; p50: 
 
 async function main(): Promise<void> {
   let logged = 0;
-  const runtime = await startLocalRuntime({ root: ROOT, stack: "dev", secrets: { orderTokenSecret: "bench-secret" }, workDir: path.join(ROOT, ".local", "bench-local"), log: () => { logged++; } });
+  const runtime = await startLocalRuntime({ root: ROOT, stack: "dev", workDir: path.join(ROOT, ".local", "bench-local"), log: () => { logged++; } });
   try {
     const headers = { authorization: `Bearer ${Object.values(runtime.tokens)[0]}`, "content-type": "application/json" };
     const created = await fetch(`${runtime.url}/orders`, { method: "POST", headers, body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "seed", quantity: 1 }] }) });

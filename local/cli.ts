@@ -25,7 +25,7 @@ import { asyncDeadLetterSources } from "./async-model";
 import { describeStreamMapping, streamDeadLetterSources } from "./stream-runtime";
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
 import { describeNodes } from "./functions";
-import { readLocalSecrets, secretVariable, startLocalRuntime, type LocalRuntime } from "./runtime";
+import { readLocalSecrets, startLocalRuntime, type LocalRuntime } from "./runtime";
 
 const ROOT = path.resolve(__dirname, "..");
 const LOCAL_DIR = path.join(ROOT, ".local");
@@ -296,7 +296,7 @@ export async function main(argv: string[], { localDir = LOCAL_DIR, print = conso
 if (require.main === module) {
   main(process.argv.slice(2)).catch((error: Error) => {
     console.error(`dev: ${error.message}`);
-    if (/orderTokenSecret|secret/i.test(error.message)) console.error(`Secrets come from ${secretVariable("orderTokenSecret")} or ${path.relative(ROOT, SECRETS_FILE)}.`);
+    if (/secret/i.test(error.message)) console.error(`Secrets come from LOCAL_SECRET_<KEY_IN_UPPER_SNAKE> variables or ${path.relative(ROOT, SECRETS_FILE)}.`);
     process.exit(1);
   });
 }

@@ -37,7 +37,7 @@ export interface LocalRuntimeOptions {
   programFile?: string;
   /** The stack's config; read from the stack files when absent. */
   stackConfig?: StackConfig;
-  /** Values of secret config keys (`orderTokenSecret`), which the stack files cannot hold. */
+  /** Values of the stack's secret config keys (`secret: true` in Pulumi.yaml), which the stack files cannot hold. */
   secrets?: Record<string, string>;
   /** Port of the (first) HTTP API. @default 0 (a free port) */
   port?: number;
@@ -116,7 +116,7 @@ export function readLocalSecrets(keys: string[], env: NodeJS.ProcessEnv, file?: 
   return { secrets, sources };
 }
 
-/** `orderTokenSecret` -> `LOCAL_SECRET_ORDER_TOKEN_SECRET`. */
+/** `apiSigningKey` -> `LOCAL_SECRET_API_SIGNING_KEY`. */
 export function secretVariable(key: string): string {
   return `LOCAL_SECRET_${key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^A-Za-z0-9]+/g, "_").toUpperCase()}`;
 }

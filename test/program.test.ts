@@ -158,14 +158,16 @@ describe("the orders program, per stack", () => {
     ]);
   });
 
-  it("keeps the order-token secret in a SecureString parameter, out of every environment variable", () => {
-    const secret = one(dev.resources, "aws:ssm/parameter:Parameter", "orders-api-create-order-secret-orderTokenSecret");
-    expect(secret.inputs.type).to.equal("SecureString");
-    expect(secret.inputs.name).to.equal("/serverless-orders/dev/orders-api-create-order/orderTokenSecret");
-    for (const fn of ofType(dev.resources, "aws:lambda/function:Function")) {
-      expect(JSON.stringify(fn.inputs.environment ?? {}), fn.name).not.to.include(SECRET_PLACEHOLDER);
+  it("needs no secret config and deploys no SecureString: create-order reads only its two limits", () => {
+    // Order ids hash the customer and the idempotency key, so no stack holds a secret; the
+    // components' own tests cover how a secret would be stored (test/components/secure-function.test.ts).
+    for (const [stack, evaluation] of [["dev", dev], ["prod", prod]] as const) {
+      expect(loadStackConfig(stack, ROOT).secretKeys, stack).to.deep.equal([]);
+      expect(ofType(evaluation.resources, "aws:ssm/parameter:Parameter").map((p) => [p.inputs.name, p.inputs.type]), stack).to.deep.equal([
+        [`/serverless-orders/${stack}/orders-api-create-order/maxItemsPerOrder`, "String"],
+        [`/serverless-orders/${stack}/orders-api-create-order/maxOrdersPerCustomerPerDay`, "String"],
+      ]);
     }
-    expect(JSON.stringify(dev.outputs)).not.to.include(SECRET_PLACEHOLDER);
   });
 
   it("exports the API URL, table, fulfilment dead-letter queue and user pool", () => {
@@ -199,14 +201,13 @@ describe("the orders program, per stack", () => {
     expect(statements.find((s: { Sid: string }) => s.Sid === "AccountAdministersKey").Principal).to.deep.equal({ AWS: "arn:aws:iam::123456789012:root" });
   });
 
-  it("encrypts prod's queues, SecureStrings, log groups, table and function environments with its one rotated data key; dev keeps AWS managed keys", () => {
+  it("encrypts prod's queue, log groups, table and function environments with its one rotated data key; dev keeps AWS managed keys", () => {
     const key = one(prod.resources, "aws:kms/key:Key", "data-key");
     expect(key.inputs.enableKeyRotation).to.equal(true);
     const arn = key.outputs.arn;
     expect(arn).to.match(/^arn:aws:kms:eu-west-1:123456789012:key\/[0-9a-f-]{36}$/);
     const encrypted = (evaluation: Evaluation) => ({
       queues: ofType(evaluation.resources, "aws:sqs/queue:Queue").map((q) => [q.inputs.kmsMasterKeyId, q.inputs.sqsManagedSseEnabled]),
-      secrets: ofType(evaluation.resources, "aws:ssm/parameter:Parameter").filter((p) => p.inputs.type === "SecureString").map((p) => p.inputs.keyId),
       logGroups: ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.kmsKeyId),
       table: one(evaluation.resources, "aws:dynamodb/table:Table").inputs.serverSideEncryption.kmsKeyArn,
       functions: ofType(evaluation.resources, "aws:lambda/function:Function").map((f) => f.inputs.kmsKeyArn),
@@ -214,14 +215,13 @@ describe("the orders program, per stack", () => {
     const inProd = encrypted(prod);
     // The fulfilment worker's dead-letter queue, the one queue now that it reads the table's stream.
     expect(inProd.queues).to.deep.equal([[arn, undefined]]);
-    expect(inProd.secrets).to.deep.equal([arn]);
     expect(inProd.logGroups).to.have.length(7).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(inProd.table).to.equal(arn);
     expect(inProd.functions).to.have.length(5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(ofType(dev.resources, "aws:kms/key:Key").map((k) => k.name)).to.deep.equal(["alarms-key"]);
     const inDev = encrypted(dev);
     expect(inDev.queues).to.deep.equal([[undefined, true]]);
-    expect([...inDev.secrets, ...inDev.logGroups, inDev.table, ...inDev.functions].every((k) => k === undefined)).to.equal(true);
+    expect([...inDev.logGroups, inDev.table, ...inDev.functions].every((k) => k === undefined)).to.equal(true);
   });
 
   it("lets CloudWatch Logs use the data key for this account's log groups, and SNS and EventBridge send dead letters, for this account only", () => {
@@ -238,15 +238,15 @@ describe("the orders program, per stack", () => {
     expect(statements[2].Condition).to.deep.equal({ StringEquals: { "aws:SourceAccount": "123456789012" } });
   });
 
-  it("grants each prod role exactly the kms actions it needs on the data key: the stream's consumer, the secret's reader and the table's callers decrypt", () => {
+  it("grants each prod role exactly the kms actions it needs on the data key: the stream's consumer and the table's callers decrypt", () => {
     const arn = one(prod.resources, "aws:kms/key:Key", "data-key").outputs.arn;
     const kmsStatements = (functionName: string) => {
       const policy = ofType(prod.resources, "aws:iam/rolePolicy:RolePolicy").find((p) => p.name === `${functionName}-policy`)!;
       return JSON.parse(policy.inputs.policy).Statement.filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith("kms:"))).map((s: { Action: string[]; Resource: string[] }) => [s.Action, s.Resource]);
     };
     const decrypt = [["kms:Decrypt"], [arn]];
-    // create-order: its secret, the table.
-    expect(kmsStatements("orders-api-create-order")).to.deep.equal([decrypt, decrypt]);
+    // create-order: the table only (it reads no secret).
+    expect(kmsStatements("orders-api-create-order")).to.deep.equal([decrypt]);
     // fulfilment-consumer: sending failure records to its encrypted dead-letter queue, reading the stream (and so the table).
     expect(kmsStatements("fulfilment-consumer")).to.deep.equal([[["kms:GenerateDataKey", "kms:Decrypt"], [arn]], decrypt]);
     expect(kmsStatements("orders-api-get-order")).to.deep.equal([decrypt]);
@@ -267,12 +267,19 @@ describe("the orders program, per stack", () => {
       .and.include('serverless-orders:vpcEnabled = "yes" is not true or false');
   });
 
-  it("requires the secret with the command that sets it", async () => {
-    const stackConfig = loadStackConfig("dev", ROOT);
-    const { ["serverless-orders:orderTokenSecret"]: _removed, ...withoutSecret } = stackConfig.config;
-    let error: Error | undefined;
-    await evaluateProgram(PROGRAM, { ...stackConfig, config: withoutSecret }).catch((e) => (error = e));
-    expect(error?.message).to.include("serverless-orders:orderTokenSecret (a secret) is not set").and.include("pulumi config set --secret orderTokenSecret");
+  it("stands a placeholder in for a declared secret the stack files cannot give, and marks it secret", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stack-config-"));
+    try {
+      const declared = "  apiSigningKey:\n    type: string\n    secret: true\n    description: a secret for this test\n";
+      fs.writeFileSync(path.join(dir, "Pulumi.yaml"), fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8").replace(/^config:\n/m, `config:\n${declared}`));
+      fs.copyFileSync(path.join(ROOT, "Pulumi.dev.yaml"), path.join(dir, "Pulumi.dev.yaml"));
+      const stackConfig = loadStackConfig("dev", dir);
+      expect(stackConfig.secretKeys).to.deep.equal(["serverless-orders:apiSigningKey"]);
+      expect(stackConfig.placeholders).to.deep.equal(["serverless-orders:apiSigningKey"]);
+      expect(stackConfig.config["serverless-orders:apiSigningKey"]).to.equal(SECRET_PLACEHOLDER);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("prints the plan of a stack offline: every resource with its key settings", async () => {

@@ -49,7 +49,7 @@ export const DEFAULT_PARAMETERS: Readonly<Record<string, string>> = {
 export interface AwsStubs {
   ssm: AwsClientStub<SSMClient>;
   /**
-   * Serve `values` (keys relative to PARAMETERS_PATH; orderTokenSecret as a SecureString) and
+   * Serve `values` (keys relative to PARAMETERS_PATH, as String parameters) and
    * drop what the handlers' provider cached, so the next invocation reads them.
    */
   givenParameters(values?: Readonly<Record<string, string>>): void;
@@ -71,7 +71,7 @@ export function stubAwsClients(): AwsStubs {
       ssm.on(GetParametersByPathCommand).resolves({
         Parameters: Object.entries(values).map(([key, value]) => ({
           Name: `${PARAMETERS_PATH}/${key}`,
-          Type: key === "orderTokenSecret" ? "SecureString" : "String",
+          Type: "String",
           Value: value,
         })),
       });

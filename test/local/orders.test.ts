@@ -13,8 +13,6 @@ import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { bundleHandler, parseHandler, resolveHandlerFile } from "../../components/bundling";
 import { captureLog, eventually, PROJECT_ROOT } from "./support";
 
-const SECRET = "local-test-secret-0f9e8d7c6b5a43210fedcba9";
-
 describe("local runtime: the orders program (stack dev)", function () {
   let runtime: LocalRuntime;
   let url: string;
@@ -25,7 +23,6 @@ describe("local runtime: the orders program (stack dev)", function () {
     runtime = await startLocalRuntime({
       root: PROJECT_ROOT,
       stack: "dev",
-      secrets: { orderTokenSecret: SECRET },
       workDir: path.join(PROJECT_ROOT, ".local", `test-orders-${process.pid}`),
       log,
     });
@@ -46,7 +43,7 @@ describe("local runtime: the orders program (stack dev)", function () {
   it("serves what the program registered: routes, table and its stream's mapping, parameters", () => {
     expect(runtime.app.apis[0].routes.map((r) => `${r.routeKey} ${r.auth}`).sort()).to.deep.equal(["GET /health none", "GET /orders jwt", "GET /orders/{orderId} jwt", "POST /orders jwt"]);
     expect(runtime.app.tables.map((t) => t.name)).to.deep.equal(["serverless-orders-dev-orders"]);
-    expect(runtime.ssm.list().map((p) => [p.name.split("/").pop(), p.type]).sort()).to.deep.equal([["maxItemsPerOrder", "String"], ["maxOrdersPerCustomerPerDay", "String"], ["orderTokenSecret", "SecureString"]]);
+    expect(runtime.ssm.list().map((p) => [p.name.split("/").pop(), p.type]).sort()).to.deep.equal([["maxItemsPerOrder", "String"], ["maxOrdersPerCustomerPerDay", "String"]]);
     const createOrderEnv = runtime.functions.get("orders-api-create-order")!.config.environment;
     expect(createOrderEnv).to.include({ AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb, AWS_ENDPOINT_URL_SSM: runtime.endpoints.ssm, TABLE_NAME: "serverless-orders-dev-orders", FUNCTION_TIMEOUT_SECONDS: "10" });
     expect(runtime.app.queues.map((q) => q.name)).to.deep.equal(["serverless-orders-dev-fulfilment-dlq"]);

@@ -73,14 +73,14 @@ describe("local runtime rules", () => {
     it("take a LOCAL_SECRET_ variable over the git-ignored file, and report where each came from", () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "secrets-"));
       const file = path.join(dir, "secrets.json");
-      fs.writeFileSync(file, JSON.stringify({ orderTokenSecret: "from-file", other: "o" }));
+      fs.writeFileSync(file, JSON.stringify({ apiSigningKey: "from-file", other: "o" }));
       try {
-        expect(secretVariable("orderTokenSecret")).to.equal("LOCAL_SECRET_ORDER_TOKEN_SECRET");
-        expect(readLocalSecrets(["orderTokenSecret"], {}, file).secrets).to.deep.equal({ orderTokenSecret: "from-file" });
-        const both = readLocalSecrets(["orderTokenSecret", "missing"], { LOCAL_SECRET_ORDER_TOKEN_SECRET: "from-env" }, file);
-        expect(both).to.deep.equal({ secrets: { orderTokenSecret: "from-env" }, sources: { orderTokenSecret: "LOCAL_SECRET_ORDER_TOKEN_SECRET" } });
+        expect(secretVariable("apiSigningKey")).to.equal("LOCAL_SECRET_API_SIGNING_KEY");
+        expect(readLocalSecrets(["apiSigningKey"], {}, file).secrets).to.deep.equal({ apiSigningKey: "from-file" });
+        const both = readLocalSecrets(["apiSigningKey", "missing"], { LOCAL_SECRET_API_SIGNING_KEY: "from-env" }, file);
+        expect(both).to.deep.equal({ secrets: { apiSigningKey: "from-env" }, sources: { apiSigningKey: "LOCAL_SECRET_API_SIGNING_KEY" } });
         fs.writeFileSync(file, "{ not json");
-        expect(() => readLocalSecrets(["orderTokenSecret"], {}, file)).to.throw(/secrets.json is not valid JSON/);
+        expect(() => readLocalSecrets(["apiSigningKey"], {}, file)).to.throw(/secrets.json is not valid JSON/);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
