@@ -4,6 +4,9 @@
  * `npm run dev`.
  * `npm run dev -- send <queue> <body> [--stack <stack>]`: sends one message to a queue of a
  * running `npm run dev` (the queue's name, or the end of it: `fulfilment`).
+ * `npm run dev -- put <table> <item> [--stack <stack>]`: writes one item (plain JSON) into a
+ * table of a running `npm run dev`, through its stream when the table has one (the table's
+ * name, or the end of it: `orders`).
  * `npm run dev -- fire <schedule> [--stack <stack>]`: fires one of the program's Scheduler
  * schedules now, in a running `npm run dev` (its name, or the end of it).
  *
@@ -18,6 +21,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { listStacks, loadStackConfig } from "../tools/stack-config";
 import { functionForArn } from "./app";
@@ -108,11 +113,10 @@ async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
 }
 
 /** For a program whose table has a stream: how to write an item its consumer cannot process. */
-function streamedTableHint(runtime: LocalRuntime): string[] {
+function streamedTableHint(runtime: LocalRuntime, stackOption: string): string[] {
   const table = runtime.app.tables.find((t) => t.stream !== undefined);
   if (!table) return [];
-  const region = table.stream!.arn.split(":")[3];
-  return [`  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws dynamodb put-item --endpoint-url ${runtime.endpoints.dynamodb} --region ${region} --table-name ${table.name} --item '{"${table.hashKey}":{"S":"nope"}}'      # a record the worker cannot process`];
+  return [`  npm run dev -- put ${table.name} '{"${table.hashKey}":"nope"}'${stackOption}      # a record the worker cannot process`];
 }
 
 /** What `npm run dev` prints once ready: what runs where, a token, commands to try. */
@@ -148,7 +152,7 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
   lines.push("", "Try:",
     `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
     `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
-    ...streamedTableHint(runtime),
+    ...streamedTableHint(runtime, stackOption),
     `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
     "", `Ctrl-C stops. ${watching(flags) ? "Handler changes rebuild and restart their functions." : "Handler changes are not watched (--no-watch): restart npm run dev to run new code."}`, "");
   return lines.join("\n");
@@ -187,10 +191,10 @@ export function writeState(stack: string, runtime: LocalRuntime, localDir = LOCA
 type Print = (line: string) => void;
 
 /** Runs `action` with an SQS client on the endpoint of the running `npm run dev` of `stack`. */
-async function withRunningQueues(stack: string, localDir: string, action: (client: SQSClient, queues: QueueInfo[], endpoints: { scheduler?: string }) => Promise<void>): Promise<void> {
+async function withRunningQueues(stack: string, localDir: string, action: (client: SQSClient, queues: QueueInfo[], endpoints: { dynamodb: string; scheduler?: string }) => Promise<void>): Promise<void> {
   const file = stateFile(stack, localDir);
   if (!fs.existsSync(file)) throw new Error(`No local runtime for stack "${stack}" is running (no ${path.relative(ROOT, file)}); start it with \`npm run dev${stack === "dev" ? "" : ` -- ${stack}`}\`.`);
-  const state = JSON.parse(fs.readFileSync(file, "utf8")) as { endpoints: { sqs: string; scheduler?: string }; queues: QueueInfo[] };
+  const state = JSON.parse(fs.readFileSync(file, "utf8")) as { endpoints: { sqs: string; dynamodb: string; scheduler?: string }; queues: QueueInfo[] };
   const client = new SQSClient({ region: "eu-west-1", endpoint: state.endpoints.sqs, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
   try {
     await action(client, state.queues, state.endpoints);
@@ -219,20 +223,45 @@ async function dlq(action: DlqAction, client: SQSClient, queues: QueueInfo[], pr
   }
 }
 
-/** The queue a `send` names: its whole name, or the end of it after a dash (`fulfilment`). */
-export function findQueue(queues: QueueInfo[], name: string): QueueInfo {
-  const exact = queues.find((q) => q.name === name);
+/** What a subcommand names: the whole name, or the end of it after a dash (`fulfilment`). */
+function findNamed<T>(items: T[], nameOf: (item: T) => string, name: string, kind: string): T {
+  const exact = items.find((item) => nameOf(item) === name);
   if (exact) return exact;
-  const matches = queues.filter((q) => q.name.endsWith(`-${name}`));
+  const matches = items.filter((item) => nameOf(item).endsWith(`-${name}`));
   if (matches.length === 1) return matches[0];
-  const names = queues.map((q) => q.name).join(", ");
-  throw new Error(matches.length === 0 ? `No queue "${name}": the queues are ${names}.` : `"${name}" names ${matches.length} queues (${matches.map((q) => q.name).join(", ")}); give the whole name.`);
+  const names = items.map(nameOf).join(", ");
+  throw new Error(matches.length === 0 ? `No ${kind} "${name}": the ${kind}s are ${names}.` : `"${name}" names ${matches.length} ${kind}s (${matches.map(nameOf).join(", ")}); give the whole name.`);
+}
+
+/** The queue a `send` names. */
+export function findQueue(queues: QueueInfo[], name: string): QueueInfo {
+  return findNamed(queues, (q) => q.name, name, "queue");
 }
 
 async function send(queueName: string, body: string, client: SQSClient, queues: QueueInfo[], print: Print): Promise<void> {
   const queue = findQueue(queues, queueName);
   const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: body }));
   print(`${queue.name}: sent message ${MessageId}`);
+}
+
+/** Writes one item, given as plain JSON, into a table of the running runtime (through its stream proxy). */
+async function put(tableName: string, item: string, endpoint: string, print: Print): Promise<void> {
+  let value: unknown;
+  try {
+    value = JSON.parse(item);
+  } catch {
+    throw new Error(`put: the item is not JSON; write it as plain JSON, e.g. '{"orderId":"nope"}'.`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`put: the item must be a JSON object, e.g. '{"orderId":"nope"}'.`);
+  const client = new DynamoDBClient({ region: "eu-west-1", endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  try {
+    const { TableNames = [] } = await client.send(new ListTablesCommand({}));
+    const table = findNamed(TableNames, (name) => name, tableName, "table");
+    await DynamoDBDocumentClient.from(client).send(new PutCommand({ TableName: table, Item: value as Record<string, unknown> }));
+    print(`${table}: put ${item}`);
+  } finally {
+    client.destroy();
+  }
 }
 
 /** Fires a schedule through the running runtime's Scheduler control endpoint. */
@@ -252,6 +281,7 @@ export type DevCommand =
   | { kind: "serve"; stack: string; flags: Parsed["flags"] }
   | { kind: "dlq"; stack: string; action: DlqAction }
   | { kind: "send"; stack: string; queue: string; body: string }
+  | { kind: "put"; stack: string; table: string; item: string }
   | { kind: "fire"; stack: string; schedule: string };
 
 export function parseDevCommand(argv: string[]): DevCommand {
@@ -267,6 +297,10 @@ export function parseDevCommand(argv: string[]): DevCommand {
   if (positional[0] === "send") {
     if (positional.length !== 3) throw new Error(`send takes a queue and a message body, e.g. send fulfilment '{"orderId":"nope"}'; got ${positional.length - 1} argument(s).`);
     return { kind: "send", stack, queue: positional[1], body: positional[2] };
+  }
+  if (positional[0] === "put") {
+    if (positional.length !== 3) throw new Error(`put takes a table and an item, e.g. put orders '{"orderId":"nope"}'; got ${positional.length - 1} argument(s).`);
+    return { kind: "put", stack, table: positional[1], item: positional[2] };
   }
   if (positional[0] === "fire") {
     if (positional.length !== 2) throw new Error(`fire takes one schedule, e.g. fire nightly; got ${positional.length - 1} argument(s).`);
@@ -286,6 +320,8 @@ export async function main(argv: string[], { localDir = LOCAL_DIR, print = conso
       return withRunningQueues(command.stack, localDir, (client, queues) => dlq(command.action, client, queues, print));
     case "send":
       return withRunningQueues(command.stack, localDir, (client, queues) => send(command.queue, command.body, client, queues, print));
+    case "put":
+      return withRunningQueues(command.stack, localDir, (_client, _queues, endpoints) => put(command.table, command.item, endpoints.dynamodb, print));
     case "fire":
       return withRunningQueues(command.stack, localDir, (_client, _queues, endpoints) => fire(command.schedule, endpoints.scheduler, print));
     case "serve":

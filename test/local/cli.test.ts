@@ -9,6 +9,8 @@ describe("local runtime: the npm run dev command line", () => {
   it("reads send, dlq and serve command lines", () => {
     expect(parseDevCommand(["send", "fulfilment", '{"orderId":"nope"}'])).to.deep.equal({ kind: "send", stack: "dev", queue: "fulfilment", body: '{"orderId":"nope"}' });
     expect(parseDevCommand(["send", "jobs", "x", "--stack", "prod"])).to.deep.include({ kind: "send", stack: "prod" });
+    expect(parseDevCommand(["put", "orders", '{"orderId":"nope"}', "--stack", "prod"])).to.deep.equal({ kind: "put", stack: "prod", table: "orders", item: '{"orderId":"nope"}' });
+    expect(() => parseDevCommand(["put", "orders"])).to.throw(/put takes a table and an item, e\.g\. put orders '\{"orderId":"nope"\}'; got 1 argument/);
     expect(parseDevCommand(["dlq", "redrive"])).to.deep.equal({ kind: "dlq", stack: "dev", action: "redrive" });
     expect(parseDevCommand(["prod", "--persist"])).to.deep.include({ kind: "serve", stack: "prod" });
     expect(parseDevCommand(["send", "--help"])).to.deep.equal({ kind: "help" });

@@ -5,7 +5,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash, randomUUID } from "node:crypto";
-import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { expect } from "chai";
 import { ORDERS_SCOPES } from "../../app/identity";
 import { formatBanner, main, parseArgs, writeState } from "../../local/cli";
@@ -143,15 +142,15 @@ describe("local runtime: the orders program (stack dev)", function () {
 
   it("sends a poison record to the stream's DLQ after its retries, listed by the documented command", async () => {
     // What docs/local-runtime.md has a developer paste next to a running `npm run dev`: an
-    // item no order id can be, written straight into the table.
+    // item no order id can be, written straight into the table with `npm run dev -- put`.
     const stateDir = path.join(PROJECT_ROOT, ".local", `test-cli-${process.pid}`);
     writeState("dev", runtime, stateDir);
     const printed: string[] = [];
     const devCommand = (...argv: string[]) => main(argv, { localDir: stateDir, print: (line) => printed.push(line) });
-    const dynamodb = new DynamoDBClient({ region: "eu-west-1", endpoint: runtime.endpoints.dynamodb, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
     try {
       const from = lines.length;
-      await dynamodb.send(new PutItemCommand({ TableName: "serverless-orders-dev-orders", Item: { orderId: { S: "nope" }, customerId: { S: "local-developer" }, createdAt: { S: "2026-01-01T00:00:00.000Z" }, status: { S: "PENDING" } } }));
+      await devCommand("put", "orders", '{"orderId":"nope"}');
+      expect(printed.splice(0)).to.deep.equal(['serverless-orders-dev-orders: put {"orderId":"nope"}']);
       const sent = await eventually(async () => lines.slice(from).find((l) => / sent to serverless-orders-dev-fulfilment-dlq \(RetryAttemptsExhausted\)$/.test(l)), 10_000, "the poison record sent to the DLQ");
       expect(sent).to.match(/^STREAM serverless-orders-dev-orders -> fulfilment-consumer: 1 record\(s\) \d+\.\.\d+ sent to/);
       // The first try and three retries (StreamWorker's default maxRetries), each failing.
@@ -161,7 +160,6 @@ describe("local runtime: the orders program (stack dev)", function () {
       expect(printed[0]).to.equal("serverless-orders-dev-fulfilment-dlq (DLQ of serverless-orders-dev-orders -> fulfilment-consumer): 1 message(s)");
       expect(printed[1]).to.match(/^  \S+  sent \d{4}-\d\d-\d\dT[0-9:.]+Z  \{"requestContext":/);
     } finally {
-      dynamodb.destroy();
       fs.rmSync(stateDir, { recursive: true, force: true });
     }
   });
