@@ -38,6 +38,16 @@ interface Case {
   config?: PackConfig;
 }
 
+/** An HTTP API whose POST /orders runs f and GET /orders/{orderId} runs g. */
+const apiRoutingToTwoFunctions = () => [
+  fn("f"), fn("g"),
+  resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+  resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f` }, { id: "if" }),
+  resource(TYPES.integration, "g-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:g` }, { id: "ig" }),
+  resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
+  resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
+];
+
 const cases: Case[] = [
   {
     rule: "iam-no-wildcard-actions",
@@ -277,12 +287,7 @@ const cases: Case[] = [
   {
     rule: "apigateway-permission-per-route",
     bad: [
-      fn("f"), fn("g"),
-      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
-      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f` }, { id: "if" }),
-      resource(TYPES.integration, "g-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:g` }, { id: "ig" }),
-      resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
-      resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
+      ...apiRoutingToTwoFunctions(),
       resource(TYPES.permission, "f-invoke", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*" }),
       // Names a route, but one that targets another function.
       resource(TYPES.permission, "g-invoke", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/POST/orders" }),
@@ -294,12 +299,7 @@ const cases: Case[] = [
       /Permission g-invoke lets API Gateway invoke g from .*\/POST\/orders, which names none of the routes/,
     ],
     good: [
-      fn("f"), fn("g"),
-      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
-      resource(TYPES.integration, "f-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:f` }, { id: "if" }),
-      resource(TYPES.integration, "g-integration", { apiId: "abc", integrationType: "AWS_PROXY", integrationUri: `${ACCOUNT}:function:g` }, { id: "ig" }),
-      resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
-      resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
+      ...apiRoutingToTwoFunctions(),
       resource(TYPES.route, "any-admin", { apiId: "abc", routeKey: "ANY /admin/{proxy+}", target: "integrations/ig" }),
       resource(TYPES.route, "default", { apiId: "abc", routeKey: "$default", target: "integrations/if" }),
       resource(TYPES.permission, "f-post", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/POST/orders" }),
