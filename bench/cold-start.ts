@@ -58,7 +58,8 @@ interface HandlerCase {
   expected: string;
 }
 
-function httpEvent(method: string, rawPath: string, extra: Record<string, unknown> = {}): unknown {
+/** An HTTP API event; with `customer`, as the JWT authorizer hands over that customer's token (the API denies calls without one). */
+function httpEvent(method: string, rawPath: string, extra: Record<string, unknown> = {}, customer?: string): unknown {
   return {
     version: "2.0",
     routeKey: `${method} ${rawPath}`,
@@ -67,7 +68,10 @@ function httpEvent(method: string, rawPath: string, extra: Record<string, unknow
     // A new key per sample, so every create is a new order (201).
     headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
     isBase64Encoded: false,
-    requestContext: { http: { method, path: rawPath }, requestId: "bench", stage: "$default" },
+    requestContext: {
+      http: { method, path: rawPath }, requestId: "bench", stage: "$default",
+      ...(customer ? { authorizer: { jwt: { claims: { sub: customer }, scopes: ["orders/read", "orders/write"] } } } : {}),
+    },
     ...extra,
   };
 }
@@ -75,12 +79,12 @@ function httpEvent(method: string, rawPath: string, extra: Record<string, unknow
 const HANDLERS: Record<string, HandlerCase> = {
   "get-order": {
     entry: "handlers/orders/get-order.ts",
-    event: () => httpEvent("GET", `/orders/${SEEDED_ORDER_ID}`, { pathParameters: { orderId: SEEDED_ORDER_ID } }),
+    event: () => httpEvent("GET", `/orders/${SEEDED_ORDER_ID}`, { pathParameters: { orderId: SEEDED_ORDER_ID } }, READER_CUSTOMER),
     expected: "status 200",
   },
   "list-orders": {
     entry: "handlers/orders/list-orders.ts",
-    event: () => httpEvent("GET", "/orders", { queryStringParameters: { customerId: READER_CUSTOMER } }),
+    event: () => httpEvent("GET", "/orders", { queryStringParameters: { customerId: READER_CUSTOMER } }, READER_CUSTOMER),
     expected: "status 200",
   },
   "create-order": {
@@ -88,7 +92,7 @@ const HANDLERS: Record<string, HandlerCase> = {
     event: () =>
       httpEvent("POST", "/orders", {
         body: JSON.stringify({ customerId: "bench-writer", items: [{ sku: "SKU-1", quantity: 2 }, { sku: "SKU-2", quantity: 1 }] }),
-      }),
+      }, "bench-writer"),
     expected: "status 201",
   },
   "fulfil-orders": {
