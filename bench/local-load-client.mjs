@@ -1,9 +1,10 @@
 // The load generator of bench/local-load.ts, in its own Node process: sends a bounded number
 // of requests over loopback with a fixed number in flight (keep-alive connections) and
 // prints one JSON line with the latency of each request, in ms.
+import { randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
 
-const { url, method, path, headers, body, requests, concurrency, warmup } = JSON.parse(process.argv[2]);
+const { url, method, path, headers, body, freshIdempotencyKey, requests, concurrency, warmup } = JSON.parse(process.argv[2]);
 if (!String(url).startsWith("http://127.0.0.1:")) throw new Error(`loopback only, got ${url}`);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 const target = new URL(path, url);
@@ -11,7 +12,8 @@ const target = new URL(path, url);
 function once() {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = request(target, { method, headers, agent }, (res) => {
+    const requestHeaders = freshIdempotencyKey ? { ...headers, "idempotency-key": randomUUID() } : headers;
+    const req = request(target, { method, headers: requestHeaders, agent }, (res) => {
       res.resume();
       res.on("end", () => resolve({ status: res.statusCode, ms: performance.now() - started }));
     });

@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { startLocalRuntime } from "../local/runtime";
+import { loadStackConfig } from "../tools/stack-config";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -39,21 +40,28 @@ async function load(spec: Record<string, unknown>): Promise<{ rps: number; p50: 
 
 async function main(): Promise<void> {
   let logged = 0;
-  const runtime = await startLocalRuntime({ root: ROOT, stack: "dev", workDir: path.join(ROOT, ".local", "bench-local"), log: () => { logged++; } });
+  // One customer creates every order here, so the per-customer daily limit is lifted to its maximum.
+  const stackConfig = loadStackConfig("dev", ROOT);
+  stackConfig.config[`${stackConfig.project}:maxOrdersPerCustomerPerDay`] = "100000";
+  const runtime = await startLocalRuntime({ root: ROOT, stack: "dev", stackConfig, workDir: path.join(ROOT, ".local", "bench-local"), log: () => { logged++; } });
   try {
     const headers = { authorization: `Bearer ${Object.values(runtime.tokens)[0]}`, "content-type": "application/json" };
-    const created = await fetch(`${runtime.url}/orders`, { method: "POST", headers, body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "seed", quantity: 1 }] }) });
+    const created = await fetch(`${runtime.url}/orders`, { method: "POST", headers: { ...headers, "idempotency-key": "bench-seed" }, body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "seed", quantity: 1 }] }) });
+    if (created.status !== 201) throw new Error(`seeding an order answered ${created.status}: ${await created.text()}`);
     const { orderId } = (await created.json()) as { orderId: string };
+    // Each POST carries a new idempotency key, so every one creates an order (201).
     const cases = [
-      { name: "GET /orders/{orderId}", method: "GET", path: `/orders/${orderId}`, body: undefined },
-      { name: "POST /orders", method: "POST", path: "/orders", body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "book", quantity: 1 }] }) },
+      { name: "GET /orders/{orderId}", method: "GET", path: `/orders/${orderId}`, body: undefined, expected: 200, freshIdempotencyKey: false },
+      { name: "POST /orders", method: "POST", path: "/orders", body: JSON.stringify({ customerId: "local-developer", items: [{ sku: "book", quantity: 1 }] }), expected: 201, freshIdempotencyKey: true },
     ];
     console.log(`Local runtime, stack dev: ${REQUESTS} requests per case, ${CONCURRENCY} in flight, from a second Node process over loopback (Node ${process.version}, ${os.cpus().length} CPUs)\n`);
     console.log("| route | requests/s | p50 | p99 | statuses |");
     console.log("|---|---|---|---|---|");
     for (const c of cases) {
-      const result = await load({ url: runtime.url, method: c.method, path: c.path, headers, body: c.body, requests: REQUESTS, concurrency: CONCURRENCY, warmup: Math.min(200, REQUESTS) });
+      const result = await load({ url: runtime.url, method: c.method, path: c.path, headers, body: c.body, freshIdempotencyKey: c.freshIdempotencyKey, requests: REQUESTS, concurrency: CONCURRENCY, warmup: Math.min(200, REQUESTS) });
       console.log(`| ${c.name} | ${result.rps.toFixed(0)} | ${result.p50.toFixed(1)} ms | ${result.p99.toFixed(1)} ms | ${Object.entries(result.statuses).map(([s, n]) => `${s}: ${n}`).join(", ")} |`);
+      // Figures of error answers would measure the wrong path.
+      if (Object.keys(result.statuses).some((status) => Number(status) !== c.expected)) throw new Error(`${c.name} answered ${JSON.stringify(result.statuses)}, expected only ${c.expected}`);
     }
     console.log(`\n(${logged} log lines written by the runtime were discarded)`);
   } finally {

@@ -134,6 +134,8 @@ async function requireUnderLimit(customerId: string, limit: number): Promise<voi
         KeyConditionExpression: "customerId = :customerId AND createdAt >= :since",
         ExpressionAttributeValues: { ":customerId": customerId, ":since": since },
         Select: "COUNT",
+        // Reads (and pays for) no more of the customer's orders than the limit needs.
+        Limit: limit - count,
         ExclusiveStartKey: startKey,
       }),
     );
