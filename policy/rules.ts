@@ -28,7 +28,6 @@ function routeArnPath(routeKey: string): string {
   const [method, path = ""] = routeKey.split(" ");
   return `${method === "ANY" ? "*" : method}${path.replace(/\{[^}]*\}/g, "*")}`;
 }
-export type { Statement } from "./graph";
 
 /**
  * Actions AWS does not scope to a resource, so `*` is their only resource. Kept here, not

@@ -175,7 +175,8 @@ function drawWorkers({ graph, chart, deadLetterArns }: Drawing): void {
   for (const fn of graph.of(TYPES.function)) {
     const i = fn.props;
     const provisioned = graph.of(TYPES.provisionedConcurrency).find((p) => p.props.functionName === i.name);
-    const parameters = graph.of(TYPES.parameter).filter((p) => graph.roleStatementsOf(fn).some((s) => s.Effect === "Allow" && (s.Resource ?? []).includes(p.props.arn)));
+    const statements = graph.roleStatementsOf(fn);
+    const parameters = graph.of(TYPES.parameter).filter((p) => statements.some((s) => s.Effect === "Allow" && (s.Resource ?? []).includes(p.props.arn)));
     const asyncConfigs = graph.of(TYPES.eventInvokeConfig).filter((c) => graph.functionFor(c.props.functionName) === fn);
     chart.node(fn, "rounded", [
       `λ ${fn.name}`,
