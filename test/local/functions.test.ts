@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { expect } from "chai";
 import { describeNodes, LocalFunction, nodeForRuntime, type FunctionConfig, type FunctionNode } from "../../local/functions";
 import { majorOf } from "../../tools/node-toolchain.cjs";
-import { captureLog } from "./support";
+import { captureLog, eventually } from "./support";
 
 const RUNTIME = "nodejs24.x";
 
@@ -87,7 +87,9 @@ describe("local runtime: execution environments (child processes of the runtime'
 
   it("prefixes the function's log lines with its name", async () => {
     await start().invoke({ log: "a line from the handler" });
-    expect(lines).to.include("  probe | a line from the handler");
+    // The line comes over the child's stdout pipe, the result over IPC: either may arrive first.
+    const line = await eventually(async () => lines.find((l) => l.endsWith("a line from the handler")), 2000, "the handler's log line");
+    expect(line).to.equal("  probe | a line from the handler");
   });
 
   it("ends the environment on a timeout; the next invocation starts cold in a new one", async () => {
