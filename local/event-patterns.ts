@@ -24,26 +24,50 @@ type Value = Json | typeof ABSENT;
 
 const isObject = (value: unknown): value is Record<string, Json> => typeof value === "object" && value !== null && !Array.isArray(value);
 
-/** Whether `document` matches `pattern`; throws on a pattern the service would refuse. */
-export function matchesPattern(pattern: unknown, document: unknown, dialect: Dialect = "EventBridge"): boolean {
+/** A compiled pattern: whether a document matches it. */
+export type PatternMatcher = (document: unknown) => boolean;
+
+/**
+ * Compiles `pattern` once, checking all of it (a pattern the service would refuse throws
+ * here, whatever the documents), into a matcher that never re-reads the pattern.
+ */
+export function compilePattern(pattern: unknown, dialect: Dialect = "EventBridge"): PatternMatcher {
   if (!isObject(pattern)) throw new Error(`${dialect} pattern must be a JSON object, got ${JSON.stringify(pattern)}`);
-  return matchObject(pattern, document as Json, dialect);
+  const matches = compileObject(pattern, dialect);
+  return (document) => matches(document as Json);
 }
 
-function matchObject(pattern: Record<string, Json>, document: Json | undefined, dialect: Dialect): boolean {
-  return Object.entries(pattern).every(([key, expected]) => {
+/** Whether `document` matches `pattern`; throws on a pattern the service would refuse. */
+export function matchesPattern(pattern: unknown, document: unknown, dialect: Dialect = "EventBridge"): boolean {
+  return compilePattern(pattern, dialect)(document);
+}
+
+function compileObject(pattern: Record<string, Json>, dialect: Dialect): (document: Json | undefined) => boolean {
+  const fields = Object.entries(pattern).map(([key, expected]): ((document: Json | undefined) => boolean) => {
     if (key === "$or") {
       if (!Array.isArray(expected) || expected.length < 2) throw new Error(`${dialect} pattern: "$or" takes a list of at least two patterns`);
-      return expected.some((alternative) => {
+      const alternatives = expected.map((alternative) => {
         if (!isObject(alternative)) throw new Error(`${dialect} pattern: each "$or" alternative must be an object`);
-        return matchObject(alternative, document, dialect);
+        return compileObject(alternative, dialect);
       });
+      return (document) => alternatives.some((alternative) => alternative(document));
     }
-    const value: Value = isObject(document) && Object.hasOwn(document, key) ? document[key] : ABSENT;
-    if (isObject(expected)) return value !== ABSENT && (isObject(value) || Array.isArray(value)) && someValue(value, (v) => isObject(v) && matchObject(expected, v, dialect));
+    const valueOf = (document: Json | undefined): Value => (isObject(document) && Object.hasOwn(document, key) ? document[key] : ABSENT);
+    if (isObject(expected)) {
+      const nested = compileObject(expected, dialect);
+      return (document) => {
+        const value = valueOf(document);
+        return value !== ABSENT && (isObject(value) || Array.isArray(value)) && someValue(value, (v) => isObject(v) && nested(v));
+      };
+    }
     if (!Array.isArray(expected)) throw new Error(`${dialect} pattern: the value of "${key}" must be a list of matchers or an object, got ${JSON.stringify(expected)}`);
-    return expected.some((matcher) => matchLeaf(matcher, value, dialect));
+    const leaves = expected.map((matcher) => compileLeaf(matcher, dialect));
+    return (document) => {
+      const value = valueOf(document);
+      return leaves.some((leaf) => leaf(value));
+    };
   });
+  return (document) => fields.every((field) => field(document));
 }
 
 /** A list value matches when any element does. */
@@ -51,33 +75,30 @@ function someValue(value: Json, test: (v: Json) => boolean): boolean {
   return Array.isArray(value) ? value.some(test) : test(value);
 }
 
-function matchLeaf(matcher: Json, value: Value, dialect: Dialect): boolean {
-  if (!isObject(matcher)) return value !== ABSENT && someValue(value, (v) => matcher === v);
+function compileLeaf(matcher: Json, dialect: Dialect): (value: Value) => boolean {
+  if (!isObject(matcher)) return (value) => value !== ABSENT && someValue(value, (v) => matcher === v);
   const entries = Object.entries(matcher);
   if (entries.length !== 1) throw new Error(`${dialect} pattern: a matcher has exactly one operator, got ${JSON.stringify(matcher)}`);
   const [operator, operand] = entries[0];
   if (operator === "exists") {
     if (typeof operand !== "boolean") throw new Error(`${dialect} pattern: "exists" takes true or false`);
     // Exists matches leaves only: a field holding an object does not "exist" for it.
-    const present = value !== ABSENT && !isObject(value) && !(Array.isArray(value) && value.length === 0);
-    return operand === present;
+    return (value) => operand === (value !== ABSENT && !isObject(value) && !(Array.isArray(value) && value.length === 0));
   }
-  if (value === ABSENT) return false;
-  if (operator === "anything-but") return someValue(value, (v) => !anythingButExcludes(operand, v, dialect));
-  const test = leafTest(operator, operand, dialect);
-  return someValue(value, test);
+  const test = operator === "anything-but" ? anythingBut(operand, dialect) : leafTest(operator, operand, dialect);
+  return (value) => value !== ABSENT && someValue(value, test);
 }
 
-/** Whether `anything-but`'s operand names `value` (so the field does not match). */
-function anythingButExcludes(operand: Json, value: Json, dialect: Dialect): boolean {
+/** `anything-but`: a value matches when the operand does not name it. */
+function anythingBut(operand: Json, dialect: Dialect): (value: Json) => boolean {
   if (isObject(operand)) {
     const [[operator, inner]] = Object.entries(operand);
     if (!["prefix", "suffix", "equals-ignore-case", "wildcard"].includes(operator)) throw new Error(`${dialect} pattern: "anything-but" takes values, or one of prefix, suffix, equals-ignore-case, wildcard; got ${operator}`);
-    const operands = Array.isArray(inner) ? inner : [inner];
-    return operands.some((o) => leafTest(operator, o, dialect)(value));
+    const excluded = (Array.isArray(inner) ? inner : [inner]).map((o) => leafTest(operator, o, dialect));
+    return (value) => !excluded.some((excludes) => excludes(value));
   }
   const values = Array.isArray(operand) ? operand : [operand];
-  return values.some((v) => v === value);
+  return (value) => !values.some((v) => v === value);
 }
 
 function ignoreCase(operand: Json, dialect: Dialect, operator: string): { text: string; fold: boolean } {

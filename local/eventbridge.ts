@@ -15,7 +15,7 @@ import type { EventBridgeEvent } from "aws-lambda";
 import type { RuleModel, RuleTargetModel } from "./async-model";
 import { jsonCodec } from "./aws-json";
 import { AwsError, awsServer } from "./aws-server";
-import { matchesPattern } from "./event-patterns";
+import { compilePattern, PatternMatcher } from "./event-patterns";
 import { closeServer, listen } from "./loopback";
 
 const MAX_ENTRIES = 10;
@@ -50,15 +50,26 @@ export interface LocalEventBridgeOptions {
   log?: (line: string) => void;
 }
 
+function compiledPattern(rule: RuleModel): PatternMatcher {
+  try {
+    return compilePattern(rule.eventPattern, "EventBridge");
+  } catch (error) {
+    throw new Error(`Rule ${rule.name}: its event pattern is not one EventBridge accepts (${(error as Error).message}).`);
+  }
+}
+
 type EntryResult = { EventId: string } | { ErrorCode: string; ErrorMessage: string };
 
 export class LocalEventBridge {
   private server?: Server;
   endpoint = "";
   private readonly buses: Set<string>;
+  /** The rules with their patterns compiled (and so checked) once, as EventBridge checks them at PutRule. */
+  private readonly rules: { rule: RuleModel; matches: PatternMatcher }[];
 
   constructor(private readonly options: LocalEventBridgeOptions) {
     this.buses = new Set(["default", ...options.rules.map((r) => r.eventBusName)]);
+    this.rules = options.rules.map((rule) => ({ rule, matches: compiledPattern(rule) }));
   }
 
   async start(port = 0): Promise<string> {
@@ -115,8 +126,8 @@ export class LocalEventBridge {
   }
 
   private route(busName: string, event: BusEvent): void {
-    for (const rule of this.options.rules.filter((r) => r.eventBusName === busName)) {
-      if (!matchesPattern(rule.eventPattern, event, "EventBridge")) continue;
+    for (const { rule, matches } of this.rules.filter(({ rule }) => rule.eventBusName === busName)) {
+      if (!matches(event)) continue;
       const targets = this.options.targets.filter((t) => t.ruleName === rule.ruleName && t.eventBusName === busName);
       for (const target of targets) {
         this.options.log?.(`EVENTS ${busName}: event ${event.id} (${event.source} / ${event["detail-type"]}) matched ${rule.name} -> ${target.name}`);

@@ -4,7 +4,8 @@
  * ("Filter policy constraints", "attribute-based" and "payload-based" examples).
  */
 import { expect } from "chai";
-import { matchesFilterPolicy, matchesPattern } from "../../local/event-patterns";
+import { compilePattern, matchesFilterPolicy, matchesPattern } from "../../local/event-patterns";
+import { LocalEventBridge } from "../../local/eventbridge";
 
 /** The EC2 state-change event of the EventBridge guide's examples, with a few more fields. */
 const ec2Event = {
@@ -89,6 +90,14 @@ describe("local runtime: EventBridge event patterns (AWS's documented examples)"
     expect(() => matchesPattern({ detail: { "c-count": [{ numeric: [">", "0"] }] } }, ec2Event)).to.throw('"numeric" takes operators');
     expect(() => matchesPattern({ $or: [{ source: ["aws.ec2"] }] }, ec2Event)).to.throw('"$or" takes a list of at least two patterns');
   });
+
+  it("checks the whole pattern when it compiles, also the parts no document reaches", () => {
+    // The first field never matches, so a matcher that read the pattern lazily would never see the second.
+    expect(() => compilePattern({ source: ["nothing"], detail: { state: [{ "anything-but": { begins: "x" } }] } })).to.throw('"anything-but" takes values');
+    expect(() => compilePattern({ $or: [{ source: ["a"] }, { source: [{ numeric: ["~", 1] }] }] })).to.throw('"numeric" takes operators');
+    const matches = compilePattern({ source: ["aws.ec2"], detail: { state: [{ "anything-but": ["stopped"] }] } });
+    expect([matches(ec2Event), matches({ ...ec2Event, source: "aws.s3" })]).to.deep.equal([true, false]);
+  });
 });
 
 describe("local runtime: SNS filter policies (AWS's documented examples)", () => {
@@ -140,5 +149,14 @@ describe("local runtime: SNS filter policies (AWS's documented examples)", () =>
   it("a body that is not JSON passes no MessageBody policy, and SNS has no wildcard operator", () => {
     expect(matchesFilterPolicy({ store: [{ exists: false }] }, { body: "plain text", attributes: {} }, "MessageBody")).to.equal(false);
     expect(() => matchesFilterPolicy({ store: [{ wildcard: "example*" }] }, message)).to.throw('SNS filter policies have no "wildcard" operator');
+  });
+});
+
+describe("local runtime: EventBridge rules", () => {
+  it("refuses a rule whose pattern EventBridge would refuse when the bus starts, naming the rule", () => {
+    const rule = { name: "orders-rule", ruleName: "orders-rule", arn: "arn:aws:events:eu-west-1:123456789012:rule/orders-rule", eventBusName: "default", eventPattern: { source: ["shop"], detail: { total: [{ numeric: [">", "1"] }] } } };
+    const bus = (eventPattern: unknown) => new LocalEventBridge({ region: "eu-west-1", accountId: "123456789012", rules: [{ ...rule, eventPattern }], targets: [], deliver: () => undefined });
+    expect(() => bus(rule.eventPattern)).to.throw(/Rule orders-rule: its event pattern is not one EventBridge accepts \(EventBridge pattern: "numeric" takes operators/);
+    expect(() => bus({ source: ["shop"] })).not.to.throw();
   });
 });

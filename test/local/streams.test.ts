@@ -272,5 +272,6 @@ describe("local runtime: stream pollers (Lambda's rules for stream batches)", ()
     expect(recordFilter([], "m")(change), "no filters: every record").to.equal(true);
     expect(() => recordFilter(["{nope"], "orders-mapping")).to.throw(/Mapping orders-mapping: filter pattern \{nope is not a valid pattern/);
     expect(() => recordFilter(["[1]"], "orders-mapping")).to.throw(/Mapping orders-mapping: filter pattern \[1\] is not a valid pattern/);
+    expect(() => recordFilter([JSON.stringify({ eventName: [{ "starts-with": "IN" }] })], "orders-mapping"), "an unknown operator, found without a record").to.throw(/unknown operator "starts-with"/);
   });
 });
