@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { DynamoDBClient, GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { TableModel } from "./app";
+import { readBody } from "./aws-server";
 import { closeServer, listen } from "./loopback";
 import type { StreamRecord, StreamSource } from "./streams";
 
@@ -117,18 +118,16 @@ export interface StreamingDynamo {
   stop(): Promise<void>;
 }
 
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk)).on("end", () => resolve(Buffer.concat(chunks))).on("error", reject);
-  });
-}
+/** DynamoDB's largest request (BatchWriteItem) and answer (BatchGetItem), in bytes. */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Sends a request on to dynalite and returns its whole answer. */
 function forward(target: URL, request: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const outgoing = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (response) => {
-      readBody(response).then((data) => resolve({ status: response.statusCode ?? 500, headers: response.headers, body: data }), reject);
+      readBody(response, MAX_MESSAGE_BYTES).then((data) => data
+        ? resolve({ status: response.statusCode ?? 500, headers: response.headers, body: data })
+        : reject(new Error(`dynalite answered more than ${MAX_MESSAGE_BYTES} bytes`)), reject);
     });
     outgoing.on("error", reject);
     outgoing.end(body);
@@ -155,7 +154,11 @@ export async function startStreamingProxy(dynaliteEndpoint: string, tables: Arra
   let writes = Promise.resolve();
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
-    const body = await readBody(request);
+    const body = await readBody(request, MAX_MESSAGE_BYTES);
+    if (!body) {
+      response.writeHead(413, { "content-type": "application/x-amz-json-1.0" });
+      return response.end(JSON.stringify({ __type: "com.amazon.coral.validate#ValidationException", message: `Request size exceeds ${MAX_MESSAGE_BYTES} bytes` }));
+    }
     const operation = String(request.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
     let parsed: unknown;
     try {

@@ -8,11 +8,13 @@
  */
 import { expect } from "chai";
 import fc from "fast-check";
-import { TableStream, type StreamViewType } from "../../local/dynamodb-streams";
+import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { startDynamo } from "../../local/dynamodb";
+import { startStreamingProxy, TableStream, type StreamViewType } from "../../local/dynamodb-streams";
 import type { InvokeResult } from "../../local/functions";
 import { recordFilter } from "../../local/stream-filters";
 import { startStreamPollers } from "../../local/stream-runtime";
-import type { AppModel } from "../../local/app";
+import type { AppModel, TableModel } from "../../local/app";
 import { LocalSqs } from "../../local/sqs";
 import { classifyStreamResult, failureRecord, Lane, laneOf, resolveBatch, StreamPoller, type DiscardedBatch, type StreamMappingSettings, type StreamRecord, type StreamSource } from "../../local/streams";
 
@@ -273,5 +275,31 @@ describe("local runtime: stream pollers (Lambda's rules for stream batches)", ()
     expect(() => recordFilter(["{nope"], "orders-mapping")).to.throw(/Mapping orders-mapping: filter pattern \{nope is not a valid pattern/);
     expect(() => recordFilter(["[1]"], "orders-mapping")).to.throw(/Mapping orders-mapping: filter pattern \[1\] is not a valid pattern/);
     expect(() => recordFilter([JSON.stringify({ eventName: [{ "starts-with": "IN" }] })], "orders-mapping"), "an unknown operator, found without a record").to.throw(/unknown operator "starts-with"/);
+  });
+});
+
+describe("local runtime: the DynamoDB streams proxy", () => {
+  it("answers a request above DynamoDB's 16 MB with a validation error instead of holding it, and forwards the rest", async () => {
+    const table: TableModel = { name: "big", hashKey: "id", attributes: [{ name: "id", type: "S" }], globalSecondaryIndexes: [], localSecondaryIndexes: [] };
+    const dynamo = await startDynamo([table], { region: "eu-west-1" });
+    const proxy = await startStreamingProxy(dynamo.endpoint, [{ ...table, streamArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/big/stream/1", streamViewType: "KEYS_ONLY" }], "eu-west-1");
+    const streamed = async () => {
+      let count = 0;
+      const unsubscribe = await proxy.streams[0].subscribe("TRIM_HORIZON", (_, records) => { count += records.length; });
+      await unsubscribe();
+      return count;
+    };
+    try {
+      const post = (body: string) => fetch(proxy.endpoint, { method: "POST", headers: { "x-amz-target": "DynamoDB_20120810.PutItem", "content-type": "application/x-amz-json-1.0" }, body });
+      const tooLarge = await post(JSON.stringify({ TableName: "big", Item: { id: { S: "x".repeat(16 * 1024 * 1024) } } }));
+      expect([tooLarge.status, ((await tooLarge.json()) as { __type: string }).__type]).to.deep.equal([413, "com.amazon.coral.validate#ValidationException"]);
+      expect(await streamed(), "nothing written").to.equal(0);
+      const client = new DynamoDBClient({ region: "eu-west-1", endpoint: proxy.endpoint, credentials: { accessKeyId: "l", secretAccessKey: "l" } });
+      await client.send(new PutItemCommand({ TableName: "big", Item: { id: { S: "small" } } }));
+      expect(await streamed(), "a normal write streams").to.equal(1);
+    } finally {
+      await proxy.stop();
+      await dynamo.stop();
+    }
   });
 });
