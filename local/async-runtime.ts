@@ -89,9 +89,15 @@ export class LocalAsync {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Ends retries and schedules, so nothing more reaches the functions (before they close). */
+  async stopDeliveries(): Promise<void> {
     for (const invoker of this.invokers.values()) invoker.stop();
-    await Promise.all([this.sns.stop(), this.eventBridge.stop(), this.s3.stop(), this.scheduler.stop()]);
+    await this.scheduler.stop();
+  }
+
+  async stop(): Promise<void> {
+    await this.stopDeliveries();
+    await Promise.all([this.sns.stop(), this.eventBridge.stop(), this.s3.stop()]);
   }
 
   /** Queues an event for the function an ARN names; `missing` handles an ARN that names none. */

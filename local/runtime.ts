@@ -269,8 +269,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     stops.push(() => Promise.all([...functions.values()].map((f) => f.close())));
     await asyncSources.attach(functions);
-    // Retries end before the functions they would call.
-    stops.push(() => asyncSources.stop());
+    // Retries and schedules end before the functions they would call; the services after.
+    stops.push(() => asyncSources.stopDeliveries());
 
     // HTTP APIs with their authorizers.
     const issuer = await LocalIssuer.create(options.signingKeyFile);

@@ -4,7 +4,7 @@ import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { readParameters, requiredPositiveInteger } from "../lib/config";
 import { requireEnv } from "../lib/env";
-import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, unknownFieldsProblem, validationError, type ProblemDetail } from "../lib/http";
+import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, unknownFieldsProblem, validationError } from "../lib/http";
 import { logger, metrics } from "../lib/observability";
 import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, isConditionFailure, type Order, type OrderItem } from "./model";
 import { CUSTOMER_INDEX } from "./table";
@@ -162,16 +162,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function unknownFields(value: Record<string, unknown>, allowed: string[], prefix: string): ProblemDetail[] {
-  return unknownFieldsProblem(Object.keys(value), allowed, prefix === "" ? "(body)" : prefix.slice(0, -1));
-}
-
 /** Check the whole body and report every problem at once (400), or return the request. */
 function parseCreateOrder(body: unknown, maxItemsPerOrder: number, event: APIGatewayProxyEventV2): CreateOrderRequest {
   if (!isObject(body)) {
     throw validationError([{ field: "(body)", message: `must be a JSON object, got ${kindOf(body)}` }]);
   }
-  const problems = unknownFields(body, REQUEST_FIELDS, "");
+  const problems = unknownFieldsProblem(Object.keys(body), REQUEST_FIELDS, "(body)");
 
   const { customerId, items, clientToken } = body;
   if (customerId === undefined) {
@@ -198,7 +194,7 @@ function parseCreateOrder(body: unknown, maxItemsPerOrder: number, event: APIGat
         problems.push({ field: at, message: `must be an object, got ${kindOf(item)}` });
         return;
       }
-      problems.push(...unknownFields(item, ITEM_FIELDS, `${at}.`));
+      problems.push(...unknownFieldsProblem(Object.keys(item), ITEM_FIELDS, at));
       const { sku, quantity } = item;
       if (sku === undefined) {
         problems.push({ field: `${at}.sku`, message: "is required" });
