@@ -19,6 +19,12 @@ export interface QueryShapes {
   maps: Record<string, { entry: string; key: string; value: string }>;
   /** Number members (JSON name): the form carries every value as text. */
   numbers: ReadonlySet<string>;
+  /**
+   * Members in the wrapped style SNS uses: a list's items under `member`
+   * (`Entries.member.1.Id`), a map's entries under `entry` with their key and value names
+   * (`MessageAttributes.entry.1.Name`, `...Value`); lists are answered as `<Name><member>`.
+   */
+  wrapped?: { lists: ReadonlySet<string>; maps: Record<string, { key: string; value: string }> };
 }
 
 export interface QueryCodecOptions {
@@ -33,6 +39,10 @@ const XML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&
 // A carriage return is escaped too: XML parsers turn a literal one into a line feed.
 const escapeXml = (text: string) => text.replace(/[&<>"'\r]/g, (c) => XML_ESCAPES[c]);
 
+/** Numbered items (`Name.1`, `Name.2`, ...) in order; a plain name (QueueUrl) has none. */
+const numbered = (node: Tree | string | undefined): (Tree | string)[] =>
+  typeof node === "object" ? Object.entries(node).filter(([index]) => /^\d+$/.test(index)).sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item) : [];
+
 const itemName = (name: ItemName, operation: string) => (typeof name === "function" ? name(operation) : name);
 
 export function queryCodec(options: QueryCodecOptions): ProtocolCodec {
@@ -43,17 +53,20 @@ export function queryCodec(options: QueryCodecOptions): ProtocolCodec {
   /** The JSON-protocol value of one decoded member. */
   const decodeMember = (operation: string, name: string, value: Tree | string): [string, unknown] => {
     if (typeof value === "string") return [name, shapes.numbers.has(name) && /^-?\d+$/.test(value) ? Number(value) : value];
-    // Numbered items (`Name.1`, `Name.2`, ...) make a list or a map; a plain name (QueueUrl) is never one.
-    const items = Object.entries(value).filter(([index]) => /^\d+$/.test(index)).sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item);
+    if (shapes.wrapped?.lists.has(name)) return [name, numbered(value.member).map((item) => decodeValue(operation, item))];
+    const wrappedMap = shapes.wrapped?.maps[name];
+    if (wrappedMap) return [name, mapOf(operation, numbered(value.entry), wrappedMap.key, wrappedMap.value)];
+    const items = numbered(value);
     const list = Object.entries(shapes.lists).find(([, item]) => itemName(item, operation) === name);
     if (list) return [list[0], items.map((item) => decodeValue(operation, item))];
     const map = Object.entries(shapes.maps).find(([, entry]) => entry.entry === name);
     if (map) {
-      const { key, value: valueName } = map[1];
-      return [map[0], Object.fromEntries(items.flatMap((entry) => (typeof entry === "string" || typeof entry[key] !== "string" ? [] : [[entry[key], decodeValue(operation, entry[valueName] ?? "")]])))];
+      return [map[0], mapOf(operation, items, map[1].key, map[1].value)];
     }
     return [name, decodeValue(operation, value)];
   };
+  const mapOf = (operation: string, entries: (Tree | string)[], key: string, valueName: string) =>
+    Object.fromEntries(entries.flatMap((entry) => (typeof entry === "string" || typeof entry[key] !== "string" ? [] : [[entry[key], decodeValue(operation, entry[valueName] ?? "")]])));
   const decodeValue = (operation: string, value: Tree | string): unknown =>
     typeof value === "string" ? value : Object.fromEntries(Object.entries(value).map(([name, member]) => decodeMember(operation, name, member)));
 
@@ -65,6 +78,8 @@ export function queryCodec(options: QueryCodecOptions): ProtocolCodec {
       const map = shapes.maps[name];
       if (map && typeof value === "object") {
         for (const [key, entry] of Object.entries(value)) xml += `<${map.entry}><${map.key}>${escapeXml(key)}</${map.key}><${map.value}>${encodeValue(operation, entry)}</${map.value}></${map.entry}>`;
+      } else if (Array.isArray(value) && shapes.wrapped?.lists.has(name)) {
+        xml += `<${name}>${value.map((entry) => `<member>${encodeValue(operation, entry)}</member>`).join("")}</${name}>`;
       } else if (Array.isArray(value)) {
         const item = itemName(shapes.lists[name] ?? name, operation);
         for (const entry of value) xml += `<${item}>${encodeValue(operation, entry)}</${item}>`;

@@ -46,12 +46,11 @@ export interface LocalSnsOptions {
 
 const invalid = (message: string) => new AwsError("InvalidParameter", message, 400, "InvalidParameter;Sender");
 
-/** The Query protocol wraps lists in `member` and maps in `entry` items; the codec decodes both as lists. */
-const members = (node: unknown): any[] => (Array.isArray((node as any)?.member) ? (node as any).member : []);
-const attributeMap = (node: unknown): Record<string, SnsMessageAttribute> | undefined => {
-  if (node === undefined) return undefined;
-  if (!Array.isArray((node as any)?.entry)) return node as Record<string, SnsMessageAttribute>;
-  return Object.fromEntries((node as any).entry.map((e: { Name: string; Value: SnsMessageAttribute }) => [e.Name, e.Value]));
+const SNS_QUERY_SHAPES = {
+  lists: {},
+  maps: {},
+  numbers: new Set<string>(),
+  wrapped: { lists: new Set(["PublishBatchRequestEntries", "Successful", "Failed"]), maps: { MessageAttributes: { key: "Name", value: "Value" } } },
 };
 
 export class LocalSns {
@@ -63,10 +62,10 @@ export class LocalSns {
   async start(port = 0): Promise<string> {
     this.server = awsServer({
       service: "SNS",
-      codecs: [queryCodec({ xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/", shapes: { lists: { member: "member", entry: "entry" }, maps: {}, numbers: new Set() } })],
+      codecs: [queryCodec({ xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/", shapes: SNS_QUERY_SHAPES })],
       operations: {
-        Publish: (input) => ({ MessageId: this.publish({ ...input, MessageAttributes: attributeMap(input.MessageAttributes) }) }),
-        PublishBatch: (input) => this.publishBatch(input.TopicArn, members(input.PublishBatchRequestEntries)),
+        Publish: (input) => ({ MessageId: this.publish(input) }),
+        PublishBatch: (input) => this.publishBatch(input.TopicArn, input.PublishBatchRequestEntries),
       },
     });
     this.endpoint = await listen(this.server, port);
@@ -84,8 +83,9 @@ export class LocalSns {
     return this.fanOut(topic, input);
   }
 
-  private publishBatch(topicArn: unknown, entries: Array<PublishInput & { Id?: string }>) {
+  private publishBatch(topicArn: unknown, given: unknown) {
     const topic = this.topic(topicArn);
+    const entries = (Array.isArray(given) ? given : []) as Array<PublishInput & { Id?: string }>;
     if (entries.length === 0) throw new AwsError("EmptyBatchRequest", "The batch request doesn't contain any entries.", 400, "EmptyBatchRequest;Sender");
     if (entries.length > MAX_BATCH_ENTRIES) throw new AwsError("TooManyEntriesInBatchRequest", `The batch request contains more entries than permissible (${MAX_BATCH_ENTRIES}).`, 400, "TooManyEntriesInBatchRequest;Sender");
     const ids = entries.map((e) => e.Id);
@@ -95,16 +95,15 @@ export class LocalSns {
     const successful: Array<{ Id: string; MessageId: string }> = [];
     const failed: Array<{ Id: string; Code: string; Message: string; SenderFault: boolean }> = [];
     for (const entry of entries) {
-      const input = { ...entry, MessageAttributes: attributeMap(entry.MessageAttributes) };
       try {
-        this.check(topic, input);
-        successful.push({ Id: String(entry.Id), MessageId: this.fanOut(topic, input) });
+        this.check(topic, entry);
+        successful.push({ Id: String(entry.Id), MessageId: this.fanOut(topic, entry) });
       } catch (error) {
         if (!(error instanceof AwsError)) throw error;
         failed.push({ Id: String(entry.Id), Code: error.name, Message: error.message, SenderFault: true });
       }
     }
-    return { Successful: { member: successful }, Failed: { member: failed } };
+    return { Successful: successful, Failed: failed };
   }
 
   private topic(arn: unknown): TopicModel {
