@@ -4,14 +4,14 @@
  * plain Node, in one process, for the commands that start often (`npm run plan`, `dev`,
  * the benches). Each `.ts` file `require` reaches is compiled by esbuild (transpile only,
  * CommonJS, the tsconfig's options) once, and the output is kept under
- * `node_modules/.cache/serverless-components/ts/`, named by the hash of the file's
+ * `node_modules/.cache/ts-register/ts/`, named by the hash of the file's
  * content, its path, the options and esbuild's version. An unchanged file is read back
  * without loading esbuild; a changed file has another name, so a stale output is never
  * served. Cheaper than the tsx CLI, which starts a second Node and hooks every module
  * load, `node_modules` included, through its loader.
  *
  * It also turns on Node's compile cache (V8's code cache, checked against each file's
- * content by Node) in `node_modules/.cache/serverless-components/v8/`: most of a plan's
+ * content by Node) in `node_modules/.cache/ts-register/v8/`: most of a plan's
  * time is V8 compiling `@pulumi/aws`, `@pulumi/pulumi` and the TypeScript compiler they load.
  *
  * Node 24's own type stripping is no substitute here: it leaves out parameter properties
@@ -25,7 +25,8 @@ const Module = require("node:module");
 const path = require("node:path");
 
 const ROOT = path.resolve(__dirname, "..");
-const CACHE_ROOT = path.join(ROOT, "node_modules", ".cache", "serverless-components");
+// Beside the bundle cache (node_modules/.cache/serverless-components), which the cold-start bench empties.
+const CACHE_ROOT = path.join(ROOT, "node_modules", ".cache", "ts-register");
 const CACHE_DIR = path.join(CACHE_ROOT, "ts");
 Module.enableCompileCache(path.join(CACHE_ROOT, "v8"));
 // Raised whenever the options below change shape, so no older output is served.
