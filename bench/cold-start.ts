@@ -2,16 +2,17 @@
  * `npm run bench [-- --runs N] [-- --plan-runs N]`: cold start of each order handler, per
  * packaging, the way Lambda experiences it: a fresh Node process per sample (bench/child.mjs)
  * that imports the handler module (init) and calls it once against dynalite and the local
- * SSM (local/, first invocation). Timed inside the child with performance.now(), not
+ * SSM (local/, first invocation), over HTTPS as on AWS (bench/local-aws.ts). Timed inside the child with performance.now(), not
  * from outside: process exit and GC costs differ by packaging and are not part of a cold
  * start (see DESIGN.md, "Measured so far").
  *
- * Packagings (bench/packagings.ts): ours (exactly bundleHandler with BUNDLING_DEFAULTS), a
- * naive tsc + node_modules layout, an esbuild CommonJS bundle with the SDK inside, and our
- * ESM bundle with @aws-sdk/* left to the runtime. Samples are interleaved: every round runs
- * every handler in every packaging, with the packaging order rotated from round to round, so
- * a slow phase of the machine hits all packagings alike. One unrecorded warm-up round first
- * (fills the OS file cache for all packagings alike).
+ * Packagings (bench/packagings.ts): ours (exactly bundleHandler with BUNDLING_DEFAULTS), SST
+ * v3's and CDK NodejsFunction's defaults, and a naive tsc + node_modules layout; for get-order
+ * also the floor (bench/floor-get-order.mjs: its GetItem as one hand-signed node:https
+ * request). Samples are interleaved: every round runs every handler in every packaging, with
+ * the packaging order rotated from round to round, so a slow phase of the machine hits all
+ * packagings alike; each ratio to ours is taken per round (paired) and reported as median
+ * (p25-p75). One unrecorded warm-up round first (fills the OS file cache for all alike).
  *
  * Then the goal check, and the time to evaluate the prod stack with and without bundling
  * (bench/plan-child.ts explains how bundling is stubbed).
@@ -22,7 +23,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { startLocalAws, PARAMETERS_PATH, TABLE_NAME, type LocalAws } from "./local-aws";
-import { buildAll, directoryBytes, packageDirectories, PACKAGINGS, PROJECT_ROOT, type Artifact, type PackagingId } from "./packagings";
+import { buildAll, directoryBytes, packageDirectories, PACKAGINGS, PROJECT_ROOT, type Artifact, type Packaging, type PackagingId } from "./packagings";
 
 // ---------------------------------------------------------------------------------------
 // Settings
@@ -221,7 +222,7 @@ interface PlanSample {
 
 async function measurePlan(runs: number): Promise<PlanSample[]> {
   const samples: PlanSample[] = [];
-  const args = ["--require", require.resolve("tsx/cjs"), path.join(__dirname, "plan-child.ts")];
+  const args = ["--require", path.join(PROJECT_ROOT, "tools", "ts-register.cjs"), path.join(__dirname, "plan-child.ts")];
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
   for (let run = 0; run < runs; run++) {
@@ -240,7 +241,18 @@ async function measurePlan(runs: number): Promise<PlanSample[]> {
 // ---------------------------------------------------------------------------------------
 // Main
 
-type Samples = Record<string, Record<PackagingId, ColdStart[]>>;
+/** A column of the table: a packaging, or the floor (get-order only). */
+type CellId = PackagingId | "floor";
+type Samples = Record<string, Partial<Record<CellId, ColdStart[]>>>;
+
+/** The handler whose one DynamoDB call the floor makes. */
+const FLOOR_HANDLER = "get-order";
+const FLOOR: { id: "floor"; label: string } = { id: "floor", label: "floor: 1 hand-signed node:https GetItem" };
+const FLOOR_ARTIFACT: Artifact = { file: path.join(__dirname, "floor-get-order.mjs"), kind: "esm", bytes: fs.statSync(path.join(__dirname, "floor-get-order.mjs")).size };
+
+function cellsOf(name: string): Array<Packaging | typeof FLOOR> {
+  return name === FLOOR_HANDLER ? [...PACKAGINGS, FLOOR] : PACKAGINGS;
+}
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -268,10 +280,11 @@ async function main(): Promise<void> {
       return orderId;
     };
 
-    const sample = async (name: string, packaging: PackagingId, listModules = false): Promise<ColdStart> => {
+    const sample = async (name: string, packaging: CellId, listModules = false): Promise<ColdStart> => {
       const handlerCase = HANDLERS[name];
       const orderId = name === "fulfil-orders" ? await freshPendingOrder() : SEEDED_ORDER_ID;
-      const result = await coldStart(artifacts[name][packaging], handlerCase.event(orderId), env, listModules);
+      const artifact = packaging === "floor" ? FLOOR_ARTIFACT : artifacts[name][packaging];
+      const result = await coldStart(artifact, handlerCase.event(orderId), env, listModules);
       if (result.outcome !== handlerCase.expected) {
         throw new Error(`${name} (${packaging}) answered "${result.outcome}", expected "${handlerCase.expected}": the sample would not measure the real path`);
       }
@@ -282,7 +295,7 @@ async function main(): Promise<void> {
     process.stderr.write("Warm-up round\n");
     const naivePackages: Record<string, { dirs: number; bytes: number }> = {};
     for (const name of names) {
-      for (const { id } of PACKAGINGS) {
+      for (const { id } of cellsOf(name)) {
         const result = await sample(name, id, id === "naive");
         if (id === "naive") {
           const dirs = packageDirectories(result.modules ?? []);
@@ -295,12 +308,13 @@ async function main(): Promise<void> {
     }
 
     const samples: Samples = {};
-    for (const name of names) samples[name] = { ours: [], naive: [], cjs: [], "esm-ext": [] };
+    for (const name of names) samples[name] = Object.fromEntries(cellsOf(name).map(({ id }) => [id, []]));
     for (let run = 0; run < RUNS; run++) {
       process.stderr.write(`Round ${run + 1}/${RUNS} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
       for (const name of names) {
-        const order = PACKAGINGS.map((_, i) => PACKAGINGS[(i + run) % PACKAGINGS.length].id);
-        for (const id of order) samples[name][id].push(await sample(name, id));
+        const cells = cellsOf(name);
+        const order = cells.map((_, i) => cells[(i + run) % cells.length].id);
+        for (const id of order) samples[name][id]!.push(await sample(name, id));
       }
     }
 
@@ -309,47 +323,57 @@ async function main(): Promise<void> {
     // ---- Report
     const out: string[] = [];
     out.push(
-      `Cold start per handler: fresh Node ${process.version} process per sample, init (module import) + first invocation against dynalite and the local SSM+SQS of local/.`,
-      `${RUNS} interleaved runs per cell after 1 warm-up round; ms = median (p25-p75, min-max) of init + first call; ratio = median / ours' median.`,
+      `Cold start per handler: fresh Node ${process.version} process per sample, init (module import) + first invocation against dynalite and the local SSM of local/, over HTTPS (TLS proxy, self-signed certificate).`,
+      `${RUNS} interleaved runs per cell after 1 warm-up round; ms = median (p25-p75, min-max) of init + first call; vs ours = the paired ratio (each round's sample / the same round's ours), median (p25-p75).`,
       "",
     );
-    const rows: string[][] = [["handler", "packaging", "size", "init ms", "call ms", "cold ms", "p25-p75", "min-max", "vs ours"]];
-    const cold: Record<string, Record<PackagingId, Summary>> = {};
+    const rows: string[][] = [["handler", "packaging", "size", "init ms", "call ms", "cold ms", "p25-p75", "min-max", "vs ours", "p25-p75"]];
+    const total = (s: ColdStart) => s.initMs + s.invokeMs;
+    const cold: Record<string, Partial<Record<CellId, Summary>>> = {};
+    /** Per handler and column: that column's sample over ours, round by round. */
+    const ratios: Record<string, Partial<Record<CellId, Summary>>> = {};
     for (const name of names) {
-      cold[name] = {} as Record<PackagingId, Summary>;
-      for (const { id } of PACKAGINGS) cold[name][id] = summarize(samples[name][id].map((s) => s.initMs + s.invokeMs));
-      for (const { id, label } of PACKAGINGS) {
-        const s = cold[name][id];
-        const init = summarize(samples[name][id].map((x) => x.initMs));
-        const call = summarize(samples[name][id].map((x) => x.invokeMs));
+      cold[name] = {};
+      ratios[name] = {};
+      const ours = samples[name].ours!;
+      for (const { id, label } of cellsOf(name)) {
+        const cell = samples[name][id]!;
+        const s = (cold[name][id] = summarize(cell.map(total)));
+        const ratio = (ratios[name][id] = summarize(cell.map((x, run) => total(x) / total(ours[run]))));
+        const bytes = id === "floor" ? FLOOR_ARTIFACT.bytes : artifacts[name][id].bytes;
         rows.push([
           id === "ours" ? name : "",
           label,
-          size(artifacts[name][id].bytes) + (id === "naive" ? "*" : id === "esm-ext" ? "+" : ""),
-          ms(init.median),
-          ms(call.median),
+          size(bytes) + (id === "naive" ? "*" : id === "cdk" ? "+" : ""),
+          ms(summarize(cell.map((x) => x.initMs)).median),
+          ms(summarize(cell.map((x) => x.invokeMs)).median),
           ms(s.median),
           `${ms(s.p25)}-${ms(s.p75)}`,
           `${ms(s.min)}-${ms(s.max)}`,
-          `${(s.median / cold[name].ours.median).toFixed(2)}x`,
+          `${ratio.median.toFixed(2)}x`,
+          `${ratio.p25.toFixed(2)}-${ratio.p75.toFixed(2)}`,
         ]);
       }
     }
-    out.push(renderTable(rows, new Set([2, 3, 4, 5, 6, 7, 8])));
+    out.push(renderTable(rows, new Set([2, 3, 4, 5, 6, 7, 8, 9])));
     out.push(
       "",
       "*  naive size = the handler's own tsc output + the installed packages it loads at run time (whole package",
       "   directories, what a pruned production zip carries; an unpruned zip of this project's node_modules is far larger):",
       ...names.map((name) => `     ${name}: ${artifacts[name].naive.note}, ${size(naivePackages[name].bytes)} of packages`),
-      "+  size of the bundle only; the SDK it imports is the runtime's (here resolved from the project's node_modules).",
+      "+  size of the bundle only; the SDK it requires is the runtime's (here resolved from the project's node_modules).",
+      "",
+      "Paired ratios to ours, per handler (median):",
+      ...(["sst", "cdk", "naive"] as const).map((id) => `  ${id.padEnd(6)} / ours  ${names.map((name) => `${name} ${ratios[name][id]!.median.toFixed(2)}x`).join(", ")}`),
+      `  ours / floor  ${FLOOR_HANDLER} ${(1 / ratios[FLOOR_HANDLER].floor!.median).toFixed(2)}x (floor / ours ${ratios[FLOOR_HANDLER].floor!.median.toFixed(2)}x, p25-p75 ${ratios[FLOOR_HANDLER].floor!.p25.toFixed(2)}-${ratios[FLOOR_HANDLER].floor!.p75.toFixed(2)})`,
       "",
     );
 
     // ---- Goal check
     const checks: Array<{ pass: boolean; text: string }> = [];
     for (const name of names) {
-      const ours = cold[name].ours;
-      const naive = cold[name].naive;
+      const ours = cold[name].ours!;
+      const naive = cold[name].naive!;
       const gain = 1 - ours.median / naive.median;
       checks.push({
         pass: gain >= MIN_GAIN_OVER_NAIVE,
@@ -357,7 +381,7 @@ async function main(): Promise<void> {
       });
       for (const { id, label } of PACKAGINGS) {
         if (id === "ours" || id === "naive") continue;
-        const other = cold[name][id];
+        const other = cold[name][id]!;
         const overlap = ours.p25 <= other.p75 && other.p25 <= ours.p75;
         // Behind means slower beyond the noise: a higher median whose middle half does not
         // overlap the alternative's. Identical code (health has no SDK) ties, and a tie passes.
@@ -388,7 +412,7 @@ async function main(): Promise<void> {
       const added = (mode: PlanMode) => ms(summarize(of(mode).map((p) => p.planMs)).median - summarize(of("stub").map((p) => p.planMs)).median);
       const sameResources = new Set(plan.map((p) => p.resources)).size === 1;
       out.push(
-        `Prod stack evaluation (buildPlan("prod") in a fresh tsx process, ${PLAN_RUNS} runs per mode; median (min-max)):`,
+        `Prod stack evaluation (buildPlan("prod") in a fresh process, tools/ts-register.cjs, ${PLAN_RUNS} runs per mode; median (min-max)):`,
         line("bundling, empty cache:", of("cold")),
         line("bundling, warm cache:", of("warm")),
         line("bundling stubbed out:", of("stub")),

@@ -1,6 +1,7 @@
 /**
- * The four packagings of a handler compared by the benchmark, each written to a temporary
- * directory as the file a Lambda runtime would load.
+ * The packagings of a handler compared by the benchmark, each written to a temporary
+ * directory as the file a Lambda runtime would load: ours, what SST v3 and CDK's
+ * NodejsFunction build with their defaults, and a naive tsc + node_modules zip.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,7 +11,7 @@ import { BUNDLING_DEFAULTS, bundleHandler, BUNDLE_FILE } from "../components/bun
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-export type PackagingId = "ours" | "naive" | "cjs" | "esm-ext";
+export type PackagingId = "ours" | "sst" | "cdk" | "naive";
 
 export interface Packaging {
   id: PackagingId;
@@ -19,9 +20,9 @@ export interface Packaging {
 
 export const PACKAGINGS: Packaging[] = [
   { id: "ours", label: "ours: bundleHandler(BUNDLING_DEFAULTS)" },
+  { id: "sst", label: "SST v3: ESM, keepNames, SDK inside" },
+  { id: "cdk", label: "CDK NodejsFunction: CJS, @aws-sdk/* external" },
   { id: "naive", label: "naive: tsc CJS + node_modules" },
-  { id: "cjs", label: "esbuild CJS min, SDK inside" },
-  { id: "esm-ext", label: "esbuild ESM min, @aws-sdk/* external" },
 ];
 
 /** One packaged handler: the file to load, how to load it, and what it ships. */
@@ -87,48 +88,75 @@ function localClosureBytes(entryJs: string): number {
   return [...seen].reduce((sum, file) => sum + fs.statSync(file).size, 0);
 }
 
-/** 3. One CommonJS file, minified, the SDK inside (esbuild's defaults for CommonJS on Node). */
-function buildCjs(entry: string, outDir: string): Artifact {
-  const file = path.join(outDir, "index.cjs");
-  const result = esbuild.buildSync({
+/**
+ * 3. SST v3's deployed packaging with its defaults, as its Go builder sets esbuild up
+ * (github.com/sst/sst, pkg/runtime/node/build.go at 08fa0a6; defaults in
+ * platform/src/components/aws/function.ts): ESM, target esnext, keepNames, mainFields
+ * module-first, everything bundled (the SDK too; only sharp and pg-native external), no
+ * source map when deployed, and unminified: the `minify` flag reaches the builder only
+ * when set, and is false otherwise. Its banner defines `require`, `__filename` and `__dirname`.
+ */
+function buildSst(entry: string, outDir: string): Artifact {
+  const file = path.join(outDir, "index.mjs");
+  esbuild.buildSync({
     entryPoints: [path.join(PROJECT_ROOT, entry)],
     absWorkingDir: PROJECT_ROOT,
     outfile: file,
     bundle: true,
     platform: "node",
-    target: "node20",
-    format: "cjs",
-    minify: true,
-    legalComments: "none",
+    format: "esm",
+    target: "esnext",
+    keepNames: true,
+    mainFields: ["module", "main"],
+    external: ["sharp", "pg-native"],
+    banner: {
+      js: [
+        `import { createRequire as topLevelCreateRequire } from "module";`,
+        `const require = topLevelCreateRequire(import.meta.url);`,
+        `import { fileURLToPath as topLevelFileUrlToPath, URL as topLevelURL } from "url";`,
+        `const __filename = topLevelFileUrlToPath(import.meta.url);`,
+        `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url));`,
+      ].join("\n"),
+    },
     logLevel: "silent",
   });
-  if (result.errors.length) throw new Error(`esbuild CJS failed for ${entry}: ${result.errors[0].text}`);
-  return { file, kind: "cjs", bytes: fs.statSync(file).size };
+  return { file, kind: "esm", bytes: fs.statSync(file).size };
 }
 
 /**
- * 4. Our bundling with `external: ["@aws-sdk/*"]` (a documented BundlingOptions choice):
- * the SDK comes from the runtime, which here is the project's node_modules, resolved
- * through a node_modules link next to the bundle.
+ * 4. CDK's NodejsFunction with its defaults (github.com/aws/aws-cdk,
+ * packages/aws-cdk-lib/aws-lambda-nodejs/lib/bundling.ts): esbuild with no format (CommonJS
+ * on Node), the runtime's target (node24 for nodejs24.x), no minification, no source map,
+ * esbuild's main fields, and `@aws-sdk/*` external: the SDK is the runtime's, here the
+ * project's node_modules, resolved through a node_modules link next to the bundle.
  */
-function buildEsmExternal(entry: string, outDir: string): Artifact {
-  const bundle = bundleHandler(path.join(PROJECT_ROOT, entry), "handler", PROJECT_ROOT, { ...BUNDLING_DEFAULTS, external: ["@aws-sdk/*"] });
-  writeFiles(outDir, bundle.files);
-  return { file: path.join(outDir, BUNDLE_FILE), kind: "esm", bytes: bundle.bytes, note: "+ runtime's SDK" };
+function buildCdk(entry: string, outDir: string): Artifact {
+  const file = path.join(outDir, "index.js");
+  esbuild.buildSync({
+    entryPoints: [path.join(PROJECT_ROOT, entry)],
+    absWorkingDir: PROJECT_ROOT,
+    outfile: file,
+    bundle: true,
+    platform: "node",
+    target: "node24",
+    external: ["@aws-sdk/*"],
+    logLevel: "silent",
+  });
+  return { file, kind: "cjs", bytes: fs.statSync(file).size, note: "+ runtime's SDK" };
 }
 
 /** Builds every packaging of every handler under `workDir`; `entries` maps handler name to source file. */
 export function buildAll(workDir: string, entries: Record<string, string>): Record<string, Record<PackagingId, Artifact>> {
   const naiveRoot = transpileNaive(path.join(workDir, "naive"));
-  linkNodeModules(path.join(workDir, "esm-ext"));
+  linkNodeModules(path.join(workDir, "cdk"));
   const artifacts: Record<string, Record<PackagingId, Artifact>> = {};
   for (const [name, entry] of Object.entries(entries)) {
     const naiveEntry = path.join(naiveRoot, entry.replace(/\.ts$/, ".js"));
     artifacts[name] = {
       ours: buildOurs(entry, path.join(workDir, "ours", name)),
       naive: { file: naiveEntry, kind: "cjs", bytes: localClosureBytes(naiveEntry) },
-      cjs: buildCjs(entry, path.join(workDir, "cjs", name)),
-      "esm-ext": buildEsmExternal(entry, path.join(workDir, "esm-ext", name)),
+      sst: buildSst(entry, path.join(workDir, "sst", name)),
+      cdk: buildCdk(entry, path.join(workDir, "cdk", name)),
     };
   }
   return artifacts;

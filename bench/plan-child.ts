@@ -1,7 +1,7 @@
 /**
  * One evaluation of the prod stack (`buildPlan("prod")` of tools/plan.ts) in a fresh process,
  * with real bundling or with bundling stubbed out. Run by bench/cold-start.ts as
- * `node --require tsx/cjs bench/plan-child.ts <real|stub>`; reports one JSON marker line.
+ * `node --require ./tools/ts-register.cjs bench/plan-child.ts <real|stub>`; reports one JSON marker line.
  *
  * How bundling is switched off, honestly: before the program is loaded, the CommonJS module
  * cache entry of components/bundling.ts gets an exports object that is the real module's,

@@ -1,8 +1,11 @@
 /**
  * The toolchain: one Node major for this repository (.nvmrc), the same everywhere it is
- * named, and tools/node-toolchain.cjs, which finds Node of a major for this platform.
+ * named, and tools/node-toolchain.cjs, which finds Node of a major for this platform;
+ * tools/ts-register.cjs, which runs the commands' TypeScript on plain Node.
  */
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -78,5 +81,59 @@ describe("the toolchain", () => {
       fs.mkdirSync(path.join(cache, `${nodePackageName()}-${other}.14.0`)); // nor is an empty entry
       expect(cachedNode(other)).to.deep.equal({ path: newest, version: `${other}.12.0` });
     });
+  });
+});
+
+describe("the TypeScript launcher (tools/ts-register.cjs)", function () {
+  this.timeout(30000);
+  const register = path.join(ROOT, "tools", "ts-register.cjs");
+  let directory: string;
+  beforeEach(() => {
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), "ts-register-"));
+  });
+  afterEach(() => fs.rmSync(directory, { recursive: true, force: true }));
+
+  /** Runs entry.ts of the scratch directory; it prints the greeting and whether esbuild was loaded. */
+  function run(): { greeting: string; esbuildLoaded: boolean } {
+    const result = spawnSync(process.execPath, ["--require", register, "entry.ts"], { cwd: directory, encoding: "utf8" });
+    expect(result.status, result.stderr).to.equal(0);
+    return JSON.parse(result.stdout);
+  }
+
+  function write(token: string): void {
+    // A parameter property: the TypeScript Node's own type stripping refuses.
+    fs.writeFileSync(path.join(directory, "greeter.ts"), `export class Greeter {\n  constructor(private readonly text: string) {}\n  greet(): string { return this.text + " ${token}"; }\n}\n`);
+  }
+
+  beforeEach(() => {
+    fs.writeFileSync(
+      path.join(directory, "entry.ts"),
+      `import { Greeter } from "./greeter";\nconst esbuildLoaded: boolean = Object.keys(require.cache).some((file) => file.includes("/node_modules/esbuild/"));\nconsole.log(JSON.stringify({ greeting: new Greeter("hello").greet(), esbuildLoaded }));\n`,
+    );
+  });
+
+  it("compiles a file once, then serves it from the cache without loading esbuild", () => {
+    const token = randomUUID();
+    write(token);
+    expect(run()).to.deep.equal({ greeting: `hello ${token}`, esbuildLoaded: true });
+    expect(run()).to.deep.equal({ greeting: `hello ${token}`, esbuildLoaded: false });
+  });
+
+  it("never serves the output of a file's earlier content, even at the same size and modification time", () => {
+    const first = randomUUID();
+    const second = randomUUID();
+    write(first);
+    const file = path.join(directory, "greeter.ts");
+    const { mtime } = fs.statSync(file);
+    expect(run().greeting).to.equal(`hello ${first}`);
+    write(second);
+    fs.utimesSync(file, mtime, mtime);
+    expect(run().greeting).to.equal(`hello ${second}`);
+  });
+
+  it("starts every npm script that runs a TypeScript file, so a new tool (npm run cost) starts as fast as the plan", () => {
+    const typescriptScripts = Object.entries(manifest.scripts as Record<string, string>).filter(([, command]) => /\.ts\b/.test(command) && !command.startsWith("mocha"));
+    expect(typescriptScripts.map(([name]) => name)).to.include.members(["plan", "dev", "bench", "bench:plan"]);
+    for (const [name, command] of typescriptScripts) expect(command, `npm run ${name}`).to.match(/^node --require \.\/tools\/ts-register\.cjs \S+\.ts$/);
   });
 });
