@@ -11,34 +11,40 @@ import * as fs from "fs";
 import * as path from "path";
 import { architectureDiagram } from "./diagram";
 import { diffStacks } from "./diff";
-import { evaluateProgram } from "./mock-engine";
+import { Evaluation, evaluateProgram } from "./mock-engine";
 import { checkPolicies } from "./policy-check";
 import { diffAsJson, diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "./plan-render";
-import { loadStackConfig } from "./stack-config";
+import { loadStackConfig, StackConfig } from "./stack-config";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-/** Evaluates one stack and derives the diagram and the policy verdicts from what it registered. */
-export async function buildPlan(stack: string, root = PROJECT_ROOT): Promise<StackPlan> {
+/** Evaluates one stack's program with its config, as `pulumi up` would run it. */
+export async function evaluateStack(stack: string, root = PROJECT_ROOT): Promise<{ stackConfig: StackConfig } & Evaluation> {
   const stackConfig = loadStackConfig(stack, root);
   const previousDirectory = process.cwd();
   // Handler paths resolve against the working directory, as under `pulumi up`.
   process.chdir(root);
   try {
-    const { resources, outputs } = await evaluateProgram(path.join(root, "index.ts"), stackConfig);
-    return {
-      project: stackConfig.project,
-      stack,
-      region: stackConfig.config["aws:region"] ?? "unset",
-      resources,
-      outputs,
-      placeholders: stackConfig.placeholders,
-      diagram: architectureDiagram(resources),
-      verdicts: await checkPolicies(resources),
-    };
+    return { stackConfig, ...(await evaluateProgram(path.join(root, "index.ts"), stackConfig)) };
   } finally {
     process.chdir(previousDirectory);
   }
+}
+
+/** Evaluates one stack and derives the diagram and the policy verdicts from what it registered. */
+export async function buildPlan(stack: string, root = PROJECT_ROOT): Promise<StackPlan> {
+  const { stackConfig, resources, outputs } = await evaluateStack(stack, root);
+  return {
+    project: stackConfig.project,
+    stack,
+    region: stackConfig.config["aws:region"] ?? "unset",
+    resources,
+    outputs,
+    placeholders: stackConfig.placeholders,
+    config: stackConfig,
+    diagram: architectureDiagram(resources),
+    verdicts: await checkPolicies(resources),
+  };
 }
 
 export type OutputFormat = "text" | "markdown" | "json";
