@@ -136,7 +136,7 @@ function routeRequests(graph: Graph, traffic: TrafficModel): Array<{ route: Poli
   });
   const rest = graph.of(COST_TYPES.restMethod).map((method) => {
     const key = restRouteKey(graph, method);
-    const api = graph.of(COST_TYPES.restApi).find((a) => a.props.id === method.props.restApiId);
+    const api = graph.of(COST_TYPES.restApi).find((a) => a.props.id === method.props.restApi);
     return { route: method, key, api, requests: traffic.get("requestsPerMonth", key) };
   });
   return [...http, ...rest];
@@ -155,7 +155,7 @@ export function functionUsages(graph: Graph, traffic: TrafficModel): FunctionUsa
         add(graph.functionFor(graph.of(TYPES.authorizer).find((a) => a.props.id === route.props.authorizerId)?.props.authorizerUri), requests);
       }
     } else {
-      const integration = graph.of(COST_TYPES.restIntegration).find((i) => i.props.restApiId === route.props.restApiId && i.props.resourceId === route.props.resourceId && i.props.httpMethod === route.props.httpMethod);
+      const integration = graph.of(COST_TYPES.restIntegration).find((i) => i.props.restApi === route.props.restApi && i.props.resourceId === route.props.resourceId && i.props.httpMethod === route.props.httpMethod);
       add(graph.functionFor(integration?.props.uri), requests);
       if (route.props.authorization === "CUSTOM") {
         add(graph.functionFor(graph.of("aws:apigateway/authorizer:Authorizer").find((a) => a.props.id === route.props.authorizerId)?.props.authorizerUri), requests);
@@ -286,7 +286,7 @@ export function estimateCost(resources: RecordedResource[], traffic: TrafficMode
     ledger.add(acl, { item: "rules", unit: "rule-months", quantity: (acl.props.rules ?? []).length, unitPrice: prices.waf.ruleMonth, fixed: true, source: "waf" });
     const protectedApis = graph.of(COST_TYPES.webAclAssociation).filter((a) => a.props.webAclArn === acl.props.arn).map((a) => {
       const stage = graph.withArn(a.props.resourceArn);
-      return graph.of(COST_TYPES.restApi).find((api) => api.props.id === stage?.props.restApi || api.props.id === stage?.props.restApiId);
+      return graph.of(COST_TYPES.restApi).find((api) => api.props.id === stage?.props.restApi);
     });
     const requests = protectedApis.reduce((sum, api) => sum + (api && traffic.names("requestsPerMonth", api.name) ? traffic.get("requestsPerMonth", api.name) : restRequests(api)), 0);
     ledger.add(acl, { item: "requests inspected", unit: "requests", quantity: requests, unitPrice: prices.waf.request, fixed: false, source: "waf" });
