@@ -2,13 +2,16 @@
  * `npm run plan -- <stack> [--markdown | --json] [--out <file>]`: what `pulumi up` would
  * create for a stack, offline, with an architecture diagram and the policy pack's verdicts.
  * `npm run plan -- --diff <first> <second> [--markdown | --json] [--out <file>]`: what
- * differs between two stacks, resource by resource and setting by setting.
+ * differs between two stacks, resource by resource and setting by setting, and what the
+ * second costs per month more or less (tools/cost/).
  *
  * Each stack is the real program (index.ts) evaluated with Pulumi.yaml's defaults and the
  * stack's file applied as the CLI applies them, against the recording mock engine.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { estimatePlan } from "./cost/estimate";
+import { costDiffAsMarkdown, costDiffAsText, diffCosts } from "./cost/render";
 import { architectureDiagram } from "./diagram";
 import { diffStacks } from "./diff";
 import { Evaluation, evaluateProgram } from "./mock-engine";
@@ -61,7 +64,8 @@ export const USAGE = `usage: npm run -s plan -- [<stack>] [--markdown | --json] 
        npm run -s plan -- --diff <first stack> <second stack> [--markdown | --json] [--out <file>]
 
   <stack>       the stack to plan, from Pulumi.<stack>.yaml (default dev)
-  --diff        compare two stacks, resource by resource and setting by setting
+  --diff        compare two stacks, resource by resource and setting by setting,
+                and their monthly cost (npm run cost)
   --markdown    a pull-request comment
   --json        for machines
   --out <file>  write the output to <file> instead of standard output
@@ -109,7 +113,11 @@ export async function runPlanCommand(command: PlanCommand, root = PROJECT_ROOT):
   const first = await buildPlan(command.stacks[0], root);
   const second = await buildPlan(command.stacks[1], root);
   const diff = await diffStacks(first, second);
-  return { text: diffAsText, markdown: diffAsMarkdown, json: diffAsJson }[command.format](diff, first, second);
+  // What the change costs per month, at each stack's traffic model (tools/cost/).
+  const cost = diffCosts(estimatePlan(first), estimatePlan(second));
+  if (command.format === "json") return JSON.stringify({ ...JSON.parse(diffAsJson(diff, first, second)), cost }, null, 2);
+  const [render, renderCost] = command.format === "markdown" ? [diffAsMarkdown, costDiffAsMarkdown] : [diffAsText, costDiffAsText];
+  return `${render(diff, first, second)}\n\n${renderCost(cost)}`;
 }
 
 /**

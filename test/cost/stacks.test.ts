@@ -6,20 +6,18 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { byComponent, CostEstimate, estimateCost, totalsOf } from "../../tools/cost/estimate";
+import { byComponent, CostEstimate, estimateCost, estimatePlan, totalsOf } from "../../tools/cost/estimate";
 import { pricesFor } from "../../tools/cost/prices";
 import { costAsJson, costAsMarkdown, costAsText, costDiffAsMarkdown, diffCosts } from "../../tools/cost/render";
 import { readTraffic } from "../../tools/cost/traffic";
 import { parseCostArguments, runCostCommand } from "../../tools/cost";
+import { runPlanCommand } from "../../tools/plan";
 import { loadStackConfig } from "../../tools/stack-config";
 import { stackPlan } from "../mocks";
 
 const ROOT = path.resolve(__dirname, "../..");
 
-async function estimateFor(stack: string): Promise<CostEstimate> {
-  const plan = await stackPlan(stack);
-  return estimateCost(plan.resources, readTraffic(plan.config), { project: plan.project, stack, region: plan.region });
-}
+const estimateFor = async (stack: string) => estimatePlan(await stackPlan(stack));
 
 describe("the cost of the dev and prod stacks", () => {
   let dev: CostEstimate;
@@ -115,6 +113,13 @@ describe("the cost of the dev and prod stacks", () => {
     expect(diff.totals.change).to.be.closeTo(totalsOf(prod.items).total - totalsOf(dev.items).total, 1e-9);
     expect(diff.components.reduce((sum, c) => sum + c.change, 0)).to.be.closeTo(diff.totals.change, 1e-9);
     expect(costDiffAsMarkdown(diff)).to.include("| component | dev | prod | change |");
+  });
+
+  it("npm run plan -- --diff dev prod carries the monthly cost difference (text and JSON)", async () => {
+    const json = JSON.parse(await runPlanCommand({ format: "json", stacks: ["dev", "prod"] }, ROOT));
+    expect(json.cost).to.deep.equal(JSON.parse(JSON.stringify(diffCosts(dev, prod))));
+    const text = await runPlanCommand({ format: "text", stacks: ["dev", "prod"] }, ROOT);
+    expect(text).to.match(/\nMonthly cost, dev -> prod: \$\d+\.\d\d -> \$\d+\.\d\d \(\+\$/);
   });
 
   it("npm run cost: arguments, --help, one stack or --diff, bad options refused", async () => {

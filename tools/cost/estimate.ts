@@ -12,7 +12,8 @@ import { RecordedResource } from "../mock-engine";
 import { shortType } from "../plan-format";
 import { stackGraph } from "../policy-check";
 import { HOURS_PER_MONTH, PRICES_CHECKED, PriceSource, pricesFor, RegionPrices, tieredCost } from "./prices";
-import { configKeyOf, TrafficModel } from "./traffic";
+import type { StackConfig } from "../stack-config";
+import { configKeyOf, readTraffic, TrafficModel } from "./traffic";
 
 /** Type tokens priced here beyond policy/graph.ts's TYPES (some registered by components still to come). */
 export const COST_TYPES = {
@@ -386,6 +387,11 @@ export function estimateCost(resources: RecordedResource[], traffic: TrafficMode
     .map((r) => ({ type: r.type, name: r.name }));
   for (const { key, name } of traffic.unusedNames()) notes.push(`${configKeyOf(key)} names ${name}, which this stack does not have (a typo, or a resource removed?).`);
   return { ...stack, currency: "USD", pricesChecked: PRICES_CHECKED, freeTierApplied: false, items: ledger.items, unpriced, notes };
+}
+
+/** The estimate of an evaluated stack (a plan) at the traffic model of the config it was evaluated with. */
+export function estimatePlan(plan: { project: string; stack: string; region: string; resources: RecordedResource[]; config: StackConfig }): CostEstimate {
+  return estimateCost(plan.resources, readTraffic(plan.config), { project: plan.project, stack: plan.stack, region: plan.region });
 }
 
 /** Bytes a log group ingests per month: its function's invocations, its API's requests, or its flow log's VPC traffic. */
