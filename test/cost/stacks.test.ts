@@ -115,6 +115,12 @@ describe("the cost of the dev and prod stacks", () => {
     expect(costDiffAsMarkdown(diff)).to.include("| component | dev | prod | change |");
   });
 
+  it("the README's cost table is the command's output for dev against prod (regenerate it with npm run -s cost -- --diff dev prod --markdown)", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const shown = /<!-- cost:start -->\n([\s\S]*?)\n<!-- cost:end -->/.exec(readme)?.[1];
+    expect(shown).to.equal(costDiffAsMarkdown(diffCosts(dev, prod)));
+  });
+
   it("npm run plan -- --diff dev prod carries the monthly cost difference (text and JSON)", async () => {
     const json = JSON.parse(await runPlanCommand({ format: "json", stacks: ["dev", "prod"] }, ROOT));
     expect(json.cost).to.deep.equal(JSON.parse(JSON.stringify(diffCosts(dev, prod))));
