@@ -6,7 +6,7 @@
  *               written as a file at the project root ("./components", "./handlers/..."),
  *               and "@orders-platform/serverless-components" is the library in components/
  *   ```sh       every command checked (see checkCommand): the npm script exists, and the
- *               arguments of `npm run plan` and `npm run dev` parse with the tools' own
+ *               arguments of `npm run plan`, `npm run cost` and `npm run dev` parse with the tools' own
  *               parsers, so a removed flag or subcommand turns this test red
  *   ```text     output shown to the reader; its lines that start with "$ " are commands,
  *               checked as in sh
@@ -24,6 +24,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDevCommand } from "../local/cli";
+import { parseCostArguments } from "../tools/cost";
 import { parsePlanArguments } from "../tools/plan";
 import { listStacks } from "../tools/stack-config";
 
@@ -193,6 +194,10 @@ export function checkCommand(words: string[], stdoutRedirected: boolean): string
       const plan = parsePlanArguments(args);
       const unknown = plan === "help" ? [] : plan.stacks.filter((s) => !isPlaceholder(s) && !stacks.includes(s));
       if (unknown.length > 0) return `npm run plan: no stack ${unknown.join(", ")} (stacks: ${stacks.join(", ")})`;
+    } else if (script === "cost") {
+      const cost = parseCostArguments(args);
+      const unknown = cost === "help" ? [] : cost.stacks.filter((s) => !isPlaceholder(s) && !stacks.includes(s));
+      if (unknown.length > 0) return `npm run cost: no stack ${unknown.join(", ")} (stacks: ${stacks.join(", ")})`;
     } else if (script === "dev") {
       const dev = parseDevCommand(args);
       if (dev.kind === "serve" && !isPlaceholder(dev.stack) && !stacks.includes(dev.stack)) return `npm run dev: no stack ${dev.stack}`;
@@ -265,6 +270,8 @@ describe("the documentation (README.md and docs/)", () => {
     expect(checkCommand(shellWords("npm run dev -- sned fulfilment x"), false)).to.match(/One stack at a time/);
     expect(checkCommand(shellWords("npm run dev -- --presist"), false)).to.match(/Unknown option --presist/);
     expect(checkCommand(shellWords("npm run plan -- staging"), false)).to.match(/no stack staging/);
+    expect(checkCommand(shellWords("npm run -s cost -- prod --yaml"), false)).to.match(/unknown option --yaml/);
+    expect(checkCommand(shellWords("npm run -s cost -- staging"), false)).to.match(/no stack staging/);
     expect(checkCommand(shellWords("npm run deploy"), false)).to.match(/no such script/);
     expect(checkCommand(shellWords("npm run plan -- prod --json"), true)).to.match(/write npm run -s plan/);
     expect(checkCommand(shellWords("npx mocha test/nowhere.test.ts"), false)).to.match(/no such file test\/nowhere.test.ts/);

@@ -56,13 +56,13 @@ describe("GitHub Actions workflows", () => {
     expect(preview.needs).to.equal("test");
     expect(preview.strategy.matrix.stack).to.deep.equal(["dev", "prod"]);
     expect(preview.permissions).to.deep.equal({ contents: "read", "id-token": "write", "pull-requests": "write" });
-    expect(preview.steps.map((s: any) => s.run).filter(Boolean)).to.include.members(["npm ci --ignore-scripts --prefix policy", "npm run -s plan -- ${{ matrix.stack }} --markdown > plan.md"]);
+    expect(preview.steps.map((s: any) => s.run).filter(Boolean)).to.include.members(["npm ci --ignore-scripts --prefix policy", "npm run -s plan -- ${{ matrix.stack }} --markdown > plan.md", "npm run -s cost -- ${{ matrix.stack }} --markdown > cost.md"]);
     const [pulumi] = stepsUsing(preview, "pulumi/actions");
     expect(pulumi.with).to.include({ command: "preview", policyPacks: "policy", policyPackConfigs: "policy/config.json" });
     expect(pulumi.with["stack-name"]).to.include("${{ matrix.stack }}");
     const [comment] = stepsUsing(preview, "actions/github-script");
     expect(comment.if).to.equal("always()");
-    expect(comment.with.script).to.include("plan.md").and.include("PREVIEW");
+    expect(comment.with.script).to.include("plan.md").and.include("cost.md").and.include("PREVIEW");
   });
 
   it("pull requests: the comment says when the plan failed, and stays under GitHub's 65536-character limit", async () => {
@@ -70,9 +70,10 @@ describe("GitHub Actions workflows", () => {
     const [comment] = stepsUsing(workflow.jobs.preview, "actions/github-script");
     const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
     const run = AsyncFunction("require", "process", "context", "github", comment.with.script);
-    const post = async (planText: string, preview: string): Promise<string> => {
+    const post = async (planText: string, preview: string, costText = "cost table"): Promise<string> => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pr-comment-"));
       fs.writeFileSync(path.join(dir, "plan.md"), planText);
+      fs.writeFileSync(path.join(dir, "cost.md"), costText);
       let body = "";
       const github = { paginate: async () => [], rest: { issues: { listComments: {}, createComment: async (args: any) => { body = args.body; }, updateComment: async () => expect.fail("no comment to update") } } };
       const cwd = process.cwd();
@@ -86,10 +87,11 @@ describe("GitHub Actions workflows", () => {
       return body;
     };
     // The shell creates plan.md before the plan runs, so a failed plan leaves it empty.
-    expect(await post("", "preview text")).to.include("_The offline plan failed; see the job log._").and.include("preview text");
-    const long = await post("p".repeat(16000), "x".repeat(70000));
+    expect(await post("", "preview text")).to.include("_The offline plan failed; see the job log._").and.include("preview text").and.include("cost table");
+    expect(await post("plan", "preview text", "")).to.include("_The cost estimate failed; see the job log._");
+    const long = await post("p".repeat(16000), "x".repeat(70000), "c".repeat(8000));
     expect(long.length).to.be.at.most(65536);
-    expect(long).to.include("p".repeat(16000));
+    expect(long).to.include("p".repeat(16000)).and.include("c".repeat(8000));
   });
 
   it("main: up dev, then prod behind the approval-gated production environment", () => {

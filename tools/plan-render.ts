@@ -4,6 +4,7 @@
  */
 import { plainValue, StackDiff } from "./diff";
 import { RecordedResource } from "./mock-engine";
+import type { StackConfig } from "./stack-config";
 import { keySettings, plannedResources, shortType, table, treeOrder, withSecretsHidden } from "./plan-format";
 import { mandatoryViolations, Verdict } from "./policy-check";
 
@@ -16,6 +17,8 @@ export interface StackPlan {
   outputs: Record<string, any>;
   /** Secret keys that had no value offline and got a placeholder. */
   placeholders: string[];
+  /** The config it was evaluated with (the traffic model of its cost estimate is in it). */
+  config: StackConfig;
   /** Mermaid flowchart source. */
   diagram: string;
   verdicts: Verdict[];
