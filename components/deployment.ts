@@ -181,6 +181,8 @@ export interface DeployedFunction {
   timeout: number;
   logRetentionDays: number;
   alarmActions?: pulumi.Input<pulumi.Input<string>[]>;
+  /** The function's key, which encrypts the hooks' and the runner's logs and environments too. */
+  kmsKeyArn?: pulumi.Input<string>;
   bundling: Required<BundlingOptions>;
 }
 
@@ -299,6 +301,7 @@ export function createDeployment(
       memorySize: 256,
       logRetentionDays: target.logRetentionDays,
       alarmActions: target.alarmActions,
+      kmsKeyArn: target.kmsKeyArn,
       bundling: target.bundling,
       environment: {
         [HOOK_ENVIRONMENT.functionName]: fn.name,
@@ -329,6 +332,7 @@ export function createDeployment(
     memorySize: 256,
     logRetentionDays: target.logRetentionDays,
     alarmActions: target.alarmActions,
+    kmsKeyArn: target.kmsKeyArn,
     permissions: grants(RUNNER_ACTIONS, {
       function: [fn.arn, alias.arn],
       deploymentGroup: [groupArn],
@@ -359,7 +363,7 @@ export function createDeployment(
   const result = invocation.result.apply((text) => JSON.parse(text) as DeploymentResult);
   if (!wait) {
     result.apply((answer) => {
-      if (answer.status === "InProgress") pulumi.log.info(`${name}: deployment ${answer.deploymentId} of version is running; follow it with: ${answer.follow}`, parent);
+      if (answer.status === "InProgress") pulumi.log.info(`${name}: CodeDeploy deployment ${answer.deploymentId} is shifting traffic; follow it with: ${answer.follow}`, parent);
     });
   }
   return { application, config, configName, group, role, rolePolicy, versionAlarms, hooks, runner, invocation, result };

@@ -539,7 +539,7 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
   const deploymentResources = deployment && createDeployment(name, deployment, {
     fn, alias: alias!, provisionedConcurrencyConfig,
     functionAlarms: [alarms[0], alarms[2]], // errors and duration: throttles are no sign of a bad version
-    timeout: args.timeout, logRetentionDays: args.logRetentionDays, alarmActions: args.alarmActions, bundling,
+    timeout: args.timeout, logRetentionDays: args.logRetentionDays, alarmActions: args.alarmActions, kmsKeyArn: kmsKey, bundling,
   }, parent, (childName, childArgs, wrapper) => {
     if (wrapper) handlerWrappers.set(childArgs, wrapper);
     return new SecureFunction(childName, childArgs, { parent });

@@ -23,7 +23,7 @@ export interface RecordedResource {
   custom: boolean;
   protect: boolean;
   /** Properties Pulumi must not update (`ignoreChanges`). */
-  ignoreChanges: string[];
+  ignoreChanges?: string[];
   /** URNs it depends on: `dependsOn` and the resources its inputs came from. */
   dependencies: string[];
   inputs: Record<string, any>;

@@ -182,7 +182,7 @@ describe("SecureFunction deployment", () => {
   });
 
   it("creates the alias without provisioned concurrency, and a custom config named from its content for another strategy", async () => {
-    const { resources } = await recordDeployed({ deployment: { strategy: "linear", percentage: 25, intervalMinutes: 2 } });
+    const { resources } = await recordDeployed({ deployment: { strategy: "linear", percentage: 25, intervalMinutes: 2, afterTraffic: CJS_CHECK } });
     expect(one(resources, TYPES.alias).inputs.functionVersion).to.equal("1");
     expect(ofType(resources, TYPES.provisioned)).to.deep.equal([]);
     const config = one(resources, T.config, "api-deployment-config");
@@ -192,7 +192,10 @@ describe("SecureFunction deployment", () => {
       trafficRoutingConfig: { type: "TimeBasedLinear", timeBasedLinear: { percentage: 25, interval: 2 } },
     });
     expect(one(resources, T.group).inputs.deploymentConfigName).to.equal("shop-dev-api-linear-25pct-2min");
-    expect(JSON.parse(one(resources, T.invocation).inputs.input)).not.to.have.property("beforeTrafficHook");
+    const request = JSON.parse(one(resources, T.invocation).inputs.input);
+    expect(request).not.to.have.property("beforeTrafficHook");
+    expect(request.afterTrafficHook, "a CommonJS check is bundled too").to.equal(physical("api-after-traffic"));
+    expect(one(resources, TYPES.function, "api-after-traffic").inputs.environment.variables[HOOK_ENVIRONMENT.lifecycleEvent]).to.equal("AfterAllowTraffic");
   });
 
   it("keeps today's alias-level provisioned concurrency and no CodeDeploy without a deployment", async () => {
