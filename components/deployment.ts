@@ -11,7 +11,18 @@ import { DeploymentRequest, DeploymentResult, HOOK_ACTIONS, HOOK_ENVIRONMENT, Li
 import type { BundlingOptions } from "./bundling";
 import type { SecureFunction, SecureFunctionArgs } from "./secure-function";
 
-export { DeploymentHookTarget, DeploymentResult } from "./deployment-runtime/contract";
+export { DeploymentHookTarget } from "./deployment-runtime/contract";
+
+/**
+ * The runner's answer as SecureFunction outputs it: {@link DeploymentResult} with `status`
+ * as a plain string (`Skipped`, `Succeeded` or `InProgress`), as Pulumi's schema has no
+ * literal unions.
+ */
+export interface DeploymentOutcome {
+  status: string;
+  deploymentId?: string;
+  follow?: string;
+}
 
 /** How CodeDeploy moves the alias's traffic to a new version. */
 export const DeploymentStrategy = {
@@ -201,7 +212,7 @@ export interface DeploymentResources {
   runner: SecureFunction;
   invocation: aws.lambda.Invocation;
   /** What the runner answered. */
-  result: pulumi.Output<DeploymentResult>;
+  result: pulumi.Output<DeploymentOutcome>;
 }
 
 /** The statements granting `actions` (action to resource kind), one per kind, on the resources of that kind. */
@@ -360,7 +371,7 @@ export function createDeployment(
     parent,
     dependsOn: [group, rolePolicy, ...hookFunctions, ...(target.provisionedConcurrencyConfig ? [target.provisionedConcurrencyConfig] : [])],
   });
-  const result = invocation.result.apply((text) => JSON.parse(text) as DeploymentResult);
+  const result = invocation.result.apply((text): DeploymentOutcome => JSON.parse(text) as DeploymentResult);
   if (!wait) {
     result.apply((answer) => {
       if (answer.status === "InProgress") pulumi.log.info(`${name}: CodeDeploy deployment ${answer.deploymentId} is shifting traffic; follow it with: ${answer.follow}`, parent);

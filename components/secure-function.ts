@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarm } from "./alarms";
 import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, HandlerWrapper, parseHandler, resolveHandlerFile } from "./bundling";
-import { checkDeployment, createDeployment, DeploymentArgs, DeploymentResources, DeploymentResult, hookWrapper } from "./deployment";
+import { checkDeployment, createDeployment, DeploymentArgs, DeploymentOutcome, DeploymentResources, hookWrapper } from "./deployment";
 import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
@@ -17,7 +17,7 @@ import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUn
 
 export { LambdaRuntime };
 export { AsyncInvokeArgs, ASYNC_INVOKE_DEFAULTS } from "./async-invoke";
-export { DeploymentArgs, DeploymentStrategy, DeploymentHookTarget, DeploymentResult } from "./deployment";
+export { DeploymentArgs, DeploymentStrategy, DeploymentHookTarget, DeploymentOutcome } from "./deployment";
 
 /** The instruction set a function runs on. */
 export const Architecture = {
@@ -639,7 +639,7 @@ export class SecureFunction extends pulumi.ComponentResource {
    * What the last `pulumi up` deployed: `Skipped` (nothing to shift), `Succeeded`, or
    * `InProgress` with the deployment id and a command that follows it (`waitForCompletion: false`).
    */
-  readonly deployment?: pulumi.Output<DeploymentResult>;
+  readonly deployment?: pulumi.Output<DeploymentOutcome>;
   /** The function's ARN (unqualified). */
   readonly arn: pulumi.Output<string>;
   /** The function's physical name. */

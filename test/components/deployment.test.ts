@@ -285,7 +285,7 @@ describe("SecureFunction deployment", () => {
 
     for (const [kind, handler, expected] of [["an ES module", "test/fixtures/deploy-check.ts", "v7"], ["a CommonJS module", "test/fixtures/deploy-check.cjs", "cjs:v7"]] as const) {
       it(`calls the user's check from ${kind} through the wrapper`, async () => {
-        const root = fs.mkdtempSync(path.join(ROOT, ".scratch-hook-"));
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "hook-wrapper-"));
         try {
           const bundle = bundleHandler(path.join(ROOT, handler), "check", ROOT, BUNDLING_DEFAULTS, projectFiles(root));
           const loaded = await loadBundle(bundle.files);
