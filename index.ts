@@ -77,6 +77,8 @@ const fulfilment = new StreamWorker("fulfilment", {
   // The table's key encrypts its stream too; that kms:Decrypt also opens the table.
   streamKmsKeyArn: dataKeyArn,
   permissions: [{ actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"], resources: [table.arn] }],
+  // Linear 10% every minute in prod: about 10 minutes, within what `pulumi up` waits (900 s).
+  deployment: settings.workerDeployment,
 });
 
 const api = new ServerlessApi("orders-api", {
@@ -90,6 +92,8 @@ const api = new ServerlessApi("orders-api", {
     memorySize: settings.apiMemorySize,
     timeout: settings.apiTimeout,
     reservedConcurrency: settings.apiReservedConcurrency,
+    // Every API function answers the deployment probe (handlers/lib/http.ts) before it takes traffic.
+    deployment: { ...settings.apiDeployment, beforeTraffic: "handlers/deploy/health-check.check" },
   },
   routes: {
     "POST /orders": {

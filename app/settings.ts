@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DEPLOYMENT_STRATEGIES, DeploymentArgs, DeploymentStrategy } from "../components/deployment";
 import { LOG_RETENTION_DAYS } from "../components/validation";
 import { TRUSTED_PRINCIPAL_ARN } from "../handlers/lib/principals";
 import { MFA_MODES, MfaMode, USER_POOL_TIERS, UserPoolTier } from "./identity";
@@ -30,6 +31,10 @@ export interface StackSettings {
   mfa: MfaMode;
   selfSignUp: boolean;
   authCallbackUrl: string;
+  /** How CodeDeploy shifts each new version of the API functions (their health-check hook is added by the program). */
+  apiDeployment: DeploymentArgs;
+  /** How CodeDeploy shifts each new version of the fulfilment worker. */
+  workerDeployment: DeploymentArgs;
 }
 
 /** Inclusive ranges of the numeric settings, with their unit. */
@@ -46,7 +51,18 @@ export const SETTING_RANGES: Record<string, [number, number, string]> = {
   throttleBurstLimit: [1, 5000, "requests"],
   maxItemsPerOrder: [1, 100, "items"],
   maxOrdersPerCustomerPerDay: [1, 100000, "orders"],
+  apiDeploymentPercentage: [1, 99, "percent"],
+  apiDeploymentMinutes: [1, 2880, "minutes"],
+  workerDeploymentPercentage: [1, 99, "percent"],
+  workerDeploymentMinutes: [1, 2880, "minutes"],
 };
+
+/** A deployment from a stack's three settings: the strategy, its share, and its minutes (canary wait or linear interval). */
+export function deploymentOf(strategy: DeploymentStrategy, percentage: number, minutes: number): DeploymentArgs {
+  if (strategy === "canary") return { strategy, percentage, minutes };
+  if (strategy === "linear") return { strategy, percentage, intervalMinutes: minutes };
+  return { strategy };
+}
 
 /** Every problem with the stack's config, thrown at once. */
 export class StackConfigError extends Error {
@@ -109,6 +125,8 @@ export function readSettings(): StackSettings {
     mfa: oneOf("mfa", MFA_MODES),
     selfSignUp: boolean("selfSignUp"),
     authCallbackUrl: config.get("authCallbackUrl") ?? "",
+    apiDeployment: deploymentOf(oneOf("apiDeploymentStrategy", DEPLOYMENT_STRATEGIES), integer("apiDeploymentPercentage"), integer("apiDeploymentMinutes")),
+    workerDeployment: deploymentOf(oneOf("workerDeploymentStrategy", DEPLOYMENT_STRATEGIES), integer("workerDeploymentPercentage"), integer("workerDeploymentMinutes")),
   };
 
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(settings.logRetentionDays)) {

@@ -120,6 +120,30 @@ export function commonJsEntryOptions(entryFile: string, exportName: string, proj
   return { ...common, stdin: { contents: `export { ${exportName} } from ${JSON.stringify(specifier)};`, resolveDir: projectRoot, loader: "js" } };
 }
 
+/** A module whose export wraps a handler: `export const <exportName> = wrap(userExport)` (a deployment hook). */
+export interface HandlerWrapper {
+  /** The wrapper module, absolute. */
+  file: string;
+  /** Its export that takes the user's export and returns the Lambda handler. */
+  exportName: string;
+}
+
+/**
+ * The esbuild options for a generated entry: the user's `exportName`, passed through
+ * `wrapper`, exported under the same name. Both modules are imported by absolute path (the
+ * wrapper may live in node_modules, outside the user's folders); `import * as` reads a
+ * CommonJS module's `exports` as well as an ES module's named exports.
+ */
+export function wrappedEntryOptions(entryFile: string, exportName: string, wrapper: HandlerWrapper, projectRoot: string, options: Required<BundlingOptions>): esbuild.BuildOptions {
+  const { entryPoints: _entryPoints, ...common } = esbuildOptions(entryFile, projectRoot, options);
+  const contents = [
+    `import * as user from ${JSON.stringify(entryFile)};`,
+    `import { ${wrapper.exportName} as wrap } from ${JSON.stringify(wrapper.file)};`,
+    `export const ${exportName} = wrap(user.${exportName});`,
+  ].join("\n");
+  return { ...common, stdin: { contents, resolveDir: projectRoot, loader: "js" } };
+}
+
 /** esbuild's name for the `stdin` entry in the metafile: not a file to watch. */
 const STDIN_INPUT = "<stdin>";
 
@@ -162,8 +186,8 @@ export interface Bundle {
  * Bundles `entryFile` and checks that it exports `exportName`. Throws an Error that names
  * the file and the problem when the build fails or the export is missing.
  */
-export function bundleHandler(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): Bundle {
-  return buildBundle(entryFile, exportName, projectRoot, options).bundle;
+export function bundleHandler(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>, wrapper?: HandlerWrapper): Bundle {
+  return buildBundle(entryFile, exportName, projectRoot, options, wrapper).bundle;
 }
 
 type BuildResult = esbuild.BuildResult<{ write: false; metafile: true }>;
@@ -178,7 +202,7 @@ function runEsbuild(buildOptions: esbuild.BuildOptions, entryFile: string, proje
   }
 }
 
-function buildBundle(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): { bundle: Bundle; inputFiles: string[] } {
+function buildBundle(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>, wrapper?: HandlerWrapper): { bundle: Bundle; inputFiles: string[] } {
   const entry = path.relative(projectRoot, entryFile);
   let result = runEsbuild(esbuildOptions(entryFile, projectRoot, options), entryFile, projectRoot);
   let exported = result.metafile.outputs[BUNDLE_FILE].exports;
@@ -192,6 +216,8 @@ function buildBundle(entryFile: string, exportName: string, projectRoot: string,
     const hint = commonJs ? ` CommonJS exports are found as Node finds them: write \`exports.${exportName} = ...\` or \`module.exports = { ${exportName} }\`.` : "";
     throw new Error(`${entry} does not export "${exportName}" (it exports ${found}).${hint}`);
   }
+  // The user's module is checked above as any handler is; the wrapped build is what ships.
+  if (wrapper) result = runEsbuild(wrappedEntryOptions(entryFile, exportName, wrapper, projectRoot, options), entryFile, projectRoot);
   const output = result.metafile.outputs[BUNDLE_FILE];
   const files: Record<string, string> = {};
   let bytes = 0;
@@ -199,7 +225,8 @@ function buildBundle(entryFile: string, exportName: string, projectRoot: string,
     files[path.basename(file.path)] = file.text;
     bytes += file.contents.byteLength;
   }
-  const handlerParameters = declaredParameters(entryFile, exportName, resolveRelativeImport);
+  // A wrapped export's own parameters are not the handler's.
+  const handlerParameters = wrapper ? undefined : declaredParameters(entryFile, exportName, resolveRelativeImport);
   return { bundle: { files, bytes, ...(handlerParameters ? { handlerParameters } : {}) }, inputFiles: Object.keys(output.inputs).filter((input) => input !== STDIN_INPUT) };
 }
 
@@ -249,8 +276,9 @@ function recordInputs(files: string[], projectRoot: string): CachedBundle["input
  * when one of the files it was built from, the options or esbuild changed. Evaluating a
  * stack whose handlers did not change then costs no esbuild run.
  */
-export function bundleHandlerCached(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>): Bundle {
-  const key = sha256(JSON.stringify([CACHE_FORMAT, esbuild.version, path.relative(projectRoot, entryFile), exportName, options]));
+export function bundleHandlerCached(entryFile: string, exportName: string, projectRoot: string, options: Required<BundlingOptions>, wrapper?: HandlerWrapper): Bundle {
+  const wrapperKey = wrapper && { file: path.relative(projectRoot, wrapper.file), exportName: wrapper.exportName };
+  const key = sha256(JSON.stringify([CACHE_FORMAT, esbuild.version, path.relative(projectRoot, entryFile), exportName, options, ...(wrapperKey ? [wrapperKey] : [])]));
   const cacheFile = path.join(projectRoot, "node_modules", ".cache", "serverless-components", `${key}.json`);
   let cached = memoryCache.get(cacheFile);
   if (!cached && fs.existsSync(cacheFile)) {
@@ -264,7 +292,7 @@ export function bundleHandlerCached(entryFile: string, exportName: string, proje
     memoryCache.set(cacheFile, cached);
     return cached.bundle;
   }
-  const { bundle, inputFiles } = buildBundle(entryFile, exportName, projectRoot, options);
+  const { bundle, inputFiles } = buildBundle(entryFile, exportName, projectRoot, options, wrapper);
   const fresh: CachedBundle = { bundle, inputs: recordInputs(inputFiles, projectRoot) };
   memoryCache.set(cacheFile, fresh);
   try {

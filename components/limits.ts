@@ -100,3 +100,32 @@ export const STREAM_MAPPING_LIMITS = {
   /** DynamoDB Streams keeps every record for 24 hours; an older age never applies. */
   dynamodbStreamRetentionSeconds: 24 * 3600,
 } as const;
+
+/**
+ * CodeDeploy for Lambda (the CodeDeploy user guide, "Deployment configurations on an AWS
+ * Lambda compute platform", and the TimeBasedCanary / TimeBasedLinear API types): the
+ * predefined configurations, keyed `<percentage>:<minutes>`, and what a custom one accepts.
+ */
+export const CODEDEPLOY_LAMBDA = {
+  allAtOnce: "CodeDeployDefault.LambdaAllAtOnce",
+  canary: {
+    "10:5": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "10:10": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "10:15": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "10:30": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+  } as Record<string, string>,
+  linear: {
+    "10:1": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "10:2": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "10:3": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "10:10": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+  } as Record<string, string>,
+  /** A custom config's share of traffic per step: a whole percentage. */
+  percentage: { min: 1, max: 99 },
+  /** A custom config's canary wait or linear interval, in whole minutes (up to two days). */
+  minutes: { min: 1, max: 2880 },
+  /** Alarms one deployment group watches. */
+  alarmsPerGroup: 10,
+  /** Characters of a deployment config's or group's name. */
+  nameLength: 100,
+} as const;

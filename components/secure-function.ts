@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarm } from "./alarms";
-import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, parseHandler, resolveHandlerFile } from "./bundling";
+import { BUNDLING_DEFAULTS, BundlingOptions, bundleArchive, bundleHandlerCached, Bundle, HandlerWrapper, parseHandler, resolveHandlerFile } from "./bundling";
+import { checkDeployment, createDeployment, DeploymentArgs, DeploymentOutcome, DeploymentResources, hookWrapper } from "./deployment";
 import { LambdaRuntime, NODEJS_RUNTIMES, supportedRuntimes } from "./limits";
 import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
@@ -16,6 +17,7 @@ import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUn
 
 export { LambdaRuntime };
 export { AsyncInvokeArgs, ASYNC_INVOKE_DEFAULTS } from "./async-invoke";
+export { DeploymentArgs, DeploymentStrategy, DeploymentHookTarget, DeploymentOutcome } from "./deployment";
 
 /** The instruction set a function runs on. */
 export const Architecture = {
@@ -113,13 +115,14 @@ export interface FunctionSettings {
   disabled?: boolean;
   /**
    * Pre-initialized execution environments. Publishes a version, points the alias at it
-   * and configures provisioned concurrency on the alias; every caller the library wires
-   * invokes the alias. At most `reservedConcurrency` when that is set.
-   * @default 0 (none, and no alias)
+   * and configures provisioned concurrency on the alias (with `deployment`: on the
+   * published version, so a new version is warm before it takes traffic); every caller the
+   * library wires invokes the alias. At most `reservedConcurrency` when that is set.
+   * @default 0 (none, and no alias unless `deployment` is set)
    */
   provisionedConcurrency?: number;
   /**
-   * The name of the alias created for provisioned concurrency.
+   * The name of the alias created for provisioned concurrency or a deployment.
    * @default "live"
    */
   aliasName?: string;
@@ -164,6 +167,13 @@ export interface FunctionSettings {
    * @default none: AWS managed keys (`aws/ssm`, `aws/lambda`, CloudWatch Logs' own)
    */
   kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * Shift traffic to each new version through CodeDeploy (canary, linear or all at once),
+   * with before- and after-traffic checks and rollback on the function's alarms. Publishes
+   * versions behind the alias, which from then on only CodeDeploy moves.
+   * @default unset: `pulumi up` moves the alias (when there is one) at once
+   */
+  deployment?: DeploymentArgs;
 }
 
 /** The arguments of a {@link SecureFunction}. */
@@ -244,6 +254,9 @@ export function prepareFunction(name: string, input: SecureFunctionArgs, at: str
   checkPermissions(path("permissions"), args.permissions ?? [], problems);
   checkKmsKeyArn(path("kmsKeyArn"), args.kmsKeyArn, problems);
   if (args.asyncInvoke) checkAsyncInvoke(args.asyncInvoke, path("asyncInvoke"), problems);
+  if (args.deployment) {
+    checkDeployment(args.deployment, args.disabled, path("deployment"), problems, (hook, at) => bundleFunctionHandler(hook, at, problems, bundling, hookWrapper()));
+  }
   if (!/^(?!\d+$)[A-Za-z0-9_-]{1,128}$/.test(args.aliasName)) {
     problems.add(path("aliasName"), `${JSON.stringify(args.aliasName)} is not a valid alias name; use letters, digits, "-" and "_", not only digits, e.g. "live".`);
   }
@@ -256,31 +269,43 @@ export function prepareFunction(name: string, input: SecureFunctionArgs, at: str
     }
   }
 
-  const handler = parseHandler(typeof args.handler === "string" ? args.handler : "");
+  const built = bundleFunctionHandler(args.handler, path("handler"), problems, bundling, handlerWrappers.get(input));
+  if (!built) return undefined;
+  checkCallbackHandler(args.handler, args.runtime, built.bundle.handlerParameters, path("handler"), problems);
+  if (problems.problems.length > before) return undefined;
+  return { args, bundling, ...built };
+}
+
+/**
+ * Parses, finds and bundles `handler` (passed through `wrapper` when given), adding its
+ * problem at `at`. Bundled even when other arguments are wrong, so a missing export or a
+ * syntax error is reported in the same round as the other problems.
+ */
+function bundleFunctionHandler(handlerText: string, at: string, problems: ProblemCollector, bundling: Required<BundlingOptions>, wrapper?: HandlerWrapper): { exportName: string; bundle: Bundle } | undefined {
+  const handler = parseHandler(typeof handlerText === "string" ? handlerText : "");
   if (!handler) {
-    problems.add(path("handler"), `${JSON.stringify(args.handler)} is not "path/to/file.exportName"; write e.g. "handlers/orders/get-order.handler".`);
+    problems.add(at, `${JSON.stringify(handlerText)} is not "path/to/file.exportName"; write e.g. "handlers/orders/get-order.handler".`);
     return undefined;
   }
   const projectRoot = process.cwd();
   const entryFile = resolveHandlerFile(handler.modulePath, projectRoot);
   if (!entryFile) {
-    problems.add(path("handler"), `no file ${JSON.stringify(handler.modulePath)} (.ts, .js, .mjs, ...) under ${projectRoot}; fix the path, relative to the project root.`);
+    problems.add(at, `no file ${JSON.stringify(handler.modulePath)} (.ts, .js, .mjs, ...) under ${projectRoot}; fix the path, relative to the project root.`);
     return undefined;
   }
-
-  // Bundled even when other arguments are wrong, so a missing export or a syntax error is
-  // reported in the same round as the other problems.
-  let bundle: Bundle;
   try {
-    bundle = bundleHandlerCached(entryFile, handler.exportName, projectRoot, bundling);
+    return { exportName: handler.exportName, bundle: bundleHandlerCached(entryFile, handler.exportName, projectRoot, bundling, wrapper) };
   } catch (error) {
-    problems.add(path("handler"), `${(error as Error).message} Fix the handler ${JSON.stringify(args.handler)}.`);
+    problems.add(at, `${(error as Error).message} Fix the handler ${JSON.stringify(handlerText)}.`);
     return undefined;
   }
-  checkCallbackHandler(args.handler, args.runtime, bundle.handlerParameters, path("handler"), problems);
-  if (problems.problems.length > before) return undefined;
-  return { args, exportName: handler.exportName, bundling, bundle };
 }
+
+/**
+ * The wrapper of functions whose code is generated around the user's handler (deployment
+ * hooks), by their args object: kept out of the args, which stay plain data.
+ */
+const handlerWrappers = new WeakMap<SecureFunctionArgs, HandlerWrapper>();
 
 /**
  * A runtime that no longer calls callback-style handlers (nodejs24.x) fails every invocation
@@ -409,6 +434,7 @@ export interface SecureFunctionResources {
   provisionedConcurrencyConfig?: aws.lambda.ProvisionedConcurrencyConfig;
   asyncInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
   alarms: aws.cloudwatch.MetricAlarm[];
+  deployment?: DeploymentResources;
 }
 
 /** Creates the children of a prepared function, in the order they depend on each other. */
@@ -461,7 +487,9 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
   const variables = Object.values(environment).every((value) => typeof value === "string")
     ? environment
     : checks.checked("environment", pulumi.all(environment), (resolved) => environmentSizeProblem(resolved, added));
-  const useAlias = args.provisionedConcurrency > 0;
+  const deployment = args.deployment;
+  // A deployment needs the alias even without provisioned concurrency: CodeDeploy shifts it.
+  const useAlias = args.provisionedConcurrency > 0 || deployment !== undefined;
 
   const fn = new aws.lambda.Function(name, {
     name: functionName,
@@ -488,21 +516,35 @@ export function createSecureFunction(name: string, prepared: PreparedFunction, p
   let alias: aws.lambda.Alias | undefined;
   let provisionedConcurrencyConfig: aws.lambda.ProvisionedConcurrencyConfig | undefined;
   if (useAlias) {
+    // With a deployment the alias is created at the first version and CodeDeploy moves it
+    // from then on: were Pulumi to move it too, it would undo a canary or a rollback.
     alias = new aws.lambda.Alias(`${name}-alias`, {
       name: args.aliasName,
       functionName: fn.name,
       functionVersion: fn.version,
-    }, opts);
-    provisionedConcurrencyConfig = new aws.lambda.ProvisionedConcurrencyConfig(`${name}-provisioned`, {
-      functionName: fn.name,
-      qualifier: alias.name,
-      provisionedConcurrentExecutions: args.provisionedConcurrency,
-    }, opts);
+    }, deployment ? { parent, ignoreChanges: ["functionVersion", "routingConfig"] } : opts);
+    if (args.provisionedConcurrency > 0) {
+      // With a deployment, on the version: each new version's config is READY before the
+      // runner shifts traffic, and the old one is deleted only at the end of the update.
+      provisionedConcurrencyConfig = new aws.lambda.ProvisionedConcurrencyConfig(`${name}-provisioned`, {
+        functionName: fn.name,
+        qualifier: deployment ? fn.version : alias.name,
+        provisionedConcurrentExecutions: args.provisionedConcurrency,
+      }, opts);
+    }
   }
 
   const asyncInvokeConfig = args.asyncInvoke && createAsyncInvokeConfig(name, args.asyncInvoke, destinations, fn, alias, rolePolicy, parent);
   const alarms = createFunctionAlarms(name, fn, args, parent);
-  return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, asyncInvokeConfig, alarms };
+  const deploymentResources = deployment && createDeployment(name, deployment, {
+    fn, alias: alias!, provisionedConcurrencyConfig,
+    functionAlarms: [alarms[0], alarms[2]], // errors and duration: throttles are no sign of a bad version
+    timeout: args.timeout, logRetentionDays: args.logRetentionDays, alarmActions: args.alarmActions, kmsKeyArn: kmsKey, bundling,
+  }, parent, (childName, childArgs, wrapper) => {
+    if (wrapper) handlerWrappers.set(childArgs, wrapper);
+    return new SecureFunction(childName, childArgs, { parent });
+  });
+  return { function: fn, role, rolePolicy, logGroup, parameters, alias, provisionedConcurrencyConfig, asyncInvokeConfig, alarms, deployment: deploymentResources };
 }
 
 /** The role's statements: logs, tracing, its own parameters (and their key), VPC networking, then the user's. */
@@ -585,6 +627,19 @@ export class SecureFunction extends pulumi.ComponentResource {
   readonly asyncInvokeConfig?: aws.lambda.FunctionEventInvokeConfig;
   /** Errors, throttles and p99 duration alarms. */
   readonly alarms: aws.cloudwatch.MetricAlarm[];
+  /** The CodeDeploy application, when `deployment` is set. */
+  readonly deploymentApplication?: aws.codedeploy.Application;
+  /** The deployment group that shifts the alias and rolls back on alarm, when `deployment` is set. */
+  readonly deploymentGroup?: aws.codedeploy.DeploymentGroup;
+  /** CodeDeploy's service role, when `deployment` is set. */
+  readonly deploymentRole?: aws.iam.Role;
+  /** The runner's invocation that starts each deployment, when `deployment` is set. */
+  readonly deploymentInvocation?: aws.lambda.Invocation;
+  /**
+   * What the last `pulumi up` deployed: `Skipped` (nothing to shift), `Succeeded`, or
+   * `InProgress` with the deployment id and a command that follows it (`waitForCompletion: false`).
+   */
+  readonly deployment?: pulumi.Output<DeploymentOutcome>;
   /** The function's ARN (unqualified). */
   readonly arn: pulumi.Output<string>;
   /** The function's physical name. */
@@ -616,6 +671,14 @@ export class SecureFunction extends pulumi.ComponentResource {
     this.provisionedConcurrencyConfig = children.provisionedConcurrencyConfig;
     this.asyncInvokeConfig = children.asyncInvokeConfig;
     this.alarms = children.alarms;
+    if (children.deployment) {
+      deployments.set(this, children.deployment);
+      this.deploymentApplication = children.deployment.application;
+      this.deploymentGroup = children.deployment.group;
+      this.deploymentRole = children.deployment.role;
+      this.deploymentInvocation = children.deployment.invocation;
+      this.deployment = children.deployment.result;
+    }
     this.arn = this.function.arn;
     this.name = this.function.name;
     this.invokeArn = this.alias ? this.alias.invokeArn : this.function.invokeArn;
@@ -628,6 +691,15 @@ export class SecureFunction extends pulumi.ComponentResource {
     this.registerOutputs({
       arn: this.arn, name: this.name, invokeArn: this.invokeArn, parameterPath: this.parameterPath,
       handler: args.handler, bundling: prepared!.bundling,
+      ...(this.deployment ? { deployment: this.deployment } : {}),
     });
   }
+
+  /** Every child of the deployment, hooks and runner included, when `deployment` is set (TypeScript only). */
+  get deploymentResources(): DeploymentResources | undefined {
+    return deployments.get(this);
+  }
 }
+
+/** The deployment children of each function, outside the class as ServerlessApi keeps its route functions. */
+const deployments = new WeakMap<SecureFunction, DeploymentResources>();

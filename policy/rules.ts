@@ -342,7 +342,7 @@ export const policies: Policy[] = [
   }),
   stackRule({
     name: "lambda-provisioned-concurrency-on-alias",
-    description: "Provisioned concurrency is configured on an alias (never a version or $LATEST) and never above the function's reserved concurrency.",
+    description: "Provisioned concurrency is configured on an alias (or, with a CodeDeploy deployment, on the version being deployed; never $LATEST) and never above the function's reserved concurrency.",
     enforcementLevel: "mandatory",
     remediationSteps: "Publish a version, point an alias at it, set the qualifier to the alias; keep the provisioned total at most reservedConcurrentExecutions.",
     resourceTypes: [TYPES.provisionedConcurrency, TYPES.alias, TYPES.function],
@@ -352,7 +352,17 @@ export const policies: Policy[] = [
       const fn = graph.functionFor(config.props.functionName);
       const qualifier = String(config.props.qualifier);
       const alias = graph.of(TYPES.alias).find((a) => a.props.name === qualifier && graph.functionFor(a.props.functionName) === fn);
-      if (!alias) {
+      // With a safe deployment the config is on the version being deployed, which CodeDeploy
+      // moves the alias to (the runner's Invocation names both: components/deployment.ts).
+      const deployed = graph.of("aws:lambda/invocation:Invocation").some((invocation) => {
+        try {
+          const request = JSON.parse(String(invocation.props.input));
+          return request.targetVersion === qualifier && graph.functionFor(request.functionName) === fn && typeof request.aliasName === "string";
+        } catch {
+          return false;
+        }
+      });
+      if (!alias && !deployed) {
         report(`Provisioned concurrency ${config.name} is on qualifier ${JSON.stringify(qualifier)}, not an alias of ${fn?.name ?? config.props.functionName}; create an aws.lambda.Alias of a published version, use its name as qualifier, and invoke that alias.`, config.urn);
       }
       if (fn) totals.set(fn, (totals.get(fn) ?? 0) + Number(config.props.provisionedConcurrentExecutions));

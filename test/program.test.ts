@@ -18,6 +18,9 @@ function evaluateStack(stack: string, overrides: Record<string, string> = {}): P
 }
 
 const functionNamed = (resources: RecordedResource[], name: string) => one(resources, "aws:lambda/function:Function", name);
+/** The functions a deployment adds: its hooks and its runner. */
+const isDeploymentFunction = (fn: RecordedResource) => /-(before-traffic|after-traffic|deployer)$/.test(fn.name);
+const appFunctions = (resources: RecordedResource[]) => ofType(resources, "aws:lambda/function:Function").filter((fn) => !isDeploymentFunction(fn));
 
 describe("the orders program, per stack", () => {
   let dev: Evaluation;
@@ -61,20 +64,21 @@ describe("the orders program, per stack", () => {
     }
   });
 
-  it("keeps the read path warm in prod only: provisioned concurrency on an alias that the API invokes", () => {
+  it("keeps the read path warm in prod only: provisioned concurrency on the deployed version, behind the alias the API invokes", () => {
     for (const name of ["orders-api-get-order", "orders-api-list-orders"]) {
       const fn = functionNamed(prod.resources, name);
       expect(fn.inputs.publish).to.equal(true);
       const alias = one(prod.resources, "aws:lambda/alias:Alias", `${name}-alias`);
       const provisioned = one(prod.resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", `${name}-provisioned`);
-      expect(provisioned.inputs).to.include({ provisionedConcurrentExecutions: 2, qualifier: "live" });
+      expect(provisioned.inputs).to.include({ provisionedConcurrentExecutions: 2, qualifier: fn.outputs.version });
       expect(one(prod.resources, "aws:apigatewayv2/integration:Integration", `${name}-integration`).inputs.integrationUri).to.equal(alias.outputs.arn);
       const permissions = ofType(prod.resources, "aws:lambda/permission:Permission").filter((p) => p.name.startsWith(`${name}-invoke-`));
       expect(permissions).to.have.length(1);
       expect(permissions[0].inputs.qualifier).to.equal("live");
     }
-    expect(ofType(prod.resources, "aws:lambda/alias:Alias")).to.have.length(2);
-    expect(ofType(dev.resources, "aws:lambda/alias:Alias")).to.have.length(0);
+    // Every function CodeDeploy deploys has its alias, warm or not.
+    expect(ofType(prod.resources, "aws:lambda/alias:Alias")).to.have.length(5);
+    expect(ofType(dev.resources, "aws:lambda/alias:Alias")).to.have.length(5);
     expect(ofType(dev.resources, "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig")).to.have.length(0);
   });
 
@@ -107,9 +111,11 @@ describe("the orders program, per stack", () => {
       ["com.amazonaws.eu-west-1.ssm", "Interface"],
       ["com.amazonaws.eu-west-1.xray", "Interface"],
     ]);
-    for (const fn of ofType(prod.resources, "aws:lambda/function:Function")) {
+    for (const fn of appFunctions(prod.resources)) {
       expect(fn.inputs.vpcConfig.subnetIds, fn.name).to.deep.equal(vpc.outputs.isolatedSubnetIds);
     }
+    // The hooks and runners call only Lambda and CodeDeploy, which the VPC has no endpoint for.
+    for (const fn of ofType(prod.resources, "aws:lambda/function:Function").filter(isDeploymentFunction)) expect(fn.inputs.vpcConfig, fn.name).to.equal(undefined);
     expect(ofType(dev.resources, "awsx:ec2:Vpc")).to.have.length(0);
     for (const fn of ofType(dev.resources, "aws:lambda/function:Function")) expect(fn.inputs.vpcConfig, fn.name).to.equal(undefined);
   });
@@ -127,11 +133,11 @@ describe("the orders program, per stack", () => {
   it("hands the stack's trusted IAM principals to every API function, and none to the worker", async () => {
     const role = "arn:aws:iam::123456789012:role/orders-support";
     const trusting = await evaluateStack("dev", { "serverless-orders:trustedIamPrincipals": JSON.stringify([role]) });
-    const functions = ofType(trusting.resources, "aws:lambda/function:Function");
+    const functions = appFunctions(trusting.resources);
     const api = functions.filter((fn) => fn.name.startsWith("orders-api-"));
     expect(api).to.have.length(4);
     for (const fn of api) expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal(JSON.stringify([role]));
-    for (const fn of [...ofType(dev.resources, "aws:lambda/function:Function"), ...ofType(prod.resources, "aws:lambda/function:Function")].filter((f) => f.name.startsWith("orders-api-"))) {
+    for (const fn of [...appFunctions(dev.resources), ...appFunctions(prod.resources)].filter((f) => f.name.startsWith("orders-api-"))) {
       expect(fn.inputs.environment.variables.TRUSTED_IAM_PRINCIPALS, fn.name).to.equal("[]");
     }
     for (const fn of functions.filter((f) => !f.name.startsWith("orders-api-"))) expect(fn.inputs.environment?.variables, fn.name).not.to.have.property("TRUSTED_IAM_PRINCIPALS");
@@ -144,6 +150,29 @@ describe("the orders program, per stack", () => {
       .and.include('serverless-orders:trustedIamPrincipals[1] = "arn:aws:iam::123456789012:root" is not an IAM role or user ARN')
       .and.not.include("trustedIamPrincipals[2]");
     expect(await refusal("arn:aws:iam::123456789012:role/ok")).to.include('serverless-orders:trustedIamPrincipals = "arn:aws:iam::123456789012:role/ok" is not a list');
+  });
+
+  it("deploys prod's API functions canary 10% for 5 minutes after a health probe, the worker linear; dev all at once", () => {
+    const configs = (evaluation: Evaluation) => Object.fromEntries(ofType(evaluation.resources, "aws:codedeploy/deploymentGroup:DeploymentGroup")
+      .map((group) => [group.name.replace(/-deployment-group$/, ""), group.inputs.deploymentConfigName]));
+    const api = ["orders-api-create-order", "orders-api-get-order", "orders-api-list-orders", "orders-api-health"];
+    expect(configs(prod)).to.deep.equal({
+      ...Object.fromEntries(api.map((name) => [name, "CodeDeployDefault.LambdaCanary10Percent5Minutes"])),
+      "fulfilment-consumer": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    });
+    expect(configs(dev)).to.deep.equal(Object.fromEntries([...api, "fulfilment-consumer"].map((name) => [name, "CodeDeployDefault.LambdaAllAtOnce"])));
+    for (const evaluation of [dev, prod]) {
+      const hooks = ofType(evaluation.resources, "aws:lambda/function:Function").filter((fn) => fn.name.endsWith("-before-traffic"));
+      expect(hooks.map((hook) => hook.name).sort()).to.deep.equal(api.map((name) => `${name}-before-traffic`).sort());
+      for (const invocation of ofType(evaluation.resources, "aws:lambda/invocation:Invocation")) expect(JSON.parse(invocation.inputs.input).waitForCompletion).to.equal(true);
+    }
+  });
+
+  it("refuses a deployment strategy and step outside what CodeDeploy accepts, naming each key", async () => {
+    const message = await evaluateStack("prod", { "serverless-orders:apiDeploymentStrategy": "bluegreen", "serverless-orders:workerDeploymentPercentage": "100" })
+      .then(() => "", (e: Error) => e.message);
+    expect(message).to.include('serverless-orders:apiDeploymentStrategy = "bluegreen" is not one of allAtOnce, canary, linear')
+      .and.include('serverless-orders:workerDeploymentPercentage = "100" is outside 1-99 percent');
   });
 
   it("lets API Gateway invoke each function from its own route only", () => {
@@ -181,7 +210,8 @@ describe("the orders program, per stack", () => {
     expect(one(prod.resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.include({ protocol: "email", endpoint: "oncall@example.com" });
     expect(ofType(dev.resources, "aws:sns/topicSubscription:TopicSubscription")).to.have.length(0);
     const alarms = ofType(prod.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
-    expect(alarms).to.have.length(17);
+    // 17 of the service, 2 per deployed function on its new version, 3 per hook and runner.
+    expect(alarms).to.have.length(17 + 5 * 2 + 9 * 3);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topic.outputs.arn]);
   });
 
@@ -210,14 +240,15 @@ describe("the orders program, per stack", () => {
       queues: ofType(evaluation.resources, "aws:sqs/queue:Queue").map((q) => [q.inputs.kmsMasterKeyId, q.inputs.sqsManagedSseEnabled]),
       logGroups: ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.kmsKeyId),
       table: one(evaluation.resources, "aws:dynamodb/table:Table").inputs.serverSideEncryption.kmsKeyArn,
-      functions: ofType(evaluation.resources, "aws:lambda/function:Function").map((f) => f.inputs.kmsKeyArn),
+      // A function without environment variables (a runner) has nothing for the key to encrypt.
+      functions: ofType(evaluation.resources, "aws:lambda/function:Function").filter((f) => f.inputs.environment).map((f) => f.inputs.kmsKeyArn),
     });
     const inProd = encrypted(prod);
     // The fulfilment worker's dead-letter queue, the one queue now that it reads the table's stream.
     expect(inProd.queues).to.deep.equal([[arn, undefined]]);
-    expect(inProd.logGroups).to.have.length(7).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(inProd.logGroups).to.have.length(7 + 9).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(inProd.table).to.equal(arn);
-    expect(inProd.functions).to.have.length(5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(inProd.functions).to.have.length(5 + 4).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(ofType(dev.resources, "aws:kms/key:Key").map((k) => k.name)).to.deep.equal(["alarms-key"]);
     const inDev = encrypted(dev);
     expect(inDev.queues).to.deep.equal([[undefined, true]]);
@@ -288,7 +319,7 @@ describe("the orders program, per stack", () => {
     const text = planAsText(plan);
     expect(text).to.include('Plan for stack "prod"');
     expect(text).to.match(/apigatewayv2:Route\s+orders-api-route-get-orders-order-id-\w+\s+route=GET \/orders\/\{orderId\} auth=JWT/);
-    expect(text).to.match(/lambda:ProvisionedConcurrencyConfig\s+orders-api-get-order-provisioned\s+provisioned=2 qualifier=live/);
+    expect(text).to.match(/lambda:ProvisionedConcurrencyConfig\s+orders-api-get-order-provisioned\s+provisioned=2 qualifier=1/);
     expect(text).to.match(/dynamodb:Table\s+orders\s+.*deletionProtection=on.*protect=yes/);
     expect(text).to.include(`${resources.length - 1} resources to create`);
   });

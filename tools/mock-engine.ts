@@ -22,6 +22,8 @@ export interface RecordedResource {
   parent?: string;
   custom: boolean;
   protect: boolean;
+  /** Properties Pulumi must not update (`ignoreChanges`). */
+  ignoreChanges?: string[];
   /** URNs it depends on: `dependsOn` and the resources its inputs came from. */
   dependencies: string[];
   inputs: Record<string, any>;
@@ -125,6 +127,15 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
     case "aws:ec2/vpcEndpoint:VpcEndpoint":
       // A gateway endpoint's prefix list is what security groups allow traffic to.
       return { id: `vpce-${shortId}`, state: { ...inputs, arn: arn("ec2", `vpc-endpoint/vpce-${shortId}`), ...(inputs.vpcEndpointType === "Gateway" ? { prefixListId: `pl-${shortId.slice(0, 8)}` } : {}) } };
+    case "aws:codedeploy/application:Application":
+      return { id: physical, state: { ...inputs, arn: arn("codedeploy", `application:${physical}`), applicationId: shortId } };
+    case "aws:codedeploy/deploymentGroup:DeploymentGroup":
+      return { id: shortId, state: { ...inputs, arn: arn("codedeploy", `deploymentgroup:${inputs.appName}/${inputs.deploymentGroupName}`), deploymentGroupId: shortId } };
+    case "aws:codedeploy/deploymentConfig:DeploymentConfig":
+      return { id: inputs.deploymentConfigName, state: { ...inputs, arn: arn("codedeploy", `deploymentconfig:${inputs.deploymentConfigName}`), deploymentConfigId: shortId } };
+    case "aws:lambda/invocation:Invocation":
+      // A first `up`: the alias already points at the version just published.
+      return { id: `${inputs.functionName}_${shortId}`, state: { ...inputs, result: JSON.stringify({ status: "Skipped" }) } };
     case "awsx:ec2:Vpc": {
       const zones = ["a", "b"].map((zone) => `subnet-${digest(name + zone, 8)}`);
       return { id: "", state: { vpcId: `vpc-${shortId}`, isolatedSubnetIds: zones, privateSubnetIds: [], publicSubnetIds: [] } };
@@ -204,6 +215,7 @@ export async function startEngine(options: EngineOptions): Promise<{ resources: 
           parent: request.getParent() || undefined,
           custom: request.getCustom(),
           protect: request.getProtect() === true,
+          ignoreChanges: request.getIgnorechangesList(),
           dependencies: request.getDependenciesList(),
           inputs: deserialize(request.getObject()),
           outputs: stored ? deserializeJs(stored.state) : {},

@@ -145,6 +145,20 @@ export interface HttpHandlerOptions {
 }
 
 /**
+ * The route key of the probe a deployment's before-traffic check sends the new version
+ * (handlers/deploy/health-check.ts). Safe to answer without credentials: API Gateway writes
+ * `requestContext.routeKey` itself, always one of the API's "METHOD /path" keys or
+ * "$default", so only a direct invocation (lambda:InvokeFunction, which IAM limits to the
+ * hook) can carry this one, and the answer reveals no more than the public GET /health.
+ */
+export const DEPLOYMENT_PROBE_ROUTE_KEY = "DEPLOYMENT-PROBE";
+
+/** Whether `event` is a deployment's probe rather than a request. */
+export function isDeploymentProbe(event: APIGatewayProxyEventV2): boolean {
+  return event?.requestContext?.routeKey === DEPLOYMENT_PROBE_ROUTE_KEY;
+}
+
+/**
  * Wrap a route for API Gateway HTTP API (payload 2.0): the caller is authenticated first
  * (deny by default, see callerOf), log lines carry the Lambda request id, an HttpError
  * becomes its JSON response, anything else is logged and becomes a 500 that reveals
@@ -154,6 +168,8 @@ export function httpHandler(route: HttpRoute, options: HttpHandlerOptions = {}):
   return async (event, context) => {
     logger.addContext(context);
     try {
+      // The new version answers once its module loaded and its handler runs; nothing else is touched.
+      if (isDeploymentProbe(event)) return json(200, { status: "ok" });
       if (!options.public) callerOf(event);
       return await route(event, context);
     } catch (error) {

@@ -382,4 +382,16 @@ describe("EventWorker", () => {
       `Function events-function is invoked asynchronously (sns.amazonaws.com) but failed events are dropped after the retries; add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure.destination (an SQS queue or SNS topic).`,
     ]);
   });
+
+  describe("deployment (through the function settings)", () => {
+    it("deploys the function with CodeDeploy, and the triggers invoke its alias", async () => {
+      const { resources } = await recordWorker("events", { handler: WORKER, triggers: { nightly: EVERY_KIND.nightly }, deployment: { strategy: "canary", percentage: 10, minutes: 10 } });
+      expect(one(resources, "aws:codedeploy/deploymentGroup:DeploymentGroup").inputs.deploymentConfigName).to.equal("CodeDeployDefault.LambdaCanary10Percent10Minutes");
+      expect(one(resources, "aws:scheduler/schedule:Schedule").inputs.target.arn).to.equal(one(resources, TYPES.alias).outputs.arn);
+    });
+
+    it("reports a bad deployment under the worker", () => refuse({ deployment: { strategy: "canary", percentage: 0, minutes: 5 } }, [
+      ["deployment.percentage", /0 percent is outside 1-99 percent/],
+    ]));
+  });
 });

@@ -318,4 +318,17 @@ describe("QueueWorker", () => {
       expect(error.message).to.match(/^QueueWorker "jobs" has invalid arguments:\n/);
     });
   });
+
+  describe("deployment (through the function settings)", () => {
+    it("deploys the consumer with CodeDeploy, and the mapping invokes its alias", async () => {
+      const { resources } = await recordWorker("jobs", { handler: WORKER, deployment: { strategy: "linear", percentage: 10, intervalMinutes: 1 } });
+      const group = one(resources, "aws:codedeploy/deploymentGroup:DeploymentGroup", "jobs-consumer-deployment-group");
+      expect(group.inputs.deploymentConfigName).to.equal("CodeDeployDefault.LambdaLinear10PercentEvery1Minute");
+      expect(one(resources, TYPES.eventSourceMapping).inputs.functionName).to.equal(one(resources, TYPES.alias).outputs.arn);
+    });
+
+    it("reports a bad deployment under the worker", () => refuse({ deployment: { strategy: "linear", percentage: 10 } }, [
+      ["deployment.intervalMinutes", /is required by strategy "linear"/],
+    ]));
+  });
 });

@@ -586,4 +586,29 @@ describe("ServerlessApi", () => {
       expect(error.message).to.match(/^ServerlessApi "api" has invalid arguments:\n/);
     });
   });
+
+  describe("deployment (through functionDefaults and routes)", () => {
+    it("deploys every route function from functionDefaults, a route's own deployment winning, and integrates the aliases", async () => {
+      const { resources } = await recordApi("api", {
+        functionDefaults: { deployment: { strategy: "canary", percentage: 10, minutes: 5 } },
+        routes: {
+          "GET /orders": { handler: ORDERS_LIST, auth: "none" },
+          "GET /health": { handler: HELLO, auth: "none", deployment: { strategy: "allAtOnce" } },
+        },
+      });
+      const groups = ofType(resources, "aws:codedeploy/deploymentGroup:DeploymentGroup");
+      expect(Object.fromEntries(groups.map((g) => [g.name, g.inputs.deploymentConfigName]))).to.deep.equal({
+        "api-orders-list-deployment-group": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        "api-hello-deployment-group": "CodeDeployDefault.LambdaAllAtOnce",
+      });
+      for (const alias of ofType(resources, TYPES.alias)) {
+        const fnName = alias.name.replace(/-alias$/, "");
+        expect(one(resources, TYPES.integration, `${fnName}-integration`).inputs.integrationUri).to.equal(alias.outputs.arn);
+      }
+    });
+
+    it("reports a route's bad deployment under the route", () => refuse({
+      routes: { "GET /x": { handler: HELLO, auth: "none", deployment: { strategy: "linear", percentage: 10, intervalMinutes: 1, alarms: [""] } } },
+    }, [["routes[\"GET /x\"].deployment.alarms[0]", /"" is not an alarm name/]]));
+  });
 });

@@ -361,4 +361,16 @@ describe("StreamWorker", () => {
       expect(error.message).to.match(/^StreamWorker "changes" has invalid arguments:\n/);
     });
   });
+
+  describe("deployment (through the function settings)", () => {
+    it("deploys the consumer with CodeDeploy, and the mapping invokes its alias", async () => {
+      const { resources } = await recordWorker("changes", { handler: WORKER, streamArn: TABLE_STREAM, deployment: { strategy: "allAtOnce" } });
+      expect(one(resources, "aws:codedeploy/deploymentGroup:DeploymentGroup").inputs.deploymentConfigName).to.equal("CodeDeployDefault.LambdaAllAtOnce");
+      expect(one(resources, TYPES.eventSourceMapping).inputs.functionName).to.equal(one(resources, TYPES.alias).outputs.arn);
+    });
+
+    it("reports a bad deployment under the worker", () => refuse({ deployment: { strategy: "allAtOnce", minutes: 5 } }, [
+      ["deployment.minutes", /does not apply to strategy "allAtOnce"/],
+    ]));
+  });
 });

@@ -16,12 +16,13 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "ut
 const FUNCTION_INPUTS = [
   "handler", "runtime", "architecture", "memorySize", "timeout", "description", "environment", "parameters", "secrets",
   "permissions", "reservedConcurrency", "disabled", "provisionedConcurrency", "aliasName", "logRetentionDays", "logLevel", "tracing",
-  "alarmActions", "vpc", "bundling", "asyncInvoke", "kmsKeyArn",
+  "alarmActions", "vpc", "bundling", "asyncInvoke", "kmsKeyArn", "deployment",
 ];
 const DOCUMENTED = {
   SecureFunction: {
     inputs: FUNCTION_INPUTS,
     outputs: ["function", "role", "rolePolicy", "logGroup", "parameters", "alias", "provisionedConcurrencyConfig", "asyncInvokeConfig", "alarms",
+      "deploymentApplication", "deploymentGroup", "deploymentRole", "deploymentInvocation", "deployment",
       "arn", "name", "invokeArn", "targetArn", "qualifier", "parameterPath", "bundleBytes"],
     required: ["handler"],
   },

@@ -71,7 +71,7 @@ describe("the plan for reviewers", () => {
     expect(edge(d, worker, dlq, "failed batches")).to.equal(true);
     expect(edge(d, node(d, "KMS alarms-key"), node(d, "SNS alarms"), "encrypts")).to.equal(true);
     // The data key: an edge to each store it encrypts, its functions' environments counted on it.
-    const dataKey = node(d, "KMS data-key<br/>rotated yearly<br/>and 5 functions' environments");
+    const dataKey = node(d, "KMS data-key<br/>rotated yearly<br/>and 9 functions' environments");
     for (const store of [table, dlq]) expect(edge(d, dataKey, store, "encrypts"), store).to.equal(true);
     expect(d.match(new RegExp(`${dataKey}\\b[^\\n]*encrypts`, "g")) ?? []).to.have.length(2);
   });
@@ -87,15 +87,16 @@ describe("the plan for reviewers", () => {
     expect(box("ServerlessApi orders-api")).to.include("HTTP API orders-api").and.to.include("λ orders-api-health").and.to.include("GET /health");
     expect(box("StreamWorker fulfilment")).to.include("SQS fulfilment-dlq").and.to.include("λ fulfilment-consumer");
     expect(d.match(/subgraph/g)).to.have.length(2);
-    expect(d).to.include('("λ orders-api-create-order<br/>1024 MB, 10 s, reserved 50<br/>reads maxItemsPerOrder, maxOrdersPerCustomerPerDay<br/>in VPC · 3 alarms")');
+    expect(d).to.include('("λ orders-api-create-order<br/>1024 MB, 10 s, reserved 50<br/>reads maxItemsPerOrder, maxOrdersPerCustomerPerDay<br/>in VPC · 5 alarms")');
     expect(d).to.include('[["SQS fulfilment-dlq<br/>dead letters, kept 14 days<br/>1 alarm"]]');
-    expect(d).to.include('["SNS alarms<br/>17 alarms notify email"]');
+    expect(d).to.include('["SNS alarms<br/>54 alarms notify email"]');
     expect(d).to.include('["VPC orders-network<br/>no NAT gateway<br/>endpoints dynamodb, sqs, ssm, xray"]');
     // No alarm edges, no parameter nodes, no VPC box.
     expect(d).not.to.match(/-->\|"\d+"\|/);
     expect(d).not.to.include("SecureString");
     expect(dev.diagram).not.to.include("VPC");
-    expect(dev.diagram).not.to.include("alias live");
+    // Dev's functions have their alias too: CodeDeploy deploys them (all at once).
+    expect(dev.diagram).to.include("alias live");
   });
 
   it("draws every event source into its worker, with the delivery settings on the edge and the failures into the DLQ", async () => {
@@ -170,7 +171,7 @@ describe("the plan for reviewers", () => {
     expect(planned(prod)).to.be.greaterThan(80);
     expect(text).to.include("\nflowchart TB\n");
     expect(text).to.include(`Policy pack (policy/, config policy/config.json): ${policies.length} rules, ${policies.length} pass; 0 mandatory violations, 0 advisory`);
-    expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+7 \(stack\)/);
+    expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+16 \(stack\)/);
     expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
   });
 
@@ -178,7 +179,7 @@ describe("the plan for reviewers", () => {
     const markdown = planAsMarkdown(prod);
     expect(markdown.startsWith(`### ✅ Plan for \`prod\`: ${planned(prod)} resources`)).to.equal(true);
     expect(markdown).to.include(`\`\`\`mermaid\n${prod.diagram}\n\`\`\``);
-    expect(markdown).to.include("| ✅ | `lambda-alarms` | mandatory | 22 (stack) |");
+    expect(markdown).to.include("| ✅ | `lambda-alarms` | mandatory | 68 (stack) |");
     expect(markdown).to.include("| lambda:Function | &nbsp;&nbsp;&nbsp;&nbsp;orders-api-get-order | memory=1024MB");
     const failing: StackPlan = { ...prod, verdicts: prod.verdicts.map((v) => v.policy !== "sqs-encrypted" ? v : { ...v, violations: [{ policy: v.policy, enforcementLevel: "mandatory", message: "Queue q is not encrypted at rest; set sqsManagedSseEnabled: true (or kmsMasterKeyId).", urn: "u", type: "aws:sqs/queue:Queue", name: "q" }] }) };
     const failed = planAsMarkdown(failing);
@@ -234,10 +235,10 @@ describe("the plan for reviewers", () => {
 
   it("diffs dev and prod resource by resource, setting by setting, with the stack name factored out", () => {
     const only = diff.resources.filter((r) => r.status === "only-second").map((r) => `${r.type} ${r.name}`);
-    expect(only).to.include.members(["awsx:Vpc orders-network", "lambda:Alias orders-api-get-order-alias", "lambda:ProvisionedConcurrencyConfig orders-api-list-orders-provisioned", "sns:TopicSubscription alarms-email"]);
+    expect(only).to.include.members(["awsx:Vpc orders-network", "lambda:ProvisionedConcurrencyConfig orders-api-get-order-provisioned", "lambda:ProvisionedConcurrencyConfig orders-api-list-orders-provisioned", "sns:TopicSubscription alarms-email"]);
     expect(diff.resources.filter((r) => r.status === "only-first")).to.deep.equal([]);
     const changes = (type: string, name: string) => Object.fromEntries(diff.resources.find((r) => r.type === type && r.name === name)!.changes.map((c) => [c.path, [c.from, c.to]]));
-    expect(changes("lambda:Function", "orders-api-get-order")).to.deep.include({ memorySize: ["256", "1024"], publish: ["false", "true"], reservedConcurrentExecutions: [undefined, "50"] });
+    expect(changes("lambda:Function", "orders-api-get-order")).to.deep.include({ memorySize: ["256", "1024"], reservedConcurrentExecutions: [undefined, "50"] });
     const dataKey = one(prod.resources, "aws:kms/key:Key", "data-key").outputs.arn;
     expect(changes("dynamodb:Table", "orders")).to.deep.equal({ "(protect)": [undefined, "true"], deletionProtectionEnabled: ["false", "true"], "serverSideEncryption.kmsKeyArn": [undefined, dataKey] });
     expect(changes("iam:RolePolicy", "orders-api-health-policy")).to.have.property("policy.Statement[VpcNetworkInterfaces].Resource").that.deep.equals([undefined, '["*"]']);
@@ -262,7 +263,7 @@ describe("the plan for reviewers", () => {
 
   it("prints the diff as text and markdown", () => {
     const text = diffAsText(diff, dev, prod);
-    expect(text).to.match(new RegExp(`^Differences between stacks "dev" and "prod" \\(${planned(dev)} and ${planned(prod)} resources\\): 16 only in prod, 0 only in dev, \\d+ changed, \\d+ the same`));
+    expect(text).to.match(new RegExp(`^Differences between stacks "dev" and "prod" \\(${planned(dev)} and ${planned(prod)} resources\\): 14 only in prod, 0 only in dev, \\d+ changed, \\d+ the same`));
     expect(text).to.match(/lambda:Function orders-api-get-order\n(\s+\S+\s+\S+\s+->\s+\S+\n)*\s+memorySize\s+256\s+->\s+1024/);
     const markdown = diffAsMarkdown(diff, dev, prod);
     expect(markdown).to.include("| prod | awsx:Vpc | orders-network |");
