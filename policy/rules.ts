@@ -554,6 +554,57 @@ export const policies: Policy[] = [
     }
   }),
 
+  stackRule({
+    name: "apigateway-rest-stage-throttling",
+    description: "Every REST API stage throttles all its methods (method settings */* with rate and burst), so one client cannot run up the bill.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.apigateway.MethodSettings for the stage with methodPath \"*/*\" and settings { throttlingRateLimit, throttlingBurstLimit } (RestApi: throttle).",
+    resourceTypes: [TYPES.restStage, TYPES.restMethodSettings],
+  }, (graph, report) => {
+    for (const stage of graph.of(TYPES.restStage)) {
+      const settings = graph.of(TYPES.restMethodSettings).filter((m) => m.props.restApi === stage.props.restApi && m.props.stageName === stage.props.stageName && m.props.methodPath === "*/*");
+      if (!settings.some((m) => m.props.settings?.throttlingRateLimit > 0 && m.props.settings?.throttlingBurstLimit > 0)) {
+        report(`REST stage ${stage.props.stageName ?? stage.name} has no throttling of all its methods; add method settings "*/*" with throttlingRateLimit and throttlingBurstLimit (RestApi: throttle { rateLimit, burstLimit }).`, stage.urn);
+      }
+    }
+  }),
+  resourceRule({
+    name: "apigateway-rest-stage-tracing",
+    description: "Every REST API stage traces requests with X-Ray.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set xrayTracingEnabled: true on the stage (RestApi: tracing, on by default).",
+    resourceTypes: [TYPES.restStage],
+  }, (props, report) => {
+    if (props.xrayTracingEnabled !== true) report(`REST stage ${props.stageName ?? ""} does not trace with X-Ray; set xrayTracingEnabled: true (RestApi: tracing: true).`);
+  }),
+  stackRule({
+    name: "apigateway-rest-waf-in-prod",
+    description: "In production stacks every REST API stage has a WAF web ACL.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Associate a REGIONAL WAFv2 web ACL with the stage (aws.wafv2.WebAclAssociation; RestApi: waf { webAclArn } or waf { rateLimitPerIp }).",
+    resourceTypes: [TYPES.restStage, TYPES.webAclAssociation],
+    configSchema: productionConfig,
+  }, (graph, report, args) => {
+    const config = args.getConfig<{ productionStacks?: string[] }>();
+    for (const stage of graph.of(TYPES.restStage)) {
+      if (!isProduction(stage.urn, config) || typeof stage.props.arn !== "string") continue; // unknown until deployed
+      if (!graph.of(TYPES.webAclAssociation).some((a) => a.props.resourceArn === stage.props.arn)) {
+        report(`REST stage ${stage.props.stageName ?? stage.name} in production stack ${stackOf(stage.urn)} has no WAF web ACL; associate one (RestApi: waf { rateLimitPerIp: 2000 } or waf { webAclArn }).`, stage.urn);
+      }
+    }
+  }),
+  resourceRule({
+    name: "apigateway-no-api-key-only-writes",
+    description: "No REST method that writes (POST, PUT, PATCH, DELETE, ANY) is authorized by an API key alone: keys identify clients for usage plans, they are not credentials.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Give the method an authorizer (COGNITO_USER_POOLS, CUSTOM or AWS_IAM; RestApi route auth) besides apiKeyRequired.",
+    resourceTypes: [TYPES.restMethod],
+  }, (props, report) => {
+    if (["POST", "PUT", "PATCH", "DELETE", "ANY"].includes(props.httpMethod) && props.apiKeyRequired === true && (props.authorization ?? "NONE") === "NONE") {
+      report(`${props.httpMethod} method on resource ${props.resourceId ?? ""} writes with an API key as its only credential (authorization NONE); keys are sent in clear by every client that has one and are not meant to authorize writes: set an authorizer (RestApi route auth "cognito", "lambda" or "iam").`);
+    }
+  }),
+
   // ---------------------------------------------------------------- SQS
   resourceRule({
     name: "sqs-encrypted",
