@@ -102,6 +102,20 @@ function stackRule(meta: RuleMetadata, check: (graph: Graph, report: ReportViola
   return { ...meta, kind: "stack", validateStack: (args, reportViolation) => check(new Graph(args.resources), reportViolation, args) };
 }
 
+/** The path of a REST API's resource (`/orders/{id}`), from its chain of parents; undefined while unknown. */
+function restResourcePath(graph: Graph, restApiId: unknown, resourceId: unknown): string | undefined {
+  const restApi = graph.of(TYPES.restApi).find((a) => a.props.id === restApiId);
+  const parts: string[] = [];
+  for (let id = resourceId, depth = 0; depth < 100; depth++) {
+    if (restApi && id === restApi.props.rootResourceId) return `/${parts.reverse().join("/")}`;
+    const resource = graph.of(TYPES.restResource).find((r) => r.props.id !== undefined && r.props.id === id);
+    if (!resource) return undefined;
+    parts.push(resource.props.pathPart);
+    id = resource.props.parentId;
+  }
+  return undefined;
+}
+
 /** The stack of a URN: `urn:pulumi:<stack>::<project>::<type>::<name>`. */
 export function stackOf(urn: string): string {
   return urn.split("::")[0].split(":").slice(2).join(":");
@@ -451,7 +465,7 @@ export const policies: Policy[] = [
     description: "API Gateway may invoke a function only from the routes that target it: each Lambda route has a lambda.Permission whose sourceArn names that route (`<executionArn>/*/<METHOD>/<path>`), and no API permission covers routes it does not serve (`/*/*`).",
     enforcementLevel: "mandatory",
     remediationSteps: "Give each route its own aws.lambda.Permission with sourceArn `${api.executionArn}/*/<METHOD>/<path>` ({param} as *, ANY as *, $default as `/*/$default`); ServerlessApi does this.",
-    resourceTypes: [TYPES.route, TYPES.integration, TYPES.permission],
+    resourceTypes: [TYPES.route, TYPES.integration, TYPES.restIntegration, TYPES.permission],
   }, (graph, report) => {
     const apiPermissions = graph.of(TYPES.permission).filter((p) => p.props.principal === "apigateway.amazonaws.com");
     const named = new Set<PolicyResource>();
@@ -471,6 +485,25 @@ export const policies: Policy[] = [
       if (scoped.length === 0) {
         report(`Route ${route.props.routeKey} invokes ${fn.name} but no permission names it; add an aws.lambda.Permission for apigateway.amazonaws.com with sourceArn \`\${api.executionArn}${routeArn}\`.`, route.urn);
       }
+    }
+    // REST APIs: a method's source ARN is its HTTP method and its resource's path; an
+    // authorizer's is `<executionArn>/authorizers/<id>`.
+    for (const integration of graph.of(TYPES.restIntegration)) {
+      const fn = graph.functionFor(integration.props.uri);
+      const path = restResourcePath(graph, integration.props.restApi, integration.props.resourceId);
+      if (!fn || path === undefined) continue;
+      const executionArn = graph.of(TYPES.restApi).find((a) => a.props.id === integration.props.restApi)?.props.executionArn;
+      const method = integration.props.httpMethod === "ANY" ? "*" : integration.props.httpMethod;
+      const methodArn = `/*/${method}${path.replace(/\{[^}]*\}/g, "*")}`;
+      const scoped = apiPermissions.filter((p) => graph.functionFor(p.props.function) === fn && (executionArn ? p.props.sourceArn === `${executionArn}${methodArn}` : String(p.props.sourceArn ?? "").endsWith(methodArn)));
+      for (const p of scoped) named.add(p);
+      if (scoped.length === 0) report(`REST method ${integration.props.httpMethod} ${path} invokes ${fn.name} but no permission names it; add an aws.lambda.Permission for apigateway.amazonaws.com with sourceArn \`\${api.executionArn}${methodArn}\`.`, integration.urn);
+    }
+    for (const authorizer of graph.of(TYPES.restAuthorizer)) {
+      const fn = graph.functionFor(authorizer.props.authorizerUri);
+      const executionArn = graph.of(TYPES.restApi).find((a) => a.props.id === authorizer.props.restApi)?.props.executionArn;
+      if (!fn || !executionArn || authorizer.props.id === undefined) continue;
+      for (const p of apiPermissions) if (graph.functionFor(p.props.function) === fn && p.props.sourceArn === `${executionArn}/authorizers/${authorizer.props.id}`) named.add(p);
     }
     for (const p of apiPermissions) {
       if (named.has(p) || typeof p.props.sourceArn !== "string") continue; // unknown until deployed
