@@ -1,5 +1,6 @@
 export * from "./secure-function";
 export * from "./serverless-api";
+export * from "./rest-api";
 export * from "./queue-worker";
 export * from "./stream-worker";
 export { BundlingOptions } from "./bundling";

@@ -129,3 +129,37 @@ export const CODEDEPLOY_LAMBDA = {
   /** Characters of a deployment config's or group's name. */
   nameLength: 100,
 } as const;
+
+/**
+ * REST APIs end an integration after 29 seconds by default (AWS raises it for regional and
+ * private APIs only on a quota request, which this library does not assume).
+ */
+export const REST_API_INTEGRATION_TIMEOUT_SECONDS = 29;
+
+/**
+ * REST API quotas ("Quotas for configuring and running a REST API in API Gateway" and
+ * "Amazon API Gateway quotas"): the default of each, per API or per account and Region.
+ */
+export const REST_API_LIMITS = {
+  /** Resources (path segments, the root included) per API; can be raised. */
+  resourcesPerApi: 300,
+  /** Lambda and Cognito authorizers per API. */
+  authorizersPerApi: 10,
+  /** API keys per account and Region; cannot be raised. */
+  apiKeysPerAccount: 10000,
+  /** Usage plans per account and Region; can be raised. */
+  usagePlansPerAccount: 300,
+  /** Usage plans one API key may belong to. */
+  usagePlansPerApiKey: 10,
+  /** Characters of a resource policy; can be raised. */
+  resourcePolicyLength: 8192,
+  /** Seconds a Lambda authorizer's result may be cached. */
+  authorizerTtlSeconds: { min: 0, max: 3600 },
+  /** Stage throttling, account-wide defaults per Region. */
+  throttle: { rateLimit: 10000, burstLimit: 5000 },
+  /** How many requests per 5 minutes a WAF rate-based rule may allow per client IP. */
+  wafRateLimit: { min: 10, max: 2_000_000_000 },
+} as const;
+
+/** The periods of a usage plan's quota, and the offsets each allows (days into the period). */
+export const QUOTA_PERIOD_OFFSETS = { DAY: 0, WEEK: 6, MONTH: 27 } as const;

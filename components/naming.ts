@@ -7,6 +7,9 @@ export const NAME_LIMITS = {
   iamRole: 64,
   sqsQueue: 80,
   httpApi: 128,
+  // REST API, usage plan and API key names: kept as short as an HTTP API's; a WAFv2 web ACL's is 1-128.
+  restApi: 128,
+  webAcl: 128,
   alarm: 255,
   eventRule: 64,
   schedule: 64,

@@ -102,6 +102,20 @@ function stackRule(meta: RuleMetadata, check: (graph: Graph, report: ReportViola
   return { ...meta, kind: "stack", validateStack: (args, reportViolation) => check(new Graph(args.resources), reportViolation, args) };
 }
 
+/** The path of a REST API's resource (`/orders/{id}`), from its chain of parents; undefined while unknown. */
+function restResourcePath(graph: Graph, restApiId: unknown, resourceId: unknown): string | undefined {
+  const restApi = graph.of(TYPES.restApi).find((a) => a.props.id === restApiId);
+  const parts: string[] = [];
+  for (let id = resourceId, depth = 0; depth < 100; depth++) {
+    if (restApi && id === restApi.props.rootResourceId) return `/${parts.reverse().join("/")}`;
+    const resource = graph.of(TYPES.restResource).find((r) => r.props.id !== undefined && r.props.id === id);
+    if (!resource) return undefined;
+    parts.push(resource.props.pathPart);
+    id = resource.props.parentId;
+  }
+  return undefined;
+}
+
 /** The stack of a URN: `urn:pulumi:<stack>::<project>::<type>::<name>`. */
 export function stackOf(urn: string): string {
   return urn.split("::")[0].split(":").slice(2).join(":");
@@ -461,7 +475,7 @@ export const policies: Policy[] = [
     description: "API Gateway may invoke a function only from the routes that target it: each Lambda route has a lambda.Permission whose sourceArn names that route (`<executionArn>/*/<METHOD>/<path>`), and no API permission covers routes it does not serve (`/*/*`).",
     enforcementLevel: "mandatory",
     remediationSteps: "Give each route its own aws.lambda.Permission with sourceArn `${api.executionArn}/*/<METHOD>/<path>` ({param} as *, ANY as *, $default as `/*/$default`); ServerlessApi does this.",
-    resourceTypes: [TYPES.route, TYPES.integration, TYPES.permission],
+    resourceTypes: [TYPES.route, TYPES.integration, TYPES.restIntegration, TYPES.permission],
   }, (graph, report) => {
     const apiPermissions = graph.of(TYPES.permission).filter((p) => p.props.principal === "apigateway.amazonaws.com");
     const named = new Set<PolicyResource>();
@@ -481,6 +495,25 @@ export const policies: Policy[] = [
       if (scoped.length === 0) {
         report(`Route ${route.props.routeKey} invokes ${fn.name} but no permission names it; add an aws.lambda.Permission for apigateway.amazonaws.com with sourceArn \`\${api.executionArn}${routeArn}\`.`, route.urn);
       }
+    }
+    // REST APIs: a method's source ARN is its HTTP method and its resource's path; an
+    // authorizer's is `<executionArn>/authorizers/<id>`.
+    for (const integration of graph.of(TYPES.restIntegration)) {
+      const fn = graph.functionFor(integration.props.uri);
+      const path = restResourcePath(graph, integration.props.restApi, integration.props.resourceId);
+      if (!fn || path === undefined) continue;
+      const executionArn = graph.of(TYPES.restApi).find((a) => a.props.id === integration.props.restApi)?.props.executionArn;
+      const method = integration.props.httpMethod === "ANY" ? "*" : integration.props.httpMethod;
+      const methodArn = `/*/${method}${path.replace(/\{[^}]*\}/g, "*")}`;
+      const scoped = apiPermissions.filter((p) => graph.functionFor(p.props.function) === fn && (executionArn ? p.props.sourceArn === `${executionArn}${methodArn}` : String(p.props.sourceArn ?? "").endsWith(methodArn)));
+      for (const p of scoped) named.add(p);
+      if (scoped.length === 0) report(`REST method ${integration.props.httpMethod} ${path} invokes ${fn.name} but no permission names it; add an aws.lambda.Permission for apigateway.amazonaws.com with sourceArn \`\${api.executionArn}${methodArn}\`.`, integration.urn);
+    }
+    for (const authorizer of graph.of(TYPES.restAuthorizer)) {
+      const fn = graph.functionFor(authorizer.props.authorizerUri);
+      const executionArn = graph.of(TYPES.restApi).find((a) => a.props.id === authorizer.props.restApi)?.props.executionArn;
+      if (!fn || !executionArn || authorizer.props.id === undefined) continue;
+      for (const p of apiPermissions) if (graph.functionFor(p.props.function) === fn && p.props.sourceArn === `${executionArn}/authorizers/${authorizer.props.id}`) named.add(p);
     }
     for (const p of apiPermissions) {
       if (named.has(p) || typeof p.props.sourceArn !== "string") continue; // unknown until deployed
@@ -561,6 +594,57 @@ export const policies: Policy[] = [
       if (timeout * 1000 > limitMs) {
         report(`Function ${fn.name} may run ${timeout} s but its integration ${integration.name} gives up after ${limitMs / 1000} s, and the client gets 503 while the work goes on; lower the timeout or move the work to a queue.`, fn.urn);
       }
+    }
+  }),
+
+  stackRule({
+    name: "apigateway-rest-stage-throttling",
+    description: "Every REST API stage throttles all its methods (method settings */* with rate and burst), so one client cannot run up the bill.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.apigateway.MethodSettings for the stage with methodPath \"*/*\" and settings { throttlingRateLimit, throttlingBurstLimit } (RestApi: throttle).",
+    resourceTypes: [TYPES.restStage, TYPES.restMethodSettings],
+  }, (graph, report) => {
+    for (const stage of graph.of(TYPES.restStage)) {
+      const settings = graph.of(TYPES.restMethodSettings).filter((m) => m.props.restApi === stage.props.restApi && m.props.stageName === stage.props.stageName && m.props.methodPath === "*/*");
+      if (!settings.some((m) => m.props.settings?.throttlingRateLimit > 0 && m.props.settings?.throttlingBurstLimit > 0)) {
+        report(`REST stage ${stage.props.stageName ?? stage.name} has no throttling of all its methods; add method settings "*/*" with throttlingRateLimit and throttlingBurstLimit (RestApi: throttle { rateLimit, burstLimit }).`, stage.urn);
+      }
+    }
+  }),
+  resourceRule({
+    name: "apigateway-rest-stage-tracing",
+    description: "Every REST API stage traces requests with X-Ray.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set xrayTracingEnabled: true on the stage (RestApi: tracing, on by default).",
+    resourceTypes: [TYPES.restStage],
+  }, (props, report) => {
+    if (props.xrayTracingEnabled !== true) report(`REST stage ${props.stageName ?? ""} does not trace with X-Ray; set xrayTracingEnabled: true (RestApi: tracing: true).`);
+  }),
+  stackRule({
+    name: "apigateway-rest-waf-in-prod",
+    description: "In production stacks every REST API stage has a WAF web ACL.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Associate a REGIONAL WAFv2 web ACL with the stage (aws.wafv2.WebAclAssociation; RestApi: waf { webAclArn } or waf { rateLimitPerIp }).",
+    resourceTypes: [TYPES.restStage, TYPES.webAclAssociation],
+    configSchema: productionConfig,
+  }, (graph, report, args) => {
+    const config = args.getConfig<{ productionStacks?: string[] }>();
+    for (const stage of graph.of(TYPES.restStage)) {
+      if (!isProduction(stage.urn, config) || typeof stage.props.arn !== "string") continue; // unknown until deployed
+      if (!graph.of(TYPES.webAclAssociation).some((a) => a.props.resourceArn === stage.props.arn)) {
+        report(`REST stage ${stage.props.stageName ?? stage.name} in production stack ${stackOf(stage.urn)} has no WAF web ACL; associate one (RestApi: waf { rateLimitPerIp: 2000 } or waf { webAclArn }).`, stage.urn);
+      }
+    }
+  }),
+  resourceRule({
+    name: "apigateway-no-api-key-only-writes",
+    description: "No REST method that writes (POST, PUT, PATCH, DELETE, ANY) is authorized by an API key alone: keys identify clients for usage plans, they are not credentials.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Give the method an authorizer (COGNITO_USER_POOLS, CUSTOM or AWS_IAM; RestApi route auth) besides apiKeyRequired.",
+    resourceTypes: [TYPES.restMethod],
+  }, (props, report) => {
+    if (["POST", "PUT", "PATCH", "DELETE", "ANY"].includes(props.httpMethod) && props.apiKeyRequired === true && (props.authorization ?? "NONE") === "NONE") {
+      report(`${props.httpMethod} method on resource ${props.resourceId ?? ""} writes with an API key as its only credential (authorization NONE); keys are sent in clear by every client that has one and are not meant to authorize writes: set an authorizer (RestApi route auth "cognito", "lambda" or "iam").`);
     }
   }),
 

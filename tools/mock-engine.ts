@@ -92,6 +92,18 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       return { id: shortId, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/apis/${shortId}`, apiEndpoint: `https://${shortId}.execute-api.${region}.amazonaws.com`, executionArn: arn("execute-api", shortId) } };
     case "aws:apigatewayv2/stage:Stage":
       return { id: physical, state: { ...inputs, invokeUrl: `https://${inputs.apiId}.execute-api.${region}.amazonaws.com/${physical === "$default" ? "" : physical}` } };
+    case "aws:apigateway/restApi:RestApi":
+      return { id: shortId, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/restapis/${shortId}`, rootResourceId: `root${shortId.slice(0, 6)}`, executionArn: arn("execute-api", shortId) } };
+    case "aws:apigateway/stage:Stage":
+      return {
+        id: `ags-${inputs.restApi}-${inputs.stageName}`,
+        state: { ...inputs, arn: `arn:aws:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`, invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}`, executionArn: arn("execute-api", `${inputs.restApi}/${inputs.stageName}`) },
+      };
+    case "aws:apigateway/apiKey:ApiKey":
+      // API Gateway generates a key's value: 40 characters.
+      return { id: shortId, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/apikeys/${shortId}`, value: digest(`value/${name}`, 40) } };
+    case "aws:wafv2/webAcl:WebAcl":
+      return { id: shortId, state: { ...inputs, arn: arn("wafv2", `regional/webacl/${physical}/${shortId}`) } };
     case "aws:dynamodb/table:Table": {
       const tableArn = arn("dynamodb", `table/${physical}`);
       // A table with a stream gets one labelled as AWS labels them: its creation time.

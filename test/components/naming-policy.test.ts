@@ -86,7 +86,7 @@ describe("naming", () => {
   });
 
   it("NAME_LIMITS are AWS's", () => {
-    expect(NAME_LIMITS).to.deep.equal({ lambdaFunction: 64, iamRole: 64, sqsQueue: 80, httpApi: 128, alarm: 255, eventRule: 64, schedule: 64, logGroup: 512 });
+    expect(NAME_LIMITS).to.deep.equal({ lambdaFunction: 64, iamRole: 64, sqsQueue: 80, httpApi: 128, restApi: 128, webAcl: 128, alarm: 255, eventRule: 64, schedule: 64, logGroup: 512 });
   });
 });
 

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import { ComponentProvider, getPulumiComponents } from "@pulumi/pulumi/provider/experimental";
-import { EventWorker, QueueWorker, SecureFunction, ServerlessApi, StreamWorker } from "../../components";
+import { EventWorker, QueueWorker, RestApi, SecureFunction, ServerlessApi, StreamWorker } from "../../components";
 import { PACKAGE_NAME } from "../../components/tokens";
 
 const REPO = path.resolve(__dirname, "../..");
@@ -29,6 +29,14 @@ const DOCUMENTED = {
   ServerlessApi: {
     inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn"],
     outputs: ["api", "stage", "accessLogGroup", "authorizer", "integrations", "routes", "permissions", "url"],
+    required: ["routes"],
+  },
+  RestApi: {
+    inputs: ["routes", "functionDefaults", "auth", "usagePlans", "stageName", "throttle", "accessLogRetentionDays", "kmsKeyArn", "tracing", "waf",
+      "endpointType", "vpcEndpointIds", "resourcePolicy", "accountCloudWatchRole"],
+    outputs: ["api", "resources", "methods", "integrations", "permissions", "cognitoAuthorizer", "lambdaAuthorizer", "lambdaAuthorizerPermission",
+      "models", "requestValidators", "deployment", "stage", "methodSettings", "accessLogGroup", "usagePlans", "keys", "usagePlanKeys", "webAcl",
+      "webAclAssociation", "account", "accountRole", "url", "executionArn", "apiKeys", "definitionDigest"],
     required: ["routes"],
   },
   QueueWorker: {
@@ -67,7 +75,7 @@ describe("the Pulumi component package (schema analyzer)", function () {
   let schema: Schema;
 
   before(async () => {
-    const provider = new ComponentProvider({ name: PACKAGE_NAME, dirname: REPO, components: [SecureFunction, ServerlessApi, QueueWorker, EventWorker, StreamWorker] });
+    const provider = new ComponentProvider({ name: PACKAGE_NAME, dirname: REPO, components: [SecureFunction, ServerlessApi, RestApi, QueueWorker, EventWorker, StreamWorker] });
     schema = JSON.parse(await provider.getSchema());
   });
 
@@ -75,7 +83,7 @@ describe("the Pulumi component package (schema analyzer)", function () {
     // @pulumi/pulumi/cmd/run-plugin: the unscoped npm name, other characters as "-".
     expect(manifest.name.replace(/^@[^/]+\//, "").replace(/[^-a-zA-Z0-9_]/g, "-")).to.equal(PACKAGE_NAME);
     // The host loads `main` and serves every component class it exports.
-    expect(getPulumiComponents(require(REPO))).to.have.members([SecureFunction, ServerlessApi, QueueWorker, EventWorker, StreamWorker]);
+    expect(getPulumiComponents(require(REPO))).to.have.members([SecureFunction, ServerlessApi, RestApi, QueueWorker, EventWorker, StreamWorker]);
     expect(schema.name).to.equal(PACKAGE_NAME);
     expect(schema.version).to.equal(manifest.version);
     expect(Object.keys(schema.resources).sort()).to.deep.equal(Object.keys(DOCUMENTED).map((c) => `${PACKAGE_NAME}:index:${c}`).sort());
@@ -120,10 +128,18 @@ describe("the Pulumi component package (schema analyzer)", function () {
     const api = schema.resources[`${PACKAGE_NAME}:index:ServerlessApi`];
     expect(api.inputProperties.functionDefaults.$ref).to.equal(`#/types/${PACKAGE_NAME}:index:FunctionSettings`);
     expect(typeOf("FilterPolicyScope").enum!.map((member) => member.value)).to.deep.equal(["MessageAttributes", "MessageBody"]);
+    expect(typeOf("RestRouteAuth").enum!.map((member) => member.value)).to.have.members(["cognito", "lambda", "iam", "none"]);
+    expect(typeOf("LambdaAuthorizerType").enum!.map((member) => member.value)).to.deep.equal(["token", "request"]);
+    expect(typeOf("QuotaPeriod").enum!.map((member) => member.value)).to.deep.equal(["DAY", "WEEK", "MONTH"]);
+    expect(typeOf("RestEndpointType").enum!.map((member) => member.value)).to.deep.equal(["regional", "private"]);
+    const restApi = schema.resources[`${PACKAGE_NAME}:index:RestApi`];
+    expect(restApi.inputProperties.routes).to.deep.include({ additionalProperties: { $ref: `#/types/${PACKAGE_NAME}:index:RestRouteArgs`, plain: true } });
+    expect(restApi.properties.apiKeys).to.deep.include({ type: "object", additionalProperties: { type: "string" } });
     const eventWorker = schema.resources[`${PACKAGE_NAME}:index:EventWorker`];
     expect(eventWorker.inputProperties.triggers).to.deep.include({ type: "object" });
     for (const name of ["ApiRouteArgs", "FunctionSettings", "PermissionStatement", "FunctionVpcArgs", "BundlingOptions", "JwtAuthArgs", "CorsArgs", "ThrottleArgs",
-      "AsyncInvokeArgs", "EventTriggerArgs", "TopicTriggerArgs", "RuleTriggerArgs", "ScheduleTriggerArgs", "BucketTriggerArgs"]) {
+      "AsyncInvokeArgs", "RestRouteArgs", "RestApiAuthArgs", "CognitoAuthArgs", "RestLambdaAuthArgs", "UsagePlanArgs", "UsagePlanQuotaArgs", "RestApiWafArgs",
+      "EventTriggerArgs", "TopicTriggerArgs", "RuleTriggerArgs", "ScheduleTriggerArgs", "BucketTriggerArgs"]) {
       for (const [field, property] of Object.entries(typeOf(name).properties!)) {
         expect(property.description, `${name}.${field}`).to.be.a("string").and.match(/\w/);
       }

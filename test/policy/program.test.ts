@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { QueueWorker, QueueWorkerArgs } from "../../components";
+import { QueueWorker, QueueWorkerArgs, RestApi } from "../../components";
 import { minimumVisibilityTimeoutSeconds as componentMinimumVisibility } from "../../components/limits";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL as COMPONENT_ACTIONS } from "../../components/policy";
 import { ComponentArgumentsError } from "../../components/validation";
@@ -24,8 +24,23 @@ describe("the policy pack on the real program", () => {
   // queue's, which the stream rule skips): those rules are checked on a program that has
   // every event source (test/fixtures/event-sources.ts).
   const EVENT_SOURCE_RULES = ["event-delivery-dead-letter-queue"];
+  // Nor a REST API: those rules are checked on a RestApi below.
+  const REST_RULES = ["apigateway-rest-stage-throttling", "apigateway-rest-stage-tracing", "apigateway-rest-waf-in-prod", "apigateway-no-api-key-only-writes"];
   // Dev runs without a VPC: the VPC's rules are checked on prod.
-  const UNCHECKED_RULES: Record<string, string[]> = { dev: [...EVENT_SOURCE_RULES, "vpc-endpoint-policy", "vpc-flow-logs-in-prod"], prod: EVENT_SOURCE_RULES };
+  const UNCHECKED_RULES: Record<string, string[]> = { dev: [...EVENT_SOURCE_RULES, ...REST_RULES, "vpc-endpoint-policy", "vpc-flow-logs-in-prod"], prod: [...EVENT_SOURCE_RULES, ...REST_RULES] };
+  /** A prod RestApi with every feature the REST rules look at; `writeWithKeyOnly` adds a route they refuse. */
+  const restProgram = (writeWithKeyOnly = false) => () => new RestApi("partner-api", {
+    kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    functionDefaults: { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", alarmActions: ["arn:aws:sns:eu-west-1:123456789012:alarms"] },
+    auth: { cognito: { userPoolArns: ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"] } },
+    usagePlans: { gold: { apiKeys: ["acme"] } },
+    waf: { rateLimitPerIp: 2000 },
+    routes: {
+      "GET /catalog": { handler: "test/fixtures/hello.handler", auth: "none", apiKeyRequired: true },
+      "POST /orders": { handler: "test/fixtures/orders.list", scopes: ["orders/write"], apiKeyRequired: true },
+      ...(writeWithKeyOnly ? { "DELETE /orders/{id}": { handler: "test/fixtures/orders.get", auth: "none" as const, apiKeyRequired: true } } : {}),
+    },
+  });
   for (const stack of ["dev", "prod"]) {
     it(`passes every rule on ${stack}, each rule but the event sources' (and in dev the VPC's) having resources to check`, async () => {
       const verdicts = await checkPolicies(stacks[stack].resources);
@@ -44,10 +59,19 @@ describe("the policy pack on the real program", () => {
       expect(types.has(type), type).to.equal(true);
     }
     const unchecked = new Set(verdicts.filter((v) => v.checked === 0).map((v) => v.policy));
+    for (const v of await checkPolicies((await record(restProgram(), { stack: "prod" })).resources)) if (v.checked > 0) unchecked.delete(v.policy);
     for (const stack of ["dev", "prod"]) {
       for (const v of await checkPolicies(stacks[stack].resources)) if (v.checked > 0) unchecked.delete(v.policy);
     }
     expect([...unchecked]).to.deep.equal([]);
+  });
+
+  it("passes every rule on a prod RestApi, and refuses a write route authorized by an API key alone", async () => {
+    const verdicts = await checkPolicies((await record(restProgram(), { stack: "prod" })).resources);
+    expect(verdicts.flatMap((v) => v.violations).map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+    for (const rule of [...REST_RULES, "apigateway-stage-access-logs"]) expect(verdicts.find((v) => v.policy === rule)!.checked, rule).to.be.greaterThan(0);
+    const refused = await checkPolicies((await record(restProgram(true), { stack: "prod" })).resources);
+    expect(refused.flatMap((v) => v.violations).map((v) => v.policy)).to.deep.equal(["apigateway-no-api-key-only-writes"]);
   });
 
   it("passes every rule on the StreamWorker and EventWorker components, with a trigger of every kind", async () => {

@@ -324,6 +324,52 @@ const cases: Case[] = [
     good: [resource(TYPES.stage, "s", { name: "$default", apiId: "abc", defaultRouteSettings: { throttlingRateLimit: 100, throttlingBurstLimit: 200 } })],
   },
   {
+    rule: "apigateway-rest-stage-throttling",
+    bad: [
+      resource(TYPES.restStage, "v1", { restApi: "abc", stageName: "v1" }),
+      resource(TYPES.restMethodSettings, "other-stage", { restApi: "abc", stageName: "v2", methodPath: "*/*", settings: { throttlingRateLimit: 50, throttlingBurstLimit: 100 } }),
+      resource(TYPES.restStage, "v3", { restApi: "abc", stageName: "v3" }),
+      resource(TYPES.restMethodSettings, "no-burst", { restApi: "abc", stageName: "v3", methodPath: "*/*", settings: { throttlingRateLimit: 50 } }),
+    ],
+    messages: [/REST stage v1 has no throttling of all its methods; add method settings "\*\/\*"/, /REST stage v3 has no throttling/],
+    good: [
+      resource(TYPES.restStage, "v1", { restApi: "abc", stageName: "v1" }),
+      resource(TYPES.restMethodSettings, "all", { restApi: "abc", stageName: "v1", methodPath: "*/*", settings: { metricsEnabled: true, throttlingRateLimit: 50, throttlingBurstLimit: 100 } }),
+    ],
+  },
+  {
+    rule: "apigateway-rest-stage-tracing",
+    bad: [resource(TYPES.restStage, "v1", { restApi: "abc", stageName: "v1" })],
+    messages: [/REST stage v1 does not trace with X-Ray; set xrayTracingEnabled: true/],
+    good: [resource(TYPES.restStage, "v1", { restApi: "abc", stageName: "v1", xrayTracingEnabled: true })],
+  },
+  {
+    rule: "apigateway-rest-waf-in-prod",
+    bad: [
+      resource(TYPES.restStage, "v1", { restApi: "abc", stageName: "v1" }, { outputs: { arn: "arn:aws:apigateway:eu-west-1::/restapis/abc/stages/v1" } }),
+      resource(TYPES.webAclAssociation, "elsewhere", { resourceArn: "arn:aws:apigateway:eu-west-1::/restapis/xyz/stages/v1", webAclArn: "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/a/1" }),
+    ],
+    messages: [/REST stage v1 in production stack prod has no WAF web ACL; associate one \(RestApi: waf/],
+    good: [
+      resource(TYPES.restStage, "v1", { restApi: "abc", stageName: "v1" }, { outputs: { arn: "arn:aws:apigateway:eu-west-1::/restapis/abc/stages/v1" } }),
+      resource(TYPES.webAclAssociation, "waf", { resourceArn: "arn:aws:apigateway:eu-west-1::/restapis/abc/stages/v1", webAclArn: "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/a/1" }),
+      // Dev stacks need none.
+      resource(TYPES.restStage, "dev-v1", { restApi: "def", stageName: "v1" }, { stack: "dev", outputs: { arn: "arn:aws:apigateway:eu-west-1::/restapis/def/stages/v1" } }),
+    ],
+  },
+  {
+    rule: "apigateway-no-api-key-only-writes",
+    bad: [
+      resource(TYPES.restMethod, "post", { restApi: "abc", resourceId: "r1", httpMethod: "POST", authorization: "NONE", apiKeyRequired: true }),
+      resource(TYPES.restMethod, "any", { restApi: "abc", resourceId: "r2", httpMethod: "ANY", authorization: "NONE", apiKeyRequired: true }),
+    ],
+    messages: [/POST method on resource r1 writes with an API key as its only credential/, /ANY method on resource r2 writes/],
+    good: [
+      resource(TYPES.restMethod, "get", { restApi: "abc", resourceId: "r1", httpMethod: "GET", authorization: "NONE", apiKeyRequired: true }),
+      resource(TYPES.restMethod, "post", { restApi: "abc", resourceId: "r1", httpMethod: "POST", authorization: "COGNITO_USER_POOLS", apiKeyRequired: true }),
+    ],
+  },
+  {
     rule: "apigateway-route-authorization",
     bad: [resource(TYPES.route, "admin", { apiId: "abc", routeKey: "GET /admin", authorizationType: "NONE" }), resource(TYPES.route, "unset", { apiId: "abc", routeKey: "POST /x" })],
     messages: [/Route "GET \/admin" has no authorization; set authorizationType "JWT" \(with an authorizer\) or "AWS_IAM", or, if it is public on purpose, add "GET \/admin" to publicRoutes/, /Route "POST \/x" has no authorization/],

@@ -1,0 +1,112 @@
+// A REST API's Lambda authorizer (TOKEN or REQUEST): its own SecureFunction, the
+// authorizer, and a permission that lets only this authorizer of this API invoke it.
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { REST_API_LIMITS } from "./limits";
+import { FunctionDefaults, mergeFunctionArgs } from "./routes";
+import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { ProblemCollector } from "./validation";
+
+/** What a REST Lambda authorizer receives: a token from one header, or the request's parts. */
+export const LambdaAuthorizerType = {
+  /** The value of one header (the identity source), as `authorizationToken`. */
+  Token: "token",
+  /** Headers, query string, stage variables and context, as REST events 1.0 carry them. */
+  Request: "request",
+} as const;
+export type LambdaAuthorizerType = (typeof LambdaAuthorizerType)[keyof typeof LambdaAuthorizerType];
+
+/** A Lambda authorizer of a REST API: the function that returns the IAM policy, and its caching. */
+export interface RestLambdaAuthArgs extends SecureFunctionArgs {
+  /**
+   * `token` (one header's value) or `request` (the whole request).
+   * @default "token"
+   */
+  type?: LambdaAuthorizerType;
+  /**
+   * Where the identity comes from, as API Gateway writes it: one header for `token`
+   * (`method.request.header.Authorization`); for `request`, a comma-separated list of
+   * `method.request.header.X`, `method.request.querystring.x`, `stageVariables.x` or
+   * `context.x`. A request missing one of them is refused with 401 before the function runs.
+   * @default "method.request.header.Authorization"
+   */
+  identitySource?: string;
+  /**
+   * How long API Gateway caches the authorizer's policy per identity, in seconds, 0-3600;
+   * 0 turns caching off.
+   * @default 300
+   */
+  resultTtlSeconds?: number;
+}
+
+export const REST_LAMBDA_AUTH_DEFAULTS = {
+  type: "token",
+  identitySource: "method.request.header.Authorization",
+  resultTtlSeconds: 300,
+} as const;
+
+const AUTHORIZER_FIELDS = ["type", "identitySource", "resultTtlSeconds"] as const;
+const TOKEN_SOURCE = /^method\.request\.header\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+const REQUEST_SOURCE = /^(method\.request\.(header|querystring)\.[A-Za-z0-9!#$%&'*+.^_`|~-]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9_.]+)$/;
+
+/** A validated authorizer: its function's child name and settings, and how it is called. */
+export interface PlannedLambdaAuthorizer {
+  functionName: string;
+  functionArgs: SecureFunctionArgs;
+  type: LambdaAuthorizerType;
+  identitySource: string;
+  resultTtlSeconds: number;
+}
+
+/** Checks `auth.lambda` and prepares its function (merged with the API's `functionDefaults`). */
+export function planLambdaAuthorizer(apiName: string, args: RestLambdaAuthArgs, defaults: FunctionDefaults | undefined, at: string, problems: ProblemCollector): PlannedLambdaAuthorizer {
+  const type = args.type ?? REST_LAMBDA_AUTH_DEFAULTS.type;
+  const identitySource = args.identitySource ?? REST_LAMBDA_AUTH_DEFAULTS.identitySource;
+  const resultTtlSeconds = args.resultTtlSeconds ?? REST_LAMBDA_AUTH_DEFAULTS.resultTtlSeconds;
+  problems.oneOf(`${at}.type`, type, Object.values(LambdaAuthorizerType));
+  const { min, max } = REST_API_LIMITS.authorizerTtlSeconds;
+  problems.integerInRange(`${at}.resultTtlSeconds`, resultTtlSeconds, min, max, "seconds");
+  if (type === "token" && !TOKEN_SOURCE.test(identitySource)) {
+    problems.add(`${at}.identitySource`, `${JSON.stringify(identitySource)} is not one header; a token authorizer reads one, e.g. "method.request.header.Authorization".`);
+  } else if (type === "request" && !identitySource.split(",").every((source) => REQUEST_SOURCE.test(source.trim()))) {
+    problems.add(`${at}.identitySource`, `${JSON.stringify(identitySource)} is not a comma-separated list of method.request.header.X, method.request.querystring.x, stageVariables.x or context.x; write e.g. "method.request.header.Authorization, method.request.querystring.tenant".`);
+  }
+  const functionName = `${apiName}-authorizer`;
+  const functionArgs = mergeFunctionArgs(defaults, args, AUTHORIZER_FIELDS);
+  prepareFunction(functionName, functionArgs, at, problems);
+  return { functionName, functionArgs, type, identitySource, resultTtlSeconds };
+}
+
+/** The authorizer's children. */
+export interface RestLambdaAuthorizerResources {
+  function: SecureFunction;
+  authorizer: aws.apigateway.Authorizer;
+  permission: aws.lambda.Permission;
+}
+
+/** Creates the authorizer's function, the authorizer, and the permission scoped to that authorizer. */
+export function createRestLambdaAuthorizer(
+  name: string,
+  planned: PlannedLambdaAuthorizer,
+  restApi: aws.apigateway.RestApi,
+  parent: pulumi.Resource,
+): RestLambdaAuthorizerResources {
+  const fn = new SecureFunction(planned.functionName, planned.functionArgs, { parent });
+  const authorizer = new aws.apigateway.Authorizer(`${name}-lambda-authorizer`, {
+    restApi: restApi.id,
+    name: "lambda",
+    type: planned.type === "token" ? "TOKEN" : "REQUEST",
+    authorizerUri: fn.invokeArn,
+    identitySource: planned.identitySource,
+    authorizerResultTtlInSeconds: planned.resultTtlSeconds,
+  }, { parent });
+  // API Gateway invokes an authorizer from `<executionArn>/authorizers/<authorizer id>`.
+  const permission = new aws.lambda.Permission(`${planned.functionName}-invoke`, {
+    action: "lambda:InvokeFunction",
+    function: fn.name,
+    qualifier: fn.qualifier,
+    principal: "apigateway.amazonaws.com",
+    sourceArn: pulumi.interpolate`${restApi.executionArn}/authorizers/${authorizer.id}`,
+  }, { parent });
+  return { function: fn, authorizer, permission };
+}
