@@ -6,6 +6,7 @@
  * resources of one evaluation: the program is the only description of the app.
  */
 import { BUNDLING_DEFAULTS, type BundlingOptions } from "../components/bundling";
+import { invokedFunctionArn } from "../policy/graph";
 import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
 import type { StreamViewType } from "./dynamodb-streams";
 import type { QueueDefinition } from "./sqs";
@@ -165,8 +166,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
         if (a.inputs.authorizerPayloadFormatVersion !== "2.0" || a.inputs.enableSimpleResponses !== true) {
           throw new Error(`Authorizer ${a.name} is not a payload 2.0 authorizer with simple responses; the local runtime serves only those.`);
         }
-        // The invoke ARN names the function (or alias) ARN: arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations.
-        const functionArn = /\/functions\/(.+)\/invocations$/.exec(String(a.inputs.authorizerUri))?.[1];
+        const functionArn = invokedFunctionArn(a.inputs.authorizerUri);
         if (!functionArn) throw new Error(`Authorizer ${a.name} does not invoke a Lambda function (${a.inputs.authorizerUri}).`);
         // API Gateway's own default when the TTL is left out.
         return [a.id, { functionArn, identitySources: a.inputs.identitySources ?? [], resultTtlSeconds: a.inputs.authorizerResultTtlInSeconds ?? 300 }];

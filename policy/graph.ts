@@ -60,6 +60,14 @@ export const ASYNC_INVOKERS = [
   "iot.amazonaws.com", "config.amazonaws.com", "codecommit.amazonaws.com", "lambda.alarms.cloudwatch.amazonaws.com",
 ];
 
+/**
+ * The function (or alias) ARN that an API Gateway invoke URI names (a Lambda authorizer's
+ * `authorizerUri`): `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`.
+ */
+export function invokedFunctionArn(uri: unknown): string | undefined {
+  return /\/functions\/(.+)\/invocations$/.exec(String(uri ?? ""))?.[1];
+}
+
 /** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`, or a bare name. */
 export function parseFunctionReference(reference: unknown): { name?: string; qualifier?: string } {
   if (typeof reference !== "string") return {};

@@ -15,7 +15,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { asList, Graph, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
+import { asList, Graph, invokedFunctionArn, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
 
 export { parseFunctionReference, statementsOf, TYPES } from "./graph";
 
@@ -31,11 +31,6 @@ function routeArnPath(routeKey: string): string {
 
 /** `<executionArn>/authorizers/<id>` (or `/authorizers/*`): where API Gateway invokes an authorizer's function from. */
 const AUTHORIZER_SOURCE_ARN = /\/authorizers\/[^/]+$/;
-
-/** The function (or alias) ARN a Lambda authorizer's or integration's invoke URI names. */
-function invokedFunctionArn(uri: unknown): string | undefined {
-  return /\/functions\/(.+)\/invocations$/.exec(String(uri ?? ""))?.[1];
-}
 
 /**
  * Security policies of API Gateway custom domains with TLS 1.2 as the minimum: `TLS_1_2`
