@@ -310,6 +310,8 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
 const routeFunctions = new WeakMap<ServerlessApi, Record<string, SecureFunction>>();
 /** The Lambda authorizer's function of each API that has one (a SecureFunction, so kept outside the class as above). */
 const authorizerFunctions = new WeakMap<ServerlessApi, SecureFunction>();
+/** The custom domain's children of each API that has one (their record holds union types, which the analyzer refuses). */
+const apiDomains = new WeakMap<ServerlessApi, ApiDomainResources>();
 
 /**
  * An API Gateway HTTP API whose routes run SecureFunctions through Lambda proxy
@@ -337,8 +339,6 @@ export class ServerlessApi extends pulumi.ComponentResource {
   readonly permissions: Record<string, aws.lambda.Permission>;
   /** The base URL of the API, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */
   readonly url: pulumi.Output<string>;
-  /** The custom domain's certificate (when created), domain name, mapping and records, when `domain` is set. */
-  readonly domain?: ApiDomainResources;
   /** The API's URL on its custom domain, `https://<name>/<basePath>`, when `domain` is set. */
   readonly domainUrl?: pulumi.Output<string>;
 
@@ -431,8 +431,9 @@ export class ServerlessApi extends pulumi.ComponentResource {
 
     this.url = this.stage.invokeUrl;
     if (args.domain) {
-      this.domain = createApiDomain(name, args.domain, { kind: "http", apiId: this.api.id, stageName: this.stage.name }, this);
-      this.domainUrl = this.domain.url;
+      const domain = createApiDomain(name, args.domain, { kind: "http", apiId: this.api.id, stageName: this.stage.name }, this);
+      apiDomains.set(this, domain);
+      this.domainUrl = domain.url;
     }
     this.registerOutputs({ url: this.url, apiId: this.api.id, ...(this.domainUrl ? { domainUrl: this.domainUrl } : {}) });
   }
@@ -440,6 +441,11 @@ export class ServerlessApi extends pulumi.ComponentResource {
   /** The route functions, by handler (TypeScript only). */
   get functions(): Record<string, SecureFunction> {
     return routeFunctions.get(this)!;
+  }
+
+  /** The custom domain's certificate (when created), domain name, mapping and records, when `domain` is set (TypeScript only). */
+  get domain(): ApiDomainResources | undefined {
+    return apiDomains.get(this);
   }
 
   /** The Lambda authorizer's function, when the API has one (TypeScript only). */
