@@ -163,3 +163,22 @@ export const REST_API_LIMITS = {
 
 /** The periods of a usage plan's quota, and the offsets each allows (days into the period). */
 export const QUOTA_PERIOD_OFFSETS = { DAY: 0, WEEK: 6, MONTH: 27 } as const;
+
+/**
+ * HTTP API Lambda authorizers: a cached decision lives 0-3600 s (0: no cache), and API
+ * Gateway waits 10 s for the function before it answers 500.
+ */
+export const HTTP_API_AUTHORIZER_LIMITS = {
+  resultTtlSeconds: { min: 0, max: 3600 },
+  timeoutSeconds: 10,
+} as const;
+
+/**
+ * Custom domain names (RFC 1035 as API Gateway applies it): 253 characters, labels of 1-63;
+ * regional endpoints only with the TLS 1.2 security policy, and a certificate in the API's region.
+ */
+export const CUSTOM_DOMAIN_LIMITS = {
+  nameLength: 253,
+  labelLength: 63,
+  securityPolicy: "TLS_1_2",
+} as const;

@@ -172,8 +172,9 @@ export function planRoutes<Route extends RouteFunctionArgs, Auth extends string>
 }
 
 /** Refuses two handlers whose functions would get the same name. */
-export function checkFunctionNames(functions: readonly PlannedFunction[], problems: ProblemCollector): void {
-  const byName = new Map<string, string>();
+export function checkFunctionNames(functions: readonly PlannedFunction[], problems: ProblemCollector, others: readonly { name: string; handler: string }[] = []): void {
+  // `others`: the API's functions that serve no route (its authorizer), named in the same space.
+  const byName = new Map<string, string>(others.map((other) => [other.name, other.handler]));
   for (const fn of functions) {
     const other = byName.get(fn.name);
     if (other) problems.add("routes", `handlers ${JSON.stringify(other)} and ${JSON.stringify(fn.handler)} would both be named ${JSON.stringify(fn.name)}; rename one of the files or exports.`);

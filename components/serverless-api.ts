@@ -8,6 +8,8 @@ import { checkCors, corsConfiguration, CORS_DEFAULTS, CorsArgs, PREFLIGHT_ROUTE 
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "./limits";
 import { checkedKmsKey, checkKmsKeyArn } from "./kms";
 import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks } from "./validation";
+import { createLambdaAuthorizer, LambdaAuthArgs, LambdaAuthorizerResources, planLambdaAuthorizer, PlannedLambdaAuthorizer } from "./lambda-authorizer";
+import { ApiDomainArgs, ApiDomainResources, checkDomain, createApiDomain } from "./api-domain";
 
 export { FunctionDefaults, functionNameForHandler, HTTP_METHODS, mergeFunctionArgs, routeKeyProblem, routeSourceArnPath } from "./routes";
 
@@ -15,6 +17,8 @@ export { FunctionDefaults, functionNameForHandler, HTTP_METHODS, mergeFunctionAr
 export const RouteAuth = {
   /** The API's JWT authorizer. */
   Jwt: "jwt",
+  /** The API's Lambda authorizer. */
+  Lambda: "lambda",
   /** AWS SigV4 (IAM) signatures. */
   Iam: "iam",
   /** Public, on purpose. */
@@ -25,12 +29,14 @@ export const ROUTE_AUTH: readonly RouteAuth[] = Object.values(RouteAuth);
 
 export { HTTP_API_INTEGRATION_TIMEOUT_SECONDS };
 export { CorsArgs } from "./cors";
+export { LambdaAuthArgs, AuthorizerResponseType, LAMBDA_AUTHORIZER_DEFAULTS } from "./lambda-authorizer";
+export { ApiDomainArgs } from "./api-domain";
 
 /** One route: the function that serves it and who may call it. */
 export interface ApiRouteArgs extends RouteFunctionArgs {
   /**
-   * How callers are authorized: `jwt` (the API's JWT authorizer), `iam` (SigV4) or
-   * `none` (public, on purpose).
+   * How callers are authorized: `jwt` (the API's JWT authorizer), `lambda` (its Lambda
+   * authorizer), `iam` (SigV4) or `none` (public, on purpose).
    * @default "jwt" when the API has a JWT authorizer; otherwise the route must say.
    */
   auth?: RouteAuth;
@@ -46,6 +52,12 @@ export interface JwtAuthArgs {
 export interface ApiAuthArgs {
   /** A JWT authorizer (Cognito or any OIDC issuer) reading the `Authorization` header. */
   jwt?: JwtAuthArgs;
+  /**
+   * A Lambda (REQUEST) authorizer: a SecureFunction of its own that answers `{ isAuthorized,
+   * context }`; routes use it with `auth: "lambda"`, and its `context` reaches their
+   * handlers as `event.requestContext.authorizer.lambda`.
+   */
+  lambda?: LambdaAuthArgs;
 }
 
 export interface ThrottleArgs {
@@ -85,6 +97,11 @@ export interface ServerlessApiArgs {
    * @default none: CloudWatch Logs' own encryption
    */
   kmsKeyArn?: pulumi.Input<string>;
+  /**
+   * A custom domain name (regional, TLS 1.2) mapped to the `$default` stage.
+   * @default none: only the execute-api URL
+   */
+  domain?: ApiDomainArgs;
 }
 
 export const SERVERLESS_API_DEFAULTS = {
@@ -115,6 +132,7 @@ interface ApiPlan {
   routes: PlannedRoute<RouteAuth>[];
   throttle: ThrottleArgs;
   accessLogRetentionDays: number;
+  lambdaAuthorizer?: PlannedLambdaAuthorizer;
 }
 
 /** Validates every route and groups them by handler; throws all problems at once. */
@@ -130,6 +148,8 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
   if (args.auth?.jwt && (!args.auth.jwt.issuer || !args.auth.jwt.audience)) {
     problems.add("auth.jwt", "needs both issuer and audience.");
   }
+  const lambdaAuthorizer = args.auth?.lambda && planLambdaAuthorizer(name, args.auth.lambda, "auth.lambda", problems);
+  if (args.domain) checkDomain(args.domain, "domain", problems);
 
   const { functions, routes } = planRoutes<ApiRouteArgs, RouteAuth>(name, args.routes, args.functionDefaults, {
     integrationTimeoutSeconds: HTTP_API_INTEGRATION_TIMEOUT_SECONDS,
@@ -137,11 +157,13 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
     authOf: (route, at) => {
       const auth = route.auth ?? (args.auth?.jwt ? "jwt" : undefined);
       if (auth === undefined) {
-        problems.add(`${at}.auth`, "is not set and the API has no JWT authorizer; set auth: \"jwt\" (with auth.jwt on the API), \"iam\", or \"none\" for a public route.");
+        problems.add(`${at}.auth`, "is not set and the API has no JWT authorizer; set auth: \"jwt\" (with auth.jwt on the API), \"lambda\" (with auth.lambda), \"iam\", or \"none\" for a public route.");
       } else if (!ROUTE_AUTH.includes(auth)) {
-        problems.add(`${at}.auth`, `${JSON.stringify(auth)} is not allowed; use "jwt", "iam" or "none".`);
+        problems.add(`${at}.auth`, `${JSON.stringify(auth)} is not allowed; use "jwt", "lambda", "iam" or "none".`);
       } else if (auth === "jwt" && !args.auth?.jwt) {
         problems.add(`${at}.auth`, "is \"jwt\" but the API has no JWT authorizer; add auth.jwt { issuer, audience } to the API.");
+      } else if (auth === "lambda" && !args.auth?.lambda) {
+        problems.add(`${at}.auth`, "is \"lambda\" but the API has no Lambda authorizer; add auth.lambda { handler } to the API.");
       }
       if (route.scopes?.length && auth !== "jwt") problems.add(`${at}.scopes`, "only apply to JWT routes; remove them or set auth: \"jwt\".");
       return auth;
@@ -151,9 +173,9 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
   if (args.cors && defaultRoute && defaultRoute.auth !== "none" && !routes.some((route) => route.routeKey === PREFLIGHT_ROUTE && route.auth === "none")) {
     problems.add("cors", `is set, but the $default route requires authorization and catches browsers' preflight OPTIONS requests, which carry no credentials, so they are refused; add a public ${JSON.stringify(PREFLIGHT_ROUTE)} route (auth: "none"), make $default public, or remove cors.`);
   }
-  checkFunctionNames(functions, problems);
+  checkFunctionNames(functions, problems, lambdaAuthorizer ? [{ name: lambdaAuthorizer.functionName, handler: args.auth!.lambda!.handler }] : []);
   problems.throwIfAny("ServerlessApi", name);
-  return { functions, routes, throttle, accessLogRetentionDays };
+  return { functions, routes, throttle, accessLogRetentionDays, lambdaAuthorizer };
 }
 
 /**
@@ -162,6 +184,10 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
  * keeps `api.functions` for TypeScript, and other languages see the AWS children.
  */
 const routeFunctions = new WeakMap<ServerlessApi, Record<string, SecureFunction>>();
+/** The Lambda authorizer's function of each API that has one (a SecureFunction, so kept outside the class as above). */
+const authorizerFunctions = new WeakMap<ServerlessApi, SecureFunction>();
+/** The custom domain's children of each API that has one (their record holds union types, which the analyzer refuses). */
+const apiDomains = new WeakMap<ServerlessApi, ApiDomainResources>();
 
 /**
  * An API Gateway HTTP API whose routes run SecureFunctions through Lambda proxy
@@ -177,6 +203,10 @@ export class ServerlessApi extends pulumi.ComponentResource {
   readonly accessLogGroup: aws.cloudwatch.LogGroup;
   /** The JWT authorizer, when the API has one. */
   readonly authorizer?: aws.apigatewayv2.Authorizer;
+  /** The Lambda (REQUEST) authorizer, when the API has one. */
+  readonly lambdaAuthorizer?: aws.apigatewayv2.Authorizer;
+  /** The permission that lets this API's Lambda authorizer (and nothing else) invoke its function. */
+  readonly lambdaAuthorizerPermission?: aws.lambda.Permission;
   /** The Lambda proxy integrations, by handler. */
   readonly integrations: Record<string, aws.apigatewayv2.Integration>;
   /** The routes, by route key. */
@@ -185,6 +215,8 @@ export class ServerlessApi extends pulumi.ComponentResource {
   readonly permissions: Record<string, aws.lambda.Permission>;
   /** The base URL of the API, e.g. `https://abc123.execute-api.eu-west-1.amazonaws.com/`. */
   readonly url: pulumi.Output<string>;
+  /** The API's URL on its custom domain, `https://<name>/<basePath>`, when `domain` is set. */
+  readonly domainUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: ServerlessApiArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planApi(name, args);
@@ -208,6 +240,14 @@ export class ServerlessApi extends pulumi.ComponentResource {
       }, parent);
     }
 
+    let lambdaAuth: LambdaAuthorizerResources | undefined;
+    if (plan.lambdaAuthorizer) {
+      lambdaAuth = createLambdaAuthorizer(name, plan.lambdaAuthorizer, this.api, this);
+      authorizerFunctions.set(this, lambdaAuth.function);
+      this.lambdaAuthorizer = lambdaAuth.authorizer;
+      this.lambdaAuthorizerPermission = lambdaAuth.permission;
+    }
+
     const { functions, permissions } = createRouteFunctions(plan.functions, this.api.executionArn, this);
     routeFunctions.set(this, functions);
     this.permissions = permissions;
@@ -229,8 +269,8 @@ export class ServerlessApi extends pulumi.ComponentResource {
         apiId: this.api.id,
         routeKey: route.routeKey,
         target: pulumi.interpolate`integrations/${this.integrations[route.handler].id}`,
-        authorizationType: { jwt: "JWT", iam: "AWS_IAM", none: "NONE" }[route.auth],
-        authorizerId: route.auth === "jwt" ? this.authorizer!.id : undefined,
+        authorizationType: { jwt: "JWT", lambda: "CUSTOM", iam: "AWS_IAM", none: "NONE" }[route.auth],
+        authorizerId: route.auth === "jwt" ? this.authorizer!.id : route.auth === "lambda" ? this.lambdaAuthorizer!.id : undefined,
         authorizationScopes: route.auth === "jwt" && route.scopes?.length ? route.scopes : undefined,
       }, parent);
     }
@@ -251,14 +291,29 @@ export class ServerlessApi extends pulumi.ComponentResource {
         throttlingBurstLimit: plan.throttle.burstLimit,
         detailedMetricsEnabled: true,
       },
-    }, { parent: this, dependsOn: [...Object.values(this.routes), ...Object.values(this.permissions)] });
+    }, { parent: this, dependsOn: [...Object.values(this.routes), ...Object.values(this.permissions), ...(lambdaAuth ? [lambdaAuth.permission] : [])] });
 
     this.url = this.stage.invokeUrl;
-    this.registerOutputs({ url: this.url, apiId: this.api.id });
+    if (args.domain) {
+      const domain = createApiDomain(name, args.domain, { kind: "http", apiId: this.api.id, stageName: this.stage.name }, this);
+      apiDomains.set(this, domain);
+      this.domainUrl = domain.url;
+    }
+    this.registerOutputs({ url: this.url, apiId: this.api.id, ...(this.domainUrl ? { domainUrl: this.domainUrl } : {}) });
   }
 
   /** The route functions, by handler (TypeScript only). */
   get functions(): Record<string, SecureFunction> {
     return routeFunctions.get(this)!;
+  }
+
+  /** The custom domain's certificate (when created), domain name, mapping and records, when `domain` is set (TypeScript only). */
+  get domain(): ApiDomainResources | undefined {
+    return apiDomains.get(this);
+  }
+
+  /** The Lambda authorizer's function, when the API has one (TypeScript only). */
+  get authorizerFunction(): SecureFunction | undefined {
+    return authorizerFunctions.get(this);
   }
 }

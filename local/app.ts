@@ -1,11 +1,12 @@
 /**
  * What the program registered, read as an application the local runtime can serve: the
  * functions (with the handler and bundling options their SecureFunction registered), API
- * routes and JWT authorizers, queues and their redrive policies, event source mappings,
+ * routes and their JWT and Lambda authorizers, queues and their redrive policies, event source mappings,
  * Parameter Store parameters and DynamoDB tables. Everything comes from the recorded
  * resources of one evaluation: the program is the only description of the app.
  */
 import { BUNDLING_DEFAULTS, type BundlingOptions } from "../components/bundling";
+import { invokedFunctionArn } from "../policy/graph";
 import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
 import type { StreamViewType } from "./dynamodb-streams";
 import type { QueueDefinition } from "./sqs";
@@ -36,9 +37,16 @@ export interface FunctionModel {
 export interface RouteModel {
   routeKey: string;
   functionArn: string;
-  auth: "jwt" | "iam" | "none";
+  auth: "jwt" | "lambda" | "iam" | "none";
   scopes: string[];
   authorizerId?: string;
+}
+
+/** A Lambda (REQUEST) authorizer: the function it invokes, and what API Gateway reads and caches. */
+export interface LambdaAuthorizerModel {
+  functionArn: string;
+  identitySources: string[];
+  resultTtlSeconds: number;
 }
 
 export interface ApiModel {
@@ -46,6 +54,7 @@ export interface ApiModel {
   apiId: string;
   routes: RouteModel[];
   authorizers: Record<string, { issuer: string; audiences: string[] }>;
+  lambdaAuthorizers: Record<string, LambdaAuthorizerModel>;
 }
 
 export interface QueueModel extends QueueDefinition {
@@ -151,6 +160,17 @@ export function readApp(recorded: RecordedResource[]): AppModel {
     const authorizers = Object.fromEntries(ofType("aws:apigatewayv2/authorizer:Authorizer")
       .filter((a) => a.inputs.apiId === apiId && a.inputs.authorizerType === "JWT")
       .map((a) => [a.id, { issuer: a.inputs.jwtConfiguration.issuer, audiences: a.inputs.jwtConfiguration.audiences ?? [] }]));
+    const lambdaAuthorizers = Object.fromEntries(ofType("aws:apigatewayv2/authorizer:Authorizer")
+      .filter((a) => a.inputs.apiId === apiId && a.inputs.authorizerType === "REQUEST")
+      .map((a): [string, LambdaAuthorizerModel] => {
+        if (a.inputs.authorizerPayloadFormatVersion !== "2.0" || a.inputs.enableSimpleResponses !== true) {
+          throw new Error(`Authorizer ${a.name} is not a payload 2.0 authorizer with simple responses; the local runtime serves only those.`);
+        }
+        const functionArn = invokedFunctionArn(a.inputs.authorizerUri);
+        if (!functionArn) throw new Error(`Authorizer ${a.name} does not invoke a Lambda function (${a.inputs.authorizerUri}).`);
+        // API Gateway's own default when the TTL is left out.
+        return [a.id, { functionArn, identitySources: a.inputs.identitySources ?? [], resultTtlSeconds: a.inputs.authorizerResultTtlInSeconds ?? 300 }];
+      }));
     const routes = ofType("aws:apigatewayv2/route:Route").filter((r) => r.inputs.apiId === apiId).map((route): RouteModel => {
       const integrationId = String(route.inputs.target ?? "").replace(/^integrations\//, "");
       const integration = integrations.get(integrationId);
@@ -161,12 +181,12 @@ export function readApp(recorded: RecordedResource[]): AppModel {
       return {
         routeKey: route.inputs.routeKey,
         functionArn: integration.inputs.integrationUri,
-        auth: type === "JWT" ? "jwt" : type === "AWS_IAM" ? "iam" : "none",
+        auth: type === "JWT" ? "jwt" : type === "CUSTOM" ? "lambda" : type === "AWS_IAM" ? "iam" : "none",
         scopes: route.inputs.authorizationScopes ?? [],
         authorizerId: route.inputs.authorizerId,
       };
     });
-    return { name: api.name, apiId, routes, authorizers };
+    return { name: api.name, apiId, routes, authorizers, lambdaAuthorizers };
   });
 
   const queues: QueueModel[] = ofType("aws:sqs/queue:Queue").map((q) => ({

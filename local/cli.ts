@@ -127,7 +127,7 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
     lines.push(`API ${api.name}: ${runtime.apiUrls[api.name]}`);
     for (const route of api.routes) {
       const fn = functionForArn(runtime.app, route.functionArn);
-      lines.push(`  ${route.routeKey.padEnd(26)} ${route.auth === "jwt" ? "JWT " : route.auth === "iam" ? "IAM " : "open"}  ${fn.name} (${fn.handler})`);
+      lines.push(`  ${route.routeKey.padEnd(26)} ${{ jwt: "JWT ", lambda: "LMB ", iam: "IAM ", none: "open" }[route.auth]}  ${fn.name} (${fn.handler})`);
     }
   }
   for (const mapping of runtime.app.mappings) {

@@ -1,7 +1,7 @@
 /**
  * API Gateway HTTP API semantics for the local runtime: route selection (`{param}`,
  * `{proxy+}`, `ANY`, `$default`, most specific first), payload format 2.0 events, the 2.0
- * response rules, JWT authorization, and the gateway's own answers (404 for no route, 401 /
+ * response rules, JWT and Lambda authorization (local/lambda-authorizer.ts), and the gateway's own answers (404 for no route, 401 /
  * 403 from the authorizer, 500 for a function error or malformed response, 503 when the
  * function times out, 413 above the 10 MB payload limit).
  */
@@ -12,6 +12,7 @@ import { readBody } from "./aws-server";
 import { closeServer, listen } from "./loopback";
 import type { InvokeResult } from "./functions";
 import type { JwtAuthorizer } from "./jwt";
+import type { LocalLambdaAuthorizer } from "./lambda-authorizer";
 
 /** HTTP APIs accept payloads up to 10 MB. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -20,10 +21,12 @@ export interface RouteDefinition {
   routeKey: string;
   /** Which function serves the route (the runtime's key). */
   functionName: string;
-  auth: "jwt" | "iam" | "none";
+  auth: "jwt" | "lambda" | "iam" | "none";
   scopes: string[];
   /** The JWT authorizer of a `jwt` route. */
   authorizer?: JwtAuthorizer;
+  /** The Lambda authorizer of a `lambda` route. */
+  lambdaAuthorizer?: LocalLambdaAuthorizer;
 }
 
 interface CompiledRoute extends RouteDefinition {
@@ -341,6 +344,17 @@ export class LocalHttpApi {
       sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
       apiId: this.options.apiId, accountId: this.options.accountId, host: request.headers.host ?? "127.0.0.1", jwt,
     });
+    if (route.auth === "lambda") {
+      const verdict = route.lambdaAuthorizer
+        ? await route.lambdaAuthorizer.authorize(event)
+        : { ok: false as const, status: 500 as const, reason: "route has no Lambda authorizer" };
+      if (!verdict.ok) {
+        log.note = verdict.reason;
+        return gatewayResponse(verdict.status, { 401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error" }[verdict.status]);
+      }
+      if (verdict.cached) log.note = "authorizer decision from the cache";
+      Object.assign(event.requestContext, { authorizer: { lambda: verdict.context } });
+    }
     const invocation = await this.options.invoke(route.functionName, event, requestId);
     log.functionName = route.functionName;
     log.cold = invocation.cold;

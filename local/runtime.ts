@@ -23,6 +23,7 @@ import { LocalFunction, nodeForRuntime } from "./functions";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "../components/limits";
 import { LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
+import { LocalLambdaAuthorizer } from "./lambda-authorizer";
 import { RuntimeLock } from "./runtime-lock";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
@@ -288,18 +289,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           tokens[id] = await issuer.issue(jwtConfig, { scopes });
         }
       }
+      const invoke = (name: string, event: unknown, requestId: string) => functions.get(name)!.invoke(event, requestId);
+      const lambdaAuthorizers = Object.fromEntries(Object.entries(api.lambdaAuthorizers).map(([id, recorded]) => [id, new LocalLambdaAuthorizer({
+        functionName: functionForArn(app, recorded.functionArn).name, identitySources: recorded.identitySources, resultTtlSeconds: recorded.resultTtlSeconds, region,
+      }, invoke)]));
       const routes: RouteDefinition[] = api.routes.map((route) => ({
         routeKey: route.routeKey,
         functionName: functionForArn(app, route.functionArn).name,
         auth: route.auth,
         scopes: route.scopes,
-        authorizer: route.authorizerId ? authorizers[route.authorizerId] : undefined,
+        authorizer: route.auth === "jwt" && route.authorizerId ? authorizers[route.authorizerId] : undefined,
+        lambdaAuthorizer: route.auth === "lambda" && route.authorizerId ? lambdaAuthorizers[route.authorizerId] : undefined,
       }));
       const httpApi = new LocalHttpApi({
         routes,
         apiId: api.apiId,
         accountId: MOCK_ACCOUNT_ID,
-        invoke: (name, event, requestId) => functions.get(name)!.invoke(event, requestId),
+        invoke,
         onRequest: (entry) => log(formatRequest(entry)),
       });
       apiUrls[api.name] = await httpApi.start(index === 0 ? options.port ?? 0 : 0);

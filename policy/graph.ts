@@ -38,6 +38,9 @@ export const TYPES = {
   restAuthorizer: "aws:apigateway/authorizer:Authorizer",
   restMethodSettings: "aws:apigateway/methodSettings:MethodSettings",
   webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
+  domainName: "aws:apigatewayv2/domainName:DomainName",
+  apiMapping: "aws:apigatewayv2/apiMapping:ApiMapping",
+  restDomainName: "aws:apigateway/domainName:DomainName",
   queue: "aws:sqs/queue:Queue",
   queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
   redrivePolicy: "aws:sqs/redrivePolicy:RedrivePolicy",
@@ -63,6 +66,14 @@ export const ASYNC_INVOKERS = [
   "s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com", "logs.amazonaws.com", "ses.amazonaws.com",
   "iot.amazonaws.com", "config.amazonaws.com", "codecommit.amazonaws.com", "lambda.alarms.cloudwatch.amazonaws.com",
 ];
+
+/**
+ * The function (or alias) ARN that an API Gateway invoke URI names (a Lambda authorizer's
+ * `authorizerUri`): `arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<arn>/invocations`.
+ */
+export function invokedFunctionArn(uri: unknown): string | undefined {
+  return /\/functions\/(.+)\/invocations$/.exec(String(uri ?? ""))?.[1];
+}
 
 /** `arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]`, or a bare name. */
 export function parseFunctionReference(reference: unknown): { name?: string; qualifier?: string } {

@@ -15,7 +15,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { asList, Graph, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
+import { asList, Graph, invokedFunctionArn, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
 
 export { parseFunctionReference, statementsOf, TYPES } from "./graph";
 
@@ -28,6 +28,15 @@ function routeArnPath(routeKey: string): string {
   const [method, path = ""] = routeKey.split(" ");
   return `${method === "ANY" ? "*" : method}${path.replace(/\{[^}]*\}/g, "*")}`;
 }
+
+/** `<executionArn>/authorizers/<id>` (or `/authorizers/*`): where API Gateway invokes an authorizer's function from. */
+const AUTHORIZER_SOURCE_ARN = /\/authorizers\/[^/]+$/;
+
+/**
+ * Security policies of API Gateway custom domains with TLS 1.2 as the minimum: `TLS_1_2`
+ * and the enhanced `SecurityPolicy_TLS12_*` / `SecurityPolicy_TLS13_*` ones.
+ */
+const TLS_1_2_MINIMUM = /^(TLS_1_2|SecurityPolicy_TLS1[23]_.+)$/;
 
 /**
  * Actions AWS does not scope to a resource, so `*` is their only resource. Kept here, not
@@ -516,12 +525,53 @@ export const policies: Policy[] = [
       for (const p of apiPermissions) if (graph.functionFor(p.props.function) === fn && p.props.sourceArn === `${executionArn}/authorizers/${authorizer.props.id}`) named.add(p);
     }
     for (const p of apiPermissions) {
-      if (named.has(p) || typeof p.props.sourceArn !== "string") continue; // unknown until deployed
+      // Authorizers' permissions are apigateway-lambda-authorizer-permission's to check.
+      if (named.has(p) || typeof p.props.sourceArn !== "string" || AUTHORIZER_SOURCE_ARN.test(p.props.sourceArn)) continue; // unknown until deployed
       report(`Permission ${p.name} lets API Gateway invoke ${p.props.function} from ${p.props.sourceArn}, which names none of the routes that target it, so every other route of the API (and any added later) may call it; scope it to one route, \`\${api.executionArn}/*/<METHOD>/<path>\`, one permission per route.`, p.urn);
     }
   }),
 
+  stackRule({
+    name: "apigateway-lambda-authorizer-permission",
+    description: "Every Lambda (REQUEST) authorizer of an HTTP API has a lambda.Permission for API Gateway on its function and qualifier, scoped to that API's authorizers (`<executionArn>/authorizers/<id>` or `/authorizers/*`), and no wider one.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Add an aws.lambda.Permission: principal apigateway.amazonaws.com, the authorizer's function and alias as function/qualifier, sourceArn `${api.executionArn}/authorizers/${authorizer.id}`; ServerlessApi's auth.lambda does this.",
+    resourceTypes: [TYPES.authorizer, TYPES.permission],
+  }, (graph, report) => {
+    for (const authorizer of graph.of(TYPES.authorizer).filter((a) => a.props.authorizerType === "REQUEST")) {
+      const reference = invokedFunctionArn(authorizer.props.authorizerUri);
+      const fn = graph.functionFor(reference);
+      if (!fn) continue; // not a Lambda of this stack
+      const qualifier = parseFunctionReference(reference).qualifier;
+      const executionArn = graph.of(TYPES.api).find((a) => a.props.id === authorizer.props.apiId)?.props.executionArn;
+      const allowed = executionArn ? [`${executionArn}/authorizers/${authorizer.props.id}`, `${executionArn}/authorizers/*`] : [];
+      const permissions = graph.of(TYPES.permission).filter((p) =>
+        p.props.principal === "apigateway.amazonaws.com" && graph.functionFor(p.props.function) === fn &&
+        (p.props.qualifier ?? parseFunctionReference(p.props.function).qualifier) === qualifier);
+      const scoped = permissions.filter((p) => executionArn ? allowed.includes(p.props.sourceArn) : AUTHORIZER_SOURCE_ARN.test(String(p.props.sourceArn ?? "")));
+      if (scoped.length === 0) {
+        report(`Authorizer ${authorizer.name} invokes ${fn.name}${qualifier ? `:${qualifier}` : ""} but no permission lets this API's authorizers call it${qualifier ? " with that qualifier" : ""}, so every request it guards fails with 500; add an aws.lambda.Permission (principal apigateway.amazonaws.com, qualifier ${qualifier ?? "none"}, sourceArn \`\${api.executionArn}/authorizers/\${authorizer.id}\`).`, authorizer.urn);
+      }
+      // A permission from no API, or from another API, lets anything run the authorizer (routes of this API are the per-route rule's).
+      const wider = permissions.filter((p) => !scoped.includes(p) && (p.props.sourceArn === undefined || (executionArn && typeof p.props.sourceArn === "string" && !p.props.sourceArn.startsWith(`${executionArn}/`))));
+      for (const p of wider) {
+        report(`Permission ${p.name} lets API Gateway invoke the authorizer function ${fn.name} from ${p.props.sourceArn ?? "any API (no sourceArn)"}, beyond this API's authorizers; scope it to \`\${api.executionArn}/authorizers/\${authorizer.id}\`.`, p.urn);
+      }
+    }
+  }),
+
   // ---------------------------------------------------------------- API Gateway
+  resourceRule({
+    name: "apigateway-domain-tls-1-2",
+    description: "Every API Gateway custom domain name (HTTP or REST) refuses TLS below 1.2.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set securityPolicy \"TLS_1_2\" (apigatewayv2: domainNameConfiguration.securityPolicy; apigateway: securityPolicy, whose default is TLS_1_0); ServerlessApi's domain does this.",
+    resourceTypes: [TYPES.domainName, TYPES.restDomainName],
+  }, (props, report) => {
+    const policy = props.domainNameConfiguration?.securityPolicy ?? props.securityPolicy;
+    if (typeof policy === "string" && TLS_1_2_MINIMUM.test(policy)) return;
+    report(`Domain name ${props.domainName ?? ""} has security policy ${policy === undefined ? "unset (TLS_1_0 for a REST API's domain)" : JSON.stringify(policy)}, which lets clients connect with TLS below 1.2; set securityPolicy "TLS_1_2".`);
+  }),
   resourceRule({
     name: "apigateway-stage-access-logs",
     description: "Every API stage writes JSON access logs to a log group.",

@@ -11,7 +11,7 @@
  * GitHub renders it in a ```mermaid block of a pull-request comment.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { Graph, parseFunctionReference, streamKindOf, TYPES } from "../policy/graph";
+import { Graph, invokedFunctionArn, parseFunctionReference, streamKindOf, TYPES } from "../policy/graph";
 import { RecordedResource } from "./mock-engine";
 import { stackGraph } from "./policy-check";
 
@@ -134,7 +134,11 @@ function drawCallers({ graph, chart, alarmTopicArns }: Drawing): void {
   }
 }
 
-/** Each API, its routes into their functions, and the identity provider its JWT authorizer trusts. */
+/**
+ * Each API behind its custom domains, its routes into their functions, the identity
+ * provider its JWT authorizer trusts, and its Lambda authorizer's function in front of the
+ * routes it guards.
+ */
 function drawApis({ graph, chart }: Drawing): void {
   for (const api of graph.of(TYPES.api)) {
     const stage = graph.of(TYPES.stage).find((s) => s.props.apiId === api.props.id);
@@ -145,14 +149,25 @@ function drawApis({ graph, chart }: Drawing): void {
       throttle ? `throttle ${throttle.throttlingRateLimit} rps, burst ${throttle.throttlingBurstLimit}` : "no throttling",
       stage?.props.accessLogSettings ? "JSON access logs" : "no access logs",
     ]);
+    for (const mapping of graph.of(TYPES.apiMapping).filter((m) => m.props.apiId === api.props.id)) {
+      const domain = graph.of(TYPES.domainName).find((d) => [d.props.id, d.props.domainName].includes(mapping.props.domainName));
+      if (!domain) continue;
+      const domainId = chart.node(domain, "source", [`https://${domain.props.domainName}/${mapping.props.apiMappingKey ?? ""}`, `custom domain, ${domain.props.domainNameConfiguration?.securityPolicy ?? "no security policy"}`]);
+      chart.edge(domainId, apiId);
+    }
+    const lambdaAuthorizers = new Map<unknown, PolicyResource>();
     for (const authorizer of graph.of(TYPES.authorizer).filter((a) => a.props.apiId === api.props.id)) {
       const issuer = String(authorizer.props.jwtConfiguration?.issuer ?? "");
       for (const pool of graph.of(TYPES.userPool)) if (pool.props.endpoint && issuer.endsWith(pool.props.endpoint)) chart.edge(chart.idOf(pool), apiId, `JWT authorizer ${authorizer.props.name}`, true);
+      const fn = authorizer.props.authorizerType === "REQUEST" && graph.functionFor(invokedFunctionArn(authorizer.props.authorizerUri));
+      if (fn) lambdaAuthorizers.set(authorizer.props.id, fn);
     }
     for (const route of graph.of(TYPES.route).filter((r) => r.props.apiId === api.props.id)) {
       const auth = route.props.authorizationType ?? "NONE";
-      const routeId = chart.node(route, "route", [route.props.routeKey, auth === "NONE" ? "public" : auth]);
+      const authorizerFn = auth === "CUSTOM" ? lambdaAuthorizers.get(route.props.authorizerId) : undefined;
+      const routeId = chart.node(route, "route", [route.props.routeKey, auth === "NONE" ? "public" : auth === "CUSTOM" ? "Lambda authorizer" : auth]);
       chart.edge(apiId, routeId);
+      if (authorizerFn) chart.edge(chart.idOf(authorizerFn), routeId, "authorizes", true);
       const integrationId = String(route.props.target ?? "").replace(/^integrations\//, "");
       const integration = graph.of(TYPES.integration).find((x) => x.props.id === integrationId);
       const fn = integration && graph.functionFor(integration.props.integrationUri);

@@ -104,6 +104,20 @@ export function mockResourceState(type: string, name: string, inputs: Record<str
       return { id: shortId, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/apikeys/${shortId}`, value: digest(`value/${name}`, 40) } };
     case "aws:wafv2/webAcl:WebAcl":
       return { id: shortId, state: { ...inputs, arn: arn("wafv2", `regional/webacl/${physical}/${shortId}`) } };
+    // Custom domains: the certificate's one DNS validation record, and the targets alias records point at.
+    case "aws:acm/certificate:Certificate": {
+      const certificateArn = arn("acm", `certificate/${digest(`${type}/${name}`, 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, "$1-$2-$3-$4-$5")}`);
+      const validation = { domainName: inputs.domainName, resourceRecordName: `_${digest(name, 32)}.${inputs.domainName}.`, resourceRecordType: "CNAME", resourceRecordValue: `_${digest(`${name}/value`, 32)}.acm-validations.aws.` };
+      return { id: certificateArn, state: { ...inputs, arn: certificateArn, domainValidationOptions: [validation] } };
+    }
+    case "aws:acm/certificateValidation:CertificateValidation":
+      return { id: inputs.certificateArn, state: { ...inputs } };
+    case "aws:route53/record:Record":
+      return { id: `${inputs.zoneId}_${inputs.name}_${inputs.type}`, state: { ...inputs, fqdn: String(inputs.name).replace(/\.$/, "") } };
+    case "aws:apigatewayv2/domainName:DomainName":
+      return { id: inputs.domainName, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/domainnames/${inputs.domainName}`, domainNameConfiguration: { ...inputs.domainNameConfiguration, targetDomainName: `d-${shortId}.execute-api.${region}.amazonaws.com`, hostedZoneId: "Z2FDTNDATAQYW2" } } };
+    case "aws:apigateway/domainName:DomainName":
+      return { id: inputs.domainName, state: { ...inputs, arn: `arn:aws:apigateway:${region}::/domainnames/${inputs.domainName}`, regionalDomainName: `d-${shortId}.execute-api.${region}.amazonaws.com`, regionalZoneId: "Z2FDTNDATAQYW2" } };
     case "aws:dynamodb/table:Table": {
       const tableArn = arn("dynamodb", `table/${physical}`);
       // A table with a stream gets one labelled as AWS labels them: its creation time.

@@ -447,7 +447,7 @@ describe("ServerlessApi", () => {
 
     it("refuses a route without auth when the API has no JWT authorizer", async () => {
       await refuse({ routes: { "GET /x": { handler: HELLO } } }, [
-        ['routes["GET /x"].auth', /^is not set and the API has no JWT authorizer; set auth: "jwt" \(with auth\.jwt on the API\), "iam", or "none" for a public route\.$/],
+        ['routes["GET /x"].auth', /^is not set and the API has no JWT authorizer; set auth: "jwt" \(with auth\.jwt on the API\), "lambda" \(with auth\.lambda\), "iam", or "none" for a public route\.$/],
       ]);
     });
 
@@ -459,7 +459,7 @@ describe("ServerlessApi", () => {
 
     it("refuses an unknown auth", async () => {
       await refuse({ auth: { jwt: JWT }, routes: { "GET /x": { handler: HELLO, auth: "cognito" as never } } }, [
-        ['routes["GET /x"].auth', /^"cognito" is not allowed; use "jwt", "iam" or "none"\.$/],
+        ['routes["GET /x"].auth', /^"cognito" is not allowed; use "jwt", "lambda", "iam" or "none"\.$/],
       ]);
     });
 

@@ -27,8 +27,8 @@ const DOCUMENTED = {
     required: ["handler"],
   },
   ServerlessApi: {
-    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn"],
-    outputs: ["api", "stage", "accessLogGroup", "authorizer", "integrations", "routes", "permissions", "url"],
+    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn", "domain"],
+    outputs: ["api", "stage", "accessLogGroup", "authorizer", "lambdaAuthorizer", "lambdaAuthorizerPermission", "integrations", "routes", "permissions", "url", "domainUrl"],
     required: ["routes"],
   },
   RestApi: {
@@ -115,7 +115,8 @@ describe("the Pulumi component package (schema analyzer)", function () {
     expect(typeOf("LambdaRuntime").enum!.map((member) => member.value)).to.deep.equal(["nodejs24.x", "nodejs22.x", "nodejs20.x"]);
     expect(typeOf("Architecture").enum!.map((member) => member.value)).to.deep.equal(["arm64", "x86_64"]);
     expect(typeOf("LogLevel").enum!.map((member) => member.value)).to.deep.equal(["DEBUG", "INFO", "WARN", "ERROR"]);
-    expect(typeOf("RouteAuth").enum!.map((member) => member.value)).to.deep.equal(["jwt", "iam", "none"]);
+    expect(typeOf("RouteAuth").enum!.map((member) => member.value)).to.deep.equal(["jwt", "lambda", "iam", "none"]);
+    expect(typeOf("AuthorizerResponseType").enum!.map((member) => member.value)).to.deep.equal(["simple"]);
     expect(typeOf("StreamKind").enum!.map((member) => member.value)).to.deep.equal(["dynamodb", "kinesis"]);
     expect(typeOf("StreamStartingPosition").enum!.map((member) => member.value)).to.deep.equal(["LATEST", "TRIM_HORIZON", "AT_TIMESTAMP"]);
     const streamWorker = schema.resources[`${PACKAGE_NAME}:index:StreamWorker`];
@@ -137,7 +138,7 @@ describe("the Pulumi component package (schema analyzer)", function () {
     expect(restApi.properties.apiKeys).to.deep.include({ type: "object", additionalProperties: { type: "string" } });
     const eventWorker = schema.resources[`${PACKAGE_NAME}:index:EventWorker`];
     expect(eventWorker.inputProperties.triggers).to.deep.include({ type: "object" });
-    for (const name of ["ApiRouteArgs", "FunctionSettings", "PermissionStatement", "FunctionVpcArgs", "BundlingOptions", "JwtAuthArgs", "CorsArgs", "ThrottleArgs",
+    for (const name of ["ApiRouteArgs", "FunctionSettings", "PermissionStatement", "FunctionVpcArgs", "BundlingOptions", "JwtAuthArgs", "LambdaAuthArgs", "ApiDomainArgs", "CorsArgs", "ThrottleArgs",
       "AsyncInvokeArgs", "RestRouteArgs", "RestApiAuthArgs", "CognitoAuthArgs", "RestLambdaAuthArgs", "UsagePlanArgs", "UsagePlanQuotaArgs", "RestApiWafArgs",
       "EventTriggerArgs", "TopicTriggerArgs", "RuleTriggerArgs", "ScheduleTriggerArgs", "BucketTriggerArgs"]) {
       for (const [field, property] of Object.entries(typeOf(name).properties!)) {

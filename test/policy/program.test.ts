@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { QueueWorker, QueueWorkerArgs, RestApi } from "../../components";
+import { QueueWorker, QueueWorkerArgs, RestApi, ServerlessApi } from "../../components";
 import { minimumVisibilityTimeoutSeconds as componentMinimumVisibility } from "../../components/limits";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL as COMPONENT_ACTIONS } from "../../components/policy";
 import { ComponentArgumentsError } from "../../components/validation";
@@ -26,8 +26,10 @@ describe("the policy pack on the real program", () => {
   const EVENT_SOURCE_RULES = ["event-delivery-dead-letter-queue"];
   // Nor a REST API: those rules are checked on a RestApi below.
   const REST_RULES = ["apigateway-rest-stage-throttling", "apigateway-rest-stage-tracing", "apigateway-rest-waf-in-prod", "apigateway-no-api-key-only-writes"];
+  // Nor custom domains: checked on an API that has one (below).
+  const API_DOMAIN_RULES = ["apigateway-domain-tls-1-2"];
   // Dev runs without a VPC: the VPC's rules are checked on prod.
-  const UNCHECKED_RULES: Record<string, string[]> = { dev: [...EVENT_SOURCE_RULES, ...REST_RULES, "vpc-endpoint-policy", "vpc-flow-logs-in-prod"], prod: [...EVENT_SOURCE_RULES, ...REST_RULES] };
+  const UNCHECKED_RULES: Record<string, string[]> = { dev: [...EVENT_SOURCE_RULES, ...REST_RULES, ...API_DOMAIN_RULES, "vpc-endpoint-policy", "vpc-flow-logs-in-prod"], prod: [...EVENT_SOURCE_RULES, ...REST_RULES, ...API_DOMAIN_RULES] };
   /** A prod RestApi with every feature the REST rules look at; `writeWithKeyOnly` adds a route they refuse. */
   const restProgram = (writeWithKeyOnly = false) => () => new RestApi("partner-api", {
     kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -50,6 +52,19 @@ describe("the policy pack on the real program", () => {
     });
   }
 
+  it("passes every rule on an API with a Lambda authorizer (on an alias) and a custom domain, the authorizer's and the domain's rules checking them", async () => {
+    const { resources } = await record(() => new ServerlessApi("partner-api", {
+      auth: { lambda: { handler: "test/fixtures/authorizer.handler", provisionedConcurrency: 1 } },
+      domain: { name: "partners.example.com", hostedZoneId: "Z0123456789ABCDEFGHIJ" },
+      routes: { "GET /things": { handler: "test/fixtures/hello.handler", auth: "lambda" } },
+    }));
+    const verdicts = await checkPolicies(resources);
+    expect(verdicts.flatMap((v) => v.violations).map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([]);
+    for (const rule of ["apigateway-lambda-authorizer-permission", ...API_DOMAIN_RULES]) {
+      expect(verdicts.find((v) => v.policy === rule)?.checked, rule).to.be.greaterThan(0);
+    }
+  });
+
   it("passes every rule on a program with every event source, each rule having resources to check there or in the stacks", async () => {
     const { resources } = await record(eventSourcesProgram);
     const verdicts = await checkPolicies(resources);
@@ -63,7 +78,8 @@ describe("the policy pack on the real program", () => {
     for (const stack of ["dev", "prod"]) {
       for (const v of await checkPolicies(stacks[stack].resources)) if (v.checked > 0) unchecked.delete(v.policy);
     }
-    expect([...unchecked]).to.deep.equal([]);
+    // The custom domain's rule checks the API of the test above.
+    expect([...unchecked]).to.deep.equal(API_DOMAIN_RULES);
   });
 
   it("passes every rule on a prod RestApi, and refuses a write route authorized by an API key alone", async () => {

@@ -306,6 +306,51 @@ const cases: Case[] = [
       resource(TYPES.permission, "f-default", { function: "f", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/$default" }),
       resource(TYPES.permission, "g-get", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/GET/orders/*" }),
       resource(TYPES.permission, "g-admin", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/*/*/admin/*" }),
+      // An authorizer's permission names no route: apigateway-lambda-authorizer-permission checks it.
+      resource(TYPES.permission, "g-authorizer", { function: "g", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/authorizers/au1" }),
+    ],
+  },
+  {
+    rule: "apigateway-lambda-authorizer-permission",
+    bad: [
+      fn("authz"), fn("authz2"),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.authorizer, "lambda", { apiId: "abc", authorizerType: "REQUEST", authorizerUri: `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${ACCOUNT}:function:authz/invocations` }, { id: "au1" }),
+      resource(TYPES.authorizer, "other", { apiId: "abc", authorizerType: "REQUEST", authorizerUri: `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${ACCOUNT}:function:authz2:live/invocations` }, { id: "au2" }),
+      // Unscoped, and one from another API's authorizers.
+      resource(TYPES.permission, "authz-any", { function: "authz", principal: "apigateway.amazonaws.com" }),
+      resource(TYPES.permission, "authz2-elsewhere", { function: "authz2", qualifier: "live", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:xyz/authorizers/au9" }),
+    ],
+    messages: [
+      /Authorizer lambda invokes authz but no permission lets this API's authorizers call it, so every request it guards fails with 500; .*sourceArn `\$\{api.executionArn\}\/authorizers\/\$\{authorizer.id\}`/,
+      /Permission authz-any lets API Gateway invoke the authorizer function authz from any API \(no sourceArn\), beyond this API's authorizers/,
+      /Authorizer other invokes authz2:live but no permission lets this API's authorizers call it with that qualifier/,
+      /Permission authz2-elsewhere lets API Gateway invoke the authorizer function authz2 from arn:aws:execute-api:eu-west-1:1:xyz\/authorizers\/au9/,
+    ],
+    good: [
+      fn("authz"), fn("authz2"),
+      resource(TYPES.api, "api", { protocolType: "HTTP" }, { id: "abc", outputs: { id: "abc", executionArn: "arn:aws:execute-api:eu-west-1:1:abc" } }),
+      resource(TYPES.authorizer, "lambda", { apiId: "abc", authorizerType: "REQUEST", authorizerUri: `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${ACCOUNT}:function:authz/invocations` }, { id: "au1" }),
+      resource(TYPES.authorizer, "other", { apiId: "abc", authorizerType: "REQUEST", authorizerUri: `arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/${ACCOUNT}:function:authz2:live/invocations` }, { id: "au2" }),
+      resource(TYPES.authorizer, "jwt", { apiId: "abc", authorizerType: "JWT", jwtConfiguration: { issuer: "https://i" } }, { id: "au3" }),
+      resource(TYPES.permission, "authz-own", { function: "authz", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/authorizers/au1" }),
+      resource(TYPES.permission, "authz2-api", { function: "authz2", qualifier: "live", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:eu-west-1:1:abc/authorizers/*" }),
+    ],
+  },
+  {
+    rule: "apigateway-domain-tls-1-2",
+    bad: [
+      resource(TYPES.domainName, "http-old", { domainName: "a.example.com", domainNameConfiguration: { endpointType: "REGIONAL", securityPolicy: "TLS_1_0", certificateArn: "c" } }),
+      resource(TYPES.restDomainName, "rest-default", { domainName: "b.example.com", regionalCertificateArn: "c" }),
+    ],
+    messages: [
+      /Domain name a\.example\.com has security policy "TLS_1_0", which lets clients connect with TLS below 1\.2; set securityPolicy "TLS_1_2"\./,
+      /Domain name b\.example\.com has security policy unset \(TLS_1_0 for a REST API's domain\)/,
+    ],
+    good: [
+      resource(TYPES.domainName, "http", { domainName: "a.example.com", domainNameConfiguration: { endpointType: "REGIONAL", securityPolicy: "TLS_1_2", certificateArn: "c" } }),
+      resource(TYPES.restDomainName, "rest", { domainName: "b.example.com", regionalCertificateArn: "c", securityPolicy: "TLS_1_2" }),
+      resource(TYPES.restDomainName, "rest-13", { domainName: "c.example.com", regionalCertificateArn: "c", securityPolicy: "SecurityPolicy_TLS13_1_3_2025_09" }),
     ],
   },
   {
