@@ -199,7 +199,7 @@ class Runner {
       if (status === "Succeeded") return;
       if (status === "Failed" || status === "Stopped") throw new Error(await this.failure(deploymentId, info!, currentVersion));
       const { weight } = await this.alias();
-      if (weight !== lastWeight) log("INFO", "Traffic shifted", { deploymentId, targetVersion: this.request.targetVersion, percent: Math.round(weight * 1000) / 10 });
+      if (weight !== lastWeight && (lastWeight !== undefined || weight > 0)) log("INFO", "Traffic shifted", { deploymentId, targetVersion: this.request.targetVersion, percent: Math.round(weight * 1000) / 10 });
       lastWeight = weight;
       await sleep(interval);
     }
@@ -231,7 +231,7 @@ class Runner {
       alias.version === currentVersion && alias.weight === 0
         ? `the alias ${aliasName} was rolled back to version ${currentVersion}`
         : `the alias ${aliasName} is being rolled back to version ${currentVersion}${info.rollbackInfo?.rollbackDeploymentId ? ` (rollback deployment ${info.rollbackInfo.rollbackDeploymentId})` : ""}`;
-    log("ERROR", "Deployment rolled back", { deploymentId, status: info.status, code, message });
+    log("ERROR", "Deployment rolled back", { deploymentId, status: info.status, code, reason: message });
     return `Deployment ${deploymentId} of ${functionName} ${info.status?.toLowerCase()}: ${rollback}. ${reason}`;
   }
 }
