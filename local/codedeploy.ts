@@ -146,6 +146,12 @@ export class LocalCodeDeploy {
         const d = this.deployment(input.deploymentId);
         return { targetIds: [`${d.target.name}:${d.target.alias}`] };
       },
+      ListApplications: () => ({ applications: [...this.applications].sort() }),
+      ListDeploymentGroups: (input: Record<string, any>) => {
+        this.group(input.applicationName, undefined, false);
+        const groups = [...this.groups.values()].filter((g) => g.applicationName === input.applicationName);
+        return { applicationName: input.applicationName, deploymentGroups: groups.map((g) => g.deploymentGroupName) };
+      },
       GetDeploymentTarget: (input: Record<string, any>) => ({ deploymentTarget: this.deploymentTarget(this.deployment(input.deploymentId)) }),
     };
     this.server = awsServer({
@@ -179,15 +185,16 @@ export class LocalCodeDeploy {
     return d;
   }
 
-  private group(applicationName: unknown, groupName: unknown): LocalDeploymentGroup {
+  private group(applicationName: unknown, groupName: unknown, required = true): LocalDeploymentGroup | undefined {
     if (!this.applications.has(String(applicationName))) throw new AwsError("ApplicationDoesNotExistException", `No application found for name: ${applicationName}`);
+    if (!required) return undefined;
     const group = this.groups.get(`${applicationName}/${groupName}`);
     if (!group) throw new AwsError("DeploymentGroupDoesNotExistException", `No Deployment Group found for name: ${groupName}`);
     return group;
   }
 
   private create(input: Record<string, any>): string {
-    const group = this.group(input.applicationName, input.deploymentGroupName);
+    const group = this.group(input.applicationName, input.deploymentGroupName)!;
     const active = [...this.deployments.values()].find((d) => d.group === group && ACTIVE_STATUSES.includes(d.status));
     if (active) throw new AwsError("DeploymentLimitExceededException", `The Deployment Group '${group.deploymentGroupName}' already has an active Deployment '${active.id}'`);
     const { target, hooks } = this.parseRevision(input.revision);
@@ -369,8 +376,9 @@ export class LocalCodeDeploy {
     }
     const group = input.applicationName === undefined ? undefined : this.group(input.applicationName, input.deploymentGroupName);
     const statuses: string[] | undefined = input.includeOnlyStatuses;
+    const { start = 0, end = Infinity } = input.createTimeRange ?? {};
     const ids = [...this.deployments.values()]
-      .filter((d) => (!group || d.group === group) && (!statuses || statuses.includes(d.status)))
+      .filter((d) => (!group || d.group === group) && (!statuses || statuses.includes(d.status)) && d.createTime >= start && d.createTime <= end)
       .sort((a, b) => b.createTime - a.createTime)
       .map((d) => d.id);
     return { deployments: ids };
