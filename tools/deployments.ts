@@ -111,33 +111,43 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
   return number;
 }
 
+export interface FollowCommand {
+  /** Deployment ids, or none with `prefix`. */
+  ids: string[];
+  prefix?: string;
+  sinceMinutes: number;
+  intervalMs: number;
+}
+
+/** Reads `follow <id...>` or `follow --prefix <prefix> [--since <minutes>]`, with `[--interval <seconds>]`; throws with the usage on anything else. */
+export function parseFollowArguments(argv: string[]): FollowCommand {
+  const args = [...argv];
+  if (args.shift() !== "follow") throw new Error(`the only command is follow\n${USAGE}`);
+  const prefix = option(args, "--prefix");
+  const sinceMinutes = positiveNumber(option(args, "--since"), "--since", 60);
+  const intervalMs = positiveNumber(option(args, "--interval"), "--interval", 5) * 1000;
+  if (args.some((arg) => arg.startsWith("--"))) throw new Error(`unknown option ${args.find((arg) => arg.startsWith("--"))}\n${USAGE}`);
+  if ((prefix === undefined) === (args.length === 0)) throw new Error(`name deployment ids or --prefix, not both\n${USAGE}`);
+  return { ids: args, prefix, sinceMinutes, intervalMs };
+}
+
 /** The command line; resolves to the exit code (1: a deployment failed or was stopped, 2: bad arguments). */
 export async function main(argv: string[], print: (line: string) => void = console.log): Promise<number> {
-  const args = [...argv];
-  if (args.shift() !== "follow") {
-    print(USAGE);
-    return 2;
-  }
-  let prefix: string | undefined;
-  let since: number;
-  let intervalMs: number;
+  let command: FollowCommand;
   try {
-    prefix = option(args, "--prefix");
-    since = positiveNumber(option(args, "--since"), "--since", 60);
-    intervalMs = positiveNumber(option(args, "--interval"), "--interval", 5) * 1000;
-    if ((prefix === undefined) === (args.length === 0) || args.some((arg) => arg.startsWith("--"))) throw new Error(`name deployment ids or --prefix, not both\n${USAGE}`);
+    command = parseFollowArguments(argv);
   } catch (error) {
     print((error as Error).message);
     return 2;
   }
   const client = new CodeDeployClient({});
   try {
-    const ids = prefix === undefined ? args : await findDeployments(client, prefix, since);
+    const ids = command.prefix === undefined ? command.ids : await findDeployments(client, command.prefix, command.sinceMinutes);
     if (ids.length === 0) {
-      print(`No deployments in applications named ${prefix}* in the last ${since} minutes.`);
+      print(`No deployments in applications named ${command.prefix}* in the last ${command.sinceMinutes} minutes.`);
       return 0;
     }
-    return (await followDeployments(client, ids, print, intervalMs)) ? 0 : 1;
+    return (await followDeployments(client, ids, print, command.intervalMs)) ? 0 : 1;
   } finally {
     client.destroy();
   }
