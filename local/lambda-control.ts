@@ -97,11 +97,6 @@ export class LocalLambdaControl {
     this.functions.set(name, { versions: new Set(versions), aliases: new Map([[aliasName, { functionVersion: aliasVersion, weights: {} }]]) });
   }
 
-  /** Publishes another version (what `pulumi up` does before the runner starts). */
-  publish(name: string, version: string): void {
-    this.function(name).versions.add(version);
-  }
-
   alias(functionName: string, aliasName: string): LocalAlias {
     const alias = this.function(functionName).aliases.get(aliasName);
     if (!alias) throw notFound(`Alias not found: ${this.arn(functionName)}:${aliasName}`);

@@ -198,7 +198,8 @@ export function checkCommand(words: string[], stdoutRedirected: boolean): string
       const dev = parseDevCommand(args);
       if (dev.kind === "serve" && !isPlaceholder(dev.stack) && !stacks.includes(dev.stack)) return `npm run dev: no stack ${dev.stack}`;
     } else if (script === "deployments") {
-      parseFollowArguments(args);
+      // Named alone, the script prints its usage.
+      if (args.length > 0) parseFollowArguments(args);
     } else if (args.length > 0) {
       return `npm run ${script} takes no arguments here, got ${args.join(" ")}`;
     }
