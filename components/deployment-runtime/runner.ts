@@ -115,7 +115,7 @@ class Runner {
     const { functionName, aliasName, targetVersion } = this.request;
     try {
       const alias = await this.alias();
-      if (alias.version === targetVersion && alias.weight === 0) {
+      if (alias.version === targetVersion) {
         log("INFO", "The alias already points at the target version; nothing to deploy", { functionName, aliasName, targetVersion });
         return { status: "Skipped" };
       }
@@ -132,10 +132,12 @@ class Runner {
     }
   }
 
-  /** The alias's version, and the share of traffic the target version gets (0 when none). */
+  /** The alias's version, and the share of traffic the target version gets (1 once the alias points at it). */
   private async alias(): Promise<{ version: string; weight: number }> {
+    const { targetVersion } = this.request;
     const alias = await this.lambda.send(new GetAliasCommand({ FunctionName: this.request.functionName, Name: this.request.aliasName }));
-    return { version: alias.FunctionVersion!, weight: alias.RoutingConfig?.AdditionalVersionWeights?.[this.request.targetVersion] ?? 0 };
+    const version = alias.FunctionVersion!;
+    return { version, weight: version === targetVersion ? 1 : alias.RoutingConfig?.AdditionalVersionWeights?.[targetVersion] ?? 0 };
   }
 
   /**

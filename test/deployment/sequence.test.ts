@@ -46,12 +46,16 @@ describe("deployment sequence (runner and hooks against the local CodeDeploy and
   });
 
   it("linear (a custom config): 25%, 50%, 75% a minute each, then all; without hooks the runner's actions only", async () => {
-    await open({ deploymentConfigName: "orders-linear-25-every-1" });
+    // A minute of 100 ms: long enough for the runner's 10 ms polls to see every step on a busy machine.
+    await open({ deploymentConfigName: "orders-linear-25-every-1", minuteMs: 100 });
     const { result, weights } = await stage.watchWeights(stage.runner(stage.request()));
     expect((result as PromiseFulfilledResult<{ status: string }>).value.status).to.equal("Succeeded");
     expect(weights).to.deep.equal([0.25, 0.5, 0.75]);
     // The runner logs each status and each shift as a JSON line.
-    expect(stage.logs.filter((l) => l.message === "Traffic shifted").map((l) => l.percent)).to.deep.equal([25, 50, 75]);
+    const shifts = stage.logs.filter((l) => l.message === "Traffic shifted").map((l) => l.percent);
+    // The last poll may or may not land between the alias's move to version 2 and Succeeded.
+    expect(shifts.slice(0, 3)).to.deep.equal([25, 50, 75]);
+    expect(shifts.slice(3).join(",")).to.be.oneOf(["", "100"]);
     expect(stage.logs.filter((l) => l.message === "Deployment status").map((l) => l.status)).to.deep.equal(["InProgress", "Succeeded"]);
     expect([...stage.codedeploy.calls, ...stage.lambda.calls].filter((action) => !Object.hasOwn(RUNNER_ACTIONS, action))).to.deep.equal([]);
   });
