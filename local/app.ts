@@ -32,6 +32,8 @@ export interface FunctionModel {
   applicationLogLevel: string;
   /** The recorded code archive (the bundle as deployed). */
   code?: unknown;
+  /** The deployment strategy AWS would shift traffic by (the strategy or the CodeDeploy config's name); locally a change takes all traffic at once. */
+  deploymentStrategy?: string;
 }
 
 export interface RouteModel {
@@ -127,6 +129,16 @@ export function readApp(recorded: RecordedResource[]): AppModel {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
 
   const aliases = ofType("aws:lambda/alias:Alias");
+  const deploymentGroups = ofType("aws:codedeploy/deploymentGroup:DeploymentGroup");
+  // Read defensively: a SecureFunction with `deployment` has a deployment group among its
+  // children; its recorded inputs or outputs may also carry the strategy itself.
+  const deploymentStrategyOf = (component: RecordedResource | undefined): string | undefined => {
+    if (!component) return undefined;
+    const declared = [component.inputs?.deployment, component.outputs?.deployment].find((d) => typeof d?.strategy === "string");
+    if (declared) return String(declared.strategy);
+    const group = deploymentGroups.find((g) => g.parent === component.urn);
+    return group ? String(group.inputs.deploymentConfigName ?? "CodeDeployDefault.LambdaAllAtOnce") : undefined;
+  };
   const functions: FunctionModel[] = ofType("aws:lambda/function:Function").map((fn) => {
     const component = fn.parent ? byUrn.get(fn.parent) : undefined;
     const handler = component?.outputs.handler;
@@ -135,6 +147,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
     }
     const inputs = fn.inputs;
     const arn: string = fn.outputs.arn;
+    const deploymentStrategy = deploymentStrategyOf(component);
     return {
       name: component!.name,
       functionName: inputs.name,
@@ -151,6 +164,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
       logGroupName: inputs.loggingConfig?.logGroup ?? `/aws/lambda/${inputs.name}`,
       applicationLogLevel: inputs.loggingConfig?.applicationLogLevel ?? "INFO",
       code: inputs.code,
+      ...(deploymentStrategy ? { deploymentStrategy } : {}),
     };
   });
 
@@ -253,6 +267,13 @@ export function readApp(recorded: RecordedResource[]): AppModel {
     }));
 
   return { functions, apis, queues, mappings, parameters, tables, kinesisStreams, streamMappings };
+}
+
+/** The one line that says which functions' deployment strategies the local runtime ignores, when any has one. */
+export function describeIgnoredDeployments(functions: FunctionModel[]): string | undefined {
+  const deployed = functions.filter((fn) => fn.deploymentStrategy);
+  if (deployed.length === 0) return undefined;
+  return `deployment strategies are ignored locally (new code takes all traffic at once; no hooks, no alarm rollback): ${deployed.map((fn) => `${fn.name} (${fn.deploymentStrategy})`).join(", ")}.`;
 }
 
 /** The function a caller's ARN (function or alias) names. */

@@ -13,7 +13,7 @@ import { watch } from "chokidar";
 import { BUNDLE_FILE, bundleHandlerCached, parseHandler, resolveHandlerFile, type Bundle } from "../components/bundling";
 import { evaluateProgram, MOCK_ACCOUNT_ID } from "../tools/mock-engine";
 import { loadStackConfig, type StackConfig } from "../tools/stack-config";
-import { functionForArn, readApp, type AppModel, type FunctionModel } from "./app";
+import { describeIgnoredDeployments, functionForArn, readApp, type AppModel, type FunctionModel } from "./app";
 import { readAsyncModel, type AsyncModel } from "./async-model";
 import type { Clock } from "./async-invoke";
 import { LocalAsync } from "./async-runtime";
@@ -191,6 +191,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       process.chdir(previousDirectory);
     }
     const app = readApp(evaluation.resources);
+    const ignoredDeployments = describeIgnoredDeployments(app.functions);
+    if (ignoredDeployments) notes.push(ignoredDeployments);
 
     const ssm = new LocalSsm(region, MOCK_ACCOUNT_ID);
     for (const parameter of app.parameters) ssm.put(parameter);

@@ -25,6 +25,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseDevCommand } from "../local/cli";
 import { parseCostArguments } from "../tools/cost";
+import { parseFollowArguments } from "../tools/deployments";
 import { parsePlanArguments } from "../tools/plan";
 import { listStacks } from "../tools/stack-config";
 
@@ -201,6 +202,9 @@ export function checkCommand(words: string[], stdoutRedirected: boolean): string
     } else if (script === "dev") {
       const dev = parseDevCommand(args);
       if (dev.kind === "serve" && !isPlaceholder(dev.stack) && !stacks.includes(dev.stack)) return `npm run dev: no stack ${dev.stack}`;
+    } else if (script === "deployments") {
+      // Named alone, the script prints its usage.
+      if (args.length > 0) parseFollowArguments(args);
     } else if (args.length > 0) {
       return `npm run ${script} takes no arguments here, got ${args.join(" ")}`;
     }
@@ -273,6 +277,7 @@ describe("the documentation (README.md and docs/)", () => {
     expect(checkCommand(shellWords("npm run -s cost -- prod --yaml"), false)).to.match(/unknown option --yaml/);
     expect(checkCommand(shellWords("npm run -s cost -- staging"), false)).to.match(/no stack staging/);
     expect(checkCommand(shellWords("npm run deploy"), false)).to.match(/no such script/);
+    expect(checkCommand(shellWords("npm run deployments -- follow --prefix x- d-1"), false)).to.match(/name deployment ids or --prefix, not both/);
     expect(checkCommand(shellWords("npm run plan -- prod --json"), true)).to.match(/write npm run -s plan/);
     expect(checkCommand(shellWords("npx mocha test/nowhere.test.ts"), false)).to.match(/no such file test\/nowhere.test.ts/);
     expect(checkCommand(shellWords("npm run -s plan -- prod --json --out plan.json"), false)).to.equal(undefined);

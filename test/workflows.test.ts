@@ -109,6 +109,20 @@ describe("GitHub Actions workflows", () => {
     }
   });
 
+  it("main: after each up (also a failed one), the follower shows the deployments of that stack's applications", () => {
+    const project = (parse(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const workflow = parse(read("deploy.yml")) as any;
+    for (const [name, stack] of [["up-dev", "dev"], ["up-prod", "prod"]]) {
+      const steps: any[] = workflow.jobs[name].steps;
+      const up = steps.findIndex((s) => String(s.uses ?? "").startsWith("pulumi/actions@"));
+      const follow = steps.findIndex((s) => String(s.run ?? "").includes("npm run -s deployments -- follow"));
+      expect(follow, name).to.be.above(up);
+      // The components name applications <project>-<stack>-...
+      expect(steps[follow].run, name).to.equal(`npm run -s deployments -- follow --prefix ${project}-${stack}- --since 60`);
+      expect(steps[follow].if, name).to.equal("success() || failure()");
+    }
+  });
+
   it("pins every action to a full commit SHA, its version in a comment, one pin per action", () => {
     const pins = new Map<string, string>();
     for (const file of FILES) {

@@ -139,7 +139,8 @@ describe("the npm package, installed into another Pulumi project", function () {
     expect(fromConsumer.resolve("@pulumi/aws")).to.equal(require.resolve("@pulumi/aws"));
     expect(fs.existsSync(path.join(installed, "node_modules", "@pulumi")), "nested @pulumi packages").to.equal(false);
     const manifest = JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8"));
-    expect(Object.keys(manifest.dependencies)).to.deep.equal(["cjs-module-lexer", "esbuild"]);
+    // The SDK clients: the deployment runner and hooks are bundled from the package at the consumer's `pulumi up`.
+    expect(Object.keys(manifest.dependencies)).to.deep.equal(["@aws-sdk/client-codedeploy", "@aws-sdk/client-lambda", "cjs-module-lexer", "esbuild"]);
     expect(manifest.peerDependencies).to.have.keys("@pulumi/pulumi", "@pulumi/aws", "typescript");
     expect(manifest.peerDependenciesMeta).to.deep.equal({ typescript: { optional: true } });
   });
