@@ -16,7 +16,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "ut
 const FUNCTION_INPUTS = [
   "handler", "runtime", "architecture", "memorySize", "timeout", "description", "environment", "parameters", "secrets",
   "permissions", "reservedConcurrency", "disabled", "provisionedConcurrency", "aliasName", "logRetentionDays", "logLevel", "tracing",
-  "alarmActions", "vpc", "bundling", "asyncInvoke", "kmsKeyArn",
+  "alarmActions", "vpc", "bundling", "asyncInvoke", "kmsKeyArn", "tags",
 ];
 const DOCUMENTED = {
   SecureFunction: {
@@ -26,7 +26,7 @@ const DOCUMENTED = {
     required: ["handler"],
   },
   ServerlessApi: {
-    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn"],
+    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn", "tags"],
     outputs: ["api", "stage", "accessLogGroup", "authorizer", "integrations", "routes", "permissions", "url"],
     required: ["routes"],
   },
