@@ -7,10 +7,9 @@ import { EventWorker, QueueWorker, SecureFunction, ServerlessApi, StreamWorker }
 import { TAGGABLE_TYPES, tagging } from "../../components/tags";
 import { TAGGABLE_TYPES as POLICY_TAGGABLE_TYPES } from "../../policy/rules";
 import { record, RecordedResource, stackPlan } from "../mocks";
-import { expectRefused, HELLO, TEST_PROJECT, TEST_STACK, TYPES, WORKER } from "./support";
+import { expectRefused, HELLO, libraryTags, TYPES, WORKER } from "./support";
 
 const TABLE_STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000";
-const library = (component: string) => ({ project: TEST_PROJECT, stack: TEST_STACK, component });
 
 /** Whether @pulumi/<package>'s args interface for a type token declares `tags`. */
 function argsDeclareTags(type: string): boolean {
@@ -72,7 +71,7 @@ describe("Tags", () => {
       expect(new Set(children.map((r) => r.type))).to.include.members([TYPES.function, TYPES.role, TYPES.logGroup, TYPES.alarm, TYPES.parameter, TYPES.queue, TYPES.api, TYPES.stage, TYPES.eventSourceMapping]);
       for (const child of children) {
         const owner = outermost(child);
-        expect(child.inputs.tags, `${child.type} ${child.name}`).to.deep.equal({ team: "orders", ...library(`${owner.type.split(":").pop()}/${owner.name}`) });
+        expect(child.inputs.tags, `${child.type} ${child.name}`).to.deep.equal({ team: "orders", ...libraryTags(`${owner.type.split(":").pop()}/${owner.name}`) });
       }
     });
 
@@ -94,11 +93,11 @@ describe("Tags", () => {
         new aws.sqs.Queue("own", { tags: { owner: "own", component: "mine" } }, { parent: api });
       });
       const fn = resources.find((r) => r.type === TYPES.function)!;
-      expect(fn.inputs.tags).to.deep.equal({ "cost-center": "stack", team: "api", owner: "route", tier: "route", ...library("ServerlessApi/shop-api") });
+      expect(fn.inputs.tags).to.deep.equal({ "cost-center": "stack", team: "api", owner: "route", tier: "route", ...libraryTags("ServerlessApi/shop-api") });
       const stage = resources.find((r) => r.type === TYPES.stage)!;
-      expect(stage.inputs.tags).to.deep.equal({ "cost-center": "stack", team: "api", owner: "api", tier: "api", ...library("ServerlessApi/shop-api") });
+      expect(stage.inputs.tags).to.deep.equal({ "cost-center": "stack", team: "api", owner: "api", tier: "api", ...libraryTags("ServerlessApi/shop-api") });
       const own = resources.find((r) => r.name === "own")!;
-      expect(own.inputs.tags).to.deep.equal({ "cost-center": "stack", team: "api", owner: "own", tier: "api", ...library("ServerlessApi/shop-api") });
+      expect(own.inputs.tags).to.deep.equal({ "cost-center": "stack", team: "api", owner: "own", tier: "api", ...libraryTags("ServerlessApi/shop-api") });
     });
 
     it("names a resource outside any component after its type and name, and keeps Output values", async () => {
@@ -107,7 +106,7 @@ describe("Tags", () => {
         new aws.dynamodb.Table("orders", { hashKey: "id", attributes: [{ name: "id", type: "S" }], tags: pulumi.output({ purpose: "orders" }) });
         new aws.iam.RolePolicy("untaggable", { role: "r", policy: "{}" });
       });
-      expect(resources.find((r) => r.name === "orders")!.inputs.tags).to.deep.equal({ owner: "platform", purpose: "orders", ...library("dynamodb.Table/orders") });
+      expect(resources.find((r) => r.name === "orders")!.inputs.tags).to.deep.equal({ owner: "platform", purpose: "orders", ...libraryTags("dynamodb.Table/orders") });
       expect(resources.find((r) => r.name === "untaggable")!.inputs).not.to.have.property("tags");
     });
   });
