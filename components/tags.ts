@@ -75,7 +75,7 @@ export function providerDefaultTags(): Record<string, string> {
  * that are Outputs are AWS's to check once they resolve.
  */
 export function checkTags(at: string, tags: Tags | undefined, problems: ProblemCollector): void {
-  if (tags === undefined) return;
+  if (tags === undefined || isPending(tags)) return;
   const length = (text: string) => [...text].length;
   const allowed = "letters, digits, spaces and _.:/=+-@";
   for (const [key, value] of Object.entries(tags)) {
@@ -99,6 +99,8 @@ export function checkTags(at: string, tags: Tags | undefined, problems: ProblemC
   }
 }
 
+const isPending = (value: unknown) => pulumi.Output.isInstance(value) || value instanceof Promise;
+
 /** `aws:dynamodb/table:Table` -> `dynamodb.Table`; `awsx:ec2:Vpc` -> `ec2.Vpc`. */
 function typeLabel(type: string): string {
   const [, module, kind] = type.split(":");
@@ -120,15 +122,18 @@ function typeLabel(type: string): string {
 export function tagging(tags: Tags, component?: string): pulumi.ResourceTransformation {
   return ({ type, name, props, opts }) => {
     if (!TAGGABLE_TYPES.has(type)) return undefined;
-    const merge = (own: Record<string, unknown> | undefined): Tags => ({
-      ...tags,
+    const merge = (inherited: Tags, own: Record<string, unknown> | undefined): Tags => ({
+      ...inherited,
       ...(own as Tags | undefined),
       project: pulumi.getProject(),
       stack: pulumi.getStack(),
       component: component ?? (typeof own?.component === "string" ? own.component : `${typeLabel(type)}/${name}`),
     });
     const own = props.tags;
-    const merged = pulumi.Output.isInstance(own) || own instanceof Promise ? pulumi.output(own).apply(merge) : merge(own);
+    // Either map may be a whole Output (the resource's own, or a component's `tags` from another language).
+    const merged = isPending(own) || isPending(tags)
+      ? pulumi.all([tags, own]).apply(([inherited, resolved]) => merge(inherited as Tags, resolved as Record<string, unknown> | undefined))
+      : merge(tags, own);
     return { props: { ...props, tags: merged }, opts };
   };
 }

@@ -109,6 +109,12 @@ describe("Tags", () => {
       expect(resources.find((r) => r.name === "orders")!.inputs.tags).to.deep.equal({ owner: "platform", purpose: "orders", ...libraryTags("dynamodb.Table/orders") });
       expect(resources.find((r) => r.name === "untaggable")!.inputs).not.to.have.property("tags");
     });
+
+    it("takes a component's tags as one Output, as another language may pass them", async () => {
+      const tags = pulumi.output({ team: "orders" }) as unknown as Record<string, string>;
+      const { resources } = await record(() => new SecureFunction("fn", { handler: HELLO, tags }));
+      expect(resources.find((r) => r.type === TYPES.logGroup)!.inputs.tags).to.deep.equal({ team: "orders", ...libraryTags("SecureFunction/fn") });
+    });
   });
 
   describe("validation", () => {
