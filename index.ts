@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { FunctionVpcArgs, ServerlessApi, StreamWorker } from "./components";
 import { physicalName } from "./components/naming";
+import { tagging } from "./components/tags";
 import { createAlarmTopic } from "./app/alarm-topic";
 import { createDataKey, tableKeyPermissions } from "./app/keys";
 import { createIdentity, ORDERS_SCOPES } from "./app/identity";
@@ -15,6 +16,10 @@ import { readSettings } from "./app/settings";
 import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
 
 const settings = readSettings();
+// Every taggable resource of the stack carries the stack's tags, project, stack and
+// component: the components' own transformations run first and name their component; the
+// table, topic, keys, network and identity below are their own (`dynamodb.Table/orders`).
+pulumi.runtime.registerStackTransformation(tagging(settings.tags));
 const dataProtection = { protect: settings.protectData };
 const dataKeyArn = settings.customerManagedKeys ? createDataKey("data-key").arn : undefined;
 

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEPLOYMENT_STRATEGIES, DeploymentArgs, DeploymentStrategy } from "../components/deployment";
-import { LOG_RETENTION_DAYS } from "../components/validation";
+import { checkTags, providerDefaultTags } from "../components/tags";
+import { LOG_RETENTION_DAYS, ProblemCollector } from "../components/validation";
 import { TRUSTED_PRINCIPAL_ARN } from "../handlers/lib/principals";
 import { MFA_MODES, MfaMode, USER_POOL_TIERS, UserPoolTier } from "./identity";
 
@@ -35,7 +36,12 @@ export interface StackSettings {
   apiDeployment: DeploymentArgs;
   /** How CodeDeploy shifts each new version of the fulfilment worker. */
   workerDeployment: DeploymentArgs;
+  /** The stack's tags (`aws:defaultTags`), on every resource beside project, stack and component. */
+  tags: Record<string, string>;
 }
+
+/** The tags every stack must set in `aws:defaultTags`, for cost allocation (the policy pack requires them in prod). */
+export const REQUIRED_STACK_TAGS = ["cost-center", "owner"] as const;
 
 /** Inclusive ranges of the numeric settings, with their unit. */
 export const SETTING_RANGES: Record<string, [number, number, string]> = {
@@ -143,8 +149,9 @@ export function readSettings(): StackSettings {
   if (!isCallbackUrl(settings.authCallbackUrl)) {
     problems.push(`${project}:authCallbackUrl = ${JSON.stringify(settings.authCallbackUrl)} is not an https URL (http only for localhost); set the web app's sign-in callback with \`${setHint("authCallbackUrl")}\`.`);
   }
+  const tags = stackTags(stack, problems);
   if (problems.length > 0) throw new StackConfigError(stack, problems);
-  return { ...settings, trustedIamPrincipals };
+  return { ...settings, trustedIamPrincipals, tags };
 }
 
 /** The `trustedIamPrincipals` list (a JSON array in config), each entry an IAM role or user ARN. */
@@ -176,4 +183,18 @@ function isCallbackUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The stack's `aws:defaultTags`, checked as AWS checks tags, with every required key set. */
+function stackTags(stack: string, problems: string[]): Record<string, string> {
+  const tags = providerDefaultTags();
+  const tagProblems = new ProblemCollector();
+  checkTags("aws:defaultTags.tags", tags, tagProblems);
+  for (const key of REQUIRED_STACK_TAGS) {
+    if (typeof tags[key] !== "string" || tags[key].trim() === "") tagProblems.add(`aws:defaultTags.tags.${key}`, "is not set; every stack names its cost center and owning team.");
+  }
+  for (const { path, reason } of tagProblems.problems) {
+    problems.push(`${path}: ${reason} Set it in Pulumi.${stack}.yaml under aws:defaultTags: { tags: { cost-center: ..., owner: ... } }.`);
+  }
+  return tags;
 }

@@ -11,6 +11,7 @@ import { ASYNC_INVOKE_LIMITS, DELIVERY_RETRY_ATTEMPTS } from "./limits";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement, policyDocument, QueueSender } from "./policy";
 import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { withTags } from "./tags";
 import { componentType } from "./tokens";
 import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -123,7 +124,7 @@ export class EventWorker extends pulumi.ComponentResource {
 
   constructor(name: string, args: EventWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings, kinds, functionArgs } = planEventWorker(name, args);
-    super(componentType("EventWorker"), name, {}, opts);
+    super(componentType("EventWorker"), name, {}, withTags("EventWorker", name, args.tags, opts));
     const parent = { parent: this };
     const triggers = (kind: TriggerKind) => [...kinds].filter(([, k]) => k === kind).map(([trigger]) => trigger);
     const partition = aws.getPartitionOutput({}, parent).partition;

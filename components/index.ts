@@ -7,3 +7,4 @@ export { BundlingOptions } from "./bundling";
 export { PermissionStatement } from "./policy";
 export { ArgumentProblem, ComponentArgumentsError } from "./validation";
 export * from "./event-worker";
+export { LIBRARY_TAG_KEYS, TaggableArgs, tagging } from "./tags";

@@ -182,3 +182,17 @@ export const CUSTOM_DOMAIN_LIMITS = {
   labelLength: 63,
   securityPolicy: "TLS_1_2",
 } as const;
+
+/**
+ * What AWS accepts as resource tags ("Tagging AWS resources", tag naming limits): keys of
+ * 1-128 and values of 0-256 Unicode characters, of letters, digits, spaces and `_.:/=+-@`;
+ * the `aws:` key prefix is AWS's own; at most 50 tags on a resource, counting the
+ * provider's default tags (merged into every resource by AWS's Pulumi provider).
+ */
+export const TAG_LIMITS = {
+  keyLength: 128,
+  valueLength: 256,
+  perResource: 50,
+  reservedPrefix: "aws:",
+  characters: /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u,
+} as const;

@@ -7,6 +7,7 @@ import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement } from "./policy";
 import { prepareFunction, SECURE_FUNCTION_DEFAULTS, SecureFunction, SecureFunctionArgs } from "./secure-function";
 import { minimumVisibilityTimeoutSeconds } from "./limits";
+import { withTags } from "./tags";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -168,7 +169,7 @@ export class QueueWorker extends pulumi.ComponentResource {
 
   constructor(name: string, args: QueueWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings, functionArgs } = planQueueWorker(name, args);
-    super(componentType("QueueWorker"), name, {}, withLegacyTypeAlias("QueueWorker", opts));
+    super(componentType("QueueWorker"), name, {}, withTags("QueueWorker", name, args.tags, withLegacyTypeAlias("QueueWorker", opts)));
     const parent = { parent: this };
     const suffix = settings.fifo ? ".fifo" : "";
 

@@ -1,10 +1,12 @@
 // RestApi's arguments validated at construction, the resource tree its routes need, and
 // the digest of its definition that decides when a new deployment is made.
 import { createHash } from "crypto";
+import { checkDomain } from "./api-domain";
 import { checkKmsKeyArn } from "./kms";
 import { QUOTA_PERIOD_OFFSETS, REST_API_INTEGRATION_TIMEOUT_SECONDS, REST_API_LIMITS } from "./limits";
 import { checkFunctionNames, PlannedFunction, PlannedRoute, planRoutes } from "./routes";
 import { planLambdaAuthorizer, PlannedLambdaAuthorizer } from "./rest-authorizer";
+import { checkTags } from "./tags";
 import type { RestApiArgs, RestRouteArgs, RestRouteAuth, UsagePlanArgs } from "./rest-api";
 import type { ThrottleArgs } from "./serverless-api";
 import { LOG_RETENTION_DAYS, ProblemCollector } from "./validation";
@@ -223,6 +225,8 @@ export function planRestApi(name: string, args: RestApiArgs): RestApiPlan {
   checkFunctionNames(functions, problems);
   checkEndpoint(args, problems);
   checkWaf(args, problems);
+  if (args.domain) checkDomain(args.domain, "domain", problems);
+  checkTags("tags", args.tags, problems);
   problems.throwIfAny("RestApi", name);
   return {
     functions, routes: restRoutes, resources, lambdaAuthorizer, usagePlans, apiKeys, stageName, throttle, accessLogRetentionDays,

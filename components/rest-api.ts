@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { ApiDomainArgs, ApiDomainResources, createApiDomain } from "./api-domain";
 import { checkedKmsKey } from "./kms";
 import { REST_API_INTEGRATION_TIMEOUT_SECONDS } from "./limits";
 import { NAME_LIMITS, physicalName } from "./naming";
@@ -9,6 +10,7 @@ import { createRestLambdaAuthorizer, RestLambdaAuthArgs } from "./rest-authorize
 import { createRouteFunctions, FunctionDefaults, routeNamePart, RouteFunctionArgs } from "./routes";
 import { SecureFunction } from "./secure-function";
 import type { ThrottleArgs } from "./serverless-api";
+import { TaggableArgs, withTags } from "./tags";
 import { componentType } from "./tokens";
 import { ResolvedArgumentChecks } from "./validation";
 
@@ -116,7 +118,7 @@ export const RestEndpointType = {
 export type RestEndpointType = (typeof RestEndpointType)[keyof typeof RestEndpointType];
 
 /** The arguments of a {@link RestApi}. */
-export interface RestApiArgs {
+export interface RestApiArgs extends TaggableArgs {
   /**
    * Routes keyed `"METHOD /path"` (paths may hold `{param}` and a final `{proxy+}`). Routes
    * naming the same handler with the same settings share one function.
@@ -156,6 +158,11 @@ export interface RestApiArgs {
    * @default false
    */
   accountCloudWatchRole?: boolean;
+  /**
+   * A custom domain name (regional, TLS 1.2) mapped to the stage, with its certificate and
+   * DNS records when a hosted zone is given.
+   */
+  domain?: ApiDomainArgs;
 }
 
 /** The JSON access log line of a REST stage: one object per request. */
@@ -178,7 +185,7 @@ export const REST_ACCESS_LOG_FORMAT = JSON.stringify({
 });
 
 /** TypeScript-only fields (Pulumi's schema cannot describe our own components as outputs). */
-const restFunctions = new WeakMap<RestApi, { functions: Record<string, SecureFunction>; authorizerFunction?: SecureFunction }>();
+const restFunctions = new WeakMap<RestApi, { functions: Record<string, SecureFunction>; authorizerFunction?: SecureFunction; domain?: ApiDomainResources }>();
 
 /**
  * An API Gateway REST API whose routes run SecureFunctions through Lambda proxy
@@ -237,10 +244,12 @@ export class RestApi extends pulumi.ComponentResource {
   readonly apiKeys: pulumi.Output<Record<string, string>>;
   /** The digest of the deployed definition. */
   readonly definitionDigest: pulumi.Output<string>;
+  /** The API's URL on its custom domain, `https://<name>/<basePath>`, when `domain` is set. */
+  readonly domainUrl?: pulumi.Output<string>;
 
   constructor(name: string, args: RestApiArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planRestApi(name, args);
-    super(componentType("RestApi"), name, {}, opts);
+    super(componentType("RestApi"), name, {}, withTags("RestApi", name, args.tags, opts));
     const parent = { parent: this };
     const apiName = physicalName(name, NAME_LIMITS.restApi);
     const isPrivate = (args.endpointType ?? REST_API_DEFAULTS.endpointType) === "private";
@@ -379,7 +388,12 @@ export class RestApi extends pulumi.ComponentResource {
     if (args.waf) ({ webAcl: this.webAcl, association: this.webAclAssociation } = createWaf(name, args.waf, this.stage, this));
 
     this.url = this.stage.invokeUrl;
-    this.registerOutputs({ url: this.url, executionArn: this.executionArn, apiKeys: this.apiKeys, apiId: this.api.id });
+    if (args.domain) {
+      const domain = createApiDomain(name, args.domain, { kind: "rest", apiId: this.api.id, stageName: this.stage.stageName }, this);
+      restFunctions.get(this)!.domain = domain;
+      this.domainUrl = domain.url;
+    }
+    this.registerOutputs({ url: this.url, executionArn: this.executionArn, apiKeys: this.apiKeys, apiId: this.api.id, ...(this.domainUrl ? { domainUrl: this.domainUrl } : {}) });
   }
 
   /** The route functions, by handler (TypeScript only). */
@@ -390,5 +404,10 @@ export class RestApi extends pulumi.ComponentResource {
   /** The Lambda authorizer's function, when the API has one (TypeScript only). */
   get authorizerFunction(): SecureFunction | undefined {
     return restFunctions.get(this)!.authorizerFunction;
+  }
+
+  /** The custom domain's certificate (when created), domain name, mapping and records, when `domain` is set (TypeScript only). */
+  get domain(): ApiDomainResources | undefined {
+    return restFunctions.get(this)!.domain;
   }
 }

@@ -8,6 +8,7 @@ import { NAME_LIMITS, parameterPath, physicalName } from "./naming";
 import { ACTIONS_WITHOUT_RESOURCE_LEVEL, checkPermissions, LAMBDA_ASSUME_ROLE_POLICY, PermissionStatement, policyDocument, wildcardResourceProblem } from "./policy";
 import { AsyncInvokeArgs, checkAsyncInvoke, checkedDestinations, createAsyncInvokeConfig } from "./async-invoke";
 import { checkedKmsKey, checkKmsKeyArn, KMS_READ_ACTIONS } from "./kms";
+import { checkTags, TaggableArgs, withTags } from "./tags";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { LOG_RETENTION_DAYS, ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -177,7 +178,7 @@ export interface FunctionSettings {
 }
 
 /** The arguments of a {@link SecureFunction}. */
-export interface SecureFunctionArgs extends FunctionSettings {
+export interface SecureFunctionArgs extends FunctionSettings, TaggableArgs {
   /**
    * The handler as `path/to/file.exportName`, relative to the project root (the working
    * directory of `pulumi up`) or absolute, e.g. `handlers/orders/get-order.handler`. The
@@ -253,6 +254,7 @@ export function prepareFunction(name: string, input: SecureFunctionArgs, at: str
   checkParameters(args, path, problems);
   checkPermissions(path("permissions"), args.permissions ?? [], problems);
   checkKmsKeyArn(path("kmsKeyArn"), args.kmsKeyArn, problems);
+  checkTags(path("tags"), args.tags, problems);
   if (args.asyncInvoke) checkAsyncInvoke(args.asyncInvoke, path("asyncInvoke"), problems);
   if (args.deployment) {
     checkDeployment(args.deployment, args.disabled, path("deployment"), problems, (hook, at) => bundleFunctionHandler(hook, at, problems, bundling, hookWrapper()));
@@ -659,7 +661,7 @@ export class SecureFunction extends pulumi.ComponentResource {
     const problems = new ProblemCollector();
     const prepared = prepareFunction(name, args, "", problems);
     problems.throwIfAny("SecureFunction", name);
-    super(componentType("SecureFunction"), name, {}, withLegacyTypeAlias("SecureFunction", opts));
+    super(componentType("SecureFunction"), name, {}, withTags("SecureFunction", name, args.tags, withLegacyTypeAlias("SecureFunction", opts)));
 
     const children = createSecureFunction(name, prepared!, this);
     this.function = children.function;

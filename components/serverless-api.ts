@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { FunctionSettings, SecureFunction } from "./secure-function";
 import { checkFunctionNames, createRouteFunctions, planRoutes, PlannedFunction, PlannedRoute, routeNamePart, RouteFunctionArgs } from "./routes";
+import { checkTags, TaggableArgs, withTags } from "./tags";
 import { componentType, withLegacyTypeAlias } from "./tokens";
 import { checkCors, corsConfiguration, CORS_DEFAULTS, CorsArgs, PREFLIGHT_ROUTE } from "./cors";
 import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "./limits";
@@ -68,7 +69,7 @@ export interface ThrottleArgs {
 }
 
 /** The arguments of a {@link ServerlessApi}. */
-export interface ServerlessApiArgs {
+export interface ServerlessApiArgs extends TaggableArgs {
   /**
    * Routes keyed `"METHOD /path"` (paths may hold `{param}` and a final `{proxy+}`) or
    * `"$default"`. Routes naming the same handler with the same settings share one function.
@@ -144,6 +145,7 @@ export function planApi(name: string, args: ServerlessApiArgs): ApiPlan {
   const accessLogRetentionDays = args.accessLogRetentionDays ?? SERVERLESS_API_DEFAULTS.accessLogRetentionDays;
   problems.oneOf("accessLogRetentionDays", accessLogRetentionDays, LOG_RETENTION_DAYS);
   checkKmsKeyArn("kmsKeyArn", args.kmsKeyArn, problems);
+  checkTags("tags", args.tags, problems);
   if (args.cors) checkCors(args.cors, problems);
   if (args.auth?.jwt && (!args.auth.jwt.issuer || !args.auth.jwt.audience)) {
     problems.add("auth.jwt", "needs both issuer and audience.");
@@ -220,7 +222,7 @@ export class ServerlessApi extends pulumi.ComponentResource {
 
   constructor(name: string, args: ServerlessApiArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planApi(name, args);
-    super(componentType("ServerlessApi"), name, {}, withLegacyTypeAlias("ServerlessApi", opts));
+    super(componentType("ServerlessApi"), name, {}, withTags("ServerlessApi", name, args.tags, withLegacyTypeAlias("ServerlessApi", opts)));
     const parent = { parent: this };
     const apiName = physicalName(name, NAME_LIMITS.httpApi);
 

@@ -8,6 +8,7 @@ import { checkedKmsKey, checkKmsKeyArn, KMS_READ_ACTIONS, KMS_SEND_ACTIONS, keyS
 import { STREAM_MAPPING_LIMITS } from "./limits";
 import { PermissionStatement } from "./policy";
 import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { withTags } from "./tags";
 import { componentType } from "./tokens";
 import { ProblemCollector, ResolvedArgumentChecks, withoutUndefined } from "./validation";
 
@@ -290,7 +291,7 @@ export class StreamWorker extends pulumi.ComponentResource {
   constructor(name: string, args: StreamWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
     const { settings, functionArgs } = planStreamWorker(name, args);
     // A new component: no token from before 1.0.0 to alias.
-    super(componentType("StreamWorker"), name, {}, opts);
+    super(componentType("StreamWorker"), name, {}, withTags("StreamWorker", name, args.tags, opts));
     const parent = { parent: this };
     const checks = new ResolvedArgumentChecks("StreamWorker", name, this);
     const alarmActions = args.alarmActions ?? [];

@@ -78,6 +78,25 @@ const SECRET_VALUE_PATTERNS: ReadonlyArray<[string, RegExp]> = [
  */
 const SECRET_NAME_PATTERN = /(secret|passw(or)?d|token|api[_-]?key|private[_-]?key|credentials?)$/i;
 
+/**
+ * The types whose inputs take `tags`: a copy of components/tags.ts's list (the pack must
+ * not import the components), pinned to it by test/components/tags.test.ts.
+ */
+export const TAGGABLE_TYPES: readonly string[] = [
+  "aws:lambda/function:Function", "aws:lambda/eventSourceMapping:EventSourceMapping", "aws:iam/role:Role",
+  "aws:cloudwatch/logGroup:LogGroup", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/eventRule:EventRule",
+  "aws:apigatewayv2/api:Api", "aws:apigatewayv2/stage:Stage", "aws:apigatewayv2/domainName:DomainName",
+  "aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage", "aws:apigateway/usagePlan:UsagePlan",
+  "aws:apigateway/apiKey:ApiKey", "aws:apigateway/domainName:DomainName", "aws:wafv2/webAcl:WebAcl",
+  "aws:acm/certificate:Certificate", "aws:codedeploy/application:Application", "aws:codedeploy/deploymentGroup:DeploymentGroup",
+  "aws:sqs/queue:Queue", "aws:sns/topic:Topic", "aws:s3/bucket:Bucket", "aws:kinesis/stream:Stream",
+  "aws:ssm/parameter:Parameter", "aws:dynamodb/table:Table", "aws:cognito/userPool:UserPool", "aws:kms/key:Key",
+  "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/flowLog:FlowLog", "awsx:ec2:Vpc",
+];
+
+/** The keys the component library sets on every taggable resource (components/tags.ts). */
+const LIBRARY_TAG_KEYS = ["project", "stack", "component"];
+
 export type Policy = (ResourceValidationPolicy | StackValidationPolicy) & {
   /** The resource types the rule looks at: what a report counts as "checked". */
   resourceTypes: readonly string[];
@@ -695,6 +714,29 @@ export const policies: Policy[] = [
   }, (props, report) => {
     if (["POST", "PUT", "PATCH", "DELETE", "ANY"].includes(props.httpMethod) && props.apiKeyRequired === true && (props.authorization ?? "NONE") === "NONE") {
       report(`${props.httpMethod} method on resource ${props.resourceId ?? ""} writes with an API key as its only credential (authorization NONE); keys are sent in clear by every client that has one and are not meant to authorize writes: set an authorizer (RestApi route auth "cognito", "lambda" or "iam").`);
+    }
+  }),
+  // ---------------------------------------------------------------- Tags
+  resourceRule({
+    name: "tags-required-in-prod",
+    description: "In production stacks every taggable resource carries the cost-allocation tags project, stack and component (the component library sets them), and the keys the pack config requires.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Create the resource inside a component (which tags its children), or give it tags: register the library's `tagging(stackTags)` as a stack transformation for resources outside components; set the required keys in the stack's tags config.",
+    resourceTypes: TAGGABLE_TYPES,
+    configSchema: {
+      properties: {
+        ...productionConfig.properties,
+        requiredKeys: { type: "array", items: { type: "string" }, default: [] },
+      },
+    },
+  }, (props, report, args) => {
+    const config = args.getConfig<{ productionStacks?: string[]; requiredKeys?: string[] }>();
+    if (!isProduction(args.urn, config)) return;
+    // `tagsAll`, where the provider computed it, holds the stack's aws:defaultTags too.
+    const tags: Record<string, unknown> = { ...props.tagsAll, ...props.tags };
+    const missing = [...LIBRARY_TAG_KEYS, ...(config.requiredKeys ?? [])].filter((key) => typeof tags[key] !== "string" || tags[key] === "");
+    if (missing.length > 0) {
+      report(`${args.type.split(":").pop()} ${args.name} in production stack ${stackOf(args.urn)} has no ${missing.join(", ")} tag${missing.length > 1 ? "s" : ""}, so its cost cannot be allocated; create it inside a component or tag it (tagging() as a stack transformation), and set the required keys.`);
     }
   }),
 

@@ -7,6 +7,7 @@ import { evaluateProgram, Evaluation } from "../tools/mock-engine";
 import { listStacks, loadStackConfig, SECRET_PLACEHOLDER, StackConfig } from "../tools/stack-config";
 import { planAsText } from "../tools/plan-render";
 import { ordersTable } from "../handlers/orders/table";
+import { TAGGABLE_TYPES } from "../components/tags";
 import { ofType, one, RecordedResource, stackPlan } from "./mocks";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -284,6 +285,34 @@ describe("the orders program, per stack", () => {
     expect(kmsStatements("orders-api-list-orders")).to.deep.equal([decrypt]);
     expect(kmsStatements("orders-api-health")).to.deep.equal([]);
     expect(ofType(dev.resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.policy.includes("kms:")).map((p) => p.name)).to.deep.equal([]);
+  });
+
+  it("tags every taggable resource with the stack's tags, project, stack and its component; the program's own resources are their own component", () => {
+    for (const [stack, evaluation] of [["dev", dev], ["prod", prod]] as const) {
+      const taggable = evaluation.resources.filter((r) => TAGGABLE_TYPES.has(r.type));
+      const byUrn = new Map(evaluation.resources.map((r) => [r.urn, r]));
+      for (const r of taggable) {
+        // The outermost of our components above the resource, or the resource itself.
+        let owner: RecordedResource | undefined;
+        for (let at = byUrn.get(r.parent!); at; at = byUrn.get(at.parent!)) if (at.type.startsWith("serverless-components:")) owner = at;
+        const component = owner ? `${owner.type.split(":").pop()}/${owner.name}` : `${r.type.split(":")[1].split("/")[0]}.${r.type.split(":").pop()}/${r.name}`;
+        expect(r.inputs.tags, `${stack} ${r.type} ${r.name}`).to.deep.equal({ "cost-center": "orders", owner: "team-orders", project: "serverless-orders", stack, component });
+      }
+      const components = new Set(taggable.map((r) => r.inputs.tags.component));
+      expect([...components].filter((c) => !c.includes(".")), stack).to.have.members(["StreamWorker/fulfilment", "ServerlessApi/orders-api"]);
+      expect(components, stack).to.include.members(["dynamodb.Table/orders", "sns.Topic/alarms", "cognito.UserPool/customers"]);
+    }
+    expect(prod.resources.filter((r) => TAGGABLE_TYPES.has(r.type)).map((r) => r.inputs.tags.component)).to.include.members(["kms.Key/data-key", "ec2.Vpc/orders-network"]);
+  });
+
+  it("refuses stack tags AWS would refuse, and a stack without cost-center or owner", async () => {
+    let error: Error | undefined;
+    await evaluateStack("dev", { "aws:defaultTags": JSON.stringify({ tags: { owner: "", "aws:team": "x", note: "a;b" } }) }).catch((e) => (error = e));
+    expect(error?.message).to.include('Stack "dev" has invalid configuration')
+      .and.include('aws:defaultTags.tags.aws:team: starts with "aws:", which AWS reserves for its own tags; choose another key. Set it in Pulumi.dev.yaml under aws:defaultTags')
+      .and.include('aws:defaultTags.tags.note: "a;b" is not a valid tag value')
+      .and.include("aws:defaultTags.tags.cost-center: is not set; every stack names its cost center and owning team.")
+      .and.include("aws:defaultTags.tags.owner: is not set;");
   });
 
   it("names the stack, the key and the allowed range for every bad value, all at once", async () => {

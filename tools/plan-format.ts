@@ -2,7 +2,7 @@
  * How the plan shows resources: short type names, the settings a reviewer cares about,
  * and resources in tree order under their parents.
  */
-import { parseFunctionReference, statementsOf } from "../policy/rules";
+import { parseFunctionReference, statementsOf, TAGGABLE_TYPES } from "../policy/rules";
 import { isSecretValue, RecordedResource } from "./mock-engine";
 
 /** What a stack creates: everything it registered but the root stack resource. */
@@ -152,4 +152,35 @@ export function treeOrder(resources: RecordedResource[]): Array<{ resource: Reco
   };
   visit(undefined, 0);
   return ordered;
+}
+
+/** The tags of the stack's taggable resources, each set once: what they all carry, then each set beyond that with how many carry it. */
+export interface TagSummary {
+  /** Taggable resources (of the types in policy/rules.ts). */
+  taggable: number;
+  /** Tags every taggable resource carries, as `key=value`. */
+  common: string[];
+  /** The rest of each resource's tags (`component=...` and any others), with how many resources carry that set. */
+  sets: Array<{ tags: string; resources: number }>;
+  /** Taggable resources with no tags at all. */
+  untagged: string[];
+}
+
+const tagPairs = (tags: unknown) => Object.entries((withSecretsHidden(tags) ?? {}) as Record<string, unknown>).map(([key, value]) => `${key}=${value}`);
+
+export function tagSummary(resources: RecordedResource[]): TagSummary {
+  const taggable = resources.filter((r) => TAGGABLE_TYPES.includes(r.type));
+  const tagged = taggable.filter((r) => tagPairs(r.inputs.tags).length > 0);
+  const common = tagged.length === 0 ? [] : tagPairs(tagged[0].inputs.tags).filter((pair) => tagged.every((r) => tagPairs(r.inputs.tags).includes(pair)));
+  const sets = new Map<string, number>();
+  for (const r of tagged) {
+    const rest = tagPairs(r.inputs.tags).filter((pair) => !common.includes(pair)).join(" ");
+    sets.set(rest, (sets.get(rest) ?? 0) + 1);
+  }
+  return {
+    taggable: taggable.length,
+    common,
+    sets: [...sets].map(([tags, count]) => ({ tags, resources: count })),
+    untagged: taggable.filter((r) => !tagged.includes(r)).map((r) => `${shortType(r.type)} ${r.name}`),
+  };
 }

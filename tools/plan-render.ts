@@ -5,7 +5,7 @@
 import { plainValue, StackDiff } from "./diff";
 import { RecordedResource } from "./mock-engine";
 import type { StackConfig } from "./stack-config";
-import { keySettings, plannedResources, shortType, table, treeOrder, withSecretsHidden } from "./plan-format";
+import { keySettings, plannedResources, shortType, table, tagSummary, TagSummary, treeOrder, withSecretsHidden } from "./plan-format";
 import { mandatoryViolations, Verdict } from "./policy-check";
 
 export interface StackPlan {
@@ -44,6 +44,18 @@ function verdictSummary(verdicts: Verdict[]): string {
 
 const verdictStatus = (v: Verdict) => (v.enforcementLevel === "disabled" ? "OFF" : v.violations.length === 0 ? "PASS" : v.enforcementLevel === "mandatory" ? "FAIL" : "WARN");
 
+function tagsHeadline(summary: TagSummary): string {
+  return `Tags of the ${summary.taggable} taggable resources: all carry ${summary.common.join(" ") || "nothing in common"}; ${summary.untagged.length} untagged`;
+}
+
+function tagsAsText(summary: TagSummary): string[] {
+  return [
+    `${tagsHeadline(summary)}:`,
+    ...(summary.sets.length > 0 ? [table(summary.sets.map((set) => [`  ${set.tags || "(nothing more)"}`, `${set.resources} resource${set.resources === 1 ? "" : "s"}`]))] : []),
+    ...summary.untagged.map((name) => `  untagged: ${name}`),
+  ];
+}
+
 export function planAsText(plan: StackPlan): string {
   const resources = planned(plan);
   const rows = [["TYPE", "NAME", "SETTINGS"], ...treeOrder(resources).map(({ resource, depth }) => [shortType(resource.type), `${"  ".repeat(depth)}${resource.name}`, keySettings(resource)])];
@@ -56,6 +68,8 @@ export function planAsText(plan: StackPlan): string {
     table(rows),
     "",
     `By type: ${[...counts].map(([type, count]) => `${type} ${count}`).join(", ")}`,
+    "",
+    ...tagsAsText(tagSummary(resources)),
     "",
     "Stack outputs (mock values):",
     ...Object.entries(withSecretsHidden(plan.outputs) as Record<string, unknown>).map(([key, value]) => `  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
@@ -96,6 +110,19 @@ function verdictsMarkdown(verdicts: Verdict[]): string[] {
   return lines;
 }
 
+function tagsAsMarkdown(summary: TagSummary): string[] {
+  return [
+    `<details><summary>${cell(tagsHeadline(summary))}</summary>`,
+    "",
+    "| tags beyond those | resources |",
+    "|---|---|",
+    ...summary.sets.map((set) => `| ${cell(set.tags ? `\`${set.tags}\`` : "(nothing more)")} | ${set.resources} |`),
+    ...summary.untagged.map((name) => `| untagged: ${cell(name)} | 1 |`),
+    "",
+    "</details>",
+  ];
+}
+
 export function planAsMarkdown(plan: StackPlan): string {
   const mandatory = mandatoryViolations(plan.verdicts).length;
   const resources = treeOrder(planned(plan));
@@ -114,6 +141,8 @@ export function planAsMarkdown(plan: StackPlan): string {
     ...verdictsMarkdown(plan.verdicts),
     "",
     "</details>",
+    "",
+    ...tagsAsMarkdown(tagSummary(planned(plan))),
     "",
     `<details><summary>Resources (${resources.length})</summary>`,
     "",

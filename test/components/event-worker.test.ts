@@ -7,7 +7,7 @@ import { ComponentArgumentsError } from "../../components/validation";
 import { checkPolicies } from "../../tools/policy-check";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
-import { ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, lambdaArn, physical, recordComponent, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
+import { ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, lambdaArn, libraryTags, physical, recordComponent, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
 
 const T = {
   ...TYPES,
@@ -113,6 +113,7 @@ describe("EventWorker", () => {
 
     it("targets the function from the rule, retrying delivery for the event age and dead-lettering to the DLQ", () => {
       expect(one(resources, T.rule, "events-shipped").inputs).to.deep.equal({
+        tags: libraryTags("EventWorker/events"),
         name: physical("events-shipped"), description: "Runs events (trigger shipped).", eventPattern: JSON.stringify({ source: ["shipping"] }),
       });
       const target = one(resources, T.target, "events-shipped-target");
@@ -187,6 +188,7 @@ describe("EventWorker", () => {
 
     it("alarms on dead letters and on dropped events", () => {
       expect(one(resources, T.alarm, "events-async-events-dropped").inputs).to.deep.equal({
+        tags: libraryTags("EventWorker/events"),
         name: physical("events-async-events-dropped"),
         alarmDescription: "events: events failed every try or expired; Lambda sent them to the dead-letter queue, or dropped them if it could not.",
         namespace: "AWS/Lambda", metricName: "AsyncEventsDropped", dimensions: { FunctionName: FUNCTION },

@@ -5,7 +5,7 @@ import { QueueWorker, QueueWorkerArgs } from "../../components";
 import { CONSUMER_ACTIONS, planQueueWorker } from "../../components/queue-worker";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
-import { ACCOUNT, childrenOf, expectRefused, lambdaArn, recordComponent, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
+import { ACCOUNT, childrenOf, expectRefused, lambdaArn, libraryTags, recordComponent, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
 
 const ALERTS = "arn:aws:sns:eu-west-1:123456789012:alerts";
 
@@ -57,7 +57,7 @@ describe("QueueWorker", () => {
 
     it("keeps dead letters encrypted for 14 days, longer than the source queue keeps messages", () => {
       const dlq = one(resources, TYPES.queue, "jobs-dlq");
-      expect(dlq.inputs).to.deep.equal({ name: "shop-dev-jobs-dlq", messageRetentionSeconds: 1209600, sqsManagedSseEnabled: true });
+      expect(dlq.inputs).to.deep.equal({ tags: libraryTags("QueueWorker/jobs"), name: "shop-dev-jobs-dlq", messageRetentionSeconds: 1209600, sqsManagedSseEnabled: true });
       expect(dlq.inputs.messageRetentionSeconds).to.be.greaterThan(one(resources, TYPES.queue, "jobs-queue").inputs.messageRetentionSeconds);
     });
 
@@ -65,6 +65,7 @@ describe("QueueWorker", () => {
       const queue = one(resources, TYPES.queue, "jobs-queue");
       const { redrivePolicy, ...inputs } = queue.inputs;
       expect(inputs).to.deep.equal({
+        tags: libraryTags("QueueWorker/jobs"),
         name: "shop-dev-jobs",
         messageRetentionSeconds: 345600,
         visibilityTimeoutSeconds: 60,
@@ -105,6 +106,7 @@ describe("QueueWorker", () => {
     it("maps the queue to the function with partial batch responses, batch 10, no window, at most 5 concurrent", () => {
       const mapping = one(resources, TYPES.eventSourceMapping);
       expect(mapping.inputs).to.deep.equal({
+        tags: libraryTags("QueueWorker/jobs"),
         eventSourceArn: sqsArn("shop-dev-jobs"),
         functionName: lambdaArn("shop-dev-jobs-consumer"),
         batchSize: 10,
@@ -118,6 +120,7 @@ describe("QueueWorker", () => {
     it("alarms on visible dead letters and on the age of the oldest message", () => {
       const common = { namespace: "AWS/SQS", statistic: "Maximum", period: 60, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions: [], okActions: [] };
       expect(one(resources, TYPES.alarm, "jobs-dead-letters").inputs).to.deep.equal({
+        tags: libraryTags("QueueWorker/jobs"),
         ...common,
         name: "shop-dev-jobs-dead-letters",
         alarmDescription: "jobs: messages failed 5 times and wait in the dead-letter queue.",
@@ -127,6 +130,7 @@ describe("QueueWorker", () => {
         threshold: 1,
       });
       expect(one(resources, TYPES.alarm, "jobs-backlog-age").inputs).to.deep.equal({
+        tags: libraryTags("QueueWorker/jobs"),
         ...common,
         name: "shop-dev-jobs-backlog-age",
         alarmDescription: "jobs: the oldest message has waited 900 s or more.",
@@ -178,6 +182,7 @@ describe("QueueWorker", () => {
 
     it("invokes the alias when the consumer has provisioned concurrency, with the batching settings", () => {
       expect(one(resources, TYPES.eventSourceMapping).inputs).to.deep.equal({
+        tags: libraryTags("QueueWorker/jobs"),
         eventSourceArn: sqsArn("shop-dev-jobs"),
         functionName: lambdaArn("shop-dev-jobs-consumer", "live"),
         batchSize: 100,

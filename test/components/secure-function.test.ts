@@ -18,7 +18,7 @@ import { checkPolicies } from "../../tools/policy-check";
 import { Evaluation, isSecretValue, revealSecrets } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
 import {
-  archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn,
+  archiveFiles, BROKEN, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn, libraryTags,
   logGroupArn, ORDERS_LIST, physical, recordComponent, recordRefusal, recordWithoutFailure, ssmArn, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 import { CALLBACK } from "./support";
@@ -72,6 +72,7 @@ describe("SecureFunction", () => {
     it("creates the function with the documented defaults", () => {
       const { code: _code, ...inputs } = fn.inputs;
       expect(inputs).to.deep.equal({
+        tags: libraryTags("SecureFunction/api"),
         name: "shop-dev-api",
         role: "arn:aws:iam::123456789012:role/shop-dev-api",
         runtime: "nodejs24.x",
@@ -106,13 +107,14 @@ describe("SecureFunction", () => {
 
     it("creates the log group /aws/lambda/<function name> with 30 days retention, before the function", () => {
       const logGroup = one(resources, TYPES.logGroup, "api-logs");
-      expect(logGroup.inputs).to.deep.equal({ name: "/aws/lambda/shop-dev-api", retentionInDays: 30 });
+      expect(logGroup.inputs).to.deep.equal({ tags: libraryTags("SecureFunction/api"), name: "/aws/lambda/shop-dev-api", retentionInDays: 30 });
       expect(fn.dependencies).to.include(logGroup.urn);
     });
 
     it("creates its own role that only Lambda may assume", () => {
       const role = one(resources, TYPES.role, "api-role");
       expect(role.inputs).to.deep.equal({
+        tags: libraryTags("SecureFunction/api"),
         name: "shop-dev-api",
         description: "Execution role of the Lambda function shop-dev-api",
         assumeRolePolicy: LAMBDA_ASSUME_ROLE_POLICY,
@@ -156,15 +158,18 @@ describe("SecureFunction", () => {
         evaluationPeriods: 1,
       };
       expect(one(resources, TYPES.alarm, "api-errors").inputs).to.deep.equal({
+        tags: libraryTags("SecureFunction/api"),
         ...common, name: "shop-dev-api-errors", alarmDescription: "api: the function reported errors.",
         metricName: "Errors", statistic: "Sum", period: 60, threshold: 1,
       });
       expect(one(resources, TYPES.alarm, "api-throttles").inputs).to.deep.equal({
+        tags: libraryTags("SecureFunction/api"),
         ...common, name: "shop-dev-api-throttles",
         alarmDescription: "api: invocations were throttled (reserved concurrency or account limit reached).",
         metricName: "Throttles", statistic: "Sum", period: 60, threshold: 1,
       });
       expect(one(resources, TYPES.alarm, "api-duration").inputs).to.deep.equal({
+        tags: libraryTags("SecureFunction/api"),
         ...common, name: "shop-dev-api-duration", alarmDescription: "api: p99 duration reached 80% of the 10 s timeout.",
         metricName: "Duration", extendedStatistic: "p99", period: 300, threshold: 8000,
       });
@@ -224,6 +229,7 @@ describe("SecureFunction", () => {
     it("passes every setting to the function", () => {
       const { code: _code, ...inputs } = fn.inputs;
       expect(inputs).to.deep.equal({
+        tags: libraryTags("SecureFunction/orders"),
         name: "shop-dev-orders",
         description: "Lists orders",
         role: "arn:aws:iam::123456789012:role/shop-dev-orders",
@@ -242,15 +248,15 @@ describe("SecureFunction", () => {
     });
 
     it("keeps logs for logRetentionDays", () => {
-      expect(one(resources, TYPES.logGroup).inputs).to.deep.equal({ name: "/aws/lambda/shop-dev-orders", retentionInDays: 90 });
+      expect(one(resources, TYPES.logGroup).inputs).to.deep.equal({ tags: libraryTags("SecureFunction/orders"), name: "/aws/lambda/shop-dev-orders", retentionInDays: 90 });
     });
 
     it("stores parameters as String and secrets as SecureString under /<project>/<stack>/<component>/<key>", () => {
       const parameters = ofType(resources, TYPES.parameter).map((p) => ({ resource: p.name, ...p.inputs, value: revealSecrets(p.inputs.value) }));
       expect(parameters).to.deep.equal([
-        { resource: "orders-parameter-maxItems", name: "/shop/dev/orders/maxItems", type: "String", tier: "Standard", value: "3" },
-        { resource: "orders-parameter-feature.flag", name: "/shop/dev/orders/feature.flag", type: "String", tier: "Standard", value: "on" },
-        { resource: "orders-secret-tokenSecret", name: "/shop/dev/orders/tokenSecret", type: "SecureString", tier: "Standard", value: "s3cr3t-value-never-in-plain-text" },
+        { tags: libraryTags("SecureFunction/orders"), resource: "orders-parameter-maxItems", name: "/shop/dev/orders/maxItems", type: "String", tier: "Standard", value: "3" },
+        { tags: libraryTags("SecureFunction/orders"), resource: "orders-parameter-feature.flag", name: "/shop/dev/orders/feature.flag", type: "String", tier: "Standard", value: "on" },
+        { tags: libraryTags("SecureFunction/orders"), resource: "orders-secret-tokenSecret", name: "/shop/dev/orders/tokenSecret", type: "SecureString", tier: "Standard", value: "s3cr3t-value-never-in-plain-text" },
       ]);
       expect(isSecretValue(one(resources, TYPES.parameter, "orders-secret-tokenSecret").inputs.value), "the secret reaches the engine as a secret").to.equal(true);
     });

@@ -7,7 +7,7 @@ import { ACCESS_LOG_FORMAT, functionNameForHandler, mergeFunctionArgs, routeKeyP
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, RecordedResource } from "../mocks";
 import {
-  ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn, logGroupArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES,
+  ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, HELLO, lambdaArn, libraryTags, logGroupArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES,
 } from "./support";
 
 const JWT = { issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc", audience: ["client-1", "client-2"] };
@@ -98,6 +98,7 @@ describe("ServerlessApi", () => {
 
     it("creates an HTTP API named <project>-<stack>-<name> with the CORS defaults", () => {
       expect(one(resources, TYPES.api).inputs).to.deep.equal({
+        tags: libraryTags("ServerlessApi/orders-api"),
         name: "shop-dev-orders-api",
         protocolType: "HTTP",
         corsConfiguration: {
@@ -204,7 +205,7 @@ describe("ServerlessApi", () => {
 
     it("keeps JSON access logs with the required fields in their own log group", () => {
       const logGroup = one(resources, TYPES.logGroup, "orders-api-access-logs");
-      expect(logGroup.inputs).to.deep.equal({ name: "/aws/apigateway/shop-dev-orders-api", retentionInDays: 30 });
+      expect(logGroup.inputs).to.deep.equal({ tags: libraryTags("ServerlessApi/orders-api"), name: "/aws/apigateway/shop-dev-orders-api", retentionInDays: 30 });
       const stage = one(resources, TYPES.stage);
       expect(stage.inputs.accessLogSettings.destinationArn).to.equal(logGroupArn("/aws/apigateway/shop-dev-orders-api"));
       // A literal copy of ACCESS_LOG_FORMAT on purpose: the field names are a contract with
@@ -231,6 +232,7 @@ describe("ServerlessApi", () => {
     it("deploys the $default stage automatically, throttled by default at 50 rps / 100 burst", () => {
       const { accessLogSettings: _logs, ...stage } = one(resources, TYPES.stage).inputs;
       expect(stage).to.deep.equal({
+        tags: libraryTags("ServerlessApi/orders-api"),
         apiId: outputs.apiId,
         name: "$default",
         autoDeploy: true,
@@ -288,7 +290,7 @@ describe("ServerlessApi", () => {
 
     it("sets no CORS configuration without cors", async () => {
       const { resources } = await recordApi("api", { routes: { "GET /hello": { handler: HELLO, auth: "none" } } });
-      expect(one(resources, TYPES.api).inputs).to.deep.equal({ name: "shop-dev-api", protocolType: "HTTP" });
+      expect(one(resources, TYPES.api).inputs).to.deep.equal({ tags: libraryTags("ServerlessApi/api"), name: "shop-dev-api", protocolType: "HTTP" });
     });
 
     it("accepts CORS beside an authorized $default route once a public OPTIONS /{proxy+} route answers preflights, and routes that differ in method or a literal segment", async () => {

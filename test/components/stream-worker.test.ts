@@ -5,7 +5,7 @@ import { StreamWorker, StreamWorkerArgs } from "../../components";
 import { planStreamWorker, STREAM_READ_ACTIONS } from "../../components/stream-worker";
 import { checkPolicies } from "../../tools/policy-check";
 import { one, ofType, record, RecordedResource } from "../mocks";
-import { ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, lambdaArn, recordComponent, recordWithoutFailure, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
+import { ACCOUNT, childrenOf, expectDeploymentFailure, expectRefused, lambdaArn, libraryTags, recordComponent, recordWithoutFailure, sqsArn, statementsBySid, TEST_REGION, TYPES, WORKER } from "./support";
 
 const ALERTS = "arn:aws:sns:eu-west-1:123456789012:alerts";
 const TABLE_STREAM = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000";
@@ -52,12 +52,13 @@ describe("StreamWorker", () => {
         `${TYPES.alarm}::changes-dead-letters`,
         `${TYPES.alarm}::changes-iterator-age`,
       ].sort());
-      expect(one(resources, TYPES.queue, "changes-dlq").inputs).to.deep.equal({ name: "shop-dev-changes-dlq", messageRetentionSeconds: 1209600, sqsManagedSseEnabled: true });
+      expect(one(resources, TYPES.queue, "changes-dlq").inputs).to.deep.equal({ tags: libraryTags("StreamWorker/changes"), name: "shop-dev-changes-dlq", messageRetentionSeconds: 1209600, sqsManagedSseEnabled: true });
     });
 
     it("maps the stream with partial batch responses, bisect, 3 retries, a 1 h record age and the DLQ as on-failure destination", () => {
       const mapping = one(resources, TYPES.eventSourceMapping);
       expect(mapping.inputs).to.deep.equal({
+        tags: libraryTags("StreamWorker/changes"),
         eventSourceArn: TABLE_STREAM,
         functionName: lambdaArn("shop-dev-changes-consumer"),
         startingPosition: "LATEST",
@@ -87,6 +88,7 @@ describe("StreamWorker", () => {
     it("alarms on the iterator age (in milliseconds) and on dead letters", () => {
       const common = { statistic: "Maximum", period: 60, comparisonOperator: "GreaterThanOrEqualToThreshold", treatMissingData: "notBreaching", alarmActions: [], okActions: [] };
       expect(one(resources, TYPES.alarm, "changes-iterator-age").inputs).to.deep.equal({
+        tags: libraryTags("StreamWorker/changes"),
         ...common,
         name: "shop-dev-changes-iterator-age",
         alarmDescription: "changes: the consumer reads records 300 s or more after they were written; it is falling behind.",
@@ -144,6 +146,7 @@ describe("StreamWorker", () => {
 
     it("invokes the alias, with every setting and the filters as JSON patterns, failing to the user's queue", () => {
       expect(one(resources, TYPES.eventSourceMapping).inputs).to.deep.equal({
+        tags: libraryTags("StreamWorker/clicks"),
         eventSourceArn: KINESIS_STREAM,
         functionName: lambdaArn("shop-dev-clicks-consumer", "live"),
         startingPosition: "AT_TIMESTAMP",

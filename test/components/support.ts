@@ -45,6 +45,11 @@ export const TYPES = {
   queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
 } as const;
 
+/** The tags the library gives every taggable resource of a component (`<Class>/<name>`) in the test stack. */
+export function libraryTags(component: string): Record<string, string> {
+  return { project: TEST_PROJECT, stack: TEST_STACK, component };
+}
+
 /** `<project>-<stack>-<name>` with the test project and stack. */
 export function physical(name: string): string {
   return `${TEST_PROJECT}-${TEST_STACK}-${name}`;

@@ -16,7 +16,7 @@ const manifest = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "ut
 const FUNCTION_INPUTS = [
   "handler", "runtime", "architecture", "memorySize", "timeout", "description", "environment", "parameters", "secrets",
   "permissions", "reservedConcurrency", "disabled", "provisionedConcurrency", "aliasName", "logRetentionDays", "logLevel", "tracing",
-  "alarmActions", "vpc", "bundling", "asyncInvoke", "kmsKeyArn", "deployment",
+  "alarmActions", "vpc", "bundling", "asyncInvoke", "kmsKeyArn", "deployment", "tags",
 ];
 const DOCUMENTED = {
   SecureFunction: {
@@ -27,13 +27,13 @@ const DOCUMENTED = {
     required: ["handler"],
   },
   ServerlessApi: {
-    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn", "domain"],
+    inputs: ["routes", "functionDefaults", "auth", "cors", "throttle", "accessLogRetentionDays", "kmsKeyArn", "domain", "tags"],
     outputs: ["api", "stage", "accessLogGroup", "authorizer", "lambdaAuthorizer", "lambdaAuthorizerPermission", "integrations", "routes", "permissions", "url", "domainUrl"],
     required: ["routes"],
   },
   RestApi: {
     inputs: ["routes", "functionDefaults", "auth", "usagePlans", "stageName", "throttle", "accessLogRetentionDays", "kmsKeyArn", "tracing", "waf",
-      "endpointType", "vpcEndpointIds", "resourcePolicy", "accountCloudWatchRole"],
+      "endpointType", "vpcEndpointIds", "resourcePolicy", "accountCloudWatchRole", "domain", "tags"],
     outputs: ["api", "resources", "methods", "integrations", "permissions", "cognitoAuthorizer", "lambdaAuthorizer", "lambdaAuthorizerPermission",
       "models", "requestValidators", "deployment", "stage", "methodSettings", "accessLogGroup", "usagePlans", "keys", "usagePlanKeys", "webAcl",
       "webAclAssociation", "account", "accountRole", "url", "executionArn", "apiKeys", "definitionDigest"],

@@ -175,6 +175,19 @@ describe("the plan for reviewers", () => {
     expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
   });
 
+  it("shows the tags once: what every taggable resource carries, then each component's set with its count, and the untagged", () => {
+    const text = planAsText(prod);
+    expect(text).to.include("Tags of the 54 taggable resources: all carry cost-center=orders owner=team-orders project=serverless-orders stack=prod; 0 untagged:\n");
+    expect(text).to.match(/\n {2}component=ServerlessApi\/orders-api +29 resources\n/);
+    expect(text).to.match(/\n {2}component=dynamodb\.Table\/orders +1 resource\n/);
+    const markdown = planAsMarkdown(prod);
+    expect(markdown).to.include("<details><summary>Tags of the 54 taggable resources: all carry cost-center=orders owner=team-orders project=serverless-orders stack=prod; 0 untagged</summary>");
+    expect(markdown).to.include("| `component=StreamWorker/fulfilment` | 10 |");
+    // A resource that lost its tags is named.
+    const untagged: StackPlan = { ...prod, resources: prod.resources.map((r) => (r.name === "orders" && r.type === "aws:dynamodb/table:Table" ? { ...r, inputs: { ...r.inputs, tags: undefined } } : r)) };
+    expect(planAsText(untagged)).to.include("; 1 untagged:").and.include("\n  untagged: dynamodb:Table orders");
+  });
+
   it("renders a pull-request comment in markdown: a mermaid block, the verdicts, violations with their fix, the resources", () => {
     const markdown = planAsMarkdown(prod);
     expect(markdown.startsWith(`### ✅ Plan for \`prod\`: ${planned(prod)} resources`)).to.equal(true);

@@ -124,7 +124,10 @@ describe("the policy pack on the real program", () => {
   });
 
   it("passes GET /health only through its documented exemption in policy/config.json", async () => {
-    expect(readPackConfig()).to.deep.equal({ "apigateway-route-authorization": { publicRoutes: ["GET /health"] } });
+    expect(readPackConfig()).to.deep.equal({
+      "apigateway-route-authorization": { publicRoutes: ["GET /health"] },
+      "tags-required-in-prod": { requiredKeys: ["cost-center", "owner"] },
+    });
     const violations = mandatoryViolations(await checkPolicies(stacks.prod.resources, {}));
     expect(violations.map((v) => `${v.policy}: ${v.message}`)).to.deep.equal([
       'apigateway-route-authorization: Route "GET /health" has no authorization; set authorizationType "JWT" (with an authorizer) or "AWS_IAM", or, if it is public on purpose, add "GET /health" to publicRoutes of apigateway-route-authorization in policy/config.json.',

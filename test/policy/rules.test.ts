@@ -514,6 +514,27 @@ const cases: Case[] = [
     good: [resource(TYPES.alarm, "a", { name: "errors", alarmActions: ["arn:aws:sns:eu-west-1:1:alarms"] }), resource(TYPES.alarm, "dev-a", { name: "dev-errors" }, { stack: "dev" })],
   },
   {
+    rule: "tags-required-in-prod",
+    config: { "tags-required-in-prod": { requiredKeys: ["cost-center"] } },
+    bad: [
+      queue("untagged"),
+      queue("partly", { tags: { project: "shop", stack: "prod", component: "", "cost-center": "orders" } }),
+      resource(TYPES.table, "orders", { tags: { project: "shop", stack: "prod", component: "dynamodb.Table/orders" } }),
+    ],
+    messages: [
+      /^Queue untagged in production stack prod has no project, stack, component, cost-center tags, so its cost cannot be allocated; create it inside a component or tag it/,
+      /^Queue partly in production stack prod has no component tag,/,
+      /^Table orders in production stack prod has no cost-center tag,/,
+    ],
+    good: [
+      queue("tagged", { tags: { project: "shop", stack: "prod", component: "QueueWorker/jobs", "cost-center": "orders" } }),
+      // The provider's default tags, where it computed tagsAll, count.
+      resource(TYPES.table, "orders", { tags: { project: "shop", stack: "prod", component: "dynamodb.Table/orders" }, tagsAll: { "cost-center": "orders" } }),
+      resource(TYPES.rolePolicy, "untaggable", { role: "r", policy: doc({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::b/*" }) }),
+      resource(TYPES.queue, "dev-queue", { name: "dev-queue", sqsManagedSseEnabled: true }, { stack: "dev" }),
+    ],
+  },
+  {
     rule: "cognito-mfa-in-prod",
     bad: [
       resource(TYPES.userPool, "customers", { name: "customers" }),
