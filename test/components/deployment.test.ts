@@ -9,7 +9,7 @@ import { DeploymentArgs, deploymentSeconds, hookWrapper, predefinedConfig, runne
 import { HOOK_ACTIONS, HOOK_ENVIRONMENT, RUNNER_ACTIONS } from "../../components/deployment-runtime/contract";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, RecordedResource } from "../mocks";
-import { ACCOUNT, archiveFiles, childrenOf, expectRefused, HELLO, lambdaArn, physical, recordComponent, statementsBySid, TEST_REGION, TYPES } from "./support";
+import { ACCOUNT, archiveFiles, childrenOf, expectRefused, HELLO, lambdaArn, libraryTags, physical, recordComponent, statementsBySid, TEST_REGION, TYPES } from "./support";
 
 const ROOT = process.cwd();
 const CHECK = "test/fixtures/deploy-check.check";
@@ -88,7 +88,7 @@ describe("SecureFunction deployment", () => {
     });
 
     it("creates a Lambda application and a blue/green group with alarm rollback on the function's and the version's alarms", () => {
-      expect(one(resources, T.application).inputs).to.deep.equal({ name: "shop-dev-api", computePlatform: "Lambda" });
+      expect(one(resources, T.application).inputs).to.deep.equal({ name: "shop-dev-api", computePlatform: "Lambda", tags: libraryTags("SecureFunction/api") });
       expect(group.inputs).to.deep.equal({
         appName: "shop-dev-api",
         deploymentGroupName: "shop-dev-api",
@@ -97,6 +97,7 @@ describe("SecureFunction deployment", () => {
         deploymentStyle: { deploymentOption: "WITH_TRAFFIC_CONTROL", deploymentType: "BLUE_GREEN" },
         autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
         alarmConfiguration: { enabled: true, alarms: ["shop-dev-api-errors", "shop-dev-api-duration", "shop-dev-api-version-errors", "shop-dev-api-version-duration", "shop-dev-orders-5xx"] },
+        tags: libraryTags("SecureFunction/api"),
       });
     });
 

@@ -5,7 +5,10 @@ import { definitionDigest, REST_ACCESS_LOG_FORMAT } from "../../components/rest-
 import { resourceTree } from "../../components/rest-api-plan";
 import { ProblemCollector } from "../../components/validation";
 import { one, ofType, RecordedResource } from "../mocks";
-import { ACCOUNT, childrenOf, expectRefused, HELLO, lambdaArn, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES } from "./support";
+import { ACCOUNT, childrenOf, expectRefused, HELLO, lambdaArn, libraryTags, ORDERS_GET, ORDERS_LIST, recordComponent, statementsBySid, TEST_REGION, TYPES } from "./support";
+
+/** What the library tags every taggable child of the API with. */
+const TAGS = libraryTags("RestApi/shop");
 
 const T = {
   restApi: "aws:apigateway/restApi:RestApi",
@@ -111,7 +114,7 @@ describe("RestApi", () => {
     });
 
     it("creates a regional REST API named <project>-<stack>-<name>, without a policy", () => {
-      expect(one(resources, T.restApi).inputs).to.deep.equal({ name: "shop-dev-shop", endpointConfiguration: { types: "REGIONAL" } });
+      expect(one(resources, T.restApi).inputs).to.deep.equal({ name: "shop-dev-shop", endpointConfiguration: { types: "REGIONAL" }, tags: TAGS });
     });
 
     it("shares one resource per path segment between routes, below the API's root", () => {
@@ -195,8 +198,8 @@ describe("RestApi", () => {
     it("creates each named key once, one membership per plan and key, and exports the values as one secret", async () => {
       expect(Object.keys(outputs.planIds).sort()).to.deep.equal(["free", "gold"]);
       expect(ofType(resources, T.apiKey).map((k) => k.inputs)).to.have.deep.members([
-        { name: "shop-dev-shop-acme", description: "API key acme of shop", enabled: true },
-        { name: "shop-dev-shop-globex", description: "API key globex of shop", enabled: true },
+        { name: "shop-dev-shop-acme", description: "API key acme of shop", enabled: true, tags: TAGS },
+        { name: "shop-dev-shop-globex", description: "API key globex of shop", enabled: true, tags: TAGS },
       ]);
       expect(ofType(resources, T.usagePlanKey).map((k) => k.inputs)).to.have.deep.members([
         { keyId: outputs.keyIds.acme, keyType: "API_KEY", usagePlanId: outputs.planIds.gold },
@@ -213,10 +216,10 @@ describe("RestApi", () => {
       const gold = ofType(resources, T.usagePlan).find((p) => p.id === outputs.planIds.gold)!;
       expect(gold.inputs).to.deep.equal({
         name: "shop-dev-shop-gold", apiStages: [{ apiId: outputs.apiId, stage: "v1" }],
-        throttleSettings: { rateLimit: 100, burstLimit: 200 }, quotaSettings: { limit: 100000, period: "MONTH", offset: 1 },
+        throttleSettings: { rateLimit: 100, burstLimit: 200 }, quotaSettings: { limit: 100000, period: "MONTH", offset: 1 }, tags: TAGS,
       });
       const free = ofType(resources, T.usagePlan).find((p) => p.id === outputs.planIds.free)!;
-      expect(free.inputs).to.deep.equal({ name: "shop-dev-shop-free", apiStages: [{ apiId: outputs.apiId, stage: "v1" }], quotaSettings: { limit: 1000, period: "DAY", offset: 0 } });
+      expect(free.inputs).to.deep.equal({ name: "shop-dev-shop-free", apiStages: [{ apiId: outputs.apiId, stage: "v1" }], quotaSettings: { limit: 1000, period: "DAY", offset: 0 }, tags: TAGS });
     });
 
     it("deploys a stage v1 with X-Ray and JSON access logs, throttling and metrics on every method", () => {
@@ -227,10 +230,10 @@ describe("RestApi", () => {
       for (const r of [...ofType(resources, T.method), ...ofType(resources, T.integration)]) expect(deployment.dependencies).to.include(r.urn);
       const stage = one(resources, T.stage);
       const logGroup = one(resources, TYPES.logGroup, "shop-access-logs");
-      expect(logGroup.inputs).to.deep.equal({ name: "/aws/apigateway/shop-dev-shop", retentionInDays: 30 });
+      expect(logGroup.inputs).to.deep.equal({ name: "/aws/apigateway/shop-dev-shop", retentionInDays: 30, tags: TAGS });
       expect(stage.inputs).to.deep.equal({
         restApi: outputs.apiId, deployment: deployment.id, stageName: "v1", xrayTracingEnabled: true,
-        accessLogSettings: { destinationArn: logGroup.outputs.arn, format: REST_ACCESS_LOG_FORMAT },
+        accessLogSettings: { destinationArn: logGroup.outputs.arn, format: REST_ACCESS_LOG_FORMAT }, tags: TAGS,
       });
       for (const p of ofType(resources, TYPES.permission)) expect(stage.dependencies, p.name).to.include(p.urn);
       expect(stage.dependencies).to.include(one(resources, T.account).urn);
@@ -257,6 +260,30 @@ describe("RestApi", () => {
       const account = one(resources, T.account);
       expect(account.inputs).to.deep.equal({ cloudwatchRoleArn: role.outputs.arn });
       expect(account.dependencies).to.include(policy.urn);
+    });
+  });
+
+  describe("a custom domain and tags", () => {
+    it("maps the domain to the stage (REST kind), answers domainUrl, and tags every taggable child with the API's tags too", async () => {
+      const { resources, outputs } = await recordComponent(() => new RestApi("partners", {
+        routes: { "GET /": { handler: HELLO, auth: "none" } },
+        domain: { name: "partners.example.com", hostedZoneId: "Z123456ABCDEFG", basePath: "v1" },
+        tags: { team: "partners" },
+      }), (api) => ({ domainUrl: api.domainUrl, apiId: api.api.id }));
+      expect(outputs.domainUrl).to.equal("https://partners.example.com/v1");
+      expect(one(resources, "aws:apigateway/basePathMapping:BasePathMapping").inputs).to.deep.include({ restApi: outputs.apiId, domainName: "partners.example.com", stageName: "v1", basePath: "v1" });
+      expect(one(resources, "aws:apigateway/domainName:DomainName").inputs).to.deep.include({ domainName: "partners.example.com", securityPolicy: "TLS_1_2" });
+      for (const type of [T.restApi, T.stage, "aws:apigateway/domainName:DomainName", "aws:acm/certificate:Certificate", TYPES.function]) {
+        expect(ofType(resources, type)[0].inputs.tags, type).to.deep.equal({ team: "partners", ...libraryTags("RestApi/partners") });
+      }
+    });
+
+    it("refuses a bad domain and bad tags in one round", async () => {
+      await expectRefused(() => new RestApi("partners", {
+        routes: { "GET /": { handler: HELLO, auth: "none" } },
+        domain: { name: "Not A Domain", hostedZoneId: "Z123456ABCDEFG" },
+        tags: { "aws:owner": "x" },
+      }), "RestApi", "partners", [["domain.name", /Not A Domain/], ["tags.aws:owner", /aws:/]]);
     });
   });
 

@@ -36,7 +36,7 @@ const DOCUMENTED = {
       "endpointType", "vpcEndpointIds", "resourcePolicy", "accountCloudWatchRole", "domain", "tags"],
     outputs: ["api", "resources", "methods", "integrations", "permissions", "cognitoAuthorizer", "lambdaAuthorizer", "lambdaAuthorizerPermission",
       "models", "requestValidators", "deployment", "stage", "methodSettings", "accessLogGroup", "usagePlans", "keys", "usagePlanKeys", "webAcl",
-      "webAclAssociation", "account", "accountRole", "url", "executionArn", "apiKeys", "definitionDigest"],
+      "webAclAssociation", "account", "accountRole", "url", "executionArn", "apiKeys", "definitionDigest", "domainUrl"],
     required: ["routes"],
   },
   QueueWorker: {

@@ -32,6 +32,7 @@ describe("the policy pack on the real program", () => {
   const UNCHECKED_RULES: Record<string, string[]> = { dev: [...EVENT_SOURCE_RULES, ...REST_RULES, ...API_DOMAIN_RULES, "vpc-endpoint-policy", "vpc-flow-logs-in-prod"], prod: [...EVENT_SOURCE_RULES, ...REST_RULES, ...API_DOMAIN_RULES] };
   /** A prod RestApi with every feature the REST rules look at; `writeWithKeyOnly` adds a route they refuse. */
   const restProgram = (writeWithKeyOnly = false) => () => new RestApi("partner-api", {
+    tags: { "cost-center": "partners", owner: "team-partners" },
     kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     functionDefaults: { kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", alarmActions: ["arn:aws:sns:eu-west-1:123456789012:alarms"] },
     auth: { cognito: { userPoolArns: ["arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_abc"] } },
