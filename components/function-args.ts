@@ -63,7 +63,8 @@ export interface FunctionSettings {
    */
   memorySize?: number;
   /**
-   * Timeout in seconds, 1-900.
+   * Timeout in seconds, 1-900. The function also receives it in `FUNCTION_TIMEOUT_SECONDS`,
+   * so its SDK clients can time out and retry within it.
    * @default 10
    */
   timeout?: number;
@@ -72,7 +73,7 @@ export interface FunctionSettings {
   /**
    * Environment variables. Keys that Lambda reserves (`AWS_REGION`, `_HANDLER`, ...) are
    * refused, and all variables together, with those SecureFunction adds (`PARAMETERS_PATH`,
-   * `NODE_OPTIONS`), may not exceed 4 KB; Output values are counted once they resolve. Put
+   * `NODE_OPTIONS`, `FUNCTION_TIMEOUT_SECONDS`), may not exceed 4 KB; Output values are counted once they resolve. Put
    * secrets in `secrets`.
    * @default {}
    */
@@ -198,6 +199,16 @@ export const SECURE_FUNCTION_DEFAULTS = {
 /** The environment variable that tells a function where its parameters are. */
 export const PARAMETERS_PATH_VARIABLE = "PARAMETERS_PATH";
 
+/** The environment variable that tells a function its own timeout, in seconds. */
+export const FUNCTION_TIMEOUT_VARIABLE = "FUNCTION_TIMEOUT_SECONDS";
+
+/** The variables SecureFunction sets itself, each with the arguments it comes from. */
+const ADDED_VARIABLE_SOURCES: Record<string, string> = {
+  [PARAMETERS_PATH_VARIABLE]: "`parameters` and `secrets`",
+  NODE_OPTIONS: "`bundling.sourceMap`",
+  [FUNCTION_TIMEOUT_VARIABLE]: "`timeout`",
+};
+
 /** Variables Lambda sets itself; a function may not set them. */
 const RESERVED_VARIABLES = new Set([
   "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -260,11 +271,13 @@ export function checkConcurrency(args: ResolvedFunctionArgs, path: (field: strin
   }
 }
 
-/** The variables SecureFunction sets beside the user's: where its parameters are, and source maps. */
+/** The variables SecureFunction sets beside the user's: where its parameters are, source maps, its timeout. */
 export function addedVariables(name: string, args: ResolvedFunctionArgs, bundling: Required<BundlingOptions>): Record<string, string> {
   const added: Record<string, string> = {};
   if (Object.keys(args.parameters ?? {}).length + Object.keys(args.secrets ?? {}).length > 0) added[PARAMETERS_PATH_VARIABLE] = parameterPath(name);
   if (bundling.sourceMap) added.NODE_OPTIONS = "--enable-source-maps";
+  // The handlers' SDK clients size their timeouts and retries from it (handlers/lib/aws-clients.ts).
+  added[FUNCTION_TIMEOUT_VARIABLE] = String(args.timeout);
   return added;
 }
 
@@ -277,7 +290,8 @@ export function environmentSizeProblem(variables: Record<string, unknown>, added
   const bytes = environmentBytes(variables);
   if (bytes <= ENVIRONMENT_LIMIT_BYTES) return undefined;
   const addedKeys = Object.keys(added);
-  const including = addedKeys.length > 0 ? ` (with ${addedKeys.join(" and ")}, which SecureFunction adds)` : "";
+  const listed = addedKeys.length > 1 ? `${addedKeys.slice(0, -1).join(", ")} and ${addedKeys[addedKeys.length - 1]}` : addedKeys[0];
+  const including = addedKeys.length > 0 ? ` (with ${listed}, which SecureFunction adds)` : "";
   return `takes ${bytes} bytes${including}, above Lambda's 4 KB limit; move large values to \`parameters\`.`;
 }
 
@@ -287,8 +301,8 @@ export function checkEnvironment(args: ResolvedFunctionArgs, added: Record<strin
       problems.add(`${at}.${key}`, "is reserved by Lambda, which sets it itself; choose another name.");
     } else if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key)) {
       problems.add(`${at}.${key}`, "is not a valid variable name; start with a letter and use letters, digits and \"_\".");
-    } else if (key === PARAMETERS_PATH_VARIABLE || key === "NODE_OPTIONS") {
-      problems.add(`${at}.${key}`, "is set by SecureFunction (parameters and bundling); choose another name.");
+    } else if (Object.hasOwn(ADDED_VARIABLE_SOURCES, key)) {
+      problems.add(`${at}.${key}`, `is set by SecureFunction from ${ADDED_VARIABLE_SOURCES[key]}; remove it, or choose another name for a variable of your own.`);
     }
   }
   // What is known now; Outputs are counted again once they resolve (createSecureFunction).

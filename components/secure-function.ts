@@ -22,7 +22,7 @@ export { AsyncInvokeArgs, ASYNC_INVOKE_DEFAULTS } from "./async-invoke";
 export { DeploymentArgs, DeploymentStrategy, DeploymentHookTarget, DeploymentOutcome } from "./deployment";
 export {
   Architecture, ARCHITECTURES, checkCallbackHandler, checkRuntime, FunctionSettings, FunctionVpcArgs, LAMBDA_RUNTIMES, LOG_LEVELS, LogLevel,
-  PARAMETERS_PATH_VARIABLE, SECURE_FUNCTION_DEFAULTS, SecureFunctionArgs, withFunctionDefaults,
+  FUNCTION_TIMEOUT_VARIABLE, PARAMETERS_PATH_VARIABLE, SECURE_FUNCTION_DEFAULTS, SecureFunctionArgs, withFunctionDefaults,
 } from "./function-args";
 export { DURATION_ALARM_SHARE_OF_TIMEOUT } from "./function-role-alarms";
 
