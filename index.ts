@@ -68,7 +68,7 @@ const fulfilment = new StreamWorker("fulfilment", {
   ...common,
   handler: "handlers/orders/fulfil-orders.handler",
   description: "Moves new orders from PENDING to FULFILLED",
-  environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "fulfilment", FUNCTION_TIMEOUT_SECONDS: String(settings.workerTimeout) },
+  environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "fulfilment" },
   memorySize: settings.workerMemorySize,
   timeout: settings.workerTimeout,
   streamArn: table.streamArn,
@@ -93,7 +93,7 @@ const api = new ServerlessApi("orders-api", {
   kmsKeyArn: dataKeyArn,
   functionDefaults: {
     ...common,
-    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api", TRUSTED_IAM_PRINCIPALS: JSON.stringify(settings.trustedIamPrincipals), FUNCTION_TIMEOUT_SECONDS: String(settings.apiTimeout) },
+    environment: { ...common.environment, POWERTOOLS_SERVICE_NAME: "orders-api", TRUSTED_IAM_PRINCIPALS: JSON.stringify(settings.trustedIamPrincipals) },
     memorySize: settings.apiMemorySize,
     timeout: settings.apiTimeout,
     reservedConcurrency: settings.apiReservedConcurrency,

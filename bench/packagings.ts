@@ -97,13 +97,7 @@ function localClosureBytes(entryJs: string): number {
  * when set, and is false otherwise. Its banner defines `require`, `__filename` and `__dirname`.
  */
 function buildSst(entry: string, outDir: string): Artifact {
-  const file = path.join(outDir, "index.mjs");
-  esbuild.buildSync({
-    entryPoints: [path.join(PROJECT_ROOT, entry)],
-    absWorkingDir: PROJECT_ROOT,
-    outfile: file,
-    bundle: true,
-    platform: "node",
+  const file = bundleEntry(entry, path.join(outDir, "index.mjs"), {
     format: "esm",
     target: "esnext",
     keepNames: true,
@@ -118,7 +112,6 @@ function buildSst(entry: string, outDir: string): Artifact {
         `const __dirname = topLevelFileUrlToPath(new topLevelURL(".", import.meta.url));`,
       ].join("\n"),
     },
-    logLevel: "silent",
   });
   return { file, kind: "esm", bytes: fs.statSync(file).size };
 }
@@ -131,18 +124,22 @@ function buildSst(entry: string, outDir: string): Artifact {
  * project's node_modules, resolved through a node_modules link next to the bundle.
  */
 function buildCdk(entry: string, outDir: string): Artifact {
-  const file = path.join(outDir, "index.js");
+  const file = bundleEntry(entry, path.join(outDir, "index.js"), { target: "node24", external: ["@aws-sdk/*"] });
+  return { file, kind: "cjs", bytes: fs.statSync(file).size, note: "+ runtime's SDK" };
+}
+
+/** Bundles `entry` (relative to the project root) for Node into `file` with a tool's own `options`; returns `file`. */
+function bundleEntry(entry: string, file: string, options: esbuild.BuildOptions): string {
   esbuild.buildSync({
     entryPoints: [path.join(PROJECT_ROOT, entry)],
     absWorkingDir: PROJECT_ROOT,
     outfile: file,
     bundle: true,
     platform: "node",
-    target: "node24",
-    external: ["@aws-sdk/*"],
     logLevel: "silent",
+    ...options,
   });
-  return { file, kind: "cjs", bytes: fs.statSync(file).size, note: "+ runtime's SDK" };
+  return file;
 }
 
 /** Builds every packaging of every handler under `workDir`; `entries` maps handler name to source file. */

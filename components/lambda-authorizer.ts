@@ -2,8 +2,9 @@
 // function, authorizer and invoke permission it becomes. ServerlessApi plans and creates it.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { AuthorizerFunctionResources, createAuthorizerFunction, PlannedAuthorizerFunction, planAuthorizerFunction } from "./authorizer-function";
 import { HTTP_API_AUTHORIZER_LIMITS } from "./limits";
-import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { SecureFunctionArgs } from "./secure-function";
 import { ProblemCollector } from "./validation";
 
 /** What an authorizer function returns. */
@@ -44,9 +45,7 @@ export const LAMBDA_AUTHORIZER_DEFAULTS = {
 } as const;
 
 /** A checked authorizer: the function's name and arguments, and the authorizer's settings. */
-export interface PlannedLambdaAuthorizer {
-  functionName: string;
-  functionArgs: SecureFunctionArgs;
+export interface PlannedLambdaAuthorizer extends PlannedAuthorizerFunction {
   identitySources: string[];
   resultTtlSeconds: number;
 }
@@ -63,11 +62,6 @@ const IDENTITY_SOURCE_PATTERNS = [
 export function identitySourceProblem(source: unknown): string | undefined {
   if (typeof source === "string" && IDENTITY_SOURCE_PATTERNS.some((pattern) => pattern.test(source))) return undefined;
   return `${JSON.stringify(source)} is not an identity source; write $request.header.<name>, $request.querystring.<name>, $context.<variable> or $stageVariables.<name>, e.g. "$request.header.Authorization".`;
-}
-
-/** The function name of an API's authorizer. */
-export function authorizerFunctionName(apiName: string): string {
-  return `${apiName}-authorizer`;
 }
 
 /** Checks `auth.lambda` (adding problems under `at`) and prepares its function. */
@@ -95,24 +89,15 @@ export function planLambdaAuthorizer(apiName: string, args: LambdaAuthArgs, at: 
   if (timeout !== undefined && timeout > timeoutSeconds) {
     problems.add(`${at}.timeout`, `${timeout} seconds is above the ${timeoutSeconds} s API Gateway waits for an authorizer (it then answers 500); lower it.`);
   }
-  const functionName = authorizerFunctionName(apiName);
-  prepareFunction(functionName, functionArgs, at, problems);
-  return { functionName, functionArgs, identitySources, resultTtlSeconds };
+  return { ...planAuthorizerFunction(apiName, functionArgs, at, problems), identitySources, resultTtlSeconds };
 }
 
 /** The children of an API's Lambda authorizer. */
-export interface LambdaAuthorizerResources {
-  function: SecureFunction;
-  authorizer: aws.apigatewayv2.Authorizer;
-  /** Lets API Gateway invoke the function (its alias, when there is one) for this authorizer only. */
-  permission: aws.lambda.Permission;
-}
+export type LambdaAuthorizerResources = AuthorizerFunctionResources<aws.apigatewayv2.Authorizer>;
 
 /** Creates the authorizer function, the REQUEST authorizer on `api`, and the permission scoped to that authorizer. */
 export function createLambdaAuthorizer(name: string, planned: PlannedLambdaAuthorizer, api: aws.apigatewayv2.Api, parent: pulumi.Resource): LambdaAuthorizerResources {
-  const opts = { parent };
-  const fn = new SecureFunction(planned.functionName, planned.functionArgs, opts);
-  const authorizer = new aws.apigatewayv2.Authorizer(`${name}-lambda`, {
+  return createAuthorizerFunction(planned, api.executionArn, parent, (fn) => new aws.apigatewayv2.Authorizer(`${name}-lambda`, {
     apiId: api.id,
     name: "lambda",
     authorizerType: "REQUEST",
@@ -121,13 +106,5 @@ export function createLambdaAuthorizer(name: string, planned: PlannedLambdaAutho
     enableSimpleResponses: true,
     identitySources: planned.identitySources,
     authorizerResultTtlInSeconds: planned.resultTtlSeconds,
-  }, opts);
-  const permission = new aws.lambda.Permission(`${planned.functionName}-invoke`, {
-    action: "lambda:InvokeFunction",
-    function: fn.name,
-    qualifier: fn.qualifier,
-    principal: "apigateway.amazonaws.com",
-    sourceArn: pulumi.interpolate`${api.executionArn}/authorizers/${authorizer.id}`,
-  }, opts);
-  return { function: fn, authorizer, permission };
+  }, { parent }));
 }

@@ -2,9 +2,10 @@
 // authorizer, and a permission that lets only this authorizer of this API invoke it.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { AuthorizerFunctionResources, createAuthorizerFunction, PlannedAuthorizerFunction, planAuthorizerFunction } from "./authorizer-function";
 import { REST_API_LIMITS } from "./limits";
 import { FunctionDefaults, mergeFunctionArgs } from "./routes";
-import { prepareFunction, SecureFunction, SecureFunctionArgs } from "./secure-function";
+import { SecureFunctionArgs } from "./secure-function";
 import { ProblemCollector } from "./validation";
 
 /** What a REST Lambda authorizer receives: a token from one header, or the request's parts. */
@@ -50,9 +51,7 @@ const TOKEN_SOURCE = /^method\.request\.header\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const REQUEST_SOURCE = /^(method\.request\.(header|querystring)\.[A-Za-z0-9!#$%&'*+.^_`|~-]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9_.]+)$/;
 
 /** A validated authorizer: its function's child name and settings, and how it is called. */
-export interface PlannedLambdaAuthorizer {
-  functionName: string;
-  functionArgs: SecureFunctionArgs;
+export interface PlannedLambdaAuthorizer extends PlannedAuthorizerFunction {
   type: LambdaAuthorizerType;
   identitySource: string;
   resultTtlSeconds: number;
@@ -71,18 +70,12 @@ export function planLambdaAuthorizer(apiName: string, args: RestLambdaAuthArgs, 
   } else if (type === "request" && !identitySource.split(",").every((source) => REQUEST_SOURCE.test(source.trim()))) {
     problems.add(`${at}.identitySource`, `${JSON.stringify(identitySource)} is not a comma-separated list of method.request.header.X, method.request.querystring.x, stageVariables.x or context.x; write e.g. "method.request.header.Authorization, method.request.querystring.tenant".`);
   }
-  const functionName = `${apiName}-authorizer`;
   const functionArgs = mergeFunctionArgs(defaults, args, AUTHORIZER_FIELDS);
-  prepareFunction(functionName, functionArgs, at, problems);
-  return { functionName, functionArgs, type, identitySource, resultTtlSeconds };
+  return { ...planAuthorizerFunction(apiName, functionArgs, at, problems), type, identitySource, resultTtlSeconds };
 }
 
 /** The authorizer's children. */
-export interface RestLambdaAuthorizerResources {
-  function: SecureFunction;
-  authorizer: aws.apigateway.Authorizer;
-  permission: aws.lambda.Permission;
-}
+export type RestLambdaAuthorizerResources = AuthorizerFunctionResources<aws.apigateway.Authorizer>;
 
 /** Creates the authorizer's function, the authorizer, and the permission scoped to that authorizer. */
 export function createRestLambdaAuthorizer(
@@ -91,22 +84,12 @@ export function createRestLambdaAuthorizer(
   restApi: aws.apigateway.RestApi,
   parent: pulumi.Resource,
 ): RestLambdaAuthorizerResources {
-  const fn = new SecureFunction(planned.functionName, planned.functionArgs, { parent });
-  const authorizer = new aws.apigateway.Authorizer(`${name}-lambda-authorizer`, {
+  return createAuthorizerFunction(planned, restApi.executionArn, parent, (fn) => new aws.apigateway.Authorizer(`${name}-lambda-authorizer`, {
     restApi: restApi.id,
     name: "lambda",
     type: planned.type === "token" ? "TOKEN" : "REQUEST",
     authorizerUri: fn.invokeArn,
     identitySource: planned.identitySource,
     authorizerResultTtlInSeconds: planned.resultTtlSeconds,
-  }, { parent });
-  // API Gateway invokes an authorizer from `<executionArn>/authorizers/<authorizer id>`.
-  const permission = new aws.lambda.Permission(`${planned.functionName}-invoke`, {
-    action: "lambda:InvokeFunction",
-    function: fn.name,
-    qualifier: fn.qualifier,
-    principal: "apigateway.amazonaws.com",
-    sourceArn: pulumi.interpolate`${restApi.executionArn}/authorizers/${authorizer.id}`,
-  }, { parent });
-  return { function: fn, authorizer, permission };
+  }, { parent }));
 }

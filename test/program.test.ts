@@ -93,7 +93,11 @@ describe("the orders program, per stack", () => {
     expect(mapping).to.include({ eventSourceArn: one(prod.resources, "aws:dynamodb/table:Table").outputs.streamArn, startingPosition: "TRIM_HORIZON" });
     expect(mapping.filterCriteria.filters.map((f: { pattern: string }) => JSON.parse(f.pattern))).to.deep.equal([{ eventName: ["INSERT"] }]);
     expect(mapping.destinationConfig.onFailure.destinationArn).to.be.a("string");
+    // Each function's SDK clients size their timeouts from its own (handlers/lib/aws-clients.ts), set by SecureFunction.
     expect(functionNamed(prod.resources, "fulfilment-consumer").inputs.environment.variables.FUNCTION_TIMEOUT_SECONDS).to.equal("60");
+    for (const fn of ofType(prod.resources, "aws:lambda/function:Function")) {
+      expect(fn.inputs.environment.variables.FUNCTION_TIMEOUT_SECONDS, fn.name).to.equal(String(fn.inputs.timeout));
+    }
     for (const [evaluation, days, rate, burst] of [[dev, 7, 20, 40], [prod, 90, 500, 1000]] as const) {
       for (const logGroup of ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup")) expect(logGroup.inputs.retentionInDays).to.equal(days);
       const stage = one(evaluation.resources, "aws:apigatewayv2/stage:Stage");
@@ -241,15 +245,15 @@ describe("the orders program, per stack", () => {
       queues: ofType(evaluation.resources, "aws:sqs/queue:Queue").map((q) => [q.inputs.kmsMasterKeyId, q.inputs.sqsManagedSseEnabled]),
       logGroups: ofType(evaluation.resources, "aws:cloudwatch/logGroup:LogGroup").map((g) => g.inputs.kmsKeyId),
       table: one(evaluation.resources, "aws:dynamodb/table:Table").inputs.serverSideEncryption.kmsKeyArn,
-      // A function without environment variables (a runner) has nothing for the key to encrypt.
-      functions: ofType(evaluation.resources, "aws:lambda/function:Function").filter((f) => f.inputs.environment).map((f) => f.inputs.kmsKeyArn),
+      // Every function has variables (FUNCTION_TIMEOUT_SECONDS at least) for the key to encrypt.
+      functions: ofType(evaluation.resources, "aws:lambda/function:Function").map((f) => f.inputs.environment && f.inputs.kmsKeyArn),
     });
     const inProd = encrypted(prod);
     // The fulfilment worker's dead-letter queue, the one queue now that it reads the table's stream.
     expect(inProd.queues).to.deep.equal([[arn, undefined]]);
     expect(inProd.logGroups).to.have.length(7 + 9).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(inProd.table).to.equal(arn);
-    expect(inProd.functions).to.have.length(5 + 4).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(inProd.functions).to.have.length(5 + 4 + 5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(ofType(dev.resources, "aws:kms/key:Key").map((k) => k.name)).to.deep.equal(["alarms-key"]);
     const inDev = encrypted(dev);
     expect(inDev.queues).to.deep.equal([[undefined, true]]);

@@ -6,7 +6,6 @@
  * `npm run cost -- <stack> --recommend-memory <durations.json> [--max-p99 <ms>]`: the
  * cheapest memory size per function whose p99 stays within the allowed latency.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { estimateCost, functionUsages } from "./cost/estimate";
 import { readDurations, recommendMemory, recommendationsAsJson, recommendationsAsMarkdown, recommendationsAsText } from "./cost/memory";
@@ -15,6 +14,7 @@ import { readTraffic } from "./cost/traffic";
 import { evaluateStack } from "./plan";
 import { pricesFor } from "./cost/prices";
 import { stackGraph } from "./policy-check";
+import { deliverOutput, OutputFormat, parseStackCommandLine } from "./stack-command";
 import { loadStackConfig } from "./stack-config";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -36,8 +36,6 @@ export const USAGE = `usage: npm run -s cost -- [<stack>] [--markdown | --json] 
 Prices: tools/cost/prices.ts (list prices, free tiers not applied); traffic: the traffic* keys
 of Pulumi.yaml and the stack's file.`;
 
-export type OutputFormat = "text" | "markdown" | "json";
-
 export interface CostCommand {
   format: OutputFormat;
   stacks: [string] | [string, string];
@@ -46,43 +44,23 @@ export interface CostCommand {
   maxP99Ms?: number;
 }
 
-const BOOLEAN_FLAGS = ["--diff", "--markdown", "--json", "--help", "-h"];
-const VALUE_FLAGS = ["--out", "--recommend-memory", "--max-p99"];
+const VALUE_OPTIONS = { "--out": "a file name", "--recommend-memory": "a file of durations", "--max-p99": "a latency in ms" };
 
 /** Reads the command line: a cost command, or "help"; throws with the usage on anything it does not understand. */
 export function parseCostArguments(args: string[]): CostCommand | "help" {
-  const flags: string[] = [];
-  const values: Record<string, string> = {};
-  const names: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (VALUE_FLAGS.includes(arg)) {
-      const value = args[++i];
-      if (value === undefined || value.startsWith("-")) throw new Error(`${arg} needs a value\n${USAGE}`);
-      values[arg] = value;
-    } else if (arg.startsWith("-")) {
-      if (!BOOLEAN_FLAGS.includes(arg)) throw new Error(`unknown option ${arg}\n${USAGE}`);
-      flags.push(arg);
-    } else names.push(arg);
-  }
-  if (flags.includes("--help") || flags.includes("-h")) return "help";
-  if (flags.includes("--markdown") && flags.includes("--json")) throw new Error(`choose one of --markdown and --json\n${USAGE}`);
-  const format: OutputFormat = flags.includes("--json") ? "json" : flags.includes("--markdown") ? "markdown" : "text";
-  const maxP99 = values["--max-p99"];
+  const line = parseStackCommandLine(args, USAGE, VALUE_OPTIONS);
+  if (line === "help") return line;
+  const { "--out": out, "--recommend-memory": recommendMemory, "--max-p99": maxP99 } = line.values;
   if (maxP99 !== undefined && !(Number(maxP99) > 0)) throw new Error(`--max-p99 takes a latency in ms above 0, got ${JSON.stringify(maxP99)}\n${USAGE}`);
-  if (maxP99 !== undefined && values["--recommend-memory"] === undefined) throw new Error(`--max-p99 goes with --recommend-memory\n${USAGE}`);
-  const options = {
-    ...(values["--out"] !== undefined ? { out: values["--out"] } : {}),
-    ...(values["--recommend-memory"] !== undefined ? { recommendMemory: values["--recommend-memory"] } : {}),
+  if (maxP99 !== undefined && recommendMemory === undefined) throw new Error(`--max-p99 goes with --recommend-memory\n${USAGE}`);
+  if (recommendMemory !== undefined && line.stacks.length === 2) throw new Error(`--recommend-memory takes one stack, not --diff\n${USAGE}`);
+  return {
+    format: line.format,
+    stacks: line.stacks,
+    ...(out !== undefined ? { out } : {}),
+    ...(recommendMemory !== undefined ? { recommendMemory } : {}),
     ...(maxP99 !== undefined ? { maxP99Ms: Number(maxP99) } : {}),
   };
-  if (flags.includes("--diff")) {
-    if (names.length !== 2) throw new Error(`--diff compares two stacks, got ${names.length}: ${names.join(" ") || "none"}\n${USAGE}`);
-    if (options.recommendMemory) throw new Error(`--recommend-memory takes one stack, not --diff\n${USAGE}`);
-    return { format, stacks: [names[0], names[1]], ...options };
-  }
-  if (names.length > 1) throw new Error(`one stack at a time (or --diff <first> <second>), got ${names.join(" ")}\n${USAGE}`);
-  return { format, stacks: [names[0] ?? "dev"], ...options };
 }
 
 /** Evaluates a stack and estimates its monthly cost; the traffic model is checked before the program runs. */
@@ -114,18 +92,8 @@ export async function runCostCommand(command: CostCommand, root = PROJECT_ROOT):
 
 export async function main(args: string[]): Promise<void> {
   const command = parseCostArguments(args);
-  if (command === "help") {
-    console.log(USAGE);
-    return;
-  }
-  const output = await runCostCommand(command);
-  if (command.out === undefined) {
-    console.log(output);
-    return;
-  }
-  const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), command.out);
-  fs.writeFileSync(file, `${output}\n`);
-  console.error(`cost written to ${file}`);
+  if (command === "help") console.log(USAGE);
+  else deliverOutput("cost", await runCostCommand(command), command.out);
 }
 
 if (require.main === module) {

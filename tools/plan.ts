@@ -8,7 +8,6 @@
  * Each stack is the real program (index.ts) evaluated with Pulumi.yaml's defaults and the
  * stack's file applied as the CLI applies them, against the recording mock engine.
  */
-import * as fs from "fs";
 import * as path from "path";
 import { estimatePlan } from "./cost/estimate";
 import { costDiffAsMarkdown, costDiffAsText, diffCosts } from "./cost/render";
@@ -17,6 +16,7 @@ import { diffStacks } from "./diff";
 import { Evaluation, evaluateProgram } from "./mock-engine";
 import { checkPolicies } from "./policy-check";
 import { diffAsJson, diffAsMarkdown, diffAsText, planAsJson, planAsMarkdown, planAsText, StackPlan } from "./plan-render";
+import { deliverOutput, OutputFormat, parseStackCommandLine } from "./stack-command";
 import { loadStackConfig, StackConfig } from "./stack-config";
 
 const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -50,8 +50,6 @@ export async function buildPlan(stack: string, root = PROJECT_ROOT): Promise<Sta
   };
 }
 
-export type OutputFormat = "text" | "markdown" | "json";
-
 export interface PlanCommand {
   format: OutputFormat;
   /** One stack to plan, or two to compare. */
@@ -74,33 +72,12 @@ export const USAGE = `usage: npm run -s plan -- [<stack>] [--markdown | --json] 
 npm prints a banner on standard output before the plan; -s (--silent) leaves it out, so
 \`npm run -s plan -- prod --json > plan.json\` is JSON. --out never carries the banner.`;
 
-const BOOLEAN_FLAGS = ["--diff", "--markdown", "--json", "--help", "-h"];
-
 /** Reads the command line: a plan command, or "help"; throws with the usage on anything it does not understand. */
 export function parsePlanArguments(args: string[]): PlanCommand | "help" {
-  const flags: string[] = [];
-  const names: string[] = [];
-  let out: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--out") {
-      out = args[++i];
-      if (out === undefined || out.startsWith("-")) throw new Error(`--out needs a file name\n${USAGE}`);
-    } else if (arg.startsWith("-")) {
-      if (!BOOLEAN_FLAGS.includes(arg)) throw new Error(`unknown option ${arg}\n${USAGE}`);
-      flags.push(arg);
-    } else names.push(arg);
-  }
-  if (flags.includes("--help") || flags.includes("-h")) return "help";
-  if (flags.includes("--markdown") && flags.includes("--json")) throw new Error(`choose one of --markdown and --json\n${USAGE}`);
-  const format: OutputFormat = flags.includes("--json") ? "json" : flags.includes("--markdown") ? "markdown" : "text";
-  const destination = out === undefined ? {} : { out };
-  if (flags.includes("--diff")) {
-    if (names.length !== 2) throw new Error(`--diff compares two stacks, got ${names.length}: ${names.join(" ") || "none"}\n${USAGE}`);
-    return { format, stacks: [names[0], names[1]], ...destination };
-  }
-  if (names.length > 1) throw new Error(`one stack at a time (or --diff <first> <second>), got ${names.join(" ")}\n${USAGE}`);
-  return { format, stacks: [names[0] ?? "dev"], ...destination };
+  const line = parseStackCommandLine(args, USAGE, { "--out": "a file name" });
+  if (line === "help") return line;
+  const out = line.values["--out"];
+  return { format: line.format, stacks: line.stacks, ...(out === undefined ? {} : { out }) };
 }
 
 /** Runs a plan command and returns what it prints. */
@@ -120,25 +97,11 @@ export async function runPlanCommand(command: PlanCommand, root = PROJECT_ROOT):
   return `${render(diff, first, second)}\n\n${renderCost(cost)}`;
 }
 
-/**
- * The command line: usage, or the plan on standard output or in the --out file. A relative
- * --out names a file in the directory npm was started from (INIT_CWD), not the project root
- * npm runs scripts in.
- */
+/** The command line: usage, or the plan on standard output or in the --out file. */
 export async function main(args: string[]): Promise<void> {
   const command = parsePlanArguments(args);
-  if (command === "help") {
-    console.log(USAGE);
-    return;
-  }
-  const output = await runPlanCommand(command);
-  if (command.out === undefined) {
-    console.log(output);
-    return;
-  }
-  const file = path.resolve(process.env.INIT_CWD ?? process.cwd(), command.out);
-  fs.writeFileSync(file, `${output}\n`);
-  console.error(`plan written to ${file}`);
+  if (command === "help") console.log(USAGE);
+  else deliverOutput("plan", await runPlanCommand(command), command.out);
 }
 
 if (require.main === module) {

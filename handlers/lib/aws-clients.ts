@@ -47,7 +47,7 @@ export function worstCallMs({ connectionTimeout, requestTimeout, maxAttempts }: 
 
 /**
  * The client configuration every handler's SDK client takes, from the function's timeout in
- * FUNCTION_TIMEOUT_SECONDS (the program sets it from the same setting as the timeout).
+ * FUNCTION_TIMEOUT_SECONDS, which SecureFunction sets from the function's own `timeout`.
  */
 export function awsClientConfig() {
   const { connectionTimeout, requestTimeout, maxAttempts } = sdkTimeouts(Number(requireEnv("FUNCTION_TIMEOUT_SECONDS")));

@@ -133,6 +133,7 @@ describe("SecureFunction deployment", () => {
         [HOOK_ENVIRONMENT.aliasName]: "live",
         [HOOK_ENVIRONMENT.targetVersion]: "1",
         [HOOK_ENVIRONMENT.lifecycleEvent]: "BeforeAllowTraffic",
+        FUNCTION_TIMEOUT_SECONDS: "60",
       });
       expect(hook.inputs.handler).to.equal("index.check");
       const files = await archiveFiles(hook);

@@ -61,7 +61,7 @@ describe("ServerlessApi: Lambda authorizers", () => {
       ]);
       const fn = one(resources, TYPES.function, "partner-api-authorizer");
       expect(fn.inputs).to.include({ name: "shop-dev-partner-api-authorizer", memorySize: 256, timeout: 10, runtime: "nodejs24.x" });
-      expect(fn.inputs.environment).to.deep.equal({ variables: { TENANTS: "t1" } });
+      expect(fn.inputs.environment).to.deep.equal({ variables: { TENANTS: "t1", FUNCTION_TIMEOUT_SECONDS: "10" } });
       expect(one(resources, TYPES.role, "partner-api-authorizer-role").inputs.name).to.equal("shop-dev-partner-api-authorizer");
       // Its role holds only its own logs and tracing: nothing of the routes' functions.
       expect(Object.keys(statementsBySid(one(resources, TYPES.rolePolicy, "partner-api-authorizer-policy"))).sort()).to.deep.equal(["Tracing", "WriteOwnLogs"]);

@@ -299,6 +299,18 @@ describe("RestApi", () => {
       expect(one(resources, T.method).inputs).to.deep.include({ authorization: "NONE", apiKeyRequired: false });
     });
 
+    it("tells each route's function its resolved timeout in FUNCTION_TIMEOUT_SECONDS: the route's own, else functionDefaults'", async () => {
+      const { resources } = await recordRest("shop", {
+        functionDefaults: { timeout: 7 },
+        routes: { "GET /orders": { handler: ORDERS_LIST, auth: "iam" }, "GET /orders/{orderId}": { handler: ORDERS_GET, auth: "iam", timeout: 3 } },
+      });
+      const told = Object.fromEntries(ofType(resources, TYPES.function).map((fn) => [fn.name, [fn.inputs.timeout, fn.inputs.environment.variables]]));
+      expect(told).to.deep.equal({
+        "shop-orders-list": [7, { FUNCTION_TIMEOUT_SECONDS: "7" }],
+        "shop-orders-get": [3, { FUNCTION_TIMEOUT_SECONDS: "3" }],
+      });
+    });
+
     it("a Lambda TOKEN authorizer reads the Authorization header and caches 300 s", async () => {
       const { resources } = await recordRest("tok", { auth: { lambda: { handler: HELLO } }, routes: { "GET /me": { handler: ORDERS_GET } } });
       expect(one(resources, T.authorizer).inputs).to.deep.include({ type: "TOKEN", identitySource: "method.request.header.Authorization", authorizerResultTtlInSeconds: 300 });

@@ -24,6 +24,8 @@ import {
 import { CALLBACK } from "./support";
 
 const ROOT = process.cwd();
+/** The bytes of the variable SecureFunction always adds, at the default timeout: FUNCTION_TIMEOUT_SECONDS=10. */
+const TIMEOUT_VARIABLE_BYTES = "FUNCTION_TIMEOUT_SECONDS".length + "10".length;
 
 /** Evaluates one SecureFunction and returns the evaluation, the component and its resolved outputs. */
 function recordFunction(name: string, args: SecureFunctionArgs, options: Parameters<typeof record>[1] = {}) {
@@ -81,11 +83,13 @@ describe("SecureFunction", () => {
         memorySize: 512,
         timeout: 10,
         publish: false,
+        // Always: the handlers' SDK clients size their timeouts and retries from it.
+        environment: { variables: { FUNCTION_TIMEOUT_SECONDS: "10" } },
         tracingConfig: { mode: "Active" },
         loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/shop-dev-api", applicationLogLevel: "INFO", systemLogLevel: "WARN" },
       });
-      // No environment (no PARAMETERS_PATH without parameters), no VPC, no reserved concurrency.
-      expect(fn.inputs).not.to.have.any.keys("environment", "vpcConfig", "reservedConcurrentExecutions", "description");
+      // No PARAMETERS_PATH without parameters, no VPC, no reserved concurrency.
+      expect(fn.inputs).not.to.have.any.keys("vpcConfig", "reservedConcurrentExecutions", "description");
     });
 
     it("ships the handler bundled as index.mjs, the bytes bundleHandler gives, and the bundle runs", async () => {
@@ -240,7 +244,7 @@ describe("SecureFunction", () => {
         timeout: 25,
         reservedConcurrentExecutions: 10,
         publish: true,
-        environment: { variables: { TABLE_NAME: "orders", MODE: "strict", PARAMETERS_PATH: "/shop/dev/orders" } },
+        environment: { variables: { TABLE_NAME: "orders", MODE: "strict", PARAMETERS_PATH: "/shop/dev/orders", FUNCTION_TIMEOUT_SECONDS: "25" } },
         tracingConfig: { mode: "PassThrough" },
         loggingConfig: { logFormat: "JSON", logGroup: "/aws/lambda/shop-dev-orders", applicationLogLevel: "DEBUG", systemLogLevel: "WARN" },
         vpcConfig: { subnetIds: ["subnet-a", "subnet-b"], securityGroupIds: ["sg-1"] },
@@ -336,7 +340,7 @@ describe("SecureFunction", () => {
   describe("parameters, secrets and PARAMETERS_PATH", () => {
     it("sets PARAMETERS_PATH when there are only secrets, and grants only that path", async () => {
       const { resources } = await recordFunction("api", { handler: HELLO, secrets: { key: pulumi.secret("k") } });
-      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { PARAMETERS_PATH: "/shop/dev/api" } });
+      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { PARAMETERS_PATH: "/shop/dev/api", FUNCTION_TIMEOUT_SECONDS: "10" } });
       const statements = statementsBySid(one(resources, TYPES.rolePolicy));
       expect(statements.ReadOwnParametersByPath.Resource).to.deep.equal([ssmArn("/shop/dev/api")]);
       expect(statements.ReadOwnParameters.Resource).to.deep.equal([ssmArn("/shop/dev/api/key")]);
@@ -344,7 +348,7 @@ describe("SecureFunction", () => {
 
     it("sets no PARAMETERS_PATH and grants no SSM access without parameters, keeping the user's environment", async () => {
       const { resources } = await recordFunction("api", { handler: HELLO, environment: { A: "1" } });
-      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { A: "1" } });
+      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { A: "1", FUNCTION_TIMEOUT_SECONDS: "10" } });
       expect(Object.keys(statementsBySid(one(resources, TYPES.rolePolicy)))).to.deep.equal(["WriteOwnLogs", "Tracing"]);
     });
 
@@ -391,27 +395,27 @@ describe("SecureFunction", () => {
 
     it("fails the deployment when environment Outputs resolve to more than 4 KB", async () => {
       await expectDeploymentFailure(
-        () => new SecureFunction("api", { handler: HELLO, environment: { SMALL: "s", BIG: pulumi.output("x".repeat(4096 - "SMALLsBIG".length + 1)) } }),
+        () => new SecureFunction("api", { handler: HELLO, environment: { SMALL: "s", BIG: pulumi.output("x".repeat(4096 - "SMALLsBIG".length - TIMEOUT_VARIABLE_BYTES + 1)) } }),
         "SecureFunction", "api",
-        ["environment", /^takes 4097 bytes, above Lambda's 4 KB limit; move large values to `parameters`\.$/],
+        ["environment", /^takes 4097 bytes \(with FUNCTION_TIMEOUT_SECONDS, which SecureFunction adds\), above Lambda's 4 KB limit; move large values to `parameters`\.$/],
       );
     });
 
     it("counts the variables SecureFunction adds, at construction and once Outputs resolve", async () => {
-      const added = "PARAMETERS_PATH".length + "/shop/dev/api".length + "NODE_OPTIONS".length + "--enable-source-maps".length;
+      const added = "PARAMETERS_PATH".length + "/shop/dev/api".length + "NODE_OPTIONS".length + "--enable-source-maps".length + TIMEOUT_VARIABLE_BYTES;
       const big = "x".repeat(4096 - "BIG".length - added + 1);
       await refuse({ handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: big } }, [
-        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH and NODE_OPTIONS, which SecureFunction adds\), above Lambda's 4 KB limit; move large values to `parameters`\.$/],
+        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH, NODE_OPTIONS and FUNCTION_TIMEOUT_SECONDS, which SecureFunction adds\), above Lambda's 4 KB limit; move large values to `parameters`\.$/],
       ]);
       await expectDeploymentFailure(
         () => new SecureFunction("api", { handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: pulumi.output(big) } }),
         "SecureFunction", "api",
-        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH and NODE_OPTIONS, which SecureFunction adds\), above/],
+        ["environment", /^takes 4097 bytes \(with PARAMETERS_PATH, NODE_OPTIONS and FUNCTION_TIMEOUT_SECONDS, which SecureFunction adds\), above/],
       );
       const { resources } = await recordWithoutFailure(() => {
         new SecureFunction("api", { handler: HELLO, parameters: { a: "1" }, bundling: { sourceMap: true }, environment: { BIG: pulumi.output(big.slice(1)) } });
       });
-      expect(Object.keys(one(resources, TYPES.function).inputs.environment.variables)).to.have.members(["BIG", "PARAMETERS_PATH", "NODE_OPTIONS"]);
+      expect(Object.keys(one(resources, TYPES.function).inputs.environment.variables)).to.have.members(["BIG", "PARAMETERS_PATH", "NODE_OPTIONS", "FUNCTION_TIMEOUT_SECONDS"]);
     });
 
     it("passes resolved values on unchanged when they are fine", async () => {
@@ -423,7 +427,7 @@ describe("SecureFunction", () => {
           permissions: [{ actions: ["s3:GetObject"], resources: [pulumi.interpolate`arn:aws:s3:::b/*`] }],
         });
       });
-      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { NAME: "orders", PARAMETERS_PATH: "/shop/dev/api" } });
+      expect(one(resources, TYPES.function).inputs.environment).to.deep.equal({ variables: { NAME: "orders", PARAMETERS_PATH: "/shop/dev/api", FUNCTION_TIMEOUT_SECONDS: "10" } });
       expect(revealSecrets(one(resources, TYPES.parameter).inputs.value)).to.equal("t");
       expect(statementsBySid(one(resources, TYPES.rolePolicy)).Granted0.Resource).to.deep.equal(["arn:aws:s3:::b/*"]);
     });
@@ -695,8 +699,9 @@ describe("SecureFunction", () => {
       ["an AWS_LAMBDA_ variable", { environment: { AWS_LAMBDA_FUNCTION_NAME: "x" } }, [["environment.AWS_LAMBDA_FUNCTION_NAME", /is reserved by Lambda/]]],
       ["PARAMETERS_PATH in the environment", { environment: { PARAMETERS_PATH: "/x" } }, [["environment.PARAMETERS_PATH", /is set by SecureFunction/]]],
       ["NODE_OPTIONS in the environment", { environment: { NODE_OPTIONS: "--inspect" } }, [["environment.NODE_OPTIONS", /is set by SecureFunction/]]],
+      ["FUNCTION_TIMEOUT_SECONDS in the environment", { timeout: 20, environment: { FUNCTION_TIMEOUT_SECONDS: "20" } }, [["environment.FUNCTION_TIMEOUT_SECONDS", /^is set by SecureFunction from `timeout`; remove it, or choose another name for a variable of your own\.$/]]],
       ["an invalid variable name", { environment: { "1BAD": "x" } }, [["environment.1BAD", /is not a valid variable name/]]],
-      ["an environment over 4 KB", { environment: { BIG: "x".repeat(4094) } }, [["environment", /^takes 4097 bytes, above Lambda's 4 KB limit; move large values to `parameters`\.$/]]],
+      ["an environment over 4 KB", { environment: { BIG: "x".repeat(4094 - TIMEOUT_VARIABLE_BYTES) } }, [["environment", /^takes 4097 bytes \(with FUNCTION_TIMEOUT_SECONDS, which SecureFunction adds\), above Lambda's 4 KB limit; move large values to `parameters`\.$/]]],
       ["an invalid parameter key", { parameters: { "a/b": "x" } }, [["parameters.a/b", /is not a valid parameter name/]]],
       ["an empty parameter", { parameters: { empty: "" } }, [["parameters.empty", /^is 0 bytes; a standard parameter holds 1 to 4096 bytes\.$/]]],
       ["a parameter over 4 KB", { parameters: { big: "é".repeat(2049) } }, [["parameters.big", /^is 4098 bytes/]]],

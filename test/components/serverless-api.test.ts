@@ -196,7 +196,7 @@ describe("ServerlessApi", () => {
     it("applies functionDefaults to every route's function", () => {
       for (const fn of ofType(resources, TYPES.function)) {
         expect(fn.inputs.memorySize, fn.name).to.equal(256);
-        expect(fn.inputs.environment, fn.name).to.deep.equal({ variables: { STAGE: "dev" } });
+        expect(fn.inputs.environment, fn.name).to.deep.equal({ variables: { STAGE: "dev", FUNCTION_TIMEOUT_SECONDS: "10" } });
       }
       for (const policy of ofType(resources, TYPES.rolePolicy)) {
         expect(statementsBySid(policy).Granted0, policy.name).to.deep.equal({ Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [TABLE_ARN] });
@@ -320,6 +320,21 @@ describe("ServerlessApi", () => {
       expect(one(resources, TYPES.function).inputs.timeout).to.equal(30);
     });
 
+    it("tells each route's function its resolved timeout in FUNCTION_TIMEOUT_SECONDS: the route's own, else functionDefaults'", async () => {
+      const { resources } = await recordApi("api", {
+        functionDefaults: { timeout: 7, environment: { STAGE: "dev" } },
+        routes: {
+          "GET /orders": { handler: ORDERS_LIST, auth: "iam" },
+          "GET /orders/{orderId}": { handler: ORDERS_GET, auth: "iam", timeout: 3 },
+        },
+      });
+      const told = Object.fromEntries(ofType(resources, TYPES.function).map((fn) => [fn.name, [fn.inputs.timeout, fn.inputs.environment.variables]]));
+      expect(told).to.deep.equal({
+        "api-orders-list": [7, { STAGE: "dev", FUNCTION_TIMEOUT_SECONDS: "7" }],
+        "api-orders-get": [3, { STAGE: "dev", FUNCTION_TIMEOUT_SECONDS: "3" }],
+      });
+    });
+
     it("merges functionDefaults with a route's own settings: maps merged, permissions concatenated, scalars overridden", async () => {
       const defaults = { actions: ["dynamodb:GetItem"], resources: [TABLE_ARN] };
       const own = { actions: ["sqs:SendMessage"], resources: ["arn:aws:sqs:eu-west-1:123456789012:q"] };
@@ -342,7 +357,7 @@ describe("ServerlessApi", () => {
       const fn = one(resources, TYPES.function);
       expect(fn.inputs.timeout).to.equal(6);
       expect(fn.inputs.memorySize).to.equal(256);
-      expect(fn.inputs.environment).to.deep.equal({ variables: { A: "1", B: "3", C: "4", PARAMETERS_PATH: "/shop/dev/api-hello" } });
+      expect(fn.inputs.environment).to.deep.equal({ variables: { A: "1", B: "3", C: "4", PARAMETERS_PATH: "/shop/dev/api-hello", FUNCTION_TIMEOUT_SECONDS: "6" } });
       expect(ofType(resources, TYPES.parameter).map((p) => p.inputs.name)).to.deep.equal(["/shop/dev/api-hello/p", "/shop/dev/api-hello/q"]);
       const statements = statementsBySid(one(resources, TYPES.rolePolicy));
       expect(statements.Granted0).to.deep.equal({ Effect: "Allow", Action: defaults.actions, Resource: defaults.resources });

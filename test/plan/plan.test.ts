@@ -71,8 +71,9 @@ describe("the plan for reviewers", () => {
     expect(edge(d, worker, table, "GetItem, UpdateItem")).to.equal(true);
     expect(edge(d, worker, dlq, "failed batches")).to.equal(true);
     expect(edge(d, node(d, "KMS alarms-key"), node(d, "SNS alarms"), "encrypts")).to.equal(true);
-    // The data key: an edge to each store it encrypts, its functions' environments counted on it.
-    const dataKey = node(d, "KMS data-key<br/>rotated yearly<br/>and 9 functions' environments");
+    // The data key: an edge to each store it encrypts, its functions' environments counted on it
+    // (every function's: each has FUNCTION_TIMEOUT_SECONDS at least).
+    const dataKey = node(d, "KMS data-key<br/>rotated yearly<br/>and 14 functions' environments");
     for (const store of [table, dlq]) expect(edge(d, dataKey, store, "encrypts"), store).to.equal(true);
     expect(d.match(new RegExp(`${dataKey}\\b[^\\n]*encrypts`, "g")) ?? []).to.have.length(2);
   });
