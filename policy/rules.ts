@@ -292,14 +292,14 @@ export const policies: Policy[] = [
     name: "lambda-sdk-timeouts-within-function-timeout",
     description: "A function's FUNCTION_TIMEOUT_SECONDS, from which its SDK clients derive their request and connection timeouts and attempts (handlers/lib/aws-clients.ts), is its own timeout: a larger one lets the clients' retries outlast the function.",
     enforcementLevel: "mandatory",
-    remediationSteps: "Set FUNCTION_TIMEOUT_SECONDS from the same setting as the function's timeout, e.g. String(settings.apiTimeout).",
+    remediationSteps: "Build the function with SecureFunction, which sets FUNCTION_TIMEOUT_SECONDS from its timeout; on a bare aws.lambda.Function set it to String(timeout).",
     resourceTypes: [TYPES.function],
   }, (props, report) => {
     const budget = props.environment?.variables?.FUNCTION_TIMEOUT_SECONDS;
     if (budget === undefined) return;
     const timeout = secondsOf(props, "timeout", LAMBDA_DEFAULT_TIMEOUT_SECONDS);
     if (String(budget) !== String(timeout)) {
-      report(`Function ${props.name ?? ""} has FUNCTION_TIMEOUT_SECONDS ${JSON.stringify(budget)} but a timeout of ${timeout} s, so its SDK clients' timeouts and retries do not fit it; set FUNCTION_TIMEOUT_SECONDS to "${timeout}" from the same setting as the timeout.`);
+      report(`Function ${props.name ?? ""} has FUNCTION_TIMEOUT_SECONDS ${JSON.stringify(budget)} but a timeout of ${timeout} s, so its SDK clients' timeouts and retries do not fit it; build it with SecureFunction (which sets the variable from its timeout), or set FUNCTION_TIMEOUT_SECONDS to "${timeout}".`);
     }
   }),
   stackRule({

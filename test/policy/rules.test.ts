@@ -105,7 +105,7 @@ const cases: Case[] = [
   {
     rule: "lambda-sdk-timeouts-within-function-timeout",
     bad: [fn("f", { timeout: 10, environment: { variables: { FUNCTION_TIMEOUT_SECONDS: "30" } } })],
-    messages: [/Function f has FUNCTION_TIMEOUT_SECONDS "30" but a timeout of 10 s, so its SDK clients' timeouts and retries do not fit it; set FUNCTION_TIMEOUT_SECONDS to "10"/],
+    messages: [/Function f has FUNCTION_TIMEOUT_SECONDS "30" but a timeout of 10 s, so its SDK clients. timeouts and retries do not fit it; build it with SecureFunction \(which sets the variable from its timeout\), or set FUNCTION_TIMEOUT_SECONDS to "10"/],
     good: [fn("f", { timeout: 10, environment: { variables: { FUNCTION_TIMEOUT_SECONDS: "10" } } }), fn("g", { timeout: 10 })],
   },
   {
