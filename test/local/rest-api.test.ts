@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import { formatBanner } from "../../local/cli";
 import { LocalRestApi, toRestResponse } from "../../local/rest-api";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
 import { UsageLimiter, quotaPeriodStart } from "../../local/usage-plans";
@@ -48,6 +49,14 @@ describe("local runtime: REST APIs (fixture program)", function () {
     expect(await json(missing)).to.deep.equal({ message: "Missing Authentication Token" });
     const wrongMethod = await call("partners", "/keyed", { method: "POST" });
     expect(await json(wrongMethod)).to.deep.equal({ message: "Missing Authentication Token" });
+  });
+
+  it("prints each stage's URL, its routes and the local value of every key in the banner", () => {
+    const banner = formatBanner(runtime, "test", 0, new Map());
+    if (process.env.SHOW_BANNER) console.log(banner);
+    expect(banner).to.include(`REST API partners: ${runtime.apiUrls.partners} (stage v1, throttle 50/s burst 100 per method)`);
+    expect(banner).to.match(/POST \/orders +open {2}partners-rest-handlers-echo \(test\/local\/fixtures\/rest-handlers\.echo\) \[x-api-key, body model, parameters\]/);
+    expect(banner).to.include(`plan fixture-test-partners-metered: 3 per DAY; keys ${key("globex").name}=${key("globex").value}`);
   });
 
   it("builds the 1.0 event as API Gateway does, with the greedy proxy and repeated query values and headers", async () => {
