@@ -240,7 +240,7 @@ describe("local REST gateway: the integration timeout and 1.0 results", () => {
       routes: [{ routeKey: "GET /wait", resourcePath: "/wait", resourceId: "r1", functionName: "f", auth: "none", scopes: [], apiKeyRequired: false, requiredParameters: [], timeoutMs: 100 }],
       apiId: "api", accountId: "123456789012", region: "eu-west-1", stageName: "v1", stageVariables: {}, apiKeys: [], limiter: new UsageLimiter(undefined, []),
       // A function that answers after the integration gave up on it.
-      invoke: () => new Promise((resolve) => setTimeout(() => resolve({ payload: { statusCode: 200 }, timedOut: false, cold: false, durationMs: 400 }), 400)),
+      invoke: () => new Promise((resolve) => setTimeout(() => resolve({ payload: { statusCode: 200 }, timedOut: false, cold: false, durationMs: 400, requestId: "r" }), 400)),
       onRequest: () => undefined,
     });
     const url = await rest.start();
