@@ -33,6 +33,12 @@ export interface RestLambdaAuthArgs extends SecureFunctionArgs {
    */
   identitySource?: string;
   /**
+   * For `token`: a regular expression the whole token must match; API Gateway answers 401
+   * to one that does not, without invoking the function.
+   * @default none: every token reaches the function
+   */
+  identityValidationExpression?: string;
+  /**
    * How long API Gateway caches the authorizer's policy per identity, in seconds, 0-3600;
    * 0 turns caching off.
    * @default 300
@@ -46,7 +52,7 @@ export const REST_LAMBDA_AUTH_DEFAULTS = {
   resultTtlSeconds: 300,
 } as const;
 
-const AUTHORIZER_FIELDS = ["type", "identitySource", "resultTtlSeconds"] as const;
+const AUTHORIZER_FIELDS = ["type", "identitySource", "identityValidationExpression", "resultTtlSeconds"] as const;
 const TOKEN_SOURCE = /^method\.request\.header\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const REQUEST_SOURCE = /^(method\.request\.(header|querystring)\.[A-Za-z0-9!#$%&'*+.^_`|~-]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9_.]+)$/;
 
@@ -55,6 +61,7 @@ export interface PlannedLambdaAuthorizer extends PlannedAuthorizerFunction {
   type: LambdaAuthorizerType;
   identitySource: string;
   resultTtlSeconds: number;
+  identityValidationExpression?: string;
 }
 
 /** Checks `auth.lambda` and prepares its function (merged with the API's `functionDefaults`). */
@@ -70,8 +77,17 @@ export function planLambdaAuthorizer(apiName: string, args: RestLambdaAuthArgs, 
   } else if (type === "request" && !identitySource.split(",").every((source) => REQUEST_SOURCE.test(source.trim()))) {
     problems.add(`${at}.identitySource`, `${JSON.stringify(identitySource)} is not a comma-separated list of method.request.header.X, method.request.querystring.x, stageVariables.x or context.x; write e.g. "method.request.header.Authorization, method.request.querystring.tenant".`);
   }
+  const expression = args.identityValidationExpression;
+  if (expression !== undefined) {
+    if (type !== "token") problems.add(`${at}.identityValidationExpression`, "applies to token authorizers only; remove it or set type: \"token\".");
+    try {
+      new RegExp(expression);
+    } catch (error) {
+      problems.add(`${at}.identityValidationExpression`, `${JSON.stringify(expression)} is not a regular expression (${(error as Error).message}); write e.g. "^Bearer [-0-9a-zA-Z._]+$".`);
+    }
+  }
   const functionArgs = mergeFunctionArgs(defaults, args, AUTHORIZER_FIELDS);
-  return { ...planAuthorizerFunction(apiName, functionArgs, at, problems), type, identitySource, resultTtlSeconds };
+  return { ...planAuthorizerFunction(apiName, functionArgs, at, problems), type, identitySource, resultTtlSeconds, ...(expression !== undefined ? { identityValidationExpression: expression } : {}) };
 }
 
 /** The authorizer's children. */
@@ -90,6 +106,7 @@ export function createRestLambdaAuthorizer(
     type: planned.type === "token" ? "TOKEN" : "REQUEST",
     authorizerUri: fn.invokeArn,
     identitySource: planned.identitySource,
+    identityValidationExpression: planned.identityValidationExpression,
     authorizerResultTtlInSeconds: planned.resultTtlSeconds,
   }, { parent }));
 }

@@ -1,7 +1,7 @@
 /**
  * What the program registered, read as an application the local runtime can serve: the
  * functions (with the handler and bundling options their SecureFunction registered), API
- * routes and their JWT and Lambda authorizers, queues and their redrive policies, event source mappings,
+ * routes and their JWT and Lambda authorizers, the REST APIs, queues and their redrive policies, event source mappings,
  * Parameter Store parameters and DynamoDB tables. Everything comes from the recorded
  * resources of one evaluation: the program is the only description of the app.
  */
@@ -9,6 +9,7 @@ import { BUNDLING_DEFAULTS, type BundlingOptions } from "../components/bundling"
 import { invokedFunctionArn } from "../policy/graph";
 import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
 import type { StreamViewType } from "./dynamodb-streams";
+import { readRestApis, type RestApiModel } from "./rest-model";
 import type { QueueDefinition } from "./sqs";
 import type { LocalParameter } from "./ssm";
 
@@ -115,6 +116,8 @@ export interface StreamMappingModel {
 export interface AppModel {
   functions: FunctionModel[];
   apis: ApiModel[];
+  /** The REST APIs (local/rest-model.ts). */
+  restApis: RestApiModel[];
   queues: QueueModel[];
   mappings: MappingModel[];
   parameters: LocalParameter[];
@@ -266,7 +269,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
       ...(m.inputs.destinationConfig?.onFailure?.destinationArn ? { onFailureArn: m.inputs.destinationConfig.onFailure.destinationArn } : {}),
     }));
 
-  return { functions, apis, queues, mappings, parameters, tables, kinesisStreams, streamMappings };
+  return { functions, apis, restApis: readRestApis(resources), queues, mappings, parameters, tables, kinesisStreams, streamMappings };
 }
 
 /** The one line that says which functions' deployment strategies the local runtime ignores, when any has one. */

@@ -130,6 +130,7 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
       lines.push(`  ${route.routeKey.padEnd(26)} ${{ jwt: "JWT ", lambda: "LMB ", iam: "IAM ", none: "open" }[route.auth]}  ${fn.name} (${fn.handler})`);
     }
   }
+  lines.push(...describeRestApis(runtime));
   for (const mapping of runtime.app.mappings) {
     const queue = runtime.app.queues.find((q) => q.arn === mapping.queueArn)!;
     const fn = functionForArn(runtime.app, mapping.functionArn);
@@ -156,6 +157,19 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
     `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
     "", `Ctrl-C stops. ${watching(flags) ? "Handler changes rebuild and restart their functions." : "Handler changes are not watched (--no-watch): restart npm run dev to run new code."}`, "");
   return lines.join("\n");
+}
+
+/** Banner lines for each REST API: its stage's URL (its own port), routes, usage plans and the local values of their keys. */
+function describeRestApis(runtime: LocalRuntime): string[] {
+  return runtime.app.restApis.flatMap((api) => [
+    `REST API ${api.name}: ${runtime.apiUrls[api.name]} (stage ${api.stageName}${api.throttle ? `, throttle ${api.throttle.rateLimit}/s burst ${api.throttle.burstLimit} per method` : ""})`,
+    ...api.routes.map((route) => {
+      const fn = functionForArn(runtime.app, route.functionArn);
+      const checks = [route.apiKeyRequired ? "x-api-key" : "", route.bodySchema ? "body model" : "", route.requiredParameters.length ? "parameters" : ""].filter(Boolean).join(", ");
+      return `  ${route.routeKey.padEnd(26)} ${{ cognito: "COG ", lambda: "LMB ", iam: "IAM ", none: "open" }[route.auth]}  ${fn.name} (${fn.handler})${checks ? ` [${checks}]` : ""}`;
+    }),
+    ...api.usagePlans.map((plan) => `  plan ${plan.name}: ${[plan.throttle ? `${plan.throttle.rateLimit}/s burst ${plan.throttle.burstLimit}` : "", plan.quota ? `${plan.quota.limit} per ${plan.quota.period}` : ""].filter(Boolean).join(", ") || "no limits"}; keys ${plan.keys.map((name) => `${name}=${api.apiKeys.find((k) => k.name === name)?.value}`).join(" ")}`),
+  ]);
 }
 
 /** Banner lines for the topics, rules and schedules, and where each one's failures end. */

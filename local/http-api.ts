@@ -29,19 +29,24 @@ export interface RouteDefinition {
   lambdaAuthorizer?: LocalLambdaAuthorizer;
 }
 
-interface CompiledRoute extends RouteDefinition {
+/** What route selection needs of a route: its `METHOD /path` key (HTTP and REST APIs share the rules). */
+export interface RouteKeyed {
+  routeKey: string;
+}
+
+type CompiledRoute<R extends RouteKeyed> = R & {
   method: string;
   segments: string[];
   /** Its specificity (see {@link score}), computed once. */
   score: number[];
-}
+};
 
-export interface RouteMatch {
-  route: RouteDefinition;
+export interface RouteMatch<R extends RouteKeyed = RouteDefinition> {
+  route: R;
   pathParameters?: Record<string, string>;
 }
 
-function compile(route: RouteDefinition): CompiledRoute {
+function compile<R extends RouteKeyed>(route: R): CompiledRoute<R> {
   const [method, path] = route.routeKey === "$default" ? ["ANY", "/"] : route.routeKey.split(" ");
   const segments = path === "/" ? [] : path.slice(1).split("/");
   return { ...route, method, segments, score: score(method, segments) };
@@ -68,20 +73,20 @@ function decode(segment: string): string {
   }
 }
 
-/** Selects the route for a request as HTTP APIs do: the most specific match, else `$default`. */
-export class RouteTable {
-  private readonly routes: CompiledRoute[];
-  private readonly fallback?: CompiledRoute;
+/** Selects the route for a request as HTTP APIs do (and REST APIs, which have no `$default`): the most specific match, else `$default`. */
+export class RouteTable<R extends RouteKeyed = RouteDefinition> {
+  private readonly routes: CompiledRoute<R>[];
+  private readonly fallback?: CompiledRoute<R>;
 
-  constructor(routes: RouteDefinition[]) {
+  constructor(routes: R[]) {
     const compiled = routes.map(compile);
     this.routes = compiled.filter((r) => r.routeKey !== "$default");
     this.fallback = compiled.find((r) => r.routeKey === "$default");
   }
 
-  match(method: string, rawPath: string): RouteMatch | undefined {
+  match(method: string, rawPath: string): RouteMatch<R> | undefined {
     const parts = rawPath === "/" ? [] : rawPath.replace(/^\//, "").split("/");
-    let best: { route: CompiledRoute; params: Record<string, string> } | undefined;
+    let best: { route: CompiledRoute<R>; params: Record<string, string> } | undefined;
     for (const route of this.routes) {
       if (route.method !== "ANY" && route.method !== method) continue;
       const params = matchSegments(route.segments, parts);
@@ -113,7 +118,8 @@ function matchSegments(segments: string[], parts: string[]): Record<string, stri
 
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|[a-z0-9.+-]+\+(json|xml))\b)/i;
 
-function requestTime(date: Date): string {
+/** `$context.requestTime`: `09/Apr/2015:12:34:56 +0000`. */
+export function requestTime(date: Date): string {
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
@@ -197,8 +203,8 @@ export function toEvent(input: EventInput): APIGatewayProxyEventV2 {
   return event;
 }
 
-/** HTTP APIs pass JWT claims as strings (arrays as `[a b]`). */
-function stringClaims(claims: Record<string, unknown>): Record<string, string> {
+/** API Gateway passes JWT claims as strings (arrays as `[a b]`). */
+export function stringClaims(claims: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(" ")}]` : typeof v === "string" ? v : JSON.stringify(v)]));
 }
 

@@ -21,6 +21,8 @@ type SigningKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 export interface JwtConfig {
   issuer: string;
   audiences: string[];
+  /** Accept a token of any app client (a REST API's Cognito user pools authorizer checks no audience). */
+  anyAudience?: boolean;
 }
 
 export type AuthorizationResult =
@@ -36,9 +38,14 @@ export class JwtAuthorizer {
   async authorize(authorization: string | undefined, requiredScopes: string[]): Promise<AuthorizationResult> {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
     if (!match) return { ok: false, status: 401, reason: authorization ? "Authorization is not \"Bearer <token>\"" : "no Authorization header" };
+    return this.verify(match[1], requiredScopes);
+  }
+
+  /** Checks one token (signature, issuer, times, audience unless `anyAudience`, scopes). */
+  async verify(token: string, requiredScopes: string[]): Promise<AuthorizationResult> {
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(match[1], this.keys as any, { issuer: this.config.issuer, requiredClaims: ["exp"] }));
+      ({ payload: claims } = await jwtVerify(token, this.keys as any, { issuer: this.config.issuer, requiredClaims: ["exp"] }));
     } catch (error) {
       return { ok: false, status: 401, reason: `token rejected: ${(error as Error).message}` };
     }
@@ -50,7 +57,7 @@ export class JwtAuthorizer {
     const audiences = [claims.aud ?? []].flat();
     const clientId = typeof claims.client_id === "string" ? [claims.client_id] : [];
     const presented = audiences.length > 0 ? audiences : clientId;
-    if (!presented.some((audience) => this.config.audiences.includes(audience))) {
+    if (!this.config.anyAudience && !presented.some((audience) => this.config.audiences.includes(audience))) {
       return { ok: false, status: 401, reason: `token audience ${JSON.stringify(presented)} is not one of ${JSON.stringify(this.config.audiences)}` };
     }
     const scopes = typeof claims.scope === "string" ? claims.scope.split(" ").filter(Boolean) : Array.isArray(claims.scp) ? claims.scp.map(String) : [];
@@ -90,17 +97,18 @@ export class LocalIssuer {
     return new JwtAuthorizer(config, createLocalJWKSet({ keys: [this.publicJwk] }));
   }
 
-  /** An access token for `config` (issuer, first audience as client_id) with `scopes`. */
-  async issue(config: JwtConfig, options: { subject?: string; scopes?: string[]; expiresIn?: string | number; issuer?: string; audience?: string } = {}): Promise<string> {
-    return new SignJWT({
-      client_id: options.audience ?? config.audiences[0],
-      token_use: "access",
-      scope: (options.scopes ?? []).join(" "),
-      username: options.subject ?? "local-developer",
-    })
+  /** An access token for `config` (issuer, first audience as client_id) with `scopes`, or an ID token (`tokenUse: "id"`). */
+  async issue(config: JwtConfig, options: { subject?: string; scopes?: string[]; expiresIn?: string | number; issuer?: string; audience?: string; tokenUse?: "access" | "id" } = {}): Promise<string> {
+    const subject = options.subject ?? "local-developer";
+    const clientId = options.audience ?? config.audiences[0] ?? "local-client";
+    // Cognito's ID tokens name the app client in `aud` and carry no scopes.
+    const claims = options.tokenUse === "id"
+      ? { aud: clientId, token_use: "id", "cognito:username": subject }
+      : { client_id: clientId, token_use: "access", scope: (options.scopes ?? []).join(" "), username: subject };
+    return new SignJWT(claims)
       .setProtectedHeader({ alg: ALGORITHM, kid: this.publicJwk.kid })
       .setIssuer(options.issuer ?? config.issuer)
-      .setSubject(options.subject ?? "local-developer")
+      .setSubject(subject)
       .setIssuedAt()
       .setJti(randomUUID())
       .setExpirationTime(options.expiresIn ?? "12h")

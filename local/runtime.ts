@@ -1,6 +1,6 @@
 /**
  * The local runtime: evaluates the program for a stack with the recording engine (as the
- * plan does), then serves what it registered on loopback: the HTTP APIs, the functions in
+ * plan does), then serves what it registered on loopback: the HTTP and REST APIs, the functions in
  * child processes, DynamoDB (dynalite), SQS with its event source mappings and DLQs, and
  * Parameter Store. Functions reach the services through the SDK's standard endpoint
  * variables (AWS_ENDPOINT_URL_<SERVICE>) and queue URLs on the local SQS endpoint; no
@@ -24,6 +24,7 @@ import { HTTP_API_INTEGRATION_TIMEOUT_SECONDS } from "../components/limits";
 import { LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api";
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
 import { LocalLambdaAuthorizer } from "./lambda-authorizer";
+import { serveRestApis } from "./rest-runtime";
 import { RuntimeLock } from "./runtime-lock";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
@@ -65,7 +66,7 @@ export interface LocalRuntimeOptions {
 export interface LocalRuntime {
   stack: string;
   app: AppModel;
-  /** Base URL of each HTTP API, by API name. */
+  /** Base URL of each HTTP API, and of each REST API's stage, by API name. */
   apiUrls: Record<string, string>;
   /** The first API's base URL. */
   url: string;
@@ -77,7 +78,7 @@ export interface LocalRuntime {
   functions: Map<string, LocalFunction>;
   sqs: LocalSqs;
   ssm: LocalSsm;
-  /** A token the local key signed for each JWT authorizer (by authorizer id), with every scope the routes use. */
+  /** A token the local key signed for each JWT authorizer (by authorizer id), with every scope the routes use; an ID token for each REST Cognito authorizer. */
   tokens: Record<string, string>;
   /**
    * A token from the local key for a JWT authorizer, with the given scopes (claims as
@@ -314,6 +315,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       stops.push(() => httpApi.stop());
     }
 
+    // REST APIs, each stage on its own port; their Cognito authorizers take tokens of the same issuer.
+    const restApis = await serveRestApis({
+      app, issuer, region, accountId: MOCK_ACCOUNT_ID, jwt: options.jwt,
+      invoke: (name, event, requestId) => functions.get(name)!.invoke(event, requestId),
+      onRequest: (entry) => log(formatRequest(entry, "REST")),
+    });
+    stops.push(() => restApis.stop());
+    Object.assign(apiUrls, restApis.urls);
+    for (const [id, config] of Object.entries(restApis.cognito)) {
+      jwtConfigs[id] = config;
+      if (!options.jwt) tokens[id] = await issuer.issue(config, { tokenUse: "id" });
+    }
+
     // Event source mappings.
     const pollers: QueuePoller[] = [];
     for (const mapping of app.mappings) {
@@ -354,7 +368,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       asyncModel, asyncSources, functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
       issueToken: (id, scopes, overrides) => {
         if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);
-        return issuer.issue(jwtConfigs[id], { scopes, ...overrides });
+        // A REST Cognito method without scopes takes an ID token.
+        return issuer.issue(jwtConfigs[id], { scopes, tokenUse: id in restApis.cognito && scopes.length === 0 ? "id" : "access", ...overrides });
       },
     };
   } catch (error) {
@@ -394,10 +409,10 @@ async function watchSources(app: AppModel, root: string, rebuild: () => Promise<
 
 const ms = (value: number) => `${Math.round(value)} ms`;
 
-export function formatRequest(entry: RequestLog): string {
+export function formatRequest(entry: RequestLog, kind: "HTTP" | "REST" = "HTTP"): string {
   const fn = entry.functionName ? ` ${entry.functionName} ${entry.cold ? "cold" : "warm"}` : "";
   const route = entry.routeKey ? ` (${entry.routeKey})` : "";
-  return `HTTP ${entry.method} ${entry.path}${route} -> ${entry.status} ${ms(entry.ms)}${fn}${entry.note ? ` [${entry.note}]` : ""}`;
+  return `${kind} ${entry.method} ${entry.path}${route} -> ${entry.status} ${ms(entry.ms)}${fn}${entry.note ? ` [${entry.note}]` : ""}`;
 }
 
 export function formatBatch(entry: BatchLog): string {
