@@ -27,7 +27,6 @@ describe("deployment runtime, bundled: the component's runner and hook bundles r
   this.timeout(60_000);
   let dir: string;
   let resources: RecordedResource[];
-  let deployed: RecordedResource;
   let request: DeploymentRequest;
   let codedeploy: LocalCodeDeploy;
   let lambda: LocalLambdaControl;
@@ -50,7 +49,6 @@ describe("deployment runtime, bundled: the component's runner and hook bundles r
     const invocation = resources.find((r) => r.type === "aws:lambda/invocation:Invocation")!;
     // The version `pulumi up` just published: the mocks publish 1, the alias is on it; a second up publishes 2.
     request = { ...JSON.parse(invocation.inputs.input), targetVersion: "2" };
-    deployed = resources.find((r) => r.type === TYPES.function && r.inputs.name === request.functionName)!;
   });
 
   beforeEach(async () => {

@@ -47,6 +47,21 @@ describe("the plan for reviewers", () => {
     diff = await diffStacks(dev, prod);
   });
 
+  it("shows each deployment: the diagram a group shifting the alias, hooks beside it, no runner or hook function; the plan and the diff the strategy in words", () => {
+    const d = prod.diagram;
+    const group = d.split("\n").filter((l) => l.includes("CodeDeploy deployment group<br/>canary 10% for 5 min<br/>hook before-traffic handlers/deploy/health-check.check<br/>rolls back on 4 alarms"));
+    expect(group).to.have.length(4);
+    expect(edge(d, node(d, "CodeDeploy deployment group<br/>linear 10% every 1 min"), node(d, "λ fulfilment-consumer"), "shifts alias live")).to.equal(true);
+    expect(d).to.not.match(/deployer|λ [\w-]+-(before|after)-traffic/);
+    expect(d).to.contain("alias live, provisioned 2 on each new version");
+    const text = planAsText(prod);
+    expect(text).to.contain("  orders-api-create-order:live: canary 10% for 5 min (CodeDeployDefault.LambdaCanary10Percent5Minutes), before-traffic handlers/deploy/health-check.check, rolls back on 4 alarms (");
+    expect(text).to.contain("  fulfilment-consumer:live: linear 10% every 1 min (CodeDeployDefault.LambdaLinear10PercentEvery1Minute), rolls back on 4 alarms (");
+    expect(planAsMarkdown(dev)).to.contain("- orders-api-create-order:live: all at once (CodeDeployDefault.LambdaAllAtOnce)");
+    const worker = diff.resources.find((r) => r.name === "fulfilment-consumer-deployment-group")!;
+    expect(worker.changes.find((c) => c.path === "(strategy)")).to.deep.equal({ path: "(strategy)", from: "all at once", to: "linear 10% every 1 min" });
+  });
+
   it("draws a request top to bottom: identity provider -> API -> routes -> functions -> table -> its stream's worker -> DLQ", () => {
     const d = prod.diagram;
     expect(d.split("\n").slice(0, 2)).to.deep.equal(['%%{init: {"flowchart": {"wrappingWidth": 260}}}%%', "flowchart TB"]);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { describeTrafficShift, trafficShiftOf } from "../../policy/graph";
 import { parseFunctionReference, policies, secretIn, stackOf, TYPES } from "../../policy/rules";
 import { checkPolicies, PackConfig, Violation } from "../../tools/policy-check";
 import { RecordedResource } from "../mocks";
@@ -746,6 +747,15 @@ describe("policy pack rules: each fires on a bad resource, with a message that s
     ];
     expect((await violationsOf("sqs-redrive-policy", [...receivers, ...senders])).map((v) => v.message)).to.deep.equal([]);
     expect((await violationsOf("sqs-redrive-policy", receivers)).map((v) => v.message)).to.have.length(5);
+  });
+
+  it("reads a deployment config's traffic shift from CodeDeploy's predefined names or a custom config's routing", () => {
+    expect(describeTrafficShift(trafficShiftOf("CodeDeployDefault.LambdaCanary10Percent30Minutes"))).to.equal("canary 10% for 30 min");
+    expect(describeTrafficShift(trafficShiftOf("CodeDeployDefault.LambdaLinear10PercentEvery1Minute"))).to.equal("linear 10% every 1 min");
+    expect(describeTrafficShift(trafficShiftOf("CodeDeployDefault.LambdaAllAtOnce"))).to.equal("all at once");
+    const custom = resource(TYPES.deploymentConfig, "c", { deploymentConfigName: "x", trafficRoutingConfig: { type: "TimeBasedLinear", timeBasedLinear: { percentage: 25, interval: 2 } } });
+    expect(describeTrafficShift(trafficShiftOf("x", { ...custom, props: custom.inputs } as never))).to.equal("linear 25% every 2 min");
+    expect(describeTrafficShift(trafficShiftOf("my-config"))).to.equal("unknown strategy");
   });
 
   it("reads function references, stacks and secrets the way AWS writes them", () => {
