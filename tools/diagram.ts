@@ -221,22 +221,28 @@ function drawWorkers({ graph, chart, deadLetterArns, functions }: Drawing): void
 }
 
 /**
- * One node per deployment, beside the function it deploys: the group that shifts the
- * alias, its strategy, its hooks' checks and its rollback alarms (the runner and the hook
- * functions are written on it, not drawn).
+ * The deployment groups beside the functions they deploy: one node per component and
+ * strategy (a node per function would widen the chart past legibility), with the
+ * strategy, the hooks' checks and the rollback alarms, and an edge to each alias it
+ * shifts. The runners and the hook functions are written on it, not drawn.
  */
 function drawDeployments({ graph, chart }: Drawing): void {
   const summaries = deploymentSummaries(graph);
+  const nodes = new Map<string, string>();
   graph.deployments().forEach((d, index) => {
     const summary = summaries[index];
     if (!d.group || !chart.has(d.function)) return;
-    const id = chart.node(d.group, "box", [
-      "CodeDeploy deployment group",
+    // The alias is written on the node, not on each edge: edge labels widen the chart.
+    const lines = [
+      `CodeDeploy: shifts alias ${summary.alias ?? ""}`.trim(),
       summary.strategy,
       ...summary.hooks.map((hook) => `hook ${hook}`),
-      `rolls back on ${plural(summary.alarms.length, "alarm")}`,
-    ]);
-    chart.edge(id, chart.idOf(d.function), `shifts alias ${summary.alias ?? ""}`.trim(), true);
+      `rolls back on ${plural(summary.alarms.length, "alarm")} of its function`,
+    ];
+    const key = [graph.componentOf(d.group)?.urn ?? "", ...lines].join("\n");
+    const id = nodes.get(key) ?? chart.node(d.group, "box", lines);
+    nodes.set(key, id);
+    chart.edge(id, chart.idOf(d.function), undefined, true);
   });
 }
 
