@@ -7,7 +7,7 @@ import { CODEDEPLOY_LAMBDA } from "./limits";
 import { NAME_LIMITS, physicalName } from "./naming";
 import { PermissionStatement, policyDocument } from "./policy";
 import { ProblemCollector } from "./validation";
-import { DeploymentRequest, DeploymentResult, HOOK_ACTIONS, HOOK_ENVIRONMENT, LifecycleEvent, RUNNER_ACTIONS } from "./deployment-runtime/contract";
+import { DeploymentRequest, DeploymentResult, HOOK_ACTIONS, HOOK_ENVIRONMENT, LifecycleEvent, RUNNER_ACTIONS, RUNNER_STOP_MARGIN_SECONDS } from "./deployment-runtime/contract";
 import type { BundlingOptions } from "./bundling";
 import type { SecureFunction, SecureFunctionArgs } from "./secure-function";
 
@@ -75,6 +75,8 @@ export const DEPLOYMENT_DEFAULTS = { waitForCompletion: true } as const;
 export const HOOK_TIMEOUT_SECONDS = 60;
 /** The runner's timeout: Lambda's maximum. */
 export const RUNNER_TIMEOUT_SECONDS = 900;
+/** What a waiting runner has for a deployment: its timeout, less the margin it keeps to stop one with rollback. */
+export const WAIT_BUDGET_SECONDS = RUNNER_TIMEOUT_SECONDS - RUNNER_STOP_MARGIN_SECONDS;
 /** What a waited-for deployment takes besides shifting and hooks: creating it, polling its status. */
 export const DEPLOYMENT_OVERHEAD_SECONDS = 60;
 /** The alarms every deployment group watches: the function's errors and duration, and the new version's. */
@@ -162,8 +164,8 @@ export function checkDeployment(deployment: DeploymentArgs, disabled: boolean | 
   // Timed only once the steps themselves are valid.
   if (wait === true && problems.problems.length === before) {
     const seconds = deploymentSeconds(deployment);
-    if (seconds > RUNNER_TIMEOUT_SECONDS) {
-      problems.add(`${at}.waitForCompletion`, `is true, but the deployment may take ${seconds} s (${shiftingSeconds(deployment)} s of shifting, ${HOOK_TIMEOUT_SECONDS} s per hook, ${DEPLOYMENT_OVERHEAD_SECONDS} s to start and watch it), above the ${RUNNER_TIMEOUT_SECONDS} s a waiting runner has; set waitForCompletion: false (pulumi up starts it and prints how to follow it) or shorten the strategy.`);
+    if (seconds > WAIT_BUDGET_SECONDS) {
+      problems.add(`${at}.waitForCompletion`, `is true, but the deployment may take ${seconds} s (${shiftingSeconds(deployment)} s of shifting, ${HOOK_TIMEOUT_SECONDS} s per hook, ${DEPLOYMENT_OVERHEAD_SECONDS} s to start and watch it), above the ${WAIT_BUDGET_SECONDS} s a waiting runner has (its ${RUNNER_TIMEOUT_SECONDS} s less ${RUNNER_STOP_MARGIN_SECONDS} s to stop it with rollback); set waitForCompletion: false (pulumi up starts it and prints how to follow it) or shorten the strategy.`);
     }
   }
 }

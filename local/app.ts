@@ -8,6 +8,7 @@
 import { BUNDLING_DEFAULTS, type BundlingOptions } from "../components/bundling";
 import { invokedFunctionArn } from "../policy/graph";
 import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
+import { stackGraph } from "../tools/policy-check";
 import type { StreamViewType } from "./dynamodb-streams";
 import { readRestApis, type RestApiModel } from "./rest-model";
 import type { QueueDefinition } from "./sqs";
@@ -115,6 +116,8 @@ export interface StreamMappingModel {
 
 export interface AppModel {
   functions: FunctionModel[];
+  /** The deployment runners and hooks (SecureFunction names): machinery of `pulumi up`, not the application, so neither built nor served. */
+  deploymentFunctions: string[];
   apis: ApiModel[];
   /** The REST APIs (local/rest-model.ts). */
   restApis: RestApiModel[];
@@ -142,7 +145,12 @@ export function readApp(recorded: RecordedResource[]): AppModel {
     const group = deploymentGroups.find((g) => g.parent === component.urn);
     return group ? String(group.inputs.deploymentConfigName ?? "CodeDeployDefault.LambdaAllAtOnce") : undefined;
   };
-  const functions: FunctionModel[] = ofType("aws:lambda/function:Function").map((fn) => {
+  // A hook's recorded handler names the user's check, not the wrapper it is bundled in:
+  // building it from there would make a function that is not the hook. None is built.
+  const machinery = new Set([...stackGraph(resources).deploymentMachinery()].map((fn) => fn.urn));
+  const componentName = (fn: RecordedResource) => (fn.parent ? byUrn.get(fn.parent)?.name : undefined) ?? fn.name;
+  const deploymentFunctions = ofType("aws:lambda/function:Function").filter((fn) => machinery.has(fn.urn)).map(componentName);
+  const functions: FunctionModel[] = ofType("aws:lambda/function:Function").filter((fn) => !machinery.has(fn.urn)).map((fn) => {
     const component = fn.parent ? byUrn.get(fn.parent) : undefined;
     const handler = component?.outputs.handler;
     if (typeof handler !== "string") {
@@ -269,14 +277,19 @@ export function readApp(recorded: RecordedResource[]): AppModel {
       ...(m.inputs.destinationConfig?.onFailure?.destinationArn ? { onFailureArn: m.inputs.destinationConfig.onFailure.destinationArn } : {}),
     }));
 
-  return { functions, apis, restApis: readRestApis(resources), queues, mappings, parameters, tables, kinesisStreams, streamMappings };
+  return { functions, deploymentFunctions, apis, restApis: readRestApis(resources), queues, mappings, parameters, tables, kinesisStreams, streamMappings };
 }
 
-/** The one line that says which functions' deployment strategies the local runtime ignores, when any has one. */
-export function describeIgnoredDeployments(functions: FunctionModel[]): string | undefined {
-  const deployed = functions.filter((fn) => fn.deploymentStrategy);
-  if (deployed.length === 0) return undefined;
-  return `deployment strategies are ignored locally (new code takes all traffic at once; no hooks, no alarm rollback): ${deployed.map((fn) => `${fn.name} (${fn.deploymentStrategy})`).join(", ")}.`;
+/**
+ * The one line that says which functions' deployment strategies the local runtime ignores,
+ * and which deployment runners and hooks it neither builds nor serves, when there are any.
+ */
+export function describeIgnoredDeployments(app: Pick<AppModel, "functions" | "deploymentFunctions">): string | undefined {
+  const deployed = app.functions.filter((fn) => fn.deploymentStrategy);
+  if (deployed.length === 0 && app.deploymentFunctions.length === 0) return undefined;
+  const strategies = deployed.length > 0 ? `: ${deployed.map((fn) => `${fn.name} (${fn.deploymentStrategy})`).join(", ")}` : "";
+  const machinery = app.deploymentFunctions.length > 0 ? `; their runners and hooks are deployment machinery, neither built nor served: ${app.deploymentFunctions.join(", ")}` : "";
+  return `deployment strategies are ignored locally (new code takes all traffic at once; no hooks, no alarm rollback)${strategies}${machinery}.`;
 }
 
 /** The function a caller's ARN (function or alias) names. */

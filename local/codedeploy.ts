@@ -14,6 +14,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import { ACTIVE_DEPLOYMENT_STATUSES } from "../components/deployment-runtime/runner";
+import { CODEDEPLOY_LAMBDA } from "../components/limits";
 import { jsonCodec } from "./aws-json";
 import { AwsError, awsServer } from "./aws-server";
 import type { LocalLambdaControl } from "./lambda-control";
@@ -21,12 +22,19 @@ import { closeServer, listen } from "./loopback";
 
 export type TrafficRouting = { type: "AllAtOnce" } | { type: "TimeBasedCanary"; percentage: number; minutes: number } | { type: "TimeBasedLinear"; percentage: number; minutes: number };
 
-/** CodeDeploy's predefined Lambda deployment configs. */
-export const PREDEFINED_LAMBDA_CONFIGS: Record<string, TrafficRouting> = {
-  "CodeDeployDefault.LambdaAllAtOnce": { type: "AllAtOnce" },
-  ...Object.fromEntries([5, 10, 15, 30].map((m) => [`CodeDeployDefault.LambdaCanary10Percent${m}Minutes`, { type: "TimeBasedCanary", percentage: 10, minutes: m }])),
-  ...Object.fromEntries([1, 2, 3, 10].map((m) => [`CodeDeployDefault.LambdaLinear10PercentEvery${m}Minute${m === 1 ? "" : "s"}`, { type: "TimeBasedLinear", percentage: 10, minutes: m }])),
-};
+/** The routing of each of `configs` (limits.ts's `"percentage:minutes"` -> config name). */
+const routings = (type: "TimeBasedCanary" | "TimeBasedLinear", configs: Record<string, string>) =>
+  Object.entries(configs).map(([step, name]): [string, TrafficRouting] => {
+    const [percentage, minutes] = step.split(":").map(Number);
+    return [name, { type, percentage, minutes }];
+  });
+
+/** CodeDeploy's predefined Lambda deployment configs, as components/limits.ts lists them. */
+export const PREDEFINED_LAMBDA_CONFIGS: Record<string, TrafficRouting> = Object.fromEntries([
+  [CODEDEPLOY_LAMBDA.allAtOnce, { type: "AllAtOnce" }],
+  ...routings("TimeBasedCanary", CODEDEPLOY_LAMBDA.canary),
+  ...routings("TimeBasedLinear", CODEDEPLOY_LAMBDA.linear),
+]);
 
 export interface LocalDeploymentGroup {
   applicationName: string;

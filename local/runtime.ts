@@ -192,7 +192,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       process.chdir(previousDirectory);
     }
     const app = readApp(evaluation.resources);
-    const ignoredDeployments = describeIgnoredDeployments(app.functions);
+    const ignoredDeployments = describeIgnoredDeployments(app);
     if (ignoredDeployments) notes.push(ignoredDeployments);
 
     const ssm = new LocalSsm(region, MOCK_ACCOUNT_ID);

@@ -59,6 +59,10 @@ export const TYPES = {
   flowLog: "aws:ec2/flowLog:FlowLog",
   securityGroup: "aws:ec2/securityGroup:SecurityGroup",
   topicPolicy: "aws:sns/topicPolicy:TopicPolicy",
+  invocation: "aws:lambda/invocation:Invocation",
+  deploymentApplication: "aws:codedeploy/application:Application",
+  deploymentGroup: "aws:codedeploy/deploymentGroup:DeploymentGroup",
+  deploymentConfig: "aws:codedeploy/deploymentConfig:DeploymentConfig",
 } as const;
 
 /** Services that invoke Lambda asynchronously (event invocations, retried, then dropped). */
@@ -140,6 +144,60 @@ export interface AsyncInvocation {
   source: PolicyResource;
   /** "SNS subscription <name>", for messages. */
   by: string;
+}
+
+/** A CodeDeploy Lambda lifecycle hook: the event and the hook function. */
+export interface DeploymentHook {
+  event: "BeforeAllowTraffic" | "AfterAllowTraffic";
+  /** The function's physical name, as the AppSpec names it (unknown in a first preview). */
+  functionName?: string;
+  function?: PolicyResource;
+}
+
+/**
+ * One function's safe deployment, as the component library wires it: an
+ * `aws.lambda.Invocation` of a runner function whose input (a DeploymentRequest) names the
+ * CodeDeploy application and group, the function, its alias and the hook functions.
+ */
+export interface Deployment {
+  invocation: PolicyResource;
+  /** The function that runs the deployments (what the Invocation invokes). */
+  runner?: PolicyResource;
+  /** The function deployed, and the alias CodeDeploy shifts. */
+  function?: PolicyResource;
+  alias?: PolicyResource;
+  /** The version being deployed, when known. */
+  targetVersion?: string;
+  group?: PolicyResource;
+  /** The group's deployment config name, and the config resource when it is a custom one. */
+  configName?: string;
+  config?: PolicyResource;
+  hooks: DeploymentHook[];
+}
+
+/** How a CodeDeploy Lambda config shifts traffic, parsed. */
+export type TrafficShift = { type: "AllAtOnce" } | { type: "Canary" | "Linear"; percentage: number; minutes: number };
+
+/** CodeDeploy's predefined Lambda config names: `CodeDeployDefault.LambdaCanary10Percent5Minutes`, `...LambdaLinear10PercentEvery1Minute`. */
+const PREDEFINED_CONFIG = /^CodeDeployDefault\.Lambda(?:(AllAtOnce)|(Canary)(\d+)Percent(\d+)Minutes?|(Linear)(\d+)PercentEvery(\d+)Minutes?)$/;
+
+/** The traffic shift of a config: from its name when predefined, else from the config resource's routing. */
+export function trafficShiftOf(configName: unknown, config?: PolicyResource): TrafficShift | undefined {
+  const routing = config?.props.trafficRoutingConfig;
+  if (routing?.type === "TimeBasedCanary" && routing.timeBasedCanary) return { type: "Canary", percentage: routing.timeBasedCanary.percentage, minutes: routing.timeBasedCanary.interval };
+  if (routing?.type === "TimeBasedLinear" && routing.timeBasedLinear) return { type: "Linear", percentage: routing.timeBasedLinear.percentage, minutes: routing.timeBasedLinear.interval };
+  if (routing?.type === "AllAtOnce") return { type: "AllAtOnce" };
+  const match = PREDEFINED_CONFIG.exec(String(configName ?? ""));
+  if (!match) return undefined;
+  if (match[1]) return { type: "AllAtOnce" };
+  return match[2] ? { type: "Canary", percentage: Number(match[3]), minutes: Number(match[4]) } : { type: "Linear", percentage: Number(match[6]), minutes: Number(match[7]) };
+}
+
+/** "canary 10% for 5 min", "linear 10% every 1 min", "all at once". */
+export function describeTrafficShift(shift: TrafficShift | undefined): string {
+  if (!shift) return "unknown strategy";
+  if (shift.type === "AllAtOnce") return "all at once";
+  return shift.type === "Canary" ? `canary ${shift.percentage}% for ${shift.minutes} min` : `linear ${shift.percentage}% every ${shift.minutes} min`;
 }
 
 /** The stack's resources by type, and look-ups by the references AWS resources use. */
@@ -244,5 +302,55 @@ export class Graph {
       ...this.of(TYPES.schedule).map((s) => s.props.target?.deadLetterConfig?.arn),
       ...this.of(TYPES.function).map((fn) => fn.props.deadLetterConfig?.targetArn),
     ].filter((arn): arn is string => typeof arn === "string" && arn !== ""));
+  }
+  /** The alias of `fn` named `name`. */
+  aliasOf(fn: PolicyResource | undefined, name: unknown): PolicyResource | undefined {
+    return fn && this.of(TYPES.alias).find((a) => a.props.name === name && this.functionFor(a.props.functionName) === fn);
+  }
+  /**
+   * Every safe deployment: each Invocation whose input is a DeploymentRequest. While that
+   * input is unknown (a first preview: the version is not published yet), the group and
+   * alias are the Invocation's siblings, as the component creates them side by side.
+   */
+  deployments(): Deployment[] {
+    const found: Deployment[] = [];
+    for (const invocation of this.of(TYPES.invocation)) {
+      let request: Record<string, unknown> | undefined;
+      try {
+        const parsed = JSON.parse(String(invocation.props.input));
+        if (parsed && typeof parsed.deploymentGroupName === "string" && typeof parsed.aliasName === "string") request = parsed;
+      } catch {
+        // Unknown (or not a deployment's): read the siblings below.
+      }
+      const siblings = (type: string) => this.of(type).filter((r) => invocation.parent !== undefined && r.parent === invocation.parent);
+      if (!request && !(invocation.parent && siblings(TYPES.deploymentGroup).length === 1)) continue;
+      const fn = request ? this.functionFor(request.functionName) : undefined;
+      const alias = request ? this.aliasOf(fn, request.aliasName) : siblings(TYPES.alias)[0];
+      const group = request
+        ? this.of(TYPES.deploymentGroup).find((g) => g.props.deploymentGroupName === request!.deploymentGroupName && g.props.appName === request!.applicationName)
+        : siblings(TYPES.deploymentGroup)[0];
+      const configName = typeof group?.props.deploymentConfigName === "string" ? group.props.deploymentConfigName : undefined;
+      const hooks: DeploymentHook[] = [];
+      for (const [event, key] of [["BeforeAllowTraffic", "beforeTrafficHook"], ["AfterAllowTraffic", "afterTrafficHook"]] as const) {
+        const name = request?.[key];
+        if (typeof name === "string") hooks.push({ event, functionName: name, function: this.functionFor(name) });
+      }
+      found.push({
+        invocation,
+        runner: this.functionFor(invocation.props.functionName),
+        function: fn ?? this.functionFor(alias?.props.functionName),
+        alias,
+        ...(typeof request?.targetVersion === "string" ? { targetVersion: request.targetVersion } : {}),
+        group,
+        configName,
+        config: this.of(TYPES.deploymentConfig).find((c) => configName !== undefined && c.props.deploymentConfigName === configName),
+        hooks,
+      });
+    }
+    return found;
+  }
+  /** The functions that run deployments rather than the application: runners and hooks. */
+  deploymentMachinery(): Set<PolicyResource> {
+    return new Set(this.deployments().flatMap((d) => [d.runner, ...d.hooks.map((h) => h.function)]).filter((fn): fn is PolicyResource => fn !== undefined));
   }
 }

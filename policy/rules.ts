@@ -396,14 +396,7 @@ export const policies: Policy[] = [
       const alias = graph.of(TYPES.alias).find((a) => a.props.name === qualifier && graph.functionFor(a.props.functionName) === fn);
       // With a safe deployment the config is on the version being deployed, which CodeDeploy
       // moves the alias to (the runner's Invocation names both: components/deployment.ts).
-      const deployed = graph.of("aws:lambda/invocation:Invocation").some((invocation) => {
-        try {
-          const request = JSON.parse(String(invocation.props.input));
-          return request.targetVersion === qualifier && graph.functionFor(request.functionName) === fn && typeof request.aliasName === "string";
-        } catch {
-          return false;
-        }
-      });
+      const deployed = graph.deployments().some((d) => d.function === fn && d.targetVersion === qualifier && d.alias !== undefined);
       if (!alias && !deployed) {
         report(`Provisioned concurrency ${config.name} is on qualifier ${JSON.stringify(qualifier)}, not an alias of ${fn?.name ?? config.props.functionName}; create an aws.lambda.Alias of a published version, use its name as qualifier, and invoke that alias.`, config.urn);
       }
@@ -413,6 +406,38 @@ export const policies: Policy[] = [
       const reserved = fn.props.reservedConcurrentExecutions;
       if (typeof reserved === "number" && reserved >= 0 && total > reserved) {
         report(`Function ${fn.name} has ${total} provisioned environments but reserved concurrency ${reserved}; provisioned must fit in reserved: lower it or raise reservedConcurrentExecutions.`, fn.urn);
+      }
+    }
+  }),
+  stackRule({
+    name: "lambda-alias-safe-deployment-in-prod",
+    description: "In production stacks every aliased function (callers invoke its alias) is deployed by a CodeDeploy deployment group for that alias that rolls back on DEPLOYMENT_STOP_ON_ALARM and watches at least one alarm. The deployment runners and hooks have no alias and are out of scope.",
+    enforcementLevel: "mandatory",
+    remediationSteps: "Set `deployment` on the function (SecureFunction, or a route's or worker's function settings), e.g. { strategy: \"canary\", percentage: 10, minutes: 5 }: the component creates the group with alarm rollback on the function's own alarms.",
+    resourceTypes: [TYPES.alias, TYPES.deploymentGroup, TYPES.invocation],
+    configSchema: productionConfig,
+  }, (graph, report, args) => {
+    const config = args.getConfig<{ productionStacks?: string[] }>();
+    const deployments = graph.deployments();
+    const machinery = graph.deploymentMachinery();
+    for (const alias of graph.of(TYPES.alias)) {
+      if (!isProduction(alias.urn, config)) continue;
+      const fn = graph.functionFor(alias.props.functionName);
+      if (fn && machinery.has(fn)) continue;
+      const of = `Function ${fn?.name ?? alias.props.functionName}'s alias ${alias.props.name ?? alias.name} in production stack ${stackOf(alias.urn)}`;
+      const deployment = deployments.find((d) => d.alias === alias);
+      if (!deployment?.group) {
+        report(`${of} has no CodeDeploy deployment group: each new version takes all its traffic at once and nothing rolls it back; set deployment on the function, e.g. { strategy: "canary", percentage: 10, minutes: 5 }.`, alias.urn);
+        continue;
+      }
+      const { group } = deployment;
+      const rollback = group.props.autoRollbackConfiguration;
+      if (rollback?.enabled !== true || !asList(rollback.events).includes("DEPLOYMENT_STOP_ON_ALARM")) {
+        report(`${of} is deployed by group ${group.props.deploymentGroupName ?? group.name}, which does not roll back on alarm; set autoRollbackConfiguration { enabled: true, events: ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] }.`, group.urn);
+      }
+      const alarms = group.props.alarmConfiguration;
+      if (alarms?.enabled !== true || asList(alarms.alarms).length === 0) {
+        report(`${of} is deployed by group ${group.props.deploymentGroupName ?? group.name}, which watches no alarm, so a failing version is never rolled back; set alarmConfiguration { enabled: true, alarms: [the function's errors alarm, ...] }.`, group.urn);
       }
     }
   }),

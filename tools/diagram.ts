@@ -13,6 +13,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { Graph, invokedFunctionArn, parseFunctionReference, streamKindOf, TYPES } from "../policy/graph";
 import { RecordedResource } from "./mock-engine";
+import { deploymentSummaries } from "./plan-format";
 import { stackGraph } from "./policy-check";
 
 /** Mermaid label text: quotes and the characters Mermaid reads as markup become entities. */
@@ -97,11 +98,16 @@ function patternSummary(pattern: unknown): string | undefined {
 /** The Mermaid source (without the ``` fence) of the stack's architecture. */
 export function architectureDiagram(resources: RecordedResource[]): string {
   const graph = stackGraph(resources);
-  const drawing: Drawing = { graph, chart: new Flowchart(graph), deadLetterArns: graph.failureDestinations(), alarmTopicArns: new Set(graph.of(TYPES.alarm).flatMap((a) => a.props.alarmActions ?? [])) };
+  const drawing: Drawing = {
+    graph, chart: new Flowchart(graph), deadLetterArns: graph.failureDestinations(), alarmTopicArns: new Set(graph.of(TYPES.alarm).flatMap((a) => a.props.alarmActions ?? [])),
+    // The runners and hooks deploy the application; they are no part of its data flow.
+    functions: graph.of(TYPES.function).filter((fn) => !graph.deploymentMachinery().has(fn)),
+  };
   // Nodes in reading order (dagre keeps it within a rank), then the edges between them.
   drawCallers(drawing);
   drawApis(drawing);
   drawWorkers(drawing);
+  drawDeployments(drawing);
   drawStores(drawing);
   drawRoleReach(drawing);
   drawPolledSources(drawing);
@@ -117,6 +123,8 @@ interface Drawing {
   deadLetterArns: Set<string>;
   /** Topics alarms notify: a legend, not an event source. */
   alarmTopicArns: Set<string>;
+  /** The application's functions: the deployment runners and hooks left out. */
+  functions: PolicyResource[];
 }
 
 function alarmsOf(graph: Graph, key: string, value: unknown): string | undefined {
@@ -180,14 +188,14 @@ function drawApis({ graph, chart }: Drawing): void {
 }
 
 /** Rules and schedules, functions, then queues: each in its component's box, in that order. */
-function drawWorkers({ graph, chart, deadLetterArns }: Drawing): void {
+function drawWorkers({ graph, chart, deadLetterArns, functions }: Drawing): void {
   for (const rule of graph.of(TYPES.eventRule)) {
     chart.node(rule, "source", [`EventBridge rule ${rule.name}`, `bus ${rule.props.eventBusName ?? "default"}`, patternSummary(rule.props.eventPattern) ?? rule.props.scheduleExpression]);
   }
   for (const schedule of graph.of(TYPES.schedule)) {
     chart.node(schedule, "source", [`Schedule ${schedule.name}`, [schedule.props.scheduleExpression, schedule.props.scheduleExpressionTimezone].filter(Boolean).join(" ")]);
   }
-  for (const fn of graph.of(TYPES.function)) {
+  for (const fn of functions) {
     const i = fn.props;
     const provisioned = graph.of(TYPES.provisionedConcurrency).find((p) => p.props.functionName === i.name);
     const statements = graph.roleStatementsOf(fn);
@@ -196,7 +204,7 @@ function drawWorkers({ graph, chart, deadLetterArns }: Drawing): void {
     chart.node(fn, "rounded", [
       `λ ${fn.name}`,
       [`${i.memorySize} MB, ${i.timeout} s`, i.reservedConcurrentExecutions !== undefined ? `reserved ${i.reservedConcurrentExecutions}` : undefined].filter(Boolean).join(", "),
-      provisioned ? `alias ${provisioned.props.qualifier} + provisioned ${provisioned.props.provisionedConcurrentExecutions}` : undefined,
+      provisioned ? provisionedLine(graph, fn, provisioned) : undefined,
       ...asyncConfigs.map((c) => `async${c.props.qualifier ? ` ${c.props.qualifier}` : ""}: ${retries(c.props.maximumRetryAttempts, c.props.maximumEventAgeInSeconds).join(", ")}`),
       parameters.length ? `reads ${parameters.map((p) => `${String(p.props.name).split("/").pop()}${p.props.type === "SecureString" ? " (secret)" : ""}`).join(", ")}` : undefined,
       [i.vpcConfig ? "in VPC" : undefined, alarmsOf(graph, "FunctionName", i.name)].filter(Boolean).join(" · ") || undefined,
@@ -212,6 +220,39 @@ function drawWorkers({ graph, chart, deadLetterArns }: Drawing): void {
   }
 }
 
+/**
+ * The deployment groups beside the functions they deploy: one node per component and
+ * strategy (a node per function would widen the chart past legibility), with the
+ * strategy, the hooks' checks and the rollback alarms, and an edge to each alias it
+ * shifts. The runners and the hook functions are written on it, not drawn.
+ */
+function drawDeployments({ graph, chart }: Drawing): void {
+  const summaries = deploymentSummaries(graph);
+  const nodes = new Map<string, string>();
+  graph.deployments().forEach((d, index) => {
+    const summary = summaries[index];
+    if (!d.group || !chart.has(d.function)) return;
+    // The alias is written on the node, not on each edge: edge labels widen the chart.
+    const lines = [
+      `CodeDeploy: shifts alias ${summary.alias ?? ""}`.trim(),
+      summary.strategy,
+      ...summary.hooks.map((hook) => `hook ${hook}`),
+      `rolls back on ${plural(summary.alarms.length, "alarm")} of its function`,
+    ];
+    const key = [graph.componentOf(d.group)?.urn ?? "", ...lines].join("\n");
+    const id = nodes.get(key) ?? chart.node(d.group, "box", lines);
+    nodes.set(key, id);
+    chart.edge(id, chart.idOf(d.function), undefined, true);
+  });
+}
+
+/** With a deployment the config is on each new version (warm before it takes traffic), not on the alias. */
+function provisionedLine(graph: Graph, fn: PolicyResource, config: PolicyResource): string {
+  const count = config.props.provisionedConcurrentExecutions;
+  const deployed = graph.deployments().find((d) => d.function === fn && d.alias);
+  return deployed ? `alias ${deployed.alias!.props.name}, provisioned ${count} on each new version` : `alias ${config.props.qualifier} + provisioned ${count}`;
+}
+
 function drawStores({ graph, chart }: Drawing): void {
   for (const table of graph.of(TYPES.table)) {
     const i = table.props;
@@ -224,8 +265,8 @@ function drawStores({ graph, chart }: Drawing): void {
 }
 
 /** What each function's role lets it reach; what it consumes is drawn as the source's edge instead, its DLQ as the failure edge. */
-function drawRoleReach({ graph, chart, deadLetterArns }: Drawing): void {
-  for (const fn of graph.of(TYPES.function)) {
+function drawRoleReach({ graph, chart, deadLetterArns, functions }: Drawing): void {
+  for (const fn of functions) {
     const consumed = graph.of(TYPES.eventSourceMapping).filter((m) => graph.functionFor(m.props.functionName) === fn).map((m) => String(m.props.eventSourceArn));
     // Reading a consumed stream, and listing its table's streams, is the source's edge.
     const isConsumed = (arn: string) => consumed.some((source) => source === arn || (streamKindOf(source) === "dynamodb" && arn.startsWith(source.replace(/\/stream\/[^/]+$/, "/stream/"))));

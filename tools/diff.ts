@@ -9,7 +9,8 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { isSecretValue, RecordedResource } from "./mock-engine";
-import { plannedResources, SECRET_SHOWN, shortType } from "./plan-format";
+import { deploymentSummaries, plannedResources, SECRET_SHOWN, shortType } from "./plan-format";
+import { stackGraph } from "./policy-check";
 
 export interface SettingChange {
   path: string;
@@ -101,9 +102,17 @@ export function withoutStackName(text: string, stack: string): string {
   return text.replace(new RegExp(`(?<![A-Za-z0-9])${escaped}(?![A-Za-z0-9])`, "g"), STACK_TOKEN);
 }
 
-async function settingsOf(resource: RecordedResource, stack: string): Promise<Map<string, string>> {
+/** Settings a resource's inputs only imply, by URN: each deployment group's strategy in words. */
+function impliedSettings(resources: RecordedResource[]): Map<string, Record<string, string>> {
+  const graph = stackGraph(resources);
+  const summaries = deploymentSummaries(graph);
+  return new Map(graph.deployments().flatMap((d, index) => (d.group ? [[d.group.urn, { "(strategy)": summaries[index].strategy }] as const] : [])));
+}
+
+async function settingsOf(resource: RecordedResource, stack: string, implied: Map<string, Record<string, string>>): Promise<Map<string, string>> {
   const flat = flatten(await plainValue(resource.inputs));
   if (resource.protect) flat.set("(protect)", "true");
+  for (const [key, value] of Object.entries(implied.get(resource.urn) ?? {})) flat.set(key, value);
   return new Map([...flat].map(([key, value]) => [key, withoutStackName(value, stack)]));
 }
 
@@ -116,6 +125,7 @@ export async function diffStacks(first: { stack: string; resources: RecordedReso
   const a = planned(first.resources);
   const b = planned(second.resources);
   const result: StackDiff = { first: first.stack, second: second.stack, resources: [], unchanged: 0 };
+  const [impliedFirst, impliedSecond] = [impliedSettings(first.resources), impliedSettings(second.resources)];
   for (const key of new Set([...a.keys(), ...b.keys()])) {
     const left = a.get(key);
     const right = b.get(key);
@@ -126,7 +136,7 @@ export async function diffStacks(first: { stack: string; resources: RecordedReso
     } else if (!left) {
       result.resources.push({ ...header, status: "only-second", changes: [] });
     } else {
-      const [from, to] = await Promise.all([settingsOf(left, first.stack), settingsOf(right, second.stack)]);
+      const [from, to] = await Promise.all([settingsOf(left, first.stack, impliedFirst), settingsOf(right, second.stack, impliedSecond)]);
       const changes = [...new Set([...from.keys(), ...to.keys()])].sort()
         .filter((path) => from.get(path) !== to.get(path))
         .map((path) => ({ path, from: from.get(path), to: to.get(path) }));

@@ -2,6 +2,7 @@
  * How the plan shows resources: short type names, the settings a reviewer cares about,
  * and resources in tree order under their parents.
  */
+import { describeTrafficShift, Graph, trafficShiftOf } from "../policy/graph";
 import { parseFunctionReference, statementsOf, TAGGABLE_TYPES } from "../policy/rules";
 import { isSecretValue, RecordedResource } from "./mock-engine";
 
@@ -183,4 +184,39 @@ export function tagSummary(resources: RecordedResource[]): TagSummary {
     sets: [...sets].map(([tags, count]) => ({ tags, resources: count })),
     untagged: taggable.filter((r) => !tagged.includes(r)).map((r) => `${shortType(r.type)} ${r.name}`),
   };
+}
+
+/** One function's safe deployment, as a reviewer reads it. */
+export interface DeploymentSummary {
+  /** The deployed function's component name (its SecureFunction's), or its resource name. */
+  function: string;
+  alias?: string;
+  /** "canary 10% for 5 min", "linear 10% every 1 min", "all at once". */
+  strategy: string;
+  configName?: string;
+  /** "before-traffic handlers/deploy/health-check.check": each hook's event and the check it runs. */
+  hooks: string[];
+  /** The alarm names that roll a deployment back. */
+  alarms: string[];
+}
+
+/** Every safe deployment of the stack, read through the graph's deployments. */
+export function deploymentSummaries(graph: Graph): DeploymentSummary[] {
+  return graph.deployments().map((d) => ({
+    function: (d.function && (d.function.parent?.type.endsWith(":SecureFunction") ? d.function.parent.name : d.function.name)) ?? "(unknown)",
+    alias: d.alias?.props.name,
+    strategy: describeTrafficShift(trafficShiftOf(d.configName, d.config)),
+    configName: d.configName,
+    hooks: d.hooks.map((h) => `${h.event === "BeforeAllowTraffic" ? "before" : "after"}-traffic ${h.function?.parent?.props.handler ?? h.functionName}`),
+    alarms: (d.group?.props.alarmConfiguration?.alarms ?? []).map(String),
+  }));
+}
+
+/** `orders-api: canary 10% for 5 min (CodeDeployDefault...), before-traffic <check>, rolls back on 4 alarms`. */
+export function describeDeployment(summary: DeploymentSummary): string {
+  return [
+    `${summary.function}${summary.alias ? `:${summary.alias}` : ""}: ${summary.strategy}${summary.configName ? ` (${summary.configName})` : ""}`,
+    ...summary.hooks,
+    `rolls back on ${summary.alarms.length} alarm${summary.alarms.length === 1 ? "" : "s"}${summary.alarms.length ? ` (${summary.alarms.join(", ")})` : ""}`,
+  ].join(", ");
 }

@@ -5,8 +5,8 @@
 import { plainValue, StackDiff } from "./diff";
 import { RecordedResource } from "./mock-engine";
 import type { StackConfig } from "./stack-config";
-import { keySettings, plannedResources, shortType, table, tagSummary, TagSummary, treeOrder, withSecretsHidden } from "./plan-format";
-import { mandatoryViolations, Verdict } from "./policy-check";
+import { deploymentSummaries, describeDeployment, keySettings, plannedResources, shortType, table, tagSummary, TagSummary, treeOrder, withSecretsHidden } from "./plan-format";
+import { mandatoryViolations, stackGraph, Verdict } from "./policy-check";
 
 export interface StackPlan {
   project: string;
@@ -56,6 +56,11 @@ function tagsAsText(summary: TagSummary): string[] {
   ];
 }
 
+/** One line per safe deployment: the function, its strategy, hooks and rollback alarms. */
+function deploymentLines(plan: StackPlan): string[] {
+  return deploymentSummaries(stackGraph(plan.resources)).map(describeDeployment);
+}
+
 export function planAsText(plan: StackPlan): string {
   const resources = planned(plan);
   const rows = [["TYPE", "NAME", "SETTINGS"], ...treeOrder(resources).map(({ resource, depth }) => [shortType(resource.type), `${"  ".repeat(depth)}${resource.name}`, keySettings(resource)])];
@@ -71,6 +76,7 @@ export function planAsText(plan: StackPlan): string {
     "",
     ...tagsAsText(tagSummary(resources)),
     "",
+    ...(deploymentLines(plan).length > 0 ? [`Safe deployments (CodeDeploy shifts each alias; runner and hooks not drawn in the diagram):`, ...deploymentLines(plan).map((line) => `  ${line}`), ""] : []),
     "Stack outputs (mock values):",
     ...Object.entries(withSecretsHidden(plan.outputs) as Record<string, unknown>).map(([key, value]) => `  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
     ...(plan.placeholders.length ? ["", ...placeholderNote(plan)] : []),
@@ -144,6 +150,7 @@ export function planAsMarkdown(plan: StackPlan): string {
     "",
     ...tagsAsMarkdown(tagSummary(planned(plan))),
     "",
+    ...(deploymentLines(plan).length > 0 ? [`<details><summary>Safe deployments (${deploymentLines(plan).length})</summary>`, "", ...deploymentLines(plan).map((line) => `- ${cell(line)}`), "", "</details>", ""] : []),
     `<details><summary>Resources (${resources.length})</summary>`,
     "",
     "| type | name | settings |",

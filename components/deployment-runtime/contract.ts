@@ -28,6 +28,13 @@ export interface DeploymentResult {
   follow?: string;
 }
 
+/**
+ * What the runner keeps of its own timeout to stop a deployment (and roll back) before
+ * Lambda ends it, in seconds. The component's time budget for a waited-for deployment
+ * (components/deployment.ts) leaves the same margin.
+ */
+export const RUNNER_STOP_MARGIN_SECONDS = 15;
+
 /** Environment variables the component sets on a hook function. */
 export const HOOK_ENVIRONMENT = {
   functionName: "DEPLOYMENT_FUNCTION_NAME",

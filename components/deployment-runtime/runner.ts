@@ -16,14 +16,14 @@ import {
   type DeploymentStatus,
 } from "@aws-sdk/client-codedeploy";
 import { GetAliasCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import type { DeploymentRequest, DeploymentResult } from "./contract";
+import { RUNNER_STOP_MARGIN_SECONDS, type DeploymentRequest, type DeploymentResult } from "./contract";
 import { log } from "./log";
 
 /** Milliseconds between two GetDeployment calls while waiting. */
 export const POLL_INTERVAL_ENV = "DEPLOYMENT_POLL_INTERVAL_MS";
 const DEFAULT_POLL_INTERVAL_MS = 5_000;
 /** What the runner keeps of its own timeout to stop the deployment (and roll back) before Lambda ends it. */
-export const STOP_MARGIN_MS = 15_000;
+export const STOP_MARGIN_MS = RUNNER_STOP_MARGIN_SECONDS * 1000;
 /** The statuses of a deployment that has not ended (CodeDeploy's DeploymentStatus). */
 export const ACTIVE_DEPLOYMENT_STATUSES: DeploymentStatus[] = ["Created", "Queued", "InProgress", "Baking", "Ready"];
 

@@ -5,7 +5,8 @@ import { pathToFileURL } from "url";
 import { expect } from "chai";
 import { SecureFunction, SecureFunctionArgs } from "../../components";
 import { BUNDLE_FILE, BUNDLING_DEFAULTS, bundleHandler, wrappedEntryOptions } from "../../components/bundling";
-import { DeploymentArgs, deploymentSeconds, hookWrapper, predefinedConfig, runnerHandler } from "../../components/deployment";
+import { DeploymentArgs, deploymentSeconds, hookWrapper, predefinedConfig, RUNNER_TIMEOUT_SECONDS, runnerHandler, WAIT_BUDGET_SECONDS } from "../../components/deployment";
+import { STOP_MARGIN_MS } from "../../components/deployment-runtime/runner";
 import { HOOK_ACTIONS, HOOK_ENVIRONMENT, RUNNER_ACTIONS } from "../../components/deployment-runtime/contract";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, RecordedResource } from "../mocks";
@@ -258,9 +259,17 @@ describe("SecureFunction deployment", () => {
       ],
     ));
 
+    it("times a waited-for deployment against the runner's own budget: its timeout less the margin it stops at", async () => {
+      expect(WAIT_BUDGET_SECONDS * 1000).to.equal(RUNNER_TIMEOUT_SECONDS * 1000 - STOP_MARGIN_MS);
+      // 14 minutes of canary and the overhead: 900 s, the runner's whole timeout, more than it waits.
+      await refuse({ strategy: "canary", percentage: 10, minutes: 14 }, [["deployment.waitForCompletion", /may take 900 s .*above the 885 s a waiting runner has/]]);
+      expect(deploymentSeconds({ strategy: "canary", percentage: 10, minutes: 13 })).to.be.at.most(WAIT_BUDGET_SECONDS);
+      await recordDeployed({ deployment: { strategy: "canary", percentage: 10, minutes: 13 } });
+    });
+
     it("refuses waiting for a strategy the runner cannot outlast, naming waitForCompletion: false", async () => {
       await refuse({ strategy: "canary", percentage: 10, minutes: 15 }, [
-        ["deployment.waitForCompletion", /may take 960 s \(900 s of shifting, 60 s per hook, 60 s to start and watch it\), above the 900 s a waiting runner has; set waitForCompletion: false/],
+        ["deployment.waitForCompletion", /may take 960 s \(900 s of shifting, 60 s per hook, 60 s to start and watch it\), above the 885 s a waiting runner has \(its 900 s less 15 s to stop it with rollback\); set waitForCompletion: false/],
       ]);
       const { resources } = await recordDeployed({ deployment: { strategy: "canary", percentage: 10, minutes: 15, waitForCompletion: false } });
       expect(JSON.parse(one(resources, T.invocation).inputs.input).waitForCompletion).to.equal(false);

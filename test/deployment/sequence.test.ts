@@ -6,6 +6,8 @@
 import { expect } from "chai";
 import { HOOK_ACTIONS, RUNNER_ACTIONS } from "../../components/deployment-runtime/contract";
 import { STOP_MARGIN_MS } from "../../components/deployment-runtime/runner";
+import { CODEDEPLOY_LAMBDA } from "../../components/limits";
+import { PREDEFINED_LAMBDA_CONFIGS } from "../../local/codedeploy";
 import { AFTER_HOOK, ALARM, ALIAS, BEFORE_HOOK, FUNCTION, Stage, type StageOptions } from "./support";
 
 const until = async (condition: () => boolean, timeoutMs = 3000) => {
@@ -129,6 +131,13 @@ describe("deployment sequence (runner and hooks against the local CodeDeploy and
     const error = await stage.runner(stage.request({ beforeTrafficHook: "orders-api-missing-hook" })).then(() => undefined, (e: Error) => e);
     expect(error?.message).to.match(/failed: the alias live was rolled back to version 1\. The before-traffic hook orders-api-missing-hook failed/);
     expect(Date.now() - started).to.be.at.least(2 * 40);
+  });
+
+  it("the stand-in knows exactly the predefined configs components/limits.ts lists, with their steps", () => {
+    const listed = [CODEDEPLOY_LAMBDA.allAtOnce, ...Object.values(CODEDEPLOY_LAMBDA.canary), ...Object.values(CODEDEPLOY_LAMBDA.linear)];
+    expect(Object.keys(PREDEFINED_LAMBDA_CONFIGS)).to.have.members(listed);
+    expect(PREDEFINED_LAMBDA_CONFIGS["CodeDeployDefault.LambdaCanary10Percent30Minutes"]).to.deep.equal({ type: "TimeBasedCanary", percentage: 10, minutes: 30 });
+    expect(PREDEFINED_LAMBDA_CONFIGS["CodeDeployDefault.LambdaLinear10PercentEvery2Minutes"]).to.deep.equal({ type: "TimeBasedLinear", percentage: 10, minutes: 2 });
   });
 
   it("refuses a bad request with every problem named, before any AWS call", async () => {

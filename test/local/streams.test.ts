@@ -250,7 +250,7 @@ describe("local runtime: stream pollers (Lambda's rules for stream batches)", ()
   });
 
   it("says so, and starts the rest, when a mapping reads a stream the program does not define", async () => {
-    const app = { functions: [], apis: [], restApis: [], queues: [], mappings: [], parameters: [], tables: [], kinesisStreams: [], streamMappings: [{
+    const app = { functions: [], deploymentFunctions: [], apis: [], restApis: [], queues: [], mappings: [], parameters: [], tables: [], kinesisStreams: [], streamMappings: [{
       name: "orders-mapping", streamArn: "arn:aws:kinesis:eu-west-1:999999999999:stream/elsewhere", functionArn: "arn:aws:lambda:eu-west-1:123456789012:function:f",
       startingPosition: "LATEST", batchSize: 100, batchWindowSeconds: 0, parallelizationFactor: 1, bisectOnError: true, maxRetries: 3, maxRecordAgeSeconds: -1, reportBatchItemFailures: true, filterPatterns: [],
     }] } satisfies AppModel;

@@ -47,6 +47,24 @@ describe("the plan for reviewers", () => {
     diff = await diffStacks(dev, prod);
   });
 
+  it("shows each deployment: the diagram a group shifting the alias, hooks beside it, no runner or hook function; the plan and the diff the strategy in words", () => {
+    const d = prod.diagram;
+    const group = d.split("\n").filter((l) => l.includes("CodeDeploy: shifts alias live<br/>canary 10% for 5 min<br/>hook before-traffic handlers/deploy/health-check.check<br/>rolls back on 4 alarms of its function"));
+    expect(group).to.have.length(1);
+    for (const fn of ["orders-api-create-order", "orders-api-get-order", "orders-api-list-orders", "orders-api-health"]) {
+      expect(edge(d, node(d, "CodeDeploy: shifts alias live<br/>canary"), node(d, `λ ${fn}`)), fn).to.equal(true);
+    }
+    expect(edge(d, node(d, "CodeDeploy: shifts alias live<br/>linear 10% every 1 min"), node(d, "λ fulfilment-consumer"))).to.equal(true);
+    expect(d).to.not.match(/deployer|λ [\w-]+-(before|after)-traffic/);
+    expect(d).to.contain("alias live, provisioned 2 on each new version");
+    const text = planAsText(prod);
+    expect(text).to.contain("  orders-api-create-order:live: canary 10% for 5 min (CodeDeployDefault.LambdaCanary10Percent5Minutes), before-traffic handlers/deploy/health-check.check, rolls back on 4 alarms (");
+    expect(text).to.contain("  fulfilment-consumer:live: linear 10% every 1 min (CodeDeployDefault.LambdaLinear10PercentEvery1Minute), rolls back on 4 alarms (");
+    expect(planAsMarkdown(dev)).to.contain("- orders-api-create-order:live: all at once (CodeDeployDefault.LambdaAllAtOnce)");
+    const worker = diff.resources.find((r) => r.name === "fulfilment-consumer-deployment-group")!;
+    expect(worker.changes.find((c) => c.path === "(strategy)")).to.deep.equal({ path: "(strategy)", from: "all at once", to: "linear 10% every 1 min" });
+  });
+
   it("draws a request top to bottom: identity provider -> API -> routes -> functions -> table -> its stream's worker -> DLQ", () => {
     const d = prod.diagram;
     expect(d.split("\n").slice(0, 2)).to.deep.equal(['%%{init: {"flowchart": {"wrappingWidth": 260}}}%%', "flowchart TB"]);

@@ -167,6 +167,21 @@ describe("the policy pack on the real program", () => {
     ]);
   });
 
+  it("asks prod for a safe deployment of every aliased function: the program's pass; without alarm rollback, or without its groups, each fails", async () => {
+    const RULE = "lambda-alias-safe-deployment-in-prod";
+    const aliases = stacks.prod.resources.filter((r) => r.type === "aws:lambda/alias:Alias");
+    expect(aliases.length, "prod has aliased functions").to.be.greaterThan(0);
+    const noAlarmRollback = stacks.prod.resources.map((r) => {
+      if (r.type !== "aws:codedeploy/deploymentGroup:DeploymentGroup") return r;
+      const inputs = { ...r.inputs, autoRollbackConfiguration: { enabled: true, events: ["DEPLOYMENT_FAILURE"] } };
+      return { ...r, inputs, outputs: { ...r.outputs, ...inputs } };
+    });
+    const groups = stacks.prod.resources.filter((r) => r.type === "aws:codedeploy/deploymentGroup:DeploymentGroup");
+    expect((await checkPolicies(noAlarmRollback)).find((v) => v.policy === RULE)!.violations.map((v) => v.name)).to.have.members(groups.map((g) => g.name));
+    const noGroups = stacks.prod.resources.filter((r) => r.type !== "aws:codedeploy/deploymentGroup:DeploymentGroup");
+    expect((await checkPolicies(noGroups)).find((v) => v.policy === RULE)!.violations.map((v) => v.name)).to.have.members(aliases.map((a) => a.name));
+  });
+
   it("allows a bare * resource for at least every action the components use it for", () => {
     expect(ACTIONS_WITHOUT_RESOURCE_LEVEL).to.include.members([...COMPONENT_ACTIONS]);
   });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { describeTrafficShift, trafficShiftOf } from "../../policy/graph";
 import { parseFunctionReference, policies, secretIn, stackOf, TYPES } from "../../policy/rules";
 import { checkPolicies, PackConfig, Violation } from "../../tools/policy-check";
 import { RecordedResource } from "../mocks";
@@ -47,6 +48,27 @@ const apiRoutingToTwoFunctions = () => [
   resource(TYPES.route, "post-orders", { apiId: "abc", routeKey: "POST /orders", target: "integrations/if" }),
   resource(TYPES.route, "get-order", { apiId: "abc", routeKey: "GET /orders/{orderId}", target: "integrations/ig" }),
 ];
+
+
+/** A function `name` with alias `live`, deployed by group `name` (its alarms and rollback events as given), run by `name-deployer`. */
+function deployedFunction(name: string, group: { events?: string[]; alarms?: string[] } = {}, extra: { stack?: string; hooks?: boolean } = {}): RecordedResource[] {
+  const stack = { stack: extra.stack };
+  const hook = `${name}-before-traffic`;
+  const request = { applicationName: "shop", deploymentGroupName: name, functionName: name, aliasName: "live", targetVersion: "2", waitForCompletion: true, ...(extra.hooks ? { beforeTrafficHook: hook } : {}) };
+  return [
+    resource(TYPES.function, name, { name, publish: true }, { ...stack, outputs: { arn: `${ACCOUNT}:function:${name}` } }),
+    resource(TYPES.alias, `${name}-alias`, { name: "live", functionName: name }, stack),
+    resource(TYPES.deploymentGroup, `${name}-deployment-group`, {
+      appName: "shop", deploymentGroupName: name, deploymentConfigName: "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+      autoRollbackConfiguration: { enabled: true, events: group.events ?? ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"] },
+      alarmConfiguration: { enabled: true, alarms: group.alarms ?? [`${name}-errors`] },
+    }, stack),
+    // The runner and the hook have no alias: out of the rule's scope.
+    resource(TYPES.function, `${name}-deployer`, { name: `${name}-deployer` }, { ...stack, outputs: { arn: `${ACCOUNT}:function:${name}-deployer` } }),
+    ...(extra.hooks ? [resource(TYPES.function, hook, { name: hook }, { ...stack, outputs: { arn: `${ACCOUNT}:function:${hook}` } })] : []),
+    resource(TYPES.invocation, `${name}-deployment`, { functionName: `${name}-deployer`, input: JSON.stringify(request) }, stack),
+  ];
+}
 
 const cases: Case[] = [
   {
@@ -193,6 +215,28 @@ const cases: Case[] = [
       fn("f", { reservedConcurrentExecutions: 5, publish: true }),
       resource(TYPES.alias, "f-live", { name: "live", functionName: "f" }),
       resource(TYPES.provisionedConcurrency, "f-warm", { functionName: "f", qualifier: "live", provisionedConcurrentExecutions: 5 }),
+    ],
+  },
+  {
+    rule: "lambda-alias-safe-deployment-in-prod",
+    bad: [
+      fn("f", { publish: true }),
+      resource(TYPES.alias, "f-alias", { name: "live", functionName: "f" }),
+      ...deployedFunction("g", { events: ["DEPLOYMENT_FAILURE"] }),
+      ...deployedFunction("h", { alarms: [] }),
+    ],
+    messages: [
+      /Function f's alias live in production stack prod has no CodeDeploy deployment group: each new version takes all its traffic at once and nothing rolls it back; set deployment on the function/,
+      /Function g's alias live in production stack prod is deployed by group g, which does not roll back on alarm; set autoRollbackConfiguration/,
+      /Function h's alias live in production stack prod is deployed by group h, which watches no alarm/,
+    ],
+    good: [
+      ...deployedFunction("g", {}, { hooks: true }),
+      // A function without an alias is invoked unqualified: nothing for CodeDeploy to shift.
+      fn("plain"),
+      // Dev stacks need none.
+      resource(TYPES.function, "d", { name: "d", publish: true }, { stack: "dev", outputs: { arn: `${ACCOUNT}:function:d` } }),
+      resource(TYPES.alias, "d-alias", { name: "live", functionName: "d" }, { stack: "dev" }),
     ],
   },
   {
@@ -667,6 +711,20 @@ describe("policy pack rules: each fires on a bad resource, with a message that s
     });
   }
 
+  it("lambda-alias-safe-deployment-in-prod finds the group beside the alias while the runner's input is unknown (a first preview)", async () => {
+    const component = "urn:pulumi:prod::shop::serverless-orders:index:SecureFunction::g";
+    const unknownInput: RecordedResource[] = [{ ...resource("serverless-orders:index:SecureFunction", "g", {}), urn: component, custom: false }, ...deployedFunction("g").map((r) => ({
+      ...r,
+      parent: component,
+      ...(r.type === TYPES.invocation ? { inputs: { functionName: "g-deployer" }, outputs: { functionName: "g-deployer" } } : {}),
+    }))];
+    expect((await violationsOf("lambda-alias-safe-deployment-in-prod", unknownInput)).map((v) => v.message)).to.deep.equal([]);
+    const withoutGroup = unknownInput.filter((r) => r.type !== TYPES.deploymentGroup);
+    expect((await violationsOf("lambda-alias-safe-deployment-in-prod", withoutGroup)).map((v) => v.message)).to.deep.equal([
+      "Function g's alias live in production stack prod has no CodeDeploy deployment group: each new version takes all its traffic at once and nothing rolls it back; set deployment on the function, e.g. { strategy: \"canary\", percentage: 10, minutes: 5 }.",
+    ]);
+  });
+
   it("takes enforcement levels from the pack config, as --policy-pack-config does, and refuses settings a rule does not declare", async () => {
     const bad = cases.find((c) => c.rule === "sqs-encrypted")!.bad;
     expect((await violationsOf("sqs-encrypted", bad, { "sqs-encrypted": "advisory" }))[0].enforcementLevel).to.equal("advisory");
@@ -689,6 +747,15 @@ describe("policy pack rules: each fires on a bad resource, with a message that s
     ];
     expect((await violationsOf("sqs-redrive-policy", [...receivers, ...senders])).map((v) => v.message)).to.deep.equal([]);
     expect((await violationsOf("sqs-redrive-policy", receivers)).map((v) => v.message)).to.have.length(5);
+  });
+
+  it("reads a deployment config's traffic shift from CodeDeploy's predefined names or a custom config's routing", () => {
+    expect(describeTrafficShift(trafficShiftOf("CodeDeployDefault.LambdaCanary10Percent30Minutes"))).to.equal("canary 10% for 30 min");
+    expect(describeTrafficShift(trafficShiftOf("CodeDeployDefault.LambdaLinear10PercentEvery1Minute"))).to.equal("linear 10% every 1 min");
+    expect(describeTrafficShift(trafficShiftOf("CodeDeployDefault.LambdaAllAtOnce"))).to.equal("all at once");
+    const custom = resource(TYPES.deploymentConfig, "c", { deploymentConfigName: "x", trafficRoutingConfig: { type: "TimeBasedLinear", timeBasedLinear: { percentage: 25, interval: 2 } } });
+    expect(describeTrafficShift(trafficShiftOf("x", { ...custom, props: custom.inputs } as never))).to.equal("linear 25% every 2 min");
+    expect(describeTrafficShift(trafficShiftOf("my-config"))).to.equal("unknown strategy");
   });
 
   it("reads function references, stacks and secrets the way AWS writes them", () => {
