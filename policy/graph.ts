@@ -37,6 +37,12 @@ export const TYPES = {
   restIntegration: "aws:apigateway/integration:Integration",
   restAuthorizer: "aws:apigateway/authorizer:Authorizer",
   restMethodSettings: "aws:apigateway/methodSettings:MethodSettings",
+  restRequestValidator: "aws:apigateway/requestValidator:RequestValidator",
+  restUsagePlan: "aws:apigateway/usagePlan:UsagePlan",
+  restApiKey: "aws:apigateway/apiKey:ApiKey",
+  restUsagePlanKey: "aws:apigateway/usagePlanKey:UsagePlanKey",
+  restBasePathMapping: "aws:apigateway/basePathMapping:BasePathMapping",
+  webAcl: "aws:wafv2/webAcl:WebAcl",
   webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
   domainName: "aws:apigatewayv2/domainName:DomainName",
   apiMapping: "aws:apigatewayv2/apiMapping:ApiMapping",
@@ -241,6 +247,19 @@ export class Graph {
   /** The alarms whose dimension `key` is `value` (FunctionName, QueueName, ...). */
   alarmsOn(key: string, value: unknown): PolicyResource[] {
     return this.of(TYPES.alarm).filter((a) => value !== undefined && a.props.dimensions?.[key] === value);
+  }
+  /** The path of a REST API's resource (`/orders/{id}`), from its chain of parents; undefined while unknown. */
+  restPathOf(restApiId: unknown, resourceId: unknown): string | undefined {
+    const restApi = this.of(TYPES.restApi).find((a) => a.props.id === restApiId);
+    const parts: string[] = [];
+    for (let id = resourceId, depth = 0; depth < 100; depth++) {
+      if (restApi && id === restApi.props.rootResourceId) return `/${parts.reverse().join("/")}`;
+      const resource = this.of(TYPES.restResource).find((r) => r.props.id !== undefined && r.props.id === id);
+      if (!resource) return undefined;
+      parts.push(resource.props.pathPart);
+      id = resource.props.parentId;
+    }
+    return undefined;
   }
   /** The outermost component a resource belongs to (below the stack), if any. */
   componentOf(resource: PolicyResource): PolicyResource | undefined {

@@ -130,20 +130,6 @@ function stackRule(meta: RuleMetadata, check: (graph: Graph, report: ReportViola
   return { ...meta, kind: "stack", validateStack: (args, reportViolation) => check(new Graph(args.resources), reportViolation, args) };
 }
 
-/** The path of a REST API's resource (`/orders/{id}`), from its chain of parents; undefined while unknown. */
-function restResourcePath(graph: Graph, restApiId: unknown, resourceId: unknown): string | undefined {
-  const restApi = graph.of(TYPES.restApi).find((a) => a.props.id === restApiId);
-  const parts: string[] = [];
-  for (let id = resourceId, depth = 0; depth < 100; depth++) {
-    if (restApi && id === restApi.props.rootResourceId) return `/${parts.reverse().join("/")}`;
-    const resource = graph.of(TYPES.restResource).find((r) => r.props.id !== undefined && r.props.id === id);
-    if (!resource) return undefined;
-    parts.push(resource.props.pathPart);
-    id = resource.props.parentId;
-  }
-  return undefined;
-}
-
 /** The stack of a URN: `urn:pulumi:<stack>::<project>::<type>::<name>`. */
 export function stackOf(urn: string): string {
   return urn.split("::")[0].split(":").slice(2).join(":");
@@ -553,7 +539,7 @@ export const policies: Policy[] = [
     // authorizer's is `<executionArn>/authorizers/<id>`.
     for (const integration of graph.of(TYPES.restIntegration)) {
       const fn = graph.functionFor(integration.props.uri);
-      const path = restResourcePath(graph, integration.props.restApi, integration.props.resourceId);
+      const path = graph.restPathOf(integration.props.restApi, integration.props.resourceId);
       if (!fn || path === undefined) continue;
       const executionArn = graph.of(TYPES.restApi).find((a) => a.props.id === integration.props.restApi)?.props.executionArn;
       const method = integration.props.httpMethod === "ANY" ? "*" : integration.props.httpMethod;

@@ -11,7 +11,7 @@
  * GitHub renders it in a ```mermaid block of a pull-request comment.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { Graph, invokedFunctionArn, parseFunctionReference, streamKindOf, TYPES } from "../policy/graph";
+import { asList, Graph, invokedFunctionArn, parseFunctionReference, streamKindOf, TYPES } from "../policy/graph";
 import { RecordedResource } from "./mock-engine";
 import { deploymentSummaries } from "./plan-format";
 import { stackGraph } from "./policy-check";
@@ -106,6 +106,7 @@ export function architectureDiagram(resources: RecordedResource[]): string {
   // Nodes in reading order (dagre keeps it within a rank), then the edges between them.
   drawCallers(drawing);
   drawApis(drawing);
+  drawRestApis(drawing);
   drawWorkers(drawing);
   drawDeployments(drawing);
   drawStores(drawing);
@@ -181,6 +182,93 @@ function drawApis({ graph, chart }: Drawing): void {
       const fn = integration && graph.functionFor(integration.props.integrationUri);
       if (fn) {
         const qualifier = parseFunctionReference(integration!.props.integrationUri).qualifier;
+        chart.edge(routeId, chart.idOf(fn), qualifier ? `alias ${qualifier}` : undefined);
+      }
+    }
+  }
+}
+
+const REST_AUTH = { COGNITO_USER_POOLS: "Cognito", CUSTOM: "Lambda authorizer", AWS_IAM: "IAM", NONE: "public" } as Record<string, string>;
+
+/** "block an IP above 2000 per 5 min" for a web ACL of this stack, else its name from the ARN. */
+function wafSummary(graph: Graph, webAclArn: unknown): string {
+  const acl = graph.withArn(webAclArn);
+  const rates = asList(acl?.props.rules).map((rule: any) => rule.statement?.rateBasedStatement).filter(Boolean);
+  if (rates.length > 0) return `WAF: block an IP above ${rates.map((r: any) => `${r.limit} per ${duration(r.evaluationWindowSec ?? 300)}`).join(", ")}`;
+  return `WAF ${acl?.props.name ?? String(webAclArn ?? "").split("/").slice(-2, -1)[0] ?? "web ACL"}`;
+}
+
+/**
+ * Each REST API as the HTTP APIs are drawn, with what only REST has: its custom domain and
+ * usage plans (one node per plan with its keys, throttle and quota) in front of it, the
+ * stage's throttle, tracing and WAF on it, each route's auth, API key and request
+ * validation on the route, and the authorizer (the Cognito pool, the Lambda authorizer's
+ * function) in front of exactly the routes it guards.
+ */
+function drawRestApis({ graph, chart }: Drawing): void {
+  for (const api of graph.of(TYPES.restApi)) {
+    const ofApi = (type: string) => graph.of(type).filter((r) => r.props.restApi === api.props.id);
+    const apiId = chart.idOf(api);
+    for (const mapping of ofApi(TYPES.restBasePathMapping)) {
+      const domain = graph.of(TYPES.restDomainName).find((d) => d.props.domainName === mapping.props.domainName);
+      if (!domain) continue;
+      chart.edge(chart.node(domain, "source", [`https://${domain.props.domainName}/${mapping.props.basePath ?? ""}`, `custom domain, ${domain.props.securityPolicy ?? "no security policy"}`]), apiId);
+    }
+    const stage = ofApi(TYPES.restStage)[0];
+    // Plans and keys are named after the API: `<api>-<plan>`, `<api>-<key>`.
+    const shortName = (r: PolicyResource) => String(r.props.name ?? r.name).replace(`${api.props.name}-`, "");
+    const keyNames = new Map(graph.of(TYPES.restApiKey).map((k) => [k.props.id, shortName(k)]));
+    for (const plan of graph.of(TYPES.restUsagePlan).filter((p) => asList(p.props.apiStages).some((s: any) => s.apiId === api.props.id))) {
+      const keys = graph.of(TYPES.restUsagePlanKey).filter((k) => k.props.usagePlanId === plan.props.id).map((k) => keyNames.get(k.props.keyId) ?? "?");
+      const { throttleSettings: throttle, quotaSettings: quota } = plan.props;
+      const planId = chart.node(plan, "source", [
+        `usage plan ${shortName(plan)}`,
+        keys.length ? `keys ${keys.join(", ")}` : "no keys",
+        throttle ? `throttle ${throttle.rateLimit} rps, burst ${throttle.burstLimit}` : "stage throttle",
+        quota ? `quota ${quota.limit} per ${String(quota.period).toLowerCase()}` : "no quota",
+      ]);
+      chart.edge(planId, apiId, "x-api-key", true);
+    }
+    const settings = stage && ofApi(TYPES.restMethodSettings).find((m) => m.props.stageName === stage.props.stageName && m.props.methodPath === "*/*")?.props.settings;
+    const waf = stage && graph.of(TYPES.webAclAssociation).find((a) => a.props.resourceArn === stage.props.arn);
+    const endpoint = String(asList(api.props.endpointConfiguration?.types)[0] ?? "REGIONAL").toLowerCase();
+    chart.node(api, "box", [
+      `REST API ${api.name}`,
+      stage ? `stage ${stage.props.stageName}, ${endpoint}${api.props.policy ? ", resource policy" : ""}` : "no stage",
+      settings?.throttlingRateLimit !== undefined ? `throttle ${settings.throttlingRateLimit} rps, burst ${settings.throttlingBurstLimit}` : "no throttling",
+      stage ? [stage.props.accessLogSettings ? "JSON access logs" : "no access logs", stage.props.xrayTracingEnabled ? "X-Ray" : "no X-Ray"].join(", ") : undefined,
+      waf ? wafSummary(graph, waf.props.webAclArn) : "no WAF",
+    ]);
+    const authorizers = new Map(ofApi(TYPES.restAuthorizer).map((a) => [a.props.id, a]));
+    const validators = new Map(ofApi(TYPES.restRequestValidator).map((v) => [v.props.id, v]));
+    for (const method of ofApi(TYPES.restMethod)) {
+      const p = method.props;
+      const authorizer = authorizers.get(p.authorizerId);
+      const validator = validators.get(p.requestValidatorId);
+      const required = Object.entries(p.requestParameters ?? {}).filter(([, on]) => on).map(([name]) => name.replace(/^method\.request\.(querystring|header|path)\./, "$1 "));
+      const routeId = chart.node(method, "route", [
+        `${p.httpMethod} ${graph.restPathOf(api.props.id, p.resourceId) ?? "?"}`,
+        [REST_AUTH[p.authorization] ?? p.authorization, p.authorizationScopes?.length ? `scopes ${p.authorizationScopes.join(" ")}` : undefined, p.apiKeyRequired ? "API key" : undefined].filter(Boolean).join(", "),
+        validator?.props.validateRequestBody && p.requestModels ? "body checked against its schema" : undefined,
+        validator?.props.validateRequestParameters && required.length ? `requires ${required.join(", ")}` : undefined,
+      ]);
+      chart.edge(apiId, routeId);
+      if (authorizer?.props.type === "COGNITO_USER_POOLS") {
+        for (const arn of asList(authorizer.props.providerArns)) {
+          const pool = graph.withArn(arn);
+          const poolId = chart.has(pool) ? chart.idOf(pool) : chart.external(String(arn), "source", [`Cognito ${String(arn).split("/").pop()}`, "identity provider"]);
+          chart.edge(poolId, routeId, "Cognito authorizer", true);
+        }
+      }
+      const authorizerFn = authorizer && graph.functionFor(invokedFunctionArn(authorizer.props.authorizerUri));
+      if (authorizerFn) {
+        const ttl = authorizer.props.authorizerResultTtlInSeconds ?? 300;
+        chart.edge(chart.idOf(authorizerFn), routeId, `${authorizer.props.type} authorizer, ${ttl > 0 ? `cache ${duration(ttl)}` : "no cache"}`, true);
+      }
+      const integration = ofApi(TYPES.restIntegration).find((i) => i.props.resourceId === p.resourceId && i.props.httpMethod === p.httpMethod);
+      const fn = integration && graph.functionFor(integration.props.uri);
+      if (fn) {
+        const qualifier = parseFunctionReference(integration!.props.uri).qualifier;
         chart.edge(routeId, chart.idOf(fn), qualifier ? `alias ${qualifier}` : undefined);
       }
     }

@@ -4,7 +4,8 @@
  * each one's inputs are flattened to setting paths (`environment.variables.TABLE_NAME`,
  * `policy.Statement[Tracing].Action`), JSON documents included, and the stack's own name
  * inside values is written `<stack>`, so `serverless-orders-dev-orders` and
- * `serverless-orders-prod-orders` are the same setting. Code archives compare by digest.
+ * `serverless-orders-prod-orders` are the same setting. Code archives compare by digest;
+ * digests of other resources' settings (a REST deployment's trigger) are left out.
  */
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
@@ -109,8 +110,17 @@ function impliedSettings(resources: RecordedResource[]): Map<string, Record<stri
   return new Map(graph.deployments().flatMap((d, index) => (d.group ? [[d.group.urn, { "(strategy)": summaries[index].strategy }] as const] : [])));
 }
 
+/**
+ * Settings that are a digest of other resources' settings, which the diff compares one by
+ * one: a REST deployment's trigger digests the API's methods, integrations, authorizers,
+ * models and policy, and differs between any two stacks (their functions' ARNs carry the
+ * stack's name), so shown it would be an opaque hex change on every diff.
+ */
+const DERIVED_SETTINGS: Record<string, string[]> = { "aws:apigateway/deployment:Deployment": ["triggers.definition"] };
+
 async function settingsOf(resource: RecordedResource, stack: string, implied: Map<string, Record<string, string>>): Promise<Map<string, string>> {
   const flat = flatten(await plainValue(resource.inputs));
+  for (const path of DERIVED_SETTINGS[resource.type] ?? []) flat.delete(path);
   if (resource.protect) flat.set("(protect)", "true");
   for (const [key, value] of Object.entries(implied.get(resource.urn) ?? {})) flat.set(key, value);
   return new Map([...flat].map(([key, value]) => [key, withoutStackName(value, stack)]));

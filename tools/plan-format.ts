@@ -2,7 +2,7 @@
  * How the plan shows resources: short type names, the settings a reviewer cares about,
  * and resources in tree order under their parents.
  */
-import { describeTrafficShift, Graph, trafficShiftOf } from "../policy/graph";
+import { describeTrafficShift, Graph, invokedFunctionArn, trafficShiftOf } from "../policy/graph";
 import { parseFunctionReference, statementsOf, TAGGABLE_TYPES } from "../policy/rules";
 import { isSecretValue, RecordedResource } from "./mock-engine";
 
@@ -49,8 +49,12 @@ const deliverySettings = (target: any) => ({
   retries: target?.retryPolicy?.maximumRetryAttempts, maxAge: seconds(target?.retryPolicy?.maximumEventAgeInSeconds), dlq: arnName(target?.deadLetterConfig?.arn) ?? "none",
 });
 
-/** The settings of a resource that a reviewer cares about, as `key=value` pairs. */
-export function keySettings(resource: RecordedResource): string {
+/**
+ * The settings of a resource that a reviewer cares about, as `key=value` pairs; with the
+ * stack's graph (tools/policy-check.ts's stackGraph), those it takes from other resources
+ * too (a REST method's path).
+ */
+export function keySettings(resource: RecordedResource, graph?: Graph): string {
   // Hidden first, so no setting shown can be a secret.
   const i = withSecretsHidden(resource.inputs) as Record<string, any>;
   const pairs: Record<string, unknown> = {};
@@ -107,6 +111,52 @@ export function keySettings(resource: RecordedResource): string {
       break;
     case "aws:apigatewayv2/integration:Integration": Object.assign(pairs, { type: i.integrationType, payload: i.payloadFormatVersion, target: functionTarget(i.integrationUri) }); break;
     case "aws:apigatewayv2/authorizer:Authorizer": Object.assign(pairs, { type: i.authorizerType, issuer: i.jwtConfiguration?.issuer }); break;
+    case "aws:apigatewayv2/domainName:DomainName":
+      Object.assign(pairs, { domain: i.domainName, tls: i.domainNameConfiguration?.securityPolicy, endpoint: i.domainNameConfiguration?.endpointType });
+      break;
+    case "aws:apigatewayv2/apiMapping:ApiMapping": Object.assign(pairs, { basePath: i.apiMappingKey ?? "(root)", stage: i.stage }); break;
+    // REST APIs: what ServerlessApi's rows show, and what only REST has (keys, plans, validation, WAF).
+    case "aws:apigateway/restApi:RestApi": Object.assign(pairs, { endpoint: [i.endpointConfiguration?.types].flat()[0], policy: i.policy ? "yes" : undefined }); break;
+    case "aws:apigateway/resource:Resource": pairs.pathPart = i.pathPart; break;
+    case "aws:apigateway/method:Method":
+      Object.assign(pairs, {
+        route: `${i.httpMethod} ${graph?.restPathOf(i.restApi, i.resourceId) ?? "(path unknown)"}`, auth: i.authorization, scopes: i.authorizationScopes?.join(","), apiKey: i.apiKeyRequired ? "required" : undefined,
+        schema: i.requestModels ? Object.keys(i.requestModels).join(",") : undefined,
+        parameters: i.requestParameters ? Object.entries(i.requestParameters).map(([name, required]) => `${name.replace(/^method\.request\./, "")}${required ? "" : "?"}`).join(",") : undefined,
+      });
+      break;
+    case "aws:apigateway/integration:Integration":
+      Object.assign(pairs, { method: i.httpMethod, type: i.type, target: functionTarget(i.uri), timeout: i.timeoutMilliseconds === undefined ? undefined : `${i.timeoutMilliseconds / 1000}s` });
+      break;
+    case "aws:apigateway/authorizer:Authorizer":
+      Object.assign(pairs, {
+        type: i.type, identity: i.identitySource, ttl: i.type === "COGNITO_USER_POOLS" ? undefined : seconds(i.authorizerResultTtlInSeconds ?? 300),
+        target: functionTarget(invokedFunctionArn(i.authorizerUri)), pools: i.providerArns?.length,
+      });
+      break;
+    case "aws:apigateway/model:Model": pairs.contentType = i.contentType; break;
+    case "aws:apigateway/requestValidator:RequestValidator": Object.assign(pairs, { body: i.validateRequestBody ? "yes" : "no", parameters: i.validateRequestParameters ? "yes" : "no" }); break;
+    case "aws:apigateway/stage:Stage":
+      Object.assign(pairs, { stage: i.stageName, tracing: i.xrayTracingEnabled ? "on" : "off", accessLogs: i.accessLogSettings ? "json" : "none" });
+      break;
+    case "aws:apigateway/methodSettings:MethodSettings":
+      Object.assign(pairs, { path: i.methodPath, rate: i.settings?.throttlingRateLimit, burst: i.settings?.throttlingBurstLimit, metrics: i.settings?.metricsEnabled ? "on" : "off" });
+      break;
+    case "aws:apigateway/usagePlan:UsagePlan":
+      Object.assign(pairs, {
+        rate: i.throttleSettings?.rateLimit ?? "stage", burst: i.throttleSettings?.burstLimit,
+        quota: i.quotaSettings ? `${i.quotaSettings.limit}/${i.quotaSettings.period}${i.quotaSettings.offset ? `+${i.quotaSettings.offset}` : ""}` : "none",
+      });
+      break;
+    case "aws:apigateway/apiKey:ApiKey": pairs.enabled = i.enabled === false ? "no" : "yes"; break;
+    case "aws:apigateway/domainName:DomainName": Object.assign(pairs, { domain: i.domainName, tls: i.securityPolicy, endpoint: [i.endpointConfiguration?.types].flat()[0] }); break;
+    case "aws:apigateway/basePathMapping:BasePathMapping": Object.assign(pairs, { basePath: i.basePath ?? "(root)", stage: i.stageName }); break;
+    case "aws:wafv2/webAcl:WebAcl":
+      Object.assign(pairs, {
+        scope: i.scope,
+        rules: (i.rules ?? []).map((rule: any) => `${rule.name}${rule.statement?.rateBasedStatement ? `(${rule.statement.rateBasedStatement.limit}/${seconds(rule.statement.rateBasedStatement.evaluationWindowSec ?? 300)} per ${rule.statement.rateBasedStatement.aggregateKeyType})` : ""}`).join(","),
+      });
+      break;
     case "aws:sqs/queue:Queue":
       Object.assign(pairs, {
         visibility: seconds(i.visibilityTimeoutSeconds), retention: seconds(i.messageRetentionSeconds), fifo: i.fifoQueue ? "yes" : undefined,

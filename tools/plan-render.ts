@@ -63,7 +63,8 @@ function deploymentLines(plan: StackPlan): string[] {
 
 export function planAsText(plan: StackPlan): string {
   const resources = planned(plan);
-  const rows = [["TYPE", "NAME", "SETTINGS"], ...treeOrder(resources).map(({ resource, depth }) => [shortType(resource.type), `${"  ".repeat(depth)}${resource.name}`, keySettings(resource)])];
+  const graph = stackGraph(plan.resources);
+  const rows = [["TYPE", "NAME", "SETTINGS"], ...treeOrder(resources).map(({ resource, depth }) => [shortType(resource.type), `${"  ".repeat(depth)}${resource.name}`, keySettings(resource, graph)])];
   const counts = new Map<string, number>();
   for (const r of resources) counts.set(shortType(r.type), (counts.get(shortType(r.type)) ?? 0) + 1);
   const verdictRows = [["RESULT", "RULE", "LEVEL", "CHECKED"], ...plan.verdicts.map((v) => [verdictStatus(v), v.policy, v.enforcementLevel, `${v.checked} ${v.kind === "stack" ? "(stack)" : ""}`.trim()])];
@@ -132,6 +133,7 @@ function tagsAsMarkdown(summary: TagSummary): string[] {
 export function planAsMarkdown(plan: StackPlan): string {
   const mandatory = mandatoryViolations(plan.verdicts).length;
   const resources = treeOrder(planned(plan));
+  const graph = stackGraph(plan.resources);
   return [
     `### ${mandatory > 0 ? "❌" : "✅"} Plan for \`${plan.stack}\`: ${planned(plan).length} resources (${plan.project}, ${plan.region})`,
     "",
@@ -155,16 +157,17 @@ export function planAsMarkdown(plan: StackPlan): string {
     "",
     "| type | name | settings |",
     "|---|---|---|",
-    ...resources.map(({ resource, depth }) => `| ${cell(shortType(resource.type))} | ${"&nbsp;&nbsp;".repeat(depth)}${cell(resource.name)} | ${cell(keySettings(resource))} |`),
+    ...resources.map(({ resource, depth }) => `| ${cell(shortType(resource.type))} | ${"&nbsp;&nbsp;".repeat(depth)}${cell(resource.name)} | ${cell(keySettings(resource, graph))} |`),
     "",
     "</details>",
   ].join("\n");
 }
 
 export async function planAsJson(plan: StackPlan): Promise<string> {
+  const graph = stackGraph(plan.resources);
   const resources = await Promise.all(planned(plan).map(async (r) => ({
     urn: r.urn, type: r.type, name: r.name, parent: r.parent, protect: r.protect, dependencies: r.dependencies,
-    settings: keySettings(r), inputs: await plainValue(r.inputs),
+    settings: keySettings(r, graph), inputs: await plainValue(r.inputs),
   })));
   const mandatory = mandatoryViolations(plan.verdicts).length;
   return JSON.stringify({

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import type { Browser } from "puppeteer";
 import { architectureDiagram } from "../../tools/diagram";
 import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
+import { restApiProgram } from "../fixtures/rest-api";
 import { record, stackPlan } from "../mocks";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -69,6 +70,12 @@ describe("the plan's diagrams, rendered by Mermaid in Chromium", function () {
     const { resources } = await record(eventWorkersProgram);
     const svg = await svgOf(architectureDiagram(resources));
     for (const label of ["StreamWorker order-changes", "EventWorker notifier", "S3 shop-documents", "failed events"]) expect(svg, label).to.include(label);
+  });
+
+  it("renders a RestApi with usage plans, authorizers, a schema, WAF and a domain", async () => {
+    const { resources } = await record(restApiProgram);
+    const svg = await svgOf(architectureDiagram(resources));
+    for (const label of ["REST API partner-api", "usage plan gold", "GET /orders/{orderId}", "TOKEN authorizer, cache 5 min", "Cognito authorizer", "body checked against its schema", "https://partners.example.com/v1"]) expect(svg, label).to.include(label);
   });
 
   it("renders every ```mermaid block of the docs", async () => {
