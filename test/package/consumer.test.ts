@@ -18,6 +18,8 @@ const REPO = path.resolve(__dirname, "../..");
 const PACKAGE = "@orders-platform/serverless-components";
 /** Only the consumer's own dependency contains this text; it must end up in the bundle. */
 const GREETING_MARK = "greeting-from-the-consumer's-own-dependency";
+/** Only the consumer's deployment check contains this text; it must end up in the hook's bundle. */
+const CHECK_MARK = "probe-from-the-consumer's-own-check";
 
 const CONSUMER_FILES: Record<string, string> = {
   "Pulumi.yaml": "name: shop\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n",
@@ -25,7 +27,7 @@ const CONSUMER_FILES: Record<string, string> = {
     compilerOptions: { target: "ES2022", module: "node16", moduleResolution: "node16", strict: true, skipLibCheck: true, types: [] },
     include: ["index.ts"],
   }),
-  "index.ts": `import { EventWorker, QueueWorker, ServerlessApi, StreamWorker } from "${PACKAGE}";
+  "index.ts": `import { EventWorker, QueueWorker, RestApi, SecureFunction, ServerlessApi, StreamWorker } from "${PACKAGE}";
 
 const worker = new QueueWorker("jobs", { handler: "src/work.handler", timeout: 20 });
 new EventWorker("daily", { handler: "src/work.handler", triggers: { report: { schedule: { expression: "rate(1 day)" } } } });
@@ -33,8 +35,14 @@ new StreamWorker("clicks", { handler: "src/work.handler", streamArn: "arn:aws:ki
 const api = new ServerlessApi("shop-api", {
   routes: { "GET /hello": { handler: "src/hello.handler", auth: "none", memorySize: 256 } },
 });
+new RestApi("partners", { routes: { "GET /hello": { handler: "src/hello.handler", auth: "none", apiKeyRequired: true } }, usagePlans: { basic: { apiKeys: ["acme"] } } });
+new SecureFunction("reports", { handler: "src/work.handler", deployment: { strategy: "canary", percentage: 10, minutes: 5, beforeTraffic: "src/check.check" } });
 export const url = api.url;
 export const queueUrl = worker.queueUrl;
+`,
+  "src/check.ts": `export const check = async (target: { invoke(payload: unknown): Promise<unknown> }) => {
+  await target.invoke({ probe: "${CHECK_MARK}" });
+};
 `,
   "src/hello.ts": `import { greet } from "greeting";
 
@@ -167,8 +175,11 @@ describe("the npm package, installed into another Pulumi project", function () {
     expect(byType("serverless-components:index:EventWorker")).to.deep.equal(["daily"]);
     expect(byType("aws:scheduler/schedule:Schedule")).to.deep.equal(["daily-report"]);
     expect(byType("serverless-components:index:StreamWorker")).to.deep.equal(["clicks"]);
-    expect(byType("serverless-components:index:SecureFunction")).to.deep.equal(["clicks-consumer", "daily-function", "jobs-consumer", "shop-api-hello"]);
-    expect(byType("aws:lambda/function:Function")).to.deep.equal(["clicks-consumer", "daily-function", "jobs-consumer", "shop-api-hello"]);
+    const functions = ["clicks-consumer", "daily-function", "jobs-consumer", "partners-hello", "reports", "reports-before-traffic", "reports-deployer", "shop-api-hello"];
+    expect(byType("serverless-components:index:SecureFunction")).to.deep.equal(functions);
+    expect(byType("aws:lambda/function:Function")).to.deep.equal(functions);
+    expect(byType("serverless-components:index:RestApi")).to.deep.equal(["partners"]);
+    expect(byType("aws:codedeploy/deploymentGroup:DeploymentGroup")).to.deep.equal(["reports-deployment-group"]);
     expect(byType("aws:lambda/eventSourceMapping:EventSourceMapping")).to.deep.equal(["clicks-mapping", "jobs-mapping"]);
     const hello = evaluation.resources.find((resource) => resource.type === "aws:lambda/function:Function" && resource.name === "shop-api-hello")!;
     expect(hello.inputs.name).to.equal("shop-dev-shop-api-hello");
@@ -184,5 +195,13 @@ describe("the npm package, installed into another Pulumi project", function () {
     expect(Object.keys(files)).to.deep.equal(["index.mjs"]);
     expect(files["index.mjs"]).to.include(GREETING_MARK);
     expect(fs.existsSync(path.join(consumer, "node_modules", ".cache", "serverless-components")), "bundle cache in the consumer's project").to.equal(true);
+  });
+
+  it("bundles the deployment runner and the consumer's hook from the installed package, with the SDK clients they call", async () => {
+    const bundleOf = async (name: string) => (await archiveFiles(evaluation.resources.find((resource) => resource.type === "aws:lambda/function:Function" && resource.name === name)!))["index.mjs"];
+    const runner = await bundleOf("reports-deployer");
+    expect(runner).to.include("CreateDeployment").and.include("GetAlias");
+    const hook = await bundleOf("reports-before-traffic");
+    expect(hook).to.include(CHECK_MARK).and.include("PutLifecycleEventHookExecutionStatus");
   });
 });
