@@ -56,13 +56,18 @@ type AuthorizerContext = {
   };
 };
 
+/** The allow-list as last parsed, by the variable's text: a request authorizes up to twice (handler, then route). */
+let parsedPrincipals: { raw: string; principals: string[] } | undefined;
+
 function trustedPrincipals(): string[] {
   const raw = process.env[TRUSTED_IAM_PRINCIPALS_ENV];
   if (raw === undefined || raw === "") return [];
+  if (parsedPrincipals?.raw === raw) return parsedPrincipals.principals;
   const parsed: unknown = JSON.parse(raw);
   if (!Array.isArray(parsed) || !parsed.every((entry) => typeof entry === "string" && TRUSTED_PRINCIPAL_ARN.test(entry))) {
     throw new Error(`Environment variable ${TRUSTED_IAM_PRINCIPALS_ENV} must be a JSON array of IAM role or user ARNs`);
   }
+  parsedPrincipals = { raw, principals: parsed };
   return parsed;
 }
 
