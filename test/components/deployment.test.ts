@@ -227,6 +227,12 @@ describe("SecureFunction deployment", () => {
       ["deployment.speed", /is not a deployment setting; use strategy, beforeTraffic/],
     ]));
 
+    it("refuses a deployment without a strategy, or one that is not an object, naming the fix", async () => {
+      await refuse({ beforeTraffic: CHECK }, [["deployment.strategy", /is required; use one of "allAtOnce", "canary", "linear", e.g. \{ strategy: "allAtOnce" \}/]]);
+      await refuse("canary", [["deployment", /"canary" is not a deployment; write e.g. \{ strategy: "canary", percentage: 10, minutes: 5 \}/]]);
+      await refuse(["canary"], [["deployment", /\["canary"\] is not a deployment/]]);
+    });
+
     it("refuses missing and stray step fields per strategy", () => refuse({ strategy: "canary", intervalMinutes: 3 }, [
       ["deployment.percentage", /is required by strategy "canary"; set it, e.g. percentage: 10, minutes: 5/],
       ["deployment.minutes", /is required by strategy "canary"/],
