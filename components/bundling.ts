@@ -139,7 +139,9 @@ export function wrappedEntryOptions(entryFile: string, exportName: string, wrapp
   const contents = [
     `import * as user from ${JSON.stringify(entryFile)};`,
     `import { ${wrapper.exportName} as wrap } from ${JSON.stringify(wrapper.file)};`,
-    `export const ${exportName} = wrap(user.${exportName});`,
+    // Exported by name, not `export const`, so a check exported as `default` works too.
+    `const wrapped = wrap(user[${JSON.stringify(exportName)}]);`,
+    `export { wrapped as ${exportName} };`,
   ].join("\n");
   return { ...common, stdin: { contents, resolveDir: projectRoot, loader: "js" } };
 }
@@ -238,7 +240,7 @@ interface CachedBundle {
 }
 
 // Raised whenever the build itself changes (options, entry handling), so no older bundle is served.
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 const memoryCache = new Map<string, CachedBundle>();
 
 function sha256(data: string | Buffer): string {

@@ -119,9 +119,15 @@ export function predefinedConfig(deployment: DeploymentArgs): string | undefined
  */
 export function checkDeployment(deployment: DeploymentArgs, disabled: boolean | undefined, at: string, problems: ProblemCollector, checkHook: (handler: string, at: string) => void): void {
   const before = problems.problems.length;
+  if (typeof deployment !== "object" || Array.isArray(deployment)) {
+    problems.add(at, `${JSON.stringify(deployment)} is not a deployment; write e.g. { strategy: "canary", percentage: 10, minutes: 5 }.`);
+    return;
+  }
   if (disabled) problems.add(at, "is set with disabled: true; a switched-off function has no traffic to shift. Remove one of them.");
   const strategy = deployment.strategy;
-  if (!DEPLOYMENT_STRATEGIES.includes(strategy)) {
+  if (strategy === undefined) {
+    problems.add(`${at}.strategy`, `is required; use one of ${DEPLOYMENT_STRATEGIES.map((choice) => JSON.stringify(choice)).join(", ")}, e.g. { strategy: "allAtOnce" }.`);
+  } else if (!DEPLOYMENT_STRATEGIES.includes(strategy)) {
     problems.oneOf(`${at}.strategy`, strategy, DEPLOYMENT_STRATEGIES);
   } else {
     const needs = FIELDS_OF[strategy];

@@ -113,8 +113,15 @@ function checkRequestSchema(at: string, schema: string, problems: ProblemCollect
   }
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
 function checkUsagePlans(usagePlans: Record<string, UsagePlanArgs>, problems: ProblemCollector): Record<string, string[]> {
   const plansOfKey: Record<string, string[]> = {};
+  // A string or a list would be read as plans named by its indexes, keys named by its characters.
+  if (!isRecord(usagePlans)) {
+    problems.add("usagePlans", `${JSON.stringify(usagePlans)} is not a map of plans by name; write e.g. { gold: { apiKeys: ["acme"] } }.`);
+    return plansOfKey;
+  }
   const planNames = Object.keys(usagePlans);
   if (planNames.length > REST_API_LIMITS.usagePlansPerAccount) {
     problems.add("usagePlans", `has ${planNames.length} plans, above the ${REST_API_LIMITS.usagePlansPerAccount} usage plans an account may have per Region; merge plans or ask AWS for more.`);
@@ -122,6 +129,10 @@ function checkUsagePlans(usagePlans: Record<string, UsagePlanArgs>, problems: Pr
   for (const [plan, args] of Object.entries(usagePlans)) {
     const at = `usagePlans[${JSON.stringify(plan)}]`;
     if (!NAME_PATTERN.test(plan)) problems.add(at, "is not a plan name; use 1-64 letters, digits, - or _.");
+    if (!isRecord(args)) {
+      problems.add(at, `${JSON.stringify(args)} is not a usage plan; write e.g. { apiKeys: ["acme"] }.`);
+      continue;
+    }
     if (args.throttle) {
       for (const field of ["rateLimit", "burstLimit"] as const) {
         const value = args.throttle[field];
@@ -139,7 +150,12 @@ function checkUsagePlans(usagePlans: Record<string, UsagePlanArgs>, problems: Pr
         problems.integerInRange(`${at}.quota.offset`, offset, 0, QUOTA_PERIOD_OFFSETS[period as keyof typeof QUOTA_PERIOD_OFFSETS], `days into the ${period}`);
       }
     }
-    const keys = args.apiKeys ?? [];
+    if (!Array.isArray(args.apiKeys)) {
+      const example = `[${JSON.stringify(typeof args.apiKeys === "string" ? args.apiKeys : "acme")}]`;
+      problems.add(`${at}.apiKeys`, args.apiKeys === undefined ? `is required; name the plan's keys, e.g. ${example}.` : `${JSON.stringify(args.apiKeys)} is not a list of key names; write e.g. ${example}.`);
+      continue;
+    }
+    const keys = args.apiKeys;
     if (new Set(keys).size !== keys.length) problems.add(`${at}.apiKeys`, "names a key twice; name each once.");
     for (const key of new Set(keys)) {
       if (!NAME_PATTERN.test(key)) problems.add(`${at}.apiKeys`, `${JSON.stringify(key)} is not a key name; use 1-64 letters, digits, - or _.`);

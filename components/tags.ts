@@ -76,6 +76,10 @@ export function providerDefaultTags(): Record<string, string> {
  */
 export function checkTags(at: string, tags: Tags | undefined, problems: ProblemCollector): void {
   if (tags === undefined || isPending(tags)) return;
+  if (typeof tags !== "object" || tags === null || Array.isArray(tags)) {
+    problems.add(at, `${JSON.stringify(tags)} is not a map of tag keys to values; write e.g. { team: "orders" }.`);
+    return;
+  }
   const length = (text: string) => [...text].length;
   const allowed = "letters, digits, spaces and _.:/=+-@";
   for (const [key, value] of Object.entries(tags)) {
@@ -91,6 +95,8 @@ export function checkTags(at: string, tags: Tags | undefined, problems: ProblemC
       problems.add(path, `${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)} is not a valid tag value; use 0-${TAG_LIMITS.valueLength} characters: ${allowed}.`);
     } else if (value === undefined || value === null) {
       problems.add(path, `has no value; give a string ("" is allowed) or remove the key.`);
+    } else if (typeof value !== "string" && !isPending(value)) {
+      problems.add(path, `${JSON.stringify(value)} is not a string; write it as one, e.g. ${JSON.stringify(String(value))}.`);
     }
   }
   const keys = new Set([...LIBRARY_TAG_KEYS, ...Object.keys(providerDefaultTags()), ...Object.keys(tags)]);

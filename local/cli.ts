@@ -119,6 +119,17 @@ function streamedTableHint(runtime: LocalRuntime, stackOption: string): string[]
   return [`  npm run dev -- put ${table.name} '{"${table.hashKey}":"nope"}'${stackOption}      # a record the worker cannot process`];
 }
 
+/** For a program with the orders API's routes (the orders program): how to create and read an order. */
+function ordersApiHint(runtime: LocalRuntime): string[] {
+  const api = runtime.app.apis.find((candidate) => ["POST /orders", "GET /orders/{orderId}"].every((key) => candidate.routes.some((route) => route.routeKey === key)));
+  if (!api) return [];
+  const url = runtime.apiUrls[api.name].replace(/\/$/, "");
+  return [
+    `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
+    `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
+  ];
+}
+
 /** What `npm run dev` prints once ready: what runs where, a token, commands to try. */
 export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Parsed["flags"]): string {
   const lines: string[] = [];
@@ -148,11 +159,9 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
   if (token) {
     lines.push("", "A token for the JWT routes (local signing key, valid 12 h), acting for customer local-developer:", `  export TOKEN=${token}`);
   }
-  const url = runtime.url.replace(/\/$/, "");
   const stackOption = stack === "dev" ? "" : ` --stack ${stack}`;
   lines.push("", "Try:",
-    `  curl -s -X POST ${url}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'idempotency-key: order-1' -d '{"customerId":"local-developer","items":[{"sku":"book","quantity":2}]}'`,
-    `  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`,
+    ...ordersApiHint(runtime),
     ...streamedTableHint(runtime, stackOption),
     `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
     "", `Ctrl-C stops. ${watching(flags) ? "Handler changes rebuild and restart their functions." : "Handler changes are not watched (--no-watch): restart npm run dev to run new code."}`, "");

@@ -127,7 +127,8 @@ export function parseFollowArguments(argv: string[]): FollowCommand {
   const sinceMinutes = positiveNumber(option(args, "--since"), "--since", 60);
   const intervalMs = positiveNumber(option(args, "--interval"), "--interval", 5) * 1000;
   if (args.some((arg) => arg.startsWith("--"))) throw new Error(`unknown option ${args.find((arg) => arg.startsWith("--"))}\n${USAGE}`);
-  if ((prefix === undefined) === (args.length === 0)) throw new Error(`name deployment ids or --prefix, not both\n${USAGE}`);
+  if (prefix === undefined && args.length === 0) throw new Error(`name the deployment ids to follow, or --prefix <application name prefix>\n${USAGE}`);
+  if (prefix !== undefined && args.length > 0) throw new Error(`name deployment ids or --prefix, not both\n${USAGE}`);
   return { ids: args, prefix, sinceMinutes, intervalMs };
 }
 
@@ -142,6 +143,11 @@ export async function main(argv: string[], print: (line: string) => void = conso
   }
   const client = new CodeDeployClient({});
   try {
+    // The SDK's own "Region is missing" names neither the command nor the fix.
+    if (!(await client.config.region().catch(() => undefined))) {
+      print("No AWS region: set AWS_REGION (or AWS_PROFILE, for a profile with a region), as for the aws CLI.");
+      return 2;
+    }
     const ids = command.prefix === undefined ? command.ids : await findDeployments(client, command.prefix, command.sinceMinutes);
     if (ids.length === 0) {
       print(`No deployments in applications named ${command.prefix}* in the last ${command.sinceMinutes} minutes.`);

@@ -227,6 +227,12 @@ describe("SecureFunction deployment", () => {
       ["deployment.speed", /is not a deployment setting; use strategy, beforeTraffic/],
     ]));
 
+    it("refuses a deployment without a strategy, or one that is not an object, naming the fix", async () => {
+      await refuse({ beforeTraffic: CHECK }, [["deployment.strategy", /is required; use one of "allAtOnce", "canary", "linear", e.g. \{ strategy: "allAtOnce" \}/]]);
+      await refuse("canary", [["deployment", /"canary" is not a deployment; write e.g. \{ strategy: "canary", percentage: 10, minutes: 5 \}/]]);
+      await refuse(["canary"], [["deployment", /\["canary"\] is not a deployment/]]);
+    });
+
     it("refuses missing and stray step fields per strategy", () => refuse({ strategy: "canary", intervalMinutes: 3 }, [
       ["deployment.percentage", /is required by strategy "canary"; set it, e.g. percentage: 10, minutes: 5/],
       ["deployment.minutes", /is required by strategy "canary"/],
@@ -287,20 +293,24 @@ describe("SecureFunction deployment", () => {
       const options = wrappedEntryOptions("/repo/hooks/check.ts", "check", { file: "/lib/hook.js", exportName: "deploymentHookHandler" }, "/repo", BUNDLING_DEFAULTS);
       expect(options).not.to.have.property("entryPoints");
       expect(options.stdin).to.deep.equal({
-        contents: 'import * as user from "/repo/hooks/check.ts";\nimport { deploymentHookHandler as wrap } from "/lib/hook.js";\nexport const check = wrap(user.check);',
+        contents: 'import * as user from "/repo/hooks/check.ts";\nimport { deploymentHookHandler as wrap } from "/lib/hook.js";\nconst wrapped = wrap(user["check"]);\nexport { wrapped as check };',
         resolveDir: "/repo",
         loader: "js",
       });
       expect(options).to.include({ format: "esm", platform: "node", bundle: true, minify: true });
     });
 
-    for (const [kind, handler, expected] of [["an ES module", "test/fixtures/deploy-check.ts", "v7"], ["a CommonJS module", "test/fixtures/deploy-check.cjs", "cjs:v7"]] as const) {
+    for (const [kind, handler, exportName, expected] of [
+      ["an ES module", "test/fixtures/deploy-check.ts", "check", "v7"],
+      ["a CommonJS module", "test/fixtures/deploy-check.cjs", "check", "cjs:v7"],
+      ["an ES module's default export", "test/fixtures/deploy-check-default.ts", "default", "default:v7"],
+    ] as const) {
       it(`calls the user's check from ${kind} through the wrapper`, async () => {
         const root = fs.mkdtempSync(path.join(os.tmpdir(), "hook-wrapper-"));
         try {
-          const bundle = bundleHandler(path.join(ROOT, handler), "check", ROOT, BUNDLING_DEFAULTS, projectFiles(root));
+          const bundle = bundleHandler(path.join(ROOT, handler), exportName, ROOT, BUNDLING_DEFAULTS, projectFiles(root));
           const loaded = await loadBundle(bundle.files);
-          expect(await loaded.check({ version: "v7" })).to.equal(expected);
+          expect(await loaded[exportName]({ version: "v7" })).to.equal(expected);
         } finally {
           fs.rmSync(root, { recursive: true, force: true });
         }

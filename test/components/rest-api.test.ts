@@ -438,6 +438,20 @@ describe("RestApi", () => {
       ]);
     });
 
+    it("usage plans and key lists that are not a map and lists (a string would be read as plans and keys named by its characters)", async () => {
+      await refuse({ usagePlans: "gold" as never, routes: { "GET /a": { handler: HELLO, auth: "none" } } }, [
+        ["usagePlans", /"gold" is not a map of plans by name; write e.g. \{ gold: \{ apiKeys: \["acme"\] \} \}/],
+      ]);
+      await refuse({
+        usagePlans: { gold: { apiKeys: "acme" as never }, free: {} as never, trial: ["acme"] as never },
+        routes: { "GET /a": { handler: HELLO, auth: "none" } },
+      }, [
+        ["usagePlans[\"gold\"].apiKeys", /"acme" is not a list of key names; write e.g. \["acme"\]/],
+        ["usagePlans[\"free\"].apiKeys", /is required; name the plan's keys, e.g. \["acme"\]/],
+        ["usagePlans[\"trial\"]", /\["acme"\] is not a usage plan; write e.g. \{ apiKeys: \["acme"\] \}/],
+      ]);
+    });
+
     it("two path parameters of different names at one place, and more keys' plans than AWS allows", async () => {
       const plans = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`p${i}`, { apiKeys: ["shared"] }]));
       await refuse({

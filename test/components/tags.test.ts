@@ -133,6 +133,16 @@ describe("Tags", () => {
       ]);
     });
 
+    it("refuses tags that are not a map, and values that are not strings", async () => {
+      await expectRefused(() => new SecureFunction("fn", { handler: HELLO, tags: ["team"] as never }), "SecureFunction", "fn", [
+        ["tags", /\["team"\] is not a map of tag keys to values; write e.g. \{ team: "orders" \}/],
+      ]);
+      await expectRefused(() => new SecureFunction("fn", { handler: HELLO, tags: { size: 5 as never, on: true as never } }), "SecureFunction", "fn", [
+        ["tags.size", /5 is not a string; write it as one, e.g. "5"/],
+        ["tags.on", /true is not a string; write it as one, e.g. "true"/],
+      ]);
+    });
+
     it("counts the library's keys and the stack's aws:defaultTags against AWS's 50 per resource", async () => {
       const tags = Object.fromEntries(Array.from({ length: 40 }, (_, index) => [`key${index}`, "v"]));
       const defaultTags = JSON.stringify({ tags: Object.fromEntries(Array.from({ length: 8 }, (_, index) => [`default${index}`, "v"])) });

@@ -43,8 +43,26 @@ describe("npm run deployments -- follow", function () {
     expect(await main(["follow", "--prefix", "billing-"], print)).to.equal(0);
     expect(lines).to.deep.equal(["No deployments in applications named billing-* in the last 60 minutes."]);
     expect(await main(["follow"], print)).to.equal(2);
+    expect(lines.pop()).to.match(/^name the deployment ids to follow, or --prefix <application name prefix>\n/);
     expect(await main(["follow", "d-1", "--prefix", "x"], print)).to.equal(2);
+    expect(lines.pop()).to.match(/^name deployment ids or --prefix, not both\n/);
     expect(await main(["follow", "d-1", "--interval", "0"], print)).to.equal(2);
     expect(await main(["watch"], print)).to.equal(2);
+  });
+
+  it("names the fix when the shell has no AWS region", async () => {
+    const names = ["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"];
+    const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+    for (const name of names.slice(0, 3)) delete process.env[name];
+    process.env.AWS_CONFIG_FILE = process.env.AWS_SHARED_CREDENTIALS_FILE = "/nonexistent/aws-config";
+    try {
+      expect(await main(["follow", "d-1"], print)).to.equal(2);
+      expect(lines).to.deep.equal(["No AWS region: set AWS_REGION (or AWS_PROFILE, for a profile with a region), as for the aws CLI."]);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
   });
 });

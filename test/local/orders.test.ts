@@ -52,6 +52,7 @@ describe("local runtime: the orders program (stack dev)", function () {
   it("says in the banner whether handler changes reload: they do by default, not with --no-watch", () => {
     const banner = (argv: string[]) => formatBanner(runtime, "dev", 1500, parseArgs(argv).flags);
     expect(banner([])).to.include("Handler changes rebuild and restart their functions.");
+    expect(banner([])).to.include(`  curl -s ${url}/orders/<orderId> -H "authorization: Bearer $TOKEN"`);
     const unwatched = banner(["--no-watch"]);
     expect(unwatched).not.to.include("Handler changes rebuild");
     expect(unwatched).to.include("Handler changes are not watched (--no-watch): restart npm run dev to run new code.");

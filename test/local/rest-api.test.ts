@@ -57,6 +57,8 @@ describe("local runtime: REST APIs (fixture program)", function () {
     expect(banner).to.include(`REST API partners: ${runtime.apiUrls.partners} (stage v1, throttle 50/s burst 100 per method)`);
     expect(banner).to.match(/POST \/orders +open {2}partners-rest-handlers-echo \(test\/local\/fixtures\/rest-handlers\.echo\) \[x-api-key, body model, parameters\]/);
     expect(banner).to.include(`plan fixture-test-partners-metered: 3 per DAY; keys ${key("globex").name}=${key("globex").value}`);
+    // The orders program's commands only where its routes are: this program's POST /orders is REST, keyed.
+    expect(banner).not.to.include("idempotency-key: order-1");
   });
 
   it("builds the 1.0 event as API Gateway does, with the greedy proxy and repeated query values and headers", async () => {
