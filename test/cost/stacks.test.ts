@@ -165,6 +165,17 @@ describe("the cost of the dev and prod stacks", () => {
     }
   });
 
+  it("notes the deployment runners and hooks once, so a function nothing invokes by mistake stands out", async () => {
+    const plan = await stackPlan("prod");
+    const estimate = estimateCost(plan.resources, readTraffic(plan.config), { project: plan.project, stack: "prod", region: plan.region });
+    const machinery = plan.resources.filter((r) => r.type === "aws:lambda/function:Function" && /-(deployer|before-traffic)$/.test(r.name)).map((r) => r.name);
+    expect(machinery.length).to.be.greaterThan(0);
+    expect(estimate.notes.filter((note) => note.includes("has no traffic"))).to.deep.equal([]);
+    const note = estimate.notes.find((n) => n.includes("deployment runners and hooks"));
+    expect(note).to.include(`${machinery.length} deployment runners and hooks`);
+    for (const name of machinery) expect(note).to.include(name);
+  });
+
   it("notes a traffic entry naming nothing in the stack (a typo)", async () => {
     const plan = await stackPlan("dev");
     const config = { ...plan.config, config: { ...plan.config.config, "serverless-orders:trafficDurationMs": JSON.stringify(["*=50", "orders-api-get-ordr=30"]) } };

@@ -262,12 +262,18 @@ export function estimateCost(resources: RecordedResource[], traffic: TrafficMode
   const notes: string[] = [];
   const usages = functionUsages(graph, traffic);
   priceFunctions(ledger, usages, prices);
+  const machinery = graph.deploymentMachinery();
+  const idleMachinery: string[] = [];
   for (const u of usages) {
     if (u.function.props.tracingConfig?.mode === "Active") {
       ledger.add(u.function, { item: "X-Ray traces (default sampling)", unit: "traces", quantity: tracesOf(u.invocations), unitPrice: prices.xray.traceRecorded, fixed: false, source: "xray" });
     }
-    if (u.invocations === 0) notes.push(`${u.name} has no traffic: no route or source of this stack invokes it; give it with ${configKeyOf("invocationsPerMonth")} if it runs.`);
+    if (u.invocations > 0) continue;
+    if (machinery.has(u.function)) idleMachinery.push(u.name);
+    else notes.push(`${u.name} has no traffic: no route or source of this stack invokes it; give it with ${configKeyOf("invocationsPerMonth")} if it runs.`);
   }
+  // Runners and hooks run a few times per deployment: one note, so a function nothing invokes by mistake stands out.
+  if (idleMachinery.length > 0) notes.push(`${idleMachinery.length} deployment runners and hooks run only when a version is deployed (a few invocations each, left out): ${idleMachinery.join(", ")}; give them with ${configKeyOf("invocationsPerMonth")} to price them.`);
   const vpcInvocations = usages.filter((u) => u.inVpc).reduce((sum, u) => sum + u.invocations, 0);
 
   // APIs: HTTP API requests metered in 512 KB increments; REST APIs per request; both tiered.
