@@ -133,7 +133,7 @@ function ordersApiHint(runtime: LocalRuntime): string[] {
 /** What `npm run dev` prints once ready: what runs where, a token, commands to try. */
 export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, flags: Parsed["flags"]): string {
   const lines: string[] = [];
-  lines.push("", `serverless-orders, stack "${stack}", running locally (ready in ${(ms / 1000).toFixed(1)} s)`, "");
+  lines.push("", `${runtime.project}, stack "${stack}", running locally (ready in ${(ms / 1000).toFixed(1)} s)`, "");
   for (const api of runtime.app.apis) {
     lines.push(`API ${api.name}: ${runtime.apiUrls[api.name]}`);
     for (const route of api.routes) {

@@ -64,6 +64,8 @@ export interface LocalRuntimeOptions {
 }
 
 export interface LocalRuntime {
+  /** The Pulumi project (Pulumi.yaml's `name`). */
+  project: string;
   stack: string;
   app: AppModel;
   /** Base URL of each HTTP API, and of each REST API's stage, by API name. */
@@ -363,7 +365,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     lock.recordUrl(Object.values(apiUrls)[0]);
 
     return {
-      stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
+      project: stackConfig.project, stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
       endpoints: { dynamodb: streaming.dynamodbEndpoint, sqs: sqsEndpoint, ssm: ssmEndpoint, ...asyncEndpoints, ...(streaming.kinesisEndpoint ? { kinesis: streaming.kinesisEndpoint } : {}) },
       asyncModel, asyncSources, functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
       issueToken: (id, scopes, overrides) => {

@@ -54,6 +54,7 @@ describe("local runtime: REST APIs (fixture program)", function () {
   it("prints each stage's URL, its routes and the local value of every key in the banner", () => {
     const banner = formatBanner(runtime, "test", 0, new Map());
     if (process.env.SHOW_BANNER) console.log(banner);
+    expect(banner, "the program's own project, not the orders service's").to.include('fixture, stack "test", running locally');
     expect(banner).to.include(`REST API partners: ${runtime.apiUrls.partners} (stage v1, throttle 50/s burst 100 per method)`);
     expect(banner).to.match(/POST \/orders +open {2}partners-rest-handlers-echo \(test\/local\/fixtures\/rest-handlers\.echo\) \[x-api-key, body model, parameters\]/);
     expect(banner).to.include(`plan fixture-test-partners-metered: 3 per DAY; keys ${key("globex").name}=${key("globex").value}`);
