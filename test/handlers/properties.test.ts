@@ -476,7 +476,7 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
           const before = await observe();
           const first = await send();
           await expectCreated(first, request, key, before);
-          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
+          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([{ ...first.body, pendingSince: first.body.createdAt }]);
 
           const afterFirst = await observe();
           const again = await send();
