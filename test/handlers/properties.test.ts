@@ -483,7 +483,7 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
           expect(again.status, again.text).to.equal(200);
           expect(again.body).to.deep.equal(first.body);
           expect(await observe()).to.deep.equal(afterFirst);
-          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
+          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([{ ...first.body, pendingSince: first.body.createdAt }]);
         }),
         { numRuns: 50 },
       );
