@@ -103,7 +103,9 @@ const sweeper = new EventWorker("sweeper", {
   timeout: settings.workerTimeout,
   triggers: { pending: { schedule: { expression: rateExpression(settings.sweepIntervalMinutes) } } },
   // The next run is the retry; a failed run goes to the dead-letter queue and the errors alarm.
+  // A run that could not start before the next one is due is of no use.
   maxRetries: 0,
+  maxEventAgeSeconds: Math.max(60, settings.sweepIntervalMinutes * 60),
   // One run at a time: two would race for the same orders (harmlessly, but for nothing).
   reservedConcurrency: 1,
   permissions: [
