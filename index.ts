@@ -5,7 +5,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { FunctionVpcArgs, ServerlessApi, StreamWorker } from "./components";
+import { EventWorker, FunctionVpcArgs, ServerlessApi, StreamWorker } from "./components";
+import { createAlarm } from "./components/alarms";
 import { physicalName } from "./components/naming";
 import { tagging } from "./components/tags";
 import { createAlarmTopic } from "./app/alarm-topic";
@@ -13,7 +14,7 @@ import { createDataKey, tableKeyPermissions } from "./app/keys";
 import { createIdentity, ORDERS_SCOPES } from "./app/identity";
 import { createPrivateNetwork } from "./app/network";
 import { readSettings } from "./app/settings";
-import { ordersTable, CUSTOMER_INDEX } from "./handlers/orders/table";
+import { ordersTable, CUSTOMER_INDEX, PENDING_INDEX } from "./handlers/orders/table";
 
 const settings = readSettings();
 // Every taggable resource of the stack carries the stack's tags, project, stack and
@@ -86,6 +87,46 @@ const fulfilment = new StreamWorker("fulfilment", {
   deployment: settings.workerDeployment,
 });
 
+// The safety net under the stream path: what it dead-letters stays PENDING until this finds it
+// in the pending index past the grace period and fulfils it with the worker's own update.
+const sweeper = new EventWorker("sweeper", {
+  ...common,
+  handler: "handlers/orders/sweep-pending.handler",
+  description: "Fulfils the orders the stream path left PENDING past the grace period",
+  environment: {
+    ...common.environment,
+    POWERTOOLS_SERVICE_NAME: "sweeper",
+    SWEEP_GRACE_MINUTES: String(settings.sweepGraceMinutes),
+    SWEEP_MAX_ORDERS: String(settings.sweepMaxOrders),
+  },
+  memorySize: settings.workerMemorySize,
+  timeout: settings.workerTimeout,
+  triggers: { pending: { schedule: { expression: rateExpression(settings.sweepIntervalMinutes) } } },
+  // The next run is the retry; a failed run goes to the dead-letter queue and the errors alarm.
+  // A run that could not start before the next one is due is of no use.
+  maxRetries: 0,
+  maxEventAgeSeconds: Math.max(60, settings.sweepIntervalMinutes * 60),
+  // One run at a time: two would race for the same orders (harmlessly, but for nothing).
+  reservedConcurrency: 1,
+  permissions: [
+    { actions: ["dynamodb:Query"], resources: [pulumi.interpolate`${table.arn}/index/${PENDING_INDEX}`] },
+    // GetItem: fulfilment reads the status when its condition fails (fulfilled meanwhile, or not).
+    { actions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], resources: [table.arn] },
+    ...tableKeyPermissions(dataKeyArn),
+  ],
+});
+// Anything swept means the stream path failed an order: its record is in fulfilment-dlq.
+createAlarm("sweeper-orders-swept", {
+  description: "The sweeper fulfilled orders the stream path left PENDING: look at fulfilment-dlq for the failed records and why.",
+  namespace: "ServerlessOrders",
+  metricName: "OrderSwept",
+  dimensions: { service: "sweeper" },
+  statistic: "Sum",
+  period: settings.sweepIntervalMinutes * 60,
+  evaluationPeriods: 1,
+  threshold: 1,
+}, [alarmTopic.arn], sweeper);
+
 const api = new ServerlessApi("orders-api", {
   auth: { jwt: { issuer: identity.issuer, audience: [identity.client.id] } },
   throttle: { rateLimit: settings.throttleRateLimit, burstLimit: settings.throttleBurstLimit },
@@ -137,6 +178,11 @@ const api = new ServerlessApi("orders-api", {
     },
   },
 });
+
+/** A Scheduler rate expression of `minutes` (the unit is singular for 1). */
+function rateExpression(minutes: number): string {
+  return `rate(${minutes} ${minutes === 1 ? "minute" : "minutes"})`;
+}
 
 export const apiUrl = api.url;
 export const tableName = table.name;

@@ -16,6 +16,12 @@ export interface StackSettings {
   workerTimeout: number;
   workerMaxConcurrency: number;
   workerBatchSize: number;
+  /** Minutes between runs of the sweeper, which fulfils what the stream path left PENDING. */
+  sweepIntervalMinutes: number;
+  /** Minutes an order waits PENDING before the sweeper fulfils it: well past the stream path's latency and retries. */
+  sweepGraceMinutes: number;
+  /** The most orders one sweeper run fulfils; the rest wait for the next run. */
+  sweepMaxOrders: number;
   logRetentionDays: number;
   throttleRateLimit: number;
   throttleBurstLimit: number;
@@ -53,6 +59,9 @@ export const SETTING_RANGES: Record<string, [number, number, string]> = {
   workerTimeout: [1, 900, "seconds"],
   workerMaxConcurrency: [2, 1000, "invocations"],
   workerBatchSize: [1, 10, "messages"],
+  sweepIntervalMinutes: [1, 60, "minutes"],
+  sweepGraceMinutes: [5, 1440, "minutes"],
+  sweepMaxOrders: [1, 1000, "orders"],
   throttleRateLimit: [1, 10000, "requests per second"],
   throttleBurstLimit: [1, 5000, "requests"],
   maxItemsPerOrder: [1, 100, "items"],
@@ -118,6 +127,9 @@ export function readSettings(): StackSettings {
     workerTimeout: integer("workerTimeout"),
     workerMaxConcurrency: integer("workerMaxConcurrency"),
     workerBatchSize: integer("workerBatchSize"),
+    sweepIntervalMinutes: integer("sweepIntervalMinutes"),
+    sweepGraceMinutes: integer("sweepGraceMinutes"),
+    sweepMaxOrders: integer("sweepMaxOrders"),
     logRetentionDays: Number(config.get("logRetentionDays")),
     throttleRateLimit: integer("throttleRateLimit"),
     throttleBurstLimit: integer("throttleBurstLimit"),

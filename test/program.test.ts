@@ -204,6 +204,41 @@ describe("the orders program, per stack", () => {
     }
   });
 
+  it("sweeps what the stream path left PENDING: a schedule per stack setting, the pending index, least privilege, an alarm on anything swept", async () => {
+    for (const [stack, evaluation] of [["dev", dev], ["prod", prod]] as const) {
+      const table = one(evaluation.resources, "aws:dynamodb/table:Table");
+      expect(table.inputs.globalSecondaryIndexes, stack).to.deep.include({ name: "pending", hashKey: "status", rangeKey: "pendingSince", projectionType: "KEYS_ONLY" });
+      const schedule = one(evaluation.resources, "aws:scheduler/schedule:Schedule");
+      const fn = functionNamed(evaluation.resources, "sweeper-function");
+      expect(schedule.inputs.scheduleExpression, stack).to.equal("rate(5 minutes)");
+      expect(schedule.inputs.target.arn, stack).to.equal(fn.outputs.arn);
+      expect(fn.inputs.handler, stack).to.equal("index.handler");
+      expect(fn.inputs.reservedConcurrentExecutions, stack).to.equal(1);
+      expect(fn.inputs.environment.variables, stack).to.include({ TABLE_NAME: table.outputs.name, SWEEP_GRACE_MINUTES: "10", SWEEP_MAX_ORDERS: "100", POWERTOOLS_SERVICE_NAME: "sweeper" });
+      const config = one(evaluation.resources, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+      expect(config.inputs, stack).to.include({ maximumRetryAttempts: 0, maximumEventAgeInSeconds: 300 });
+      const policy = one(evaluation.resources, "aws:iam/rolePolicy:RolePolicy", "sweeper-function-policy");
+      const dynamodb = JSON.parse(policy.inputs.policy).Statement.filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith("dynamodb:")));
+      expect(dynamodb.map((s: { Action: string[]; Resource: string[] }) => [s.Action, s.Resource]), stack).to.deep.equal([
+        [["dynamodb:Query"], [`${table.outputs.arn}/index/pending`]],
+        [["dynamodb:UpdateItem", "dynamodb:GetItem"], [table.outputs.arn]],
+      ]);
+      const alarm = one(evaluation.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "sweeper-orders-swept");
+      expect(alarm.inputs, stack).to.include({ namespace: "ServerlessOrders", metricName: "OrderSwept", statistic: "Sum", period: 300, threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold" });
+      expect(alarm.inputs.dimensions, stack).to.deep.equal({ service: "sweeper" });
+      expect(alarm.inputs.alarmActions, stack).to.deep.equal([one(evaluation.resources, "aws:sns/topic:Topic").outputs.arn]);
+    }
+    const faster = await evaluateStack("dev", { "serverless-orders:sweepIntervalMinutes": "1", "serverless-orders:sweepGraceMinutes": "30" });
+    expect(one(faster.resources, "aws:scheduler/schedule:Schedule").inputs.scheduleExpression).to.equal("rate(1 minute)");
+    expect(one(faster.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "sweeper-orders-swept").inputs.period).to.equal(60);
+    expect(functionNamed(faster.resources, "sweeper-function").inputs.environment.variables.SWEEP_GRACE_MINUTES).to.equal("30");
+    let error: Error | undefined;
+    await evaluateStack("dev", { "serverless-orders:sweepIntervalMinutes": "0", "serverless-orders:sweepGraceMinutes": "1", "serverless-orders:sweepMaxOrders": "5000" }).catch((e) => (error = e));
+    expect(error?.message).to.include('serverless-orders:sweepIntervalMinutes = "0" is outside 1-60 minutes')
+      .and.include('serverless-orders:sweepGraceMinutes = "1" is outside 5-1440 minutes')
+      .and.include('serverless-orders:sweepMaxOrders = "5000" is outside 1-1000 orders');
+  });
+
   it("exports the API URL, table, fulfilment dead-letter queue and user pool", () => {
     expect(prod.outputs.apiUrl).to.match(/^https:\/\/\w+\.execute-api\.eu-west-1\.amazonaws\.com\/$/);
     expect(prod.outputs.tableName).to.equal("serverless-orders-prod-orders");
@@ -215,8 +250,9 @@ describe("the orders program, per stack", () => {
     expect(one(prod.resources, "aws:sns/topicSubscription:TopicSubscription").inputs).to.include({ protocol: "email", endpoint: "oncall@example.com" });
     expect(ofType(dev.resources, "aws:sns/topicSubscription:TopicSubscription")).to.have.length(0);
     const alarms = ofType(prod.resources, "aws:cloudwatch/metricAlarm:MetricAlarm");
-    // 17 of the service, 2 per deployed function on its new version, 3 per hook and runner.
-    expect(alarms).to.have.length(17 + 5 * 2 + 9 * 3);
+    // 17 of the service, 6 of the sweeper (its function's 3, dead letters, dropped events,
+    // orders swept), 2 per deployed function on its new version, 3 per hook and runner.
+    expect(alarms).to.have.length(17 + 6 + 5 * 2 + 9 * 3);
     for (const alarm of alarms) expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topic.outputs.arn]);
   });
 
@@ -249,14 +285,14 @@ describe("the orders program, per stack", () => {
       functions: ofType(evaluation.resources, "aws:lambda/function:Function").map((f) => f.inputs.environment && f.inputs.kmsKeyArn),
     });
     const inProd = encrypted(prod);
-    // The fulfilment worker's dead-letter queue, the one queue now that it reads the table's stream.
-    expect(inProd.queues).to.deep.equal([[arn, undefined]]);
-    expect(inProd.logGroups).to.have.length(7 + 9).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    // The dead-letter queues of the fulfilment worker and of the sweeper.
+    expect(inProd.queues).to.deep.equal([[arn, undefined], [arn, undefined]]);
+    expect(inProd.logGroups).to.have.length(8 + 9).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(inProd.table).to.equal(arn);
-    expect(inProd.functions).to.have.length(5 + 4 + 5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
+    expect(inProd.functions).to.have.length(6 + 4 + 5).and.to.satisfy((keys: string[]) => keys.every((k) => k === arn));
     expect(ofType(dev.resources, "aws:kms/key:Key").map((k) => k.name)).to.deep.equal(["alarms-key"]);
     const inDev = encrypted(dev);
-    expect(inDev.queues).to.deep.equal([[undefined, true]]);
+    expect(inDev.queues).to.deep.equal([[undefined, true], [undefined, true]]);
     expect([...inDev.logGroups, inDev.table, ...inDev.functions].every((k) => k === undefined)).to.equal(true);
   });
 
@@ -288,6 +324,8 @@ describe("the orders program, per stack", () => {
     expect(kmsStatements("orders-api-get-order")).to.deep.equal([decrypt]);
     expect(kmsStatements("orders-api-list-orders")).to.deep.equal([decrypt]);
     expect(kmsStatements("orders-api-health")).to.deep.equal([]);
+    // sweeper: its encrypted dead-letter queue (its failed runs), and the table.
+    expect(kmsStatements("sweeper-function")).to.deep.equal([decrypt, [["kms:GenerateDataKey", "kms:Decrypt"], [arn]]]);
     expect(ofType(dev.resources, "aws:iam/rolePolicy:RolePolicy").filter((p) => p.inputs.policy.includes("kms:")).map((p) => p.name)).to.deep.equal([]);
   });
 
@@ -303,7 +341,7 @@ describe("the orders program, per stack", () => {
         expect(r.inputs.tags, `${stack} ${r.type} ${r.name}`).to.deep.equal({ "cost-center": "orders", owner: "team-orders", project: "serverless-orders", stack, component });
       }
       const components = new Set(taggable.map((r) => r.inputs.tags.component));
-      expect([...components].filter((c) => !c.includes(".")), stack).to.have.members(["StreamWorker/fulfilment", "ServerlessApi/orders-api"]);
+      expect([...components].filter((c) => !c.includes(".")), stack).to.have.members(["StreamWorker/fulfilment", "EventWorker/sweeper", "ServerlessApi/orders-api"]);
       expect(components, stack).to.include.members(["dynamodb.Table/orders", "sns.Topic/alarms", "cognito.UserPool/customers"]);
     }
     expect(prod.resources.filter((r) => TAGGABLE_TYPES.has(r.type)).map((r) => r.inputs.tags.component)).to.include.members(["kms.Key/data-key", "ec2.Vpc/orders-network"]);

@@ -9,3 +9,13 @@ export function requireEnv(name: string): string {
   }
   return value;
 }
+
+/** A variable of the environment contract that holds a positive integer (a count, minutes). */
+export function requirePositiveIntegerEnv(name: string): number {
+  const text = requireEnv(name).trim();
+  const value = Number(text);
+  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new Error(`Environment variable ${name} must be a positive integer, got "${text}"`);
+  }
+  return value;
+}

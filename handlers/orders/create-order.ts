@@ -6,7 +6,7 @@ import { readParameters, requiredPositiveInteger } from "../lib/config";
 import { requireEnv } from "../lib/env";
 import { HttpError, httpHandler, json, readJsonBody, requireOwnCustomer, unknownFieldsProblem, validationError } from "../lib/http";
 import { logger, metrics } from "../lib/observability";
-import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, isConditionFailure, type Order, type OrderItem } from "./model";
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, isConditionFailure, publicOrder, type Order, type OrderItem, type StoredOrder } from "./model";
 import { CUSTOMER_INDEX } from "./table";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
@@ -79,9 +79,11 @@ export const handler = httpHandler(async (event) => {
     createdAt: new Date().toISOString(),
     itemCount: request.items.length,
   };
+  // In the pending index from its first write, so the sweeper finds it if the stream path never fulfils it.
+  const item: StoredOrder = { ...order, pendingSince: order.createdAt };
   try {
     await db.send(
-      new PutCommand({ TableName: TABLE_NAME, Item: order, ConditionExpression: "attribute_not_exists(orderId)" }),
+      new PutCommand({ TableName: TABLE_NAME, Item: item, ConditionExpression: "attribute_not_exists(orderId)" }),
     );
   } catch (error) {
     // The SDK's retry of a write whose first response was lost, or a concurrent retry.
@@ -97,7 +99,7 @@ export const handler = httpHandler(async (event) => {
 
 async function readOrder(orderId: string): Promise<Order | undefined> {
   const { Item } = await db.send(new GetCommand({ TableName: TABLE_NAME, Key: { orderId }, ConsistentRead: true }));
-  return Item as Order | undefined;
+  return Item === undefined ? undefined : publicOrder(Item);
 }
 
 /** A create repeated with the same idempotency key: the stored order (200), if it is the same order. */

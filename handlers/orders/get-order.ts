@@ -1,7 +1,7 @@
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { requireEnv } from "../lib/env";
 import { HttpError, httpHandler, json, mayActFor, validationError } from "../lib/http";
-import { db, ORDER_ID_PATTERN, type Order } from "./model";
+import { db, ORDER_ID_PATTERN, publicOrder, type Order } from "./model";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
 
@@ -22,5 +22,5 @@ export const handler = httpHandler(async (event) => {
   if (Item === undefined || !mayActFor(event, (Item as Order).customerId)) {
     throw new HttpError(404, "OrderNotFound", "The order does not exist");
   }
-  return json(200, Item as Order);
+  return json(200, publicOrder(Item));
 });

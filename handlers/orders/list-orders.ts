@@ -1,7 +1,7 @@
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { requireEnv } from "../lib/env";
 import { httpHandler, json, requireOwnCustomer, unknownFieldsProblem, validationError, type ProblemDetail } from "../lib/http";
-import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, ORDER_ID_PATTERN, type Order } from "./model";
+import { CUSTOMER_ID_PATTERN, CUSTOMER_ID_RULE, db, ORDER_ID_PATTERN, publicOrder, type Order } from "./model";
 import { CUSTOMER_INDEX, ordersTable } from "./table";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
@@ -74,7 +74,7 @@ export const handler = httpHandler(async (event) => {
       ScanIndexForward: true,
     }),
   );
-  const page: OrderPage = { orders: (result.Items ?? []) as Order[] };
+  const page: OrderPage = { orders: (result.Items ?? []).map(publicOrder) };
   if (result.LastEvaluatedKey !== undefined) page.nextToken = encodeToken(result.LastEvaluatedKey);
   return json(200, page);
 });

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { awsClientConfig } from "../lib/aws-clients";
+import { PENDING_SINCE } from "./table";
 
 /**
  * The order as stored in the table and returned by the API.
@@ -24,6 +25,18 @@ export interface OrderItem {
 }
 
 export type OrderStatus = "PENDING" | "FULFILLED";
+
+/**
+ * An order as the table holds it: while PENDING it also carries `pendingSince` (ISO 8601,
+ * UTC), its key in the pending index (table.ts), which the API never shows.
+ */
+export type StoredOrder = Order & { [PENDING_SINCE]?: string };
+
+/** The order the API answers with: the stored item without the pending index's key. */
+export function publicOrder(item: Record<string, unknown>): Order {
+  const { [PENDING_SINCE]: _pendingSince, ...order } = item;
+  return order as unknown as Order;
+}
 
 /**
  * Order ids: the 64 hex digits of a SHA-256 of the customer and the idempotency key

@@ -72,8 +72,8 @@ describe("memory recommendation per function", () => {
       fs.writeFileSync(file, JSON.stringify({ functions: { "orders-api-get-order": { measured: [{ memoryMb: 256, averageMs: 60, p99Ms: 240 }, { memoryMb: 1024, averageMs: 25, p99Ms: 70 }] } } }));
       const json = JSON.parse(await runCostCommand({ format: "json", stacks: ["prod"], recommendMemory: file, maxP99Ms: 150 }, ROOT));
       const deployed = ["fulfilment-consumer", "orders-api-create-order", "orders-api-get-order", "orders-api-health", "orders-api-list-orders"];
-      // Each deployed function brings its CodeDeploy runner, and each API function its before-traffic hook.
-      const expected = [...deployed, ...deployed.map((name) => `${name}-deployer`), ...deployed.filter((name) => name.startsWith("orders-api")).map((name) => `${name}-before-traffic`)];
+      // Each deployed function brings its CodeDeploy runner, and each API function its before-traffic hook; the sweeper is not deployed by CodeDeploy.
+      const expected = ["sweeper-function", ...deployed, ...deployed.map((name) => `${name}-deployer`), ...deployed.filter((name) => name.startsWith("orders-api")).map((name) => `${name}-before-traffic`)];
       expect(json.recommendations.map((r: any) => r.function).sort()).to.deep.equal(expected.sort());
       const getOrder = json.recommendations.find((r: any) => r.function === "orders-api-get-order");
       expect(getOrder.maxP99Ms).to.equal(150);

@@ -25,6 +25,8 @@ type CreateOrderModule = typeof import("../../handlers/orders/create-order");
 
 const ORDER_ID = /^[0-9a-f]{64}$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** An order the API answered with, as the table holds it: in the pending index since its creation. */
+const stored = (order: { createdAt: string }) => ({ ...order, pendingSince: order.createdAt });
 
 describe("handlers/orders/create-order (POST /orders)", () => {
   let aws: AwsStubs;
@@ -66,7 +68,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(Math.abs(Date.parse(order.createdAt) - Date.now())).to.be.below(60_000);
       expect(call.result.headers?.location).to.equal(`/orders/${order.orderId}`);
 
-      expect(await ordersOf(dynamo, customerId)).to.deep.equal([order]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([stored(order)]);
     });
 
     it("counts OrderCreated once and logs as JSON with the Lambda request id", async () => {
@@ -377,7 +379,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       const both = await create({ customerId, items, clientToken: "same" }, { "idempotency-key": "same" });
 
       expect([byHeader.status, byToken.status, both.status]).to.deep.equal([201, 200, 200]);
-      expect(await ordersOf(dynamo, customerId)).to.deep.equal([byHeader.body]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([stored(byHeader.body)]);
     });
 
     it("requires a key: 400 without one, or with a header and a clientToken that differ; nothing written", async () => {
@@ -400,7 +402,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(first.status).to.equal(201);
       expect(second.status).to.equal(200);
       expect(second.body).to.deep.equal(first.body);
-      expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([stored(first.body)]);
       expect(metricTotal(first.lines, "OrderCreated")).to.equal(1);
       expect(metricTotal(second.lines, "OrderCreated")).to.equal(0);
     });
@@ -440,7 +442,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
 
       expect(other.status).to.equal(409);
       expect(other.body.error.code).to.equal("IdempotencyConflict");
-      expect(await ordersOf(dynamo, customerId)).to.deep.equal([first.body]);
+      expect(await ordersOf(dynamo, customerId)).to.deep.equal([stored(first.body)]);
     });
   });
 

@@ -476,14 +476,14 @@ describe("handlers/orders: properties over arbitrary inputs (fast-check)", funct
           const before = await observe();
           const first = await send();
           await expectCreated(first, request, key, before);
-          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
+          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([{ ...first.body, pendingSince: first.body.createdAt }]);
 
           const afterFirst = await observe();
           const again = await send();
           expect(again.status, again.text).to.equal(200);
           expect(again.body).to.deep.equal(first.body);
           expect(await observe()).to.deep.equal(afterFirst);
-          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([first.body]);
+          expect(await ordersOf(dynamo, request.customerId)).to.deep.equal([{ ...first.body, pendingSince: first.body.createdAt }]);
         }),
         { numRuns: 50 },
       );

@@ -5,7 +5,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash, randomUUID } from "node:crypto";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
+import type { Clock } from "../../local/async-invoke";
 import { ORDERS_SCOPES } from "../../app/identity";
 import { formatBanner, main, parseArgs, writeState } from "../../local/cli";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
@@ -17,12 +20,16 @@ describe("local runtime: the orders program (stack dev)", function () {
   let url: string;
   let auth: Record<string, string>;
   const { lines, log } = captureLog();
+  // The Scheduler's clock: the system's, moved on by the tests to a schedule's next firing.
+  let clockOffsetMs = 0;
+  const clock: Clock = { now: () => Date.now() + clockOffsetMs, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()) };
 
   before(async function () {
     runtime = await startLocalRuntime({
       root: PROJECT_ROOT,
       stack: "dev",
       workDir: path.join(PROJECT_ROOT, ".local", `test-orders-${process.pid}`),
+      asyncClock: clock,
       log,
     });
     url = runtime.url;
@@ -45,7 +52,7 @@ describe("local runtime: the orders program (stack dev)", function () {
     expect(runtime.ssm.list().map((p) => [p.name.split("/").pop(), p.type]).sort()).to.deep.equal([["maxItemsPerOrder", "String"], ["maxOrdersPerCustomerPerDay", "String"]]);
     const createOrderEnv = runtime.functions.get("orders-api-create-order")!.config.environment;
     expect(createOrderEnv).to.include({ AWS_ENDPOINT_URL_DYNAMODB: runtime.endpoints.dynamodb, AWS_ENDPOINT_URL_SSM: runtime.endpoints.ssm, TABLE_NAME: "serverless-orders-dev-orders", FUNCTION_TIMEOUT_SECONDS: "10" });
-    expect(runtime.app.queues.map((q) => q.name)).to.deep.equal(["serverless-orders-dev-fulfilment-dlq"]);
+    expect(runtime.app.queues.map((q) => q.name)).to.deep.equal(["serverless-orders-dev-fulfilment-dlq", "serverless-orders-dev-sweeper-dlq"]);
     expect(runtime.app.streamMappings.map((m) => [m.streamArn, m.filterPatterns])).to.deep.equal([[runtime.app.tables[0].stream!.arn, ['{"eventName":["INSERT"]}']]]);
   });
 
@@ -163,5 +170,39 @@ describe("local runtime: the orders program (stack dev)", function () {
     } finally {
       fs.rmSync(stateDir, { recursive: true, force: true });
     }
+  });
+  it("fulfils, on the sweeper's schedule, an order whose stream record was dead-lettered", async () => {
+    // An item the worker cannot fulfil (no status) sends its INSERT record to the DLQ after its retries...
+    const orderId = randomUUID();
+    const from = lines.length;
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: "eu-west-1", endpoint: runtime.endpoints.dynamodb, credentials: { accessKeyId: "local", secretAccessKey: "local" } }));
+    try {
+      await doc.send(new UpdateCommand({ TableName: "serverless-orders-dev-orders", Key: { orderId }, UpdateExpression: "SET customerId = :c", ExpressionAttributeValues: { ":c": "local-developer" } }));
+      await eventually(async () => lines.slice(from).find((l) => / sent to serverless-orders-dev-fulfilment-dlq \(RetryAttemptsExhausted\)$/.test(l)), 10_000, "the record sent to the DLQ");
+      // ...and the order then stands PENDING as create-order writes it, 20 minutes ago: a MODIFY, which the mapping filters out.
+      const createdAt = new Date(Date.now() - 20 * 60_000).toISOString();
+      await doc.send(new UpdateCommand({
+        TableName: "serverless-orders-dev-orders", Key: { orderId },
+        UpdateExpression: "SET #status = :pending, #items = :items, itemCount = :one, createdAt = :at, pendingSince = :at",
+        ExpressionAttributeNames: { "#status": "status", "#items": "items" },
+        ExpressionAttributeValues: { ":pending": "PENDING", ":items": [{ sku: "book", quantity: 1 }], ":one": 1, ":at": createdAt },
+      }));
+    } finally {
+      doc.destroy();
+    }
+    const read = async () => (await (await fetch(`${url}/orders/${orderId}`, { headers: auth })).json()) as any;
+    expect((await read()).status).to.equal("PENDING");
+
+    // The Scheduler's next firing of the sweeper's rate(5 minutes).
+    const schedule = runtime.asyncSources.scheduler.nextFirings().find((f) => f.name === "sweeper-pending")!;
+    expect(schedule.expression).to.equal("rate(5 minutes)");
+    clockOffsetMs = schedule.next!.getTime() - Date.now();
+    expect(runtime.asyncSources.scheduler.fireDue()).to.equal(1);
+    await runtime.asyncSources.drain();
+
+    const swept = await read();
+    expect(swept).to.include({ orderId, status: "FULFILLED" }).and.not.have.property("pendingSince");
+    expect(lines.slice(from).some((l) => l.startsWith("SCHEDULE sweeper-pending (rate(5 minutes)) fired for "))).to.equal(true);
+    expect(lines.slice(from).some((l) => l.includes("sweeper-function |") && l.includes("Order swept: the stream path left it PENDING") && l.includes(orderId))).to.equal(true);
   });
 });

@@ -16,7 +16,7 @@ import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { SECRET_PLACEHOLDER } from "../../tools/stack-config";
 import { eventSourcesProgram, eventWorkersProgram } from "../fixtures/event-sources";
 import { HELLO } from "../components/support";
-import { one, record, stackPlan } from "../mocks";
+import { ofType, one, record, stackPlan } from "../mocks";
 
 const PROJECT_ROOT = path.resolve(__dirname, "../..");
 
@@ -91,9 +91,11 @@ describe("the plan for reviewers", () => {
     expect(edge(d, node(d, "KMS alarms-key"), node(d, "SNS alarms"), "encrypts")).to.equal(true);
     // The data key: an edge to each store it encrypts, its functions' environments counted on it
     // (every function's: each has FUNCTION_TIMEOUT_SECONDS at least).
-    const dataKey = node(d, "KMS data-key<br/>rotated yearly<br/>and 14 functions' environments");
-    for (const store of [table, dlq]) expect(edge(d, dataKey, store, "encrypts"), store).to.equal(true);
-    expect(d.match(new RegExp(`${dataKey}\\b[^\\n]*encrypts`, "g")) ?? []).to.have.length(2);
+    const functions = ofType(prod.resources, "aws:lambda/function:Function").length;
+    const dataKey = node(d, `KMS data-key<br/>rotated yearly<br/>and ${functions} functions' environments`);
+    const sweeperDlq = node(d, "SQS sweeper-dlq");
+    for (const store of [table, dlq, sweeperDlq]) expect(edge(d, dataKey, store, "encrypts"), store).to.equal(true);
+    expect(d.match(new RegExp(`${dataKey}\\b[^\\n]*encrypts`, "g")) ?? []).to.have.length(3);
   });
 
   it("groups each component's resources in its box, and writes the VPC, alarms and parameters on the nodes instead of drawing them", () => {
@@ -106,10 +108,13 @@ describe("the plan for reviewers", () => {
     };
     expect(box("ServerlessApi orders-api")).to.include("HTTP API orders-api").and.to.include("λ orders-api-health").and.to.include("GET /health");
     expect(box("StreamWorker fulfilment")).to.include("SQS fulfilment-dlq").and.to.include("λ fulfilment-consumer");
-    expect(d.match(/subgraph/g)).to.have.length(2);
+    expect(box("EventWorker sweeper")).to.include("SQS sweeper-dlq").and.to.include("λ sweeper-function");
+    // One box per component the program creates.
+    const components = prod.resources.filter((r) => r.type.startsWith("serverless-components:") && !prod.resources.find((p) => p.urn === r.parent)?.type.startsWith("serverless-components:"));
+    expect(d.match(/subgraph/g)).to.have.length(components.length);
     expect(d).to.include('("λ orders-api-create-order<br/>1024 MB, 10 s, reserved 50<br/>reads maxItemsPerOrder, maxOrdersPerCustomerPerDay<br/>in VPC · 5 alarms")');
     expect(d).to.include('[["SQS fulfilment-dlq<br/>dead letters, kept 14 days<br/>1 alarm"]]');
-    expect(d).to.include('["SNS alarms<br/>54 alarms notify email"]');
+    expect(d).to.include(`["SNS alarms<br/>${ofType(prod.resources, "aws:cloudwatch/metricAlarm:MetricAlarm").length} alarms notify email"]`);
     expect(d).to.include('["VPC orders-network<br/>no NAT gateway<br/>endpoints dynamodb, sqs, ssm, xray"]');
     // No alarm edges, no parameter nodes, no VPC box.
     expect(d).not.to.match(/-->\|"\d+"\|/);
@@ -191,7 +196,8 @@ describe("the plan for reviewers", () => {
     expect(planned(prod)).to.be.greaterThan(80);
     expect(text).to.include("\nflowchart TB\n");
     expect(text).to.include(`Policy pack (policy/, config policy/config.json): ${policies.length} rules, ${policies.length} pass; 0 mandatory violations, 0 advisory`);
-    expect(text).to.match(/PASS\s+sqs-visibility-timeout\s+mandatory\s+16 \(stack\)/);
+    const checked = (policy: string) => prod.verdicts.find((v) => v.policy === policy)!.checked;
+    expect(text).to.match(new RegExp(`PASS\\s+sqs-visibility-timeout\\s+mandatory\\s+${checked("sqs-visibility-timeout")} \\(stack\\)`));
     expect(text).to.include('apigateway-route-authorization configured in policy/config.json: {"publicRoutes":["GET /health"]}');
   });
 
@@ -215,12 +221,13 @@ describe("the plan for reviewers", () => {
     const markdown = planAsMarkdown(prod);
     expect(markdown.startsWith(`### ✅ Plan for \`prod\`: ${planned(prod)} resources`)).to.equal(true);
     expect(markdown).to.include(`\`\`\`mermaid\n${prod.diagram}\n\`\`\``);
-    expect(markdown).to.include("| ✅ | `lambda-alarms` | mandatory | 68 (stack) |");
+    const checked = prod.verdicts.find((v) => v.policy === "lambda-alarms")!.checked;
+    expect(markdown).to.include(`| ✅ | \`lambda-alarms\` | mandatory | ${checked} (stack) |`);
     expect(markdown).to.include("| lambda:Function | &nbsp;&nbsp;&nbsp;&nbsp;orders-api-get-order | memory=1024MB");
     const failing: StackPlan = { ...prod, verdicts: prod.verdicts.map((v) => v.policy !== "sqs-encrypted" ? v : { ...v, violations: [{ policy: v.policy, enforcementLevel: "mandatory", message: "Queue q is not encrypted at rest; set sqsManagedSseEnabled: true (or kmsMasterKeyId).", urn: "u", type: "aws:sqs/queue:Queue", name: "q" }] }) };
     const failed = planAsMarkdown(failing);
     expect(failed).to.match(/^### ❌ Plan for `prod`/);
-    expect(failed).to.include("| ❌ | `sqs-encrypted` | mandatory | 1 |");
+    expect(failed).to.include(`| ❌ | \`sqs-encrypted\` | mandatory | ${prod.verdicts.find((v) => v.policy === "sqs-encrypted")!.checked} |`);
     expect(failed).to.include("- ❌ `sqs-encrypted` on `sqs:Queue q`: Queue q is not encrypted at rest; set sqsManagedSseEnabled: true (or kmsMasterKeyId).");
   });
 
