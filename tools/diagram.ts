@@ -65,6 +65,18 @@ class Flowchart {
     const arrow = dotted ? "-.->" : "-->";
     this.edges.push(label ? `${from} ${arrow}|"${mermaidText(label)}"| ${to}` : `${from} ${arrow} ${to}`);
   }
+  /**
+   * Places `id` one rank below `anchor` with an invisible link: a node with no edge of its
+   * own (the alarm topic, the VPC note) otherwise starts a chart of its own beside the
+   * application's, as wide again.
+   */
+  below(anchor: string, id: string): void {
+    this.edges.push(`${anchor} ~~~ ${id}`);
+  }
+  /** The first node drawn, at the top of the chart. */
+  get first(): string | undefined {
+    return [...this.nodes.values()].flat()[0]?.match(/^\w+/)?.[0];
+  }
 }
 
 const shortActions = (actions: string[]) => [...new Set(actions.map((a) => a.split(":")[1]))].join(", ");
@@ -311,8 +323,8 @@ function drawWorkers({ graph, chart, deadLetterArns, functions }: Drawing): void
 /**
  * The deployment groups beside the functions they deploy: one node per component and
  * strategy (a node per function would widen the chart past legibility), with the
- * strategy, the hooks' checks and the rollback alarms, and an edge to each alias it
- * shifts. The runners and the hook functions are written on it, not drawn.
+ * strategy, the hooks' checks and the rollback alarms, and an edge from each function
+ * whose alias it shifts. The runners and the hook functions are written on it, not drawn.
  */
 function drawDeployments({ graph, chart }: Drawing): void {
   const summaries = deploymentSummaries(graph);
@@ -330,7 +342,9 @@ function drawDeployments({ graph, chart }: Drawing): void {
     const key = [graph.componentOf(d.group)?.urn ?? "", ...lines].join("\n");
     const id = nodes.get(key) ?? chart.node(d.group, "box", lines);
     nodes.set(key, id);
-    chart.edge(id, chart.idOf(d.function), undefined, true);
+    // From the function down to the deployment: the node then sits below the functions
+    // instead of widening the routes' rank above them.
+    chart.edge(chart.idOf(d.function), id, undefined, true);
   });
 }
 
@@ -433,10 +447,12 @@ function drawPushedSources({ graph, chart }: Drawing): void {
 /** Whom the alarms notify (they are written on the nodes they watch), the keys and what they encrypt, the VPC. */
 function drawNotesAndKeys({ graph, chart, alarmTopicArns }: Drawing): void {
   const alarms = graph.of(TYPES.alarm);
+  const top = chart.first;
   for (const topic of graph.of(TYPES.topic).filter((t) => alarmTopicArns.has(t.props.arn))) {
     const protocols = graph.of(TYPES.topicSubscription).filter((s) => s.props.topic === topic.props.arn).map((s) => s.props.protocol);
     const count = alarms.filter((a) => (a.props.alarmActions ?? []).includes(topic.props.arn)).length;
-    chart.node(topic, "box", [`SNS ${topic.name}`, `${plural(count, "alarm")} notify ${protocols.join(", ") || "no subscriber"}`]);
+    const id = chart.node(topic, "box", [`SNS ${topic.name}`, `${plural(count, "alarm")} notify ${protocols.join(", ") || "no subscriber"}`]);
+    if (top) chart.below(top, id);
   }
   for (const key of graph.of(TYPES.kmsKey)) {
     const references = [key.props.arn, key.props.id, key.props.keyId].filter(Boolean);
@@ -451,7 +467,8 @@ function drawNotesAndKeys({ graph, chart, alarmTopicArns }: Drawing): void {
   if (vpc) {
     const endpoints = graph.of(TYPES.vpcEndpoint).map((e) => String(e.props.serviceName).split(".").pop());
     const nat = vpc.props.natGateways?.strategy;
-    chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? (nat === "None" ? "no NAT gateway" : `NAT gateways: ${nat}`) : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
+    const id = chart.node(vpc, "note", [`VPC ${vpc.name}`, nat ? (nat === "None" ? "no NAT gateway" : `NAT gateways: ${nat}`) : undefined, endpoints.length ? `endpoints ${endpoints.join(", ")}` : undefined]);
+    if (top) chart.below(top, id);
   }
 }
 

@@ -47,14 +47,20 @@ describe("the plan for reviewers", () => {
     diff = await diffStacks(dev, prod);
   });
 
+  it("hangs the nodes with no edge of their own (the alarm topic, the VPC note) under the top of the chart, so they do not start a second chart beside it", () => {
+    const d = prod.diagram;
+    const top = node(d, "Cognito customers");
+    for (const label of ["SNS alarms", "VPC orders-network"]) expect(d, label).to.include(`  ${top} ~~~ ${node(d, label)}\n`);
+  });
+
   it("shows each deployment: the diagram a group shifting the alias, hooks beside it, no runner or hook function; the plan and the diff the strategy in words", () => {
     const d = prod.diagram;
     const group = d.split("\n").filter((l) => l.includes("CodeDeploy: shifts alias live<br/>canary 10% for 5 min<br/>hook before-traffic handlers/deploy/health-check.check<br/>rolls back on 4 alarms of its function"));
     expect(group).to.have.length(1);
     for (const fn of ["orders-api-create-order", "orders-api-get-order", "orders-api-list-orders", "orders-api-health"]) {
-      expect(edge(d, node(d, "CodeDeploy: shifts alias live<br/>canary"), node(d, `λ ${fn}`)), fn).to.equal(true);
+      expect(edge(d, node(d, `λ ${fn}`), node(d, "CodeDeploy: shifts alias live<br/>canary")), fn).to.equal(true);
     }
-    expect(edge(d, node(d, "CodeDeploy: shifts alias live<br/>linear 10% every 1 min"), node(d, "λ fulfilment-consumer"))).to.equal(true);
+    expect(edge(d, node(d, "λ fulfilment-consumer"), node(d, "CodeDeploy: shifts alias live<br/>linear 10% every 1 min"))).to.equal(true);
     expect(d).to.not.match(/deployer|λ [\w-]+-(before|after)-traffic/);
     expect(d).to.contain("alias live, provisioned 2 on each new version");
     const text = planAsText(prod);
