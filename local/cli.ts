@@ -14,7 +14,8 @@
  * .local/dev/<stack>/dynamodb), --no-watch (no reload on change), --visibility-timeout <s>
  * (retry failed queue messages sooner than the deployed timeout), --jwks-url <url>
  * [--jwt-issuer <iss>] [--jwt-audience <aud>] (accept a real issuer's tokens instead of
- * the local key).
+ * the local key), --iam-principal <arn> (repeatable: another IAM role or user with local
+ * access keys for IAM routes, besides the default role local-service).
  *
  * One runtime per stack: while one runs, a second `npm run dev` of that stack refuses to
  * start and says which process holds it.
@@ -31,6 +32,7 @@ import { describeStreamMapping, streamDeadLetterSources } from "./stream-runtime
 import { countMessages, deadLetterQueues, peekDeadLetters, redrive, type QueueInfo } from "./dlq";
 import { describeNodes } from "./functions";
 import { readLocalSecrets, startLocalRuntime, type LocalRuntime } from "./runtime";
+import { SIGV4_SERVICE, localPrincipal } from "./sigv4";
 
 const ROOT = path.resolve(__dirname, "..");
 const LOCAL_DIR = path.join(ROOT, ".local");
@@ -41,25 +43,30 @@ const stateFile = (stack: string, localDir = LOCAL_DIR) => path.join(localDir, "
 interface Parsed {
   positional: string[];
   flags: Map<string, string | true>;
+  /** The values of flags that may repeat, in order. */
+  lists: Map<string, string[]>;
 }
 
 const VALUE_FLAGS = new Set(["--port", "--visibility-timeout", "--jwks-url", "--jwt-issuer", "--jwt-audience", "--stack"]);
+const REPEATED_FLAGS = new Set(["--iam-principal"]);
 const BOOLEAN_FLAGS = new Set(["--persist", "--no-watch", "--help"]);
 
 export function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (VALUE_FLAGS.has(arg)) {
+    if (VALUE_FLAGS.has(arg) || REPEATED_FLAGS.has(arg)) {
       const value = argv[++i];
       if (value === undefined || value.startsWith("--")) throw new Error(`${arg} needs a value.`);
-      flags.set(arg, value);
+      if (REPEATED_FLAGS.has(arg)) lists.set(arg, [...(lists.get(arg) ?? []), value]);
+      else flags.set(arg, value);
     } else if (BOOLEAN_FLAGS.has(arg)) flags.set(arg, true);
-    else if (arg.startsWith("-")) throw new Error(`Unknown option ${arg}. Options: ${[...VALUE_FLAGS, ...BOOLEAN_FLAGS].join(" ")}.`);
+    else if (arg.startsWith("-")) throw new Error(`Unknown option ${arg}. Options: ${[...VALUE_FLAGS, ...REPEATED_FLAGS, ...BOOLEAN_FLAGS].join(" ")}.`);
     else positional.push(arg);
   }
-  return { positional, flags };
+  return { positional, flags, lists };
 }
 
 function numberFlag(flags: Parsed["flags"], name: string, min: number, max: number): number | undefined {
@@ -73,7 +80,7 @@ function numberFlag(flags: Parsed["flags"], name: string, min: number, max: numb
 /** Whether the runtime rebuilds on change: the one answer for the runtime and the banner. */
 const watching = (flags: Parsed["flags"]) => !flags.has("--no-watch");
 
-async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
+async function serve(stack: string, flags: Parsed["flags"], iamPrincipals: string[]): Promise<void> {
   if (!listStacks(ROOT).includes(stack)) throw new Error(`No stack "${stack}": stacks here are ${listStacks(ROOT).join(", ")}.`);
   const port = numberFlag(flags, "--port", 0, 65535) ?? 3000;
   const stackConfig = loadStackConfig(stack, ROOT);
@@ -90,6 +97,7 @@ async function serve(stack: string, flags: Parsed["flags"]): Promise<void> {
     signingKeyFile: path.join(LOCAL_DIR, "dev", "jwt-signing-key.json"),
     visibilityTimeoutSeconds: numberFlag(flags, "--visibility-timeout", 0, 43200),
     watch: watching(flags),
+    iamPrincipals,
     jwt: typeof jwksUrl === "string" ? { jwksUrl, issuer: typeof issuer === "string" ? issuer : undefined, audiences: typeof audience === "string" ? [audience] : undefined } : undefined,
   }).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "EADDRINUSE") throw new Error(`Port ${port} is in use; pick another with --port <n>.`);
@@ -159,6 +167,7 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
   if (token) {
     lines.push("", "A token for the JWT routes (local signing key, valid 12 h), acting for customer local-developer:", `  export TOKEN=${token}`);
   }
+  lines.push(...describeIamKeys(runtime));
   const stackOption = stack === "dev" ? "" : ` --stack ${stack}`;
   lines.push("", "Try:",
     ...ordersApiHint(runtime),
@@ -166,6 +175,16 @@ export function formatBanner(runtime: LocalRuntime, stack: string, ms: number, f
     `  npm run dev -- dlq list${stackOption}      # dead letters; "redrive" sends them back`,
     "", `Ctrl-C stops. ${watching(flags) ? "Handler changes rebuild and restart their functions." : "Handler changes are not watched (--no-watch): restart npm run dev to run new code."}`, "");
   return lines.join("\n");
+}
+
+/** For a program with IAM routes: the local principals' keys, to sign with (`curl --aws-sigv4`, an SDK client). */
+function describeIamKeys(runtime: LocalRuntime): string[] {
+  const { app } = runtime;
+  if (![...app.apis, ...app.restApis].some((api) => api.routes.some((route) => route.auth === "iam"))) return [];
+  return [
+    "", `Keys for the IAM routes (SigV4, service ${SIGV4_SERVICE}, region ${runtime.region}; --iam-principal <arn> adds one):`,
+    ...runtime.iamPrincipals.map((p) => `  ${p.identity.userArn}: export AWS_ACCESS_KEY_ID=${p.accessKeyId} AWS_SECRET_ACCESS_KEY=${p.secretAccessKey}`),
+  ];
 }
 
 /** Banner lines for each REST API: its stage's URL (its own port), routes, usage plans and the local values of their keys. */
@@ -301,14 +320,14 @@ type DlqAction = "list" | "redrive";
 /** A command line of `npm run dev`, read without running anything (the docs test checks the documented ones). */
 export type DevCommand =
   | { kind: "help" }
-  | { kind: "serve"; stack: string; flags: Parsed["flags"] }
+  | { kind: "serve"; stack: string; flags: Parsed["flags"]; iamPrincipals: string[] }
   | { kind: "dlq"; stack: string; action: DlqAction }
   | { kind: "send"; stack: string; queue: string; body: string }
   | { kind: "put"; stack: string; table: string; item: string }
   | { kind: "fire"; stack: string; schedule: string };
 
 export function parseDevCommand(argv: string[]): DevCommand {
-  const { positional, flags } = parseArgs(argv);
+  const { positional, flags, lists } = parseArgs(argv);
   if (flags.has("--help")) return { kind: "help" };
   const stackFlag = flags.get("--stack");
   const stack = typeof stackFlag === "string" ? stackFlag : "dev";
@@ -330,7 +349,10 @@ export function parseDevCommand(argv: string[]): DevCommand {
     return { kind: "fire", stack, schedule: positional[1] };
   }
   if (positional.length > 1) throw new Error(`One stack at a time; got ${positional.join(", ")}.`);
-  return { kind: "serve", stack: positional[0] ?? "dev", flags };
+  const iamPrincipals = lists.get("--iam-principal") ?? [];
+  // A mistyped ARN fails now, not after the program's evaluation.
+  for (const arn of iamPrincipals) localPrincipal(arn);
+  return { kind: "serve", stack: positional[0] ?? "dev", flags, iamPrincipals };
 }
 
 /** Runs a command line of `npm run dev`; `localDir` holds the state of the running runtime. */
@@ -348,7 +370,7 @@ export async function main(argv: string[], { localDir = LOCAL_DIR, print = conso
     case "fire":
       return withRunningQueues(command.stack, localDir, (_client, _queues, endpoints) => fire(command.schedule, endpoints.scheduler, print));
     case "serve":
-      return serve(command.stack, command.flags);
+      return serve(command.stack, command.flags, command.iamPrincipals);
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * API Gateway HTTP API semantics for the local runtime: route selection (`{param}`,
  * `{proxy+}`, `ANY`, `$default`, most specific first), payload format 2.0 events, the 2.0
- * response rules, JWT and Lambda authorization (local/lambda-authorizer.ts), and the gateway's own answers (404 for no route, 401 /
+ * response rules, JWT, Lambda (local/lambda-authorizer.ts) and IAM (local/sigv4.ts) authorization, and the gateway's own answers (404 for no route, 401 /
  * 403 from the authorizer, 500 for a function error or malformed response, 503 when the
  * function times out, 413 above the 10 MB payload limit).
  */
@@ -13,6 +13,7 @@ import { closeServer, listen } from "./loopback";
 import type { InvokeResult } from "./functions";
 import type { JwtAuthorizer } from "./jwt";
 import type { LocalLambdaAuthorizer } from "./lambda-authorizer";
+import type { IamIdentity, SigV4Verifier } from "./sigv4";
 
 /** HTTP APIs accept payloads up to 10 MB. */
 export const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -144,6 +145,8 @@ export interface EventInput {
   accountId: string;
   host: string;
   jwt?: { claims: Record<string, unknown>; scopes: string[] };
+  /** The caller of an `iam` route, verified. */
+  iam?: IamIdentity;
   now?: Date;
 }
 
@@ -195,12 +198,18 @@ export function toEvent(input: EventInput): APIGatewayProxyEventV2 {
       time: requestTime(now),
       timeEpoch: now.getTime(),
       ...(input.jwt ? { authorizer: { jwt: { claims: stringClaims(input.jwt.claims), scopes: input.jwt.scopes } } } : {}),
+      ...(input.iam ? { authorizer: { iam: iamAuthorizer(input.iam) } } : {}),
     } as APIGatewayProxyEventV2["requestContext"],
     ...(hasBody ? { body: isText ? input.body.toString("utf8") : input.body.toString("base64") } : {}),
     ...(input.match.pathParameters ? { pathParameters: input.match.pathParameters } : {}),
     isBase64Encoded: hasBody && !isText,
   };
   return event;
+}
+
+/** `requestContext.authorizer.iam` as payload 2.0 writes it (no Cognito identity for access keys; no organization locally). */
+export function iamAuthorizer(identity: IamIdentity): Record<string, string | null> {
+  return { accessKey: identity.accessKey, accountId: identity.accountId, callerId: identity.userId, cognitoIdentity: null, principalOrgId: null, userArn: identity.userArn, userId: identity.userId };
 }
 
 /** API Gateway passes JWT claims as strings (arrays as `[a b]`). */
@@ -267,6 +276,8 @@ export interface HttpApiOptions {
   invoke: Invoker;
   apiId: string;
   accountId: string;
+  /** Verifies the signatures of `iam` routes. */
+  sigv4: SigV4Verifier;
   onRequest: (entry: RequestLog) => void;
 }
 
@@ -331,6 +342,7 @@ export class LocalHttpApi {
     log.routeKey = route.routeKey;
 
     let jwt: EventInput["jwt"];
+    let iam: IamIdentity | undefined;
     if (route.auth === "jwt") {
       const verdict = route.authorizer
         ? await route.authorizer.authorize(request.headers.authorization, route.scopes)
@@ -340,15 +352,20 @@ export class LocalHttpApi {
         return verdict.status === 401 ? gatewayResponse(401, "Unauthorized", { "www-authenticate": "Bearer" }) : gatewayResponse(403, "Forbidden");
       }
       jwt = { claims: verdict.claims as Record<string, unknown>, scopes: verdict.scopes };
-    } else if (route.auth === "iam" && !/^AWS4-HMAC-SHA256 /.test(request.headers.authorization ?? "")) {
-      log.note = "IAM route without a SigV4 Authorization header (signatures are not checked locally)";
-      return gatewayResponse(403, "Forbidden");
+    } else if (route.auth === "iam") {
+      const verdict = await this.options.sigv4.verify({ method, url, rawHeaders: request.rawHeaders, body });
+      if (!verdict.ok) {
+        log.note = verdict.reason;
+        return gatewayResponse(403, verdict.unsigned ? "Forbidden" : verdict.message);
+      }
+      iam = verdict.principal.identity;
+      log.note = `signed by ${verdict.principal.arn}`;
     }
 
     const event = toEvent({
       method, url, rawHeaders: request.rawHeaders, body, match, requestId,
       sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-      apiId: this.options.apiId, accountId: this.options.accountId, host: request.headers.host ?? "127.0.0.1", jwt,
+      apiId: this.options.apiId, accountId: this.options.accountId, host: request.headers.host ?? "127.0.0.1", jwt, iam,
     });
     if (route.auth === "lambda") {
       const verdict = route.lambdaAuthorizer

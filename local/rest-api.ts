@@ -2,7 +2,7 @@
  * API Gateway REST API semantics for the local runtime, one stage served at
  * `http://127.0.0.1:<port>/<stage>`: resource selection (the HTTP API's rules, without
  * `$default`), in API Gateway's order the stage throttle, the authorizer
- * (local/rest-authorizer.ts), the API key and its usage plan (local/usage-plans.ts),
+ * (local/rest-authorizer.ts; IAM by local/sigv4.ts), the API key and its usage plan (local/usage-plans.ts),
  * request validation (parameters, then the body against its draft-04 model, by ajv), then
  * the Lambda proxy integration with payload format 1.0 and its timeout; and the gateway's
  * own answers with their messages (403 "Missing Authentication Token" for no resource, 403
@@ -19,6 +19,7 @@ import type { AuthorizerInvoker } from "./lambda-authorizer";
 import { closeServer, listen } from "./loopback";
 import { authorizeCognito, type LocalRestLambdaAuthorizer, type RestAuthorization } from "./rest-authorizer";
 import type { ApiKeyModel, RestRouteModel } from "./rest-model";
+import type { SigV4Verifier } from "./sigv4";
 import type { UsageLimiter } from "./usage-plans";
 
 export interface RestRouteDefinition extends Omit<RestRouteModel, "functionArn" | "bodySchema" | "authorizerId"> {
@@ -40,6 +41,8 @@ export interface RestApiOptions {
   stageVariables: Record<string, string>;
   apiKeys: ApiKeyModel[];
   limiter: UsageLimiter;
+  /** Verifies the signatures of `iam` methods. */
+  sigv4: SigV4Verifier;
   invoke: AuthorizerInvoker;
   onRequest: (entry: RequestLog) => void;
 }
@@ -251,11 +254,11 @@ export class LocalRestApi {
       sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
       apiId: this.options.apiId, accountId: this.options.accountId, stageName, stageVariables: this.options.stageVariables, host: request.headers.host ?? "127.0.0.1",
     });
-    const authorization = await this.authorize(route, event, request, resourcePath);
+    const authorization = await this.authorize(route, event, request, body, resourcePath);
     if (!authorization.ok) {
-      const errorType = authorization.status === 401 ? "UnauthorizedException"
+      const errorType = authorization.errorType ?? (authorization.status === 401 ? "UnauthorizedException"
         : authorization.status === 500 ? "AuthorizerConfigurationException"
-        : authorization.message === "Missing Authentication Token" ? "MissingAuthenticationTokenException" : "AccessDeniedException";
+        : "AccessDeniedException");
       return this.refuse(log, authorization.status, authorization.message, authorization.reason, errorType);
     }
     if (authorization.cached) log.note = "authorizer policy from the cache";
@@ -297,12 +300,14 @@ export class LocalRestApi {
     return gatewayResponse(status, message, errorType);
   }
 
-  private async authorize(route: RestRouteDefinition, event: APIGatewayProxyEvent, request: IncomingMessage, resourcePath: string): Promise<RestAuthorization | { ok: true; authorizer?: undefined; cached: false }> {
+  private async authorize(route: RestRouteDefinition, event: APIGatewayProxyEvent, request: IncomingMessage, body: Buffer, resourcePath: string): Promise<RestAuthorization | { ok: true; authorizer?: undefined; cached: false }> {
     if (route.auth === "iam") {
-      // Signatures are not checked locally; an unsigned request is refused as API Gateway refuses it.
-      return /^AWS4-HMAC-SHA256 /.test(request.headers.authorization ?? "")
-        ? { ok: true, cached: false }
-        : { ok: false, status: 403, message: "Missing Authentication Token", reason: "IAM route without a SigV4 Authorization header (signatures are not checked locally)" };
+      const verdict = await this.options.sigv4.verify({ method: event.httpMethod, url: request.url ?? "/", rawHeaders: request.rawHeaders, body });
+      if (!verdict.ok) return { ok: false, status: 403, message: verdict.message, reason: verdict.reason, errorType: verdict.errorType };
+      // Payload 1.0 names the caller in `identity`; `user` and `caller` are the principal's unique id.
+      const { accessKey, accountId, userArn, userId } = verdict.principal.identity;
+      Object.assign(event.requestContext.identity, { accessKey, accountId, caller: userId, user: userId, userArn });
+      return { ok: true, cached: false };
     }
     if (route.auth === "cognito") {
       return route.cognito ? authorizeCognito(route.cognito, request.headers.authorization, route.scopes) : { ok: false, status: 500, message: null, reason: "route has no Cognito authorizer" };

@@ -21,7 +21,8 @@ import type { AuthorizerInvoker } from "./lambda-authorizer";
 
 export type RestAuthorization =
   | { ok: true; authorizer: Record<string, unknown>; cached: boolean }
-  | { ok: false; status: 401 | 403 | 500; message: string | null; reason: string };
+  /** `errorType`: the `x-amzn-ErrorType` when it is not the status's usual one (IAM's signature errors). */
+  | { ok: false; status: 401 | 403 | 500; message: string | null; reason: string; errorType?: string };
 
 const UNAUTHORIZED = { ok: false, status: 401, message: "Unauthorized" } as const;
 

@@ -11,6 +11,7 @@ import type { AuthorizerInvoker } from "./lambda-authorizer";
 import { LocalRestApi, type RestRouteDefinition } from "./rest-api";
 import { LocalRestLambdaAuthorizer } from "./rest-authorizer";
 import type { RestAuthorizerModel } from "./rest-model";
+import type { SigV4Verifier } from "./sigv4";
 import { UsageLimiter } from "./usage-plans";
 
 export interface RestApisOptions {
@@ -21,6 +22,8 @@ export interface RestApisOptions {
   accountId: string;
   /** Accept tokens of a real issuer instead of the local key. */
   jwt?: { jwksUrl: string; issuer?: string };
+  /** Verifies the signatures of IAM methods. */
+  sigv4: SigV4Verifier;
   onRequest: (entry: RequestLog) => void;
 }
 
@@ -68,7 +71,7 @@ export async function serveRestApis(options: RestApisOptions): Promise<ServedRes
       }));
       const rest = new LocalRestApi({
         routes, apiId: api.apiId, accountId: options.accountId, region: options.region, stageName: api.stageName, stageVariables: api.stageVariables,
-        apiKeys: api.apiKeys, limiter: new UsageLimiter(api.throttle, api.usagePlans), invoke, onRequest: options.onRequest,
+        apiKeys: api.apiKeys, limiter: new UsageLimiter(api.throttle, api.usagePlans), sigv4: options.sigv4, invoke, onRequest: options.onRequest,
       });
       urls[api.name] = await rest.start();
       served.push(rest);

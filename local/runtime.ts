@@ -25,6 +25,7 @@ import { LocalHttpApi, type RequestLog, type RouteDefinition } from "./http-api"
 import { LocalIssuer, remoteAuthorizer, type JwtAuthorizer, type JwtConfig } from "./jwt";
 import { LocalLambdaAuthorizer } from "./lambda-authorizer";
 import { serveRestApis } from "./rest-runtime";
+import { defaultPrincipalArn, localPrincipal, SigV4Verifier, type LocalPrincipal } from "./sigv4";
 import { RuntimeLock } from "./runtime-lock";
 import { LocalSqs } from "./sqs";
 import { LocalSsm } from "./ssm";
@@ -51,6 +52,8 @@ export interface LocalRuntimeOptions {
   signingKeyFile?: string;
   /** Accept tokens of a real issuer instead of the local key. */
   jwt?: { jwksUrl: string; issuer?: string; audiences?: string[] };
+  /** IAM role or user ARNs with local access keys for IAM routes, besides `arn:aws:iam::<mock account>:role/local-service`. */
+  iamPrincipals?: string[];
   /** Override every queue's visibility timeout, in seconds (fractions allowed), e.g. to retry failed messages sooner. */
   visibilityTimeoutSeconds?: number;
   /** Rebuild and restart functions when their source changes. @default false */
@@ -82,6 +85,10 @@ export interface LocalRuntime {
   ssm: LocalSsm;
   /** A token the local key signed for each JWT authorizer (by authorizer id), with every scope the routes use; an ID token for each REST Cognito authorizer. */
   tokens: Record<string, string>;
+  /** The principals whose access keys IAM routes accept (SigV4, service `execute-api`, the stack's region); the default one first. */
+  iamPrincipals: LocalPrincipal[];
+  /** The stack's region (`aws:region`, default us-east-1): the region IAM routes' signatures are scoped to. */
+  region: string;
   /**
    * A token from the local key for a JWT authorizer, with the given scopes (claims as
    * Cognito's access tokens); its subject, the customer it acts for, is `local-developer`
@@ -278,7 +285,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Retries and schedules end before the functions they would call; the services after.
     stops.push(() => asyncSources.stopDeliveries());
 
-    // HTTP APIs with their authorizers.
+    // HTTP APIs with their authorizers; IAM routes of HTTP and REST APIs take the local principals' signatures.
+    const iamPrincipals = [...new Set([defaultPrincipalArn(MOCK_ACCOUNT_ID), ...(options.iamPrincipals ?? [])])].map(localPrincipal);
+    const sigv4 = new SigV4Verifier(iamPrincipals, region);
     const issuer = await LocalIssuer.create(options.signingKeyFile);
     const tokens: Record<string, string> = {};
     const jwtConfigs: Record<string, JwtConfig> = {};
@@ -310,6 +319,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         routes,
         apiId: api.apiId,
         accountId: MOCK_ACCOUNT_ID,
+        sigv4,
         invoke,
         onRequest: (entry) => log(formatRequest(entry)),
       });
@@ -319,7 +329,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // REST APIs, each stage on its own port; their Cognito authorizers take tokens of the same issuer.
     const restApis = await serveRestApis({
-      app, issuer, region, accountId: MOCK_ACCOUNT_ID, jwt: options.jwt,
+      app, issuer, region, accountId: MOCK_ACCOUNT_ID, jwt: options.jwt, sigv4,
       invoke: (name, event, requestId) => functions.get(name)!.invoke(event, requestId),
       onRequest: (entry) => log(formatRequest(entry, "REST")),
     });
@@ -367,7 +377,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     return {
       project: stackConfig.project, stack, app, apiUrls, url: Object.values(apiUrls)[0] ?? "",
       endpoints: { dynamodb: streaming.dynamodbEndpoint, sqs: sqsEndpoint, ssm: ssmEndpoint, ...asyncEndpoints, ...(streaming.kinesisEndpoint ? { kinesis: streaming.kinesisEndpoint } : {}) },
-      asyncModel, asyncSources, functions, sqs, ssm, tokens, notes, rebuild, stop: stopAll,
+      asyncModel, asyncSources, functions, sqs, ssm, tokens, iamPrincipals, region, notes, rebuild, stop: stopAll,
       issueToken: (id, scopes, overrides) => {
         if (!jwtConfigs[id]) throw new Error(`No JWT authorizer ${id}; authorizers: ${Object.keys(jwtConfigs).join(", ")}`);
         // A REST Cognito method without scopes takes an ID token.

@@ -7,6 +7,7 @@ import { request } from "node:http";
 import { startDynamo, type LocalDynamo } from "../../local/dynamodb";
 import { LocalHttpApi } from "../../local/http-api";
 import { isLoopbackHost } from "../../local/loopback";
+import { SigV4Verifier } from "../../local/sigv4";
 import { LocalSqs } from "../../local/sqs";
 import { LocalSsm } from "../../local/ssm";
 
@@ -32,7 +33,7 @@ describe("local endpoints accept only loopback hosts", () => {
   const api = new LocalHttpApi({
     routes: [{ routeKey: "POST /", functionName: "hello", auth: "none", scopes: [] }],
     invoke: async (_name, _event, requestId) => { invoked++; return { payload: { statusCode: 200, body: "hello" }, timedOut: false, cold: false, durationMs: 0, requestId }; },
-    apiId: "local", accountId: "123456789012", onRequest: () => {},
+    apiId: "local", accountId: "123456789012", sigv4: new SigV4Verifier([], "eu-west-1"), onRequest: () => {},
   });
   /** Each endpoint with a request that reads something through it. */
   const endpoints: Record<string, { url: () => string; headers: Record<string, string>; body: string; answer: RegExp }> = {

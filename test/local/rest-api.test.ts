@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { formatBanner } from "../../local/cli";
 import { LocalRestApi, toRestResponse } from "../../local/rest-api";
 import { startLocalRuntime, type LocalRuntime } from "../../local/runtime";
+import { SigV4Verifier } from "../../local/sigv4";
 import { UsageLimiter, quotaPeriodStart } from "../../local/usage-plans";
 import { captureLog, PROJECT_ROOT } from "./support";
 
@@ -229,11 +230,11 @@ describe("local runtime: REST APIs (fixture program)", function () {
     }
   });
 
-  it("refuses an unsigned request to an IAM method with 403 Missing Authentication Token and passes a SigV4 one", async () => {
+  it("refuses an unsigned request to an IAM method with 403 Missing Authentication Token, and checks a SigV4 one (test/local/iam.test.ts signs them)", async () => {
     const unsigned = await call("partners", "/signed");
     expect([unsigned.status, await json(unsigned)]).to.deep.equal([403, { message: "Missing Authentication Token" }]);
-    const signed = await call("partners", "/signed", { headers: { authorization: "AWS4-HMAC-SHA256 Credential=local/20260101/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=0" } });
-    expect(signed.status).to.equal(200);
+    const forged = await call("partners", "/signed", { headers: { "x-amz-date": "20260101T000000Z", authorization: "AWS4-HMAC-SHA256 Credential=local/20260101/eu-west-1/execute-api/aws4_request, SignedHeaders=host, Signature=0" } });
+    expect([forged.status, forged.headers.get("x-amzn-errortype")]).to.deep.equal([403, "InvalidSignatureException"]);
   });
 });
 
@@ -241,7 +242,7 @@ describe("local REST gateway: the integration timeout and 1.0 results", () => {
   it("answers 504 Endpoint request timed out when the integration outlives its timeout", async () => {
     const rest = new LocalRestApi({
       routes: [{ routeKey: "GET /wait", resourcePath: "/wait", resourceId: "r1", functionName: "f", auth: "none", scopes: [], apiKeyRequired: false, requiredParameters: [], timeoutMs: 100 }],
-      apiId: "api", accountId: "123456789012", region: "eu-west-1", stageName: "v1", stageVariables: {}, apiKeys: [], limiter: new UsageLimiter(undefined, []),
+      apiId: "api", accountId: "123456789012", region: "eu-west-1", stageName: "v1", stageVariables: {}, apiKeys: [], limiter: new UsageLimiter(undefined, []), sigv4: new SigV4Verifier([], "eu-west-1"),
       // A function that answers after the integration gave up on it.
       invoke: () => new Promise((resolve) => setTimeout(() => resolve({ payload: { statusCode: 200 }, timedOut: false, cold: false, durationMs: 400, requestId: "r" }), 400)),
       onRequest: () => undefined,
