@@ -56,7 +56,7 @@ type AuthorizerContext = {
   };
 };
 
-/** The allow-list as last parsed, by the variable's text: a request authorizes up to twice (handler, then route). */
+/** The allow-list as last parsed, by the variable's text (it is read on every IAM request). */
 let parsedPrincipals: { raw: string; principals: string[] } | undefined;
 
 function trustedPrincipals(): string[] {
@@ -84,6 +84,17 @@ export type Caller = { kind: "customer"; customerId?: string } | { kind: "servic
  * and a signed call from a principal not on the list is 403.
  */
 export function callerOf(event: APIGatewayProxyEventV2): Caller {
+  const known = callers.get(event);
+  if (known) return known;
+  const caller = identifyCaller(event);
+  callers.set(event, caller);
+  return caller;
+}
+
+/** Each request's caller once found: the wrapper authenticates, then the route asks again. */
+const callers = new WeakMap<APIGatewayProxyEventV2, Caller>();
+
+function identifyCaller(event: APIGatewayProxyEventV2): Caller {
   const authorizer = (event.requestContext as AuthorizerContext | undefined)?.authorizer;
   if (authorizer?.jwt !== undefined) {
     const sub = authorizer.jwt.claims?.sub;

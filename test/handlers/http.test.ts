@@ -89,6 +89,19 @@ describe("handlers/lib/http", () => {
       });
     }
 
+    it("identifies a request's caller once: the wrapper and the route get the same answer, and the allow-list follows its variable", () => {
+      const event = signedBy(postOrder({ customerId: "cust-1" }), TRUSTED_SESSION_ARN);
+      const first = http.callerOf(event);
+      expect(http.callerOf(event), "the same object, not found again").to.equal(first);
+      const saved = process.env.TRUSTED_IAM_PRINCIPALS;
+      try {
+        process.env.TRUSTED_IAM_PRINCIPALS = "[]";
+        expect(() => http.callerOf(signedBy(postOrder({ customerId: "cust-1" }), TRUSTED_SESSION_ARN)), "a new value of the variable is read").to.throw(/not allowed/);
+      } finally {
+        process.env.TRUSTED_IAM_PRINCIPALS = saved;
+      }
+    });
+
     it("refuses every IAM caller when the stack trusts none", async () => {
       process.env.TRUSTED_IAM_PRINCIPALS = "[]";
       try {
