@@ -5,12 +5,9 @@
  * 403 from the authorizer, 500 for a function error or malformed response, 503 when the
  * function times out, 413 above the 10 MB payload limit).
  */
-import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { readBody } from "./aws-server";
-import { closeServer, listen } from "./loopback";
 import type { InvokeResult } from "./functions";
+import { LocalGateway, type GatewayRequest, type RequestLog } from "./gateway";
 import type { JwtAuthorizer } from "./jwt";
 import type { LocalLambdaAuthorizer } from "./lambda-authorizer";
 import type { IamIdentity, SigV4Verifier } from "./sigv4";
@@ -124,11 +121,6 @@ export function requestTime(date: Date): string {
   const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-}
-
-/** An API Gateway request id: 16 characters, like `JKJaXmPLvHcESHA=`. */
-export function newRequestId(): string {
-  return randomBytes(10).toString("base64");
 }
 
 export interface EventInput {
@@ -260,17 +252,6 @@ export function toHttpResponse(payload: unknown): HttpResponse {
 
 export type Invoker = (functionName: string, event: APIGatewayProxyEventV2, requestId: string) => Promise<InvokeResult>;
 
-export interface RequestLog {
-  method: string;
-  path: string;
-  routeKey?: string;
-  status: number;
-  ms: number;
-  functionName?: string;
-  cold?: boolean;
-  note?: string;
-}
-
 export interface HttpApiOptions {
   routes: RouteDefinition[];
   invoke: Invoker;
@@ -286,56 +267,35 @@ function gatewayResponse(status: number, message: string, extra: Record<string, 
 }
 
 export class LocalHttpApi {
-  private server?: Server;
+  private readonly gateway: LocalGateway<HttpResponse>;
   readonly table: RouteTable;
   url = "";
 
   constructor(private readonly options: HttpApiOptions) {
     this.table = new RouteTable(options.routes);
+    this.gateway = new LocalGateway({
+      maxBodyBytes: MAX_PAYLOAD_BYTES,
+      tooLarge: () => gatewayResponse(413, "Request Entity Too Large"),
+      internalError: () => gatewayResponse(500, "Internal Server Error"),
+      respond: (request) => this.respond(request),
+      headers: (result, requestId) => ({
+        ...result.headers, "apigw-requestid": requestId, "content-length": String(result.body.length),
+        ...(result.cookies.length > 0 ? { "set-cookie": result.cookies } : {}),
+      }),
+      onRequest: options.onRequest,
+    });
   }
 
   async start(port = 0): Promise<string> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    this.server.keepAliveTimeout = 5000;
-    this.url = await listen(this.server, port);
+    this.url = await this.gateway.start(port);
     return this.url;
   }
 
   async stop(): Promise<void> {
-    if (this.server) await closeServer(this.server);
+    await this.gateway.stop();
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const requestId = newRequestId();
-    const method = request.method ?? "GET";
-    const url = request.url ?? "/";
-    const path = url.split("?")[0];
-    const log: RequestLog = { method, path, status: 0, ms: 0 };
-    let result: HttpResponse;
-    try {
-      result = await this.respond(request, method, url, path, requestId, log);
-    } catch (error) {
-      log.note = `gateway error: ${(error as Error).message}`;
-      result = gatewayResponse(500, "Internal Server Error");
-    }
-    const headers: Record<string, string | string[]> = { ...result.headers, "apigw-requestid": requestId, "content-length": String(result.body.length) };
-    if (result.cookies.length > 0) headers["set-cookie"] = result.cookies;
-    if (!response.destroyed) {
-      response.writeHead(result.statusCode, headers);
-      response.end(method === "HEAD" ? undefined : result.body);
-    }
-    log.status = result.statusCode;
-    log.ms = performance.now() - started;
-    this.options.onRequest(log);
-  }
-
-  private async respond(request: IncomingMessage, method: string, url: string, path: string, requestId: string, log: RequestLog): Promise<HttpResponse> {
-    const body = await readBody(request, MAX_PAYLOAD_BYTES);
-    if (body === undefined) {
-      log.note = `payload above ${MAX_PAYLOAD_BYTES} bytes`;
-      return gatewayResponse(413, "Request Entity Too Large");
-    }
+  private async respond({ request, method, url, path, body, requestId, sourceIp, host, log }: GatewayRequest): Promise<HttpResponse> {
     const match = this.table.match(method, path);
     if (!match) return gatewayResponse(404, "Not Found");
     const { route } = match;
@@ -363,9 +323,8 @@ export class LocalHttpApi {
     }
 
     const event = toEvent({
-      method, url, rawHeaders: request.rawHeaders, body, match, requestId,
-      sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-      apiId: this.options.apiId, accountId: this.options.accountId, host: request.headers.host ?? "127.0.0.1", jwt, iam,
+      method, url, rawHeaders: request.rawHeaders, body, match, requestId, sourceIp,
+      apiId: this.options.apiId, accountId: this.options.accountId, host, jwt, iam,
     });
     if (route.auth === "lambda") {
       const verdict = route.lambdaAuthorizer

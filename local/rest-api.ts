@@ -9,14 +9,13 @@
  * "Forbidden" for a missing or unknown key, 429, 400, 502 "Internal server error" for a
  * function error or malformed result, 504 when the integration times out).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import Ajv, { type ValidateFunction } from "ajv-draft-04";
-import { readBody } from "./aws-server";
-import { MAX_PAYLOAD_BYTES, newRequestId, requestTime, RouteTable, type RequestLog, type RouteMatch } from "./http-api";
+import { LocalGateway, type GatewayRequest, type RequestLog } from "./gateway";
+import { MAX_PAYLOAD_BYTES, requestTime, RouteTable, type RouteMatch } from "./http-api";
 import type { JwtAuthorizer } from "./jwt";
 import type { AuthorizerInvoker } from "./lambda-authorizer";
-import { closeServer, listen } from "./loopback";
 import { authorizeCognito, type LocalRestLambdaAuthorizer, type RestAuthorization } from "./rest-authorizer";
 import type { ApiKeyModel, RestRouteModel } from "./rest-model";
 import type { SigV4Verifier } from "./sigv4";
@@ -182,7 +181,7 @@ function hasParameter(parameter: string, event: APIGatewayProxyEvent): boolean {
 }
 
 export class LocalRestApi {
-  private server?: Server;
+  private readonly gateway: LocalGateway<RestResponse>;
   private readonly table: RouteTable<RestRouteDefinition>;
   private readonly validators = new Map<string, ValidateFunction>();
   url = "";
@@ -193,47 +192,26 @@ export class LocalRestApi {
     for (const route of options.routes) {
       if (route.bodySchema !== undefined) this.validators.set(route.routeKey, ajv.compile(JSON.parse(route.bodySchema)));
     }
+    this.gateway = new LocalGateway({
+      maxBodyBytes: MAX_PAYLOAD_BYTES,
+      tooLarge: () => gatewayResponse(413, "Request Too Long"),
+      internalError: () => gatewayResponse(500, "Internal server error"),
+      respond: (request) => this.respond(request),
+      headers: (result, requestId) => ({ ...result.headers, "x-amzn-RequestId": requestId, "x-amz-apigw-id": requestId, "Content-Length": String(result.body.length) }),
+      onRequest: options.onRequest,
+    });
   }
 
   async start(port = 0): Promise<string> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    this.server.keepAliveTimeout = 5000;
-    this.url = `${(await listen(this.server, port)).replace(/\/$/, "")}/${this.options.stageName}`;
+    this.url = `${(await this.gateway.start(port)).replace(/\/$/, "")}/${this.options.stageName}`;
     return this.url;
   }
 
   async stop(): Promise<void> {
-    if (this.server) await closeServer(this.server);
+    await this.gateway.stop();
   }
 
-  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const started = performance.now();
-    const requestId = newRequestId();
-    const method = request.method ?? "GET";
-    const [path, query = ""] = (request.url ?? "/").split(/\?(.*)/s);
-    const log: RequestLog = { method, path, status: 0, ms: 0 };
-    let result: RestResponse;
-    try {
-      result = await this.respond(request, method, path, query, requestId, log);
-    } catch (error) {
-      log.note = `gateway error: ${(error as Error).message}`;
-      result = gatewayResponse(500, "Internal server error");
-    }
-    if (!response.destroyed) {
-      response.writeHead(result.statusCode, { ...result.headers, "x-amzn-RequestId": requestId, "x-amz-apigw-id": requestId, "Content-Length": String(result.body.length) });
-      response.end(method === "HEAD" ? undefined : result.body);
-    }
-    log.status = result.statusCode;
-    log.ms = performance.now() - started;
-    this.options.onRequest(log);
-  }
-
-  private async respond(request: IncomingMessage, method: string, path: string, query: string, requestId: string, log: RequestLog): Promise<RestResponse> {
-    const body = await readBody(request, MAX_PAYLOAD_BYTES);
-    if (body === undefined) {
-      log.note = `payload above ${MAX_PAYLOAD_BYTES} bytes`;
-      return gatewayResponse(413, "Request Too Long");
-    }
+  private async respond({ request, method, path, query, body, requestId, sourceIp, host, log }: GatewayRequest): Promise<RestResponse> {
     const { stageName } = this.options;
     const stagePrefix = `/${stageName}`;
     if (path !== stagePrefix && !path.startsWith(`${stagePrefix}/`)) {
@@ -250,9 +228,8 @@ export class LocalRestApi {
     if (!throttled.ok) return this.refuse(log, 429, throttled.message, throttled.reason);
 
     const event = toRestEvent({
-      method, path: resourcePath, query, rawHeaders: request.rawHeaders, body, match, requestId,
-      sourceIp: (request.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-      apiId: this.options.apiId, accountId: this.options.accountId, stageName, stageVariables: this.options.stageVariables, host: request.headers.host ?? "127.0.0.1",
+      method, path: resourcePath, query, rawHeaders: request.rawHeaders, body, match, requestId, sourceIp,
+      apiId: this.options.apiId, accountId: this.options.accountId, stageName, stageVariables: this.options.stageVariables, host,
     });
     const authorization = await this.authorize(route, event, request, body, resourcePath);
     if (!authorization.ok) {

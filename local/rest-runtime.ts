@@ -5,7 +5,7 @@
  */
 import type { AppModel } from "./app";
 import { functionForArn } from "./app";
-import type { RequestLog } from "./http-api";
+import type { RequestLog } from "./gateway";
 import { remoteAuthorizer, type JwtConfig, type LocalIssuer } from "./jwt";
 import type { AuthorizerInvoker } from "./lambda-authorizer";
 import { LocalRestApi, type RestRouteDefinition } from "./rest-api";
