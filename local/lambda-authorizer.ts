@@ -24,39 +24,69 @@ export type LambdaAuthorization =
 
 export type AuthorizerInvoker = (functionName: string, event: unknown, requestId: string) => Promise<InvokeResult>;
 
-/** The value of one identity source in a request's 2.0 event, or undefined when it is missing or empty. */
-export function identityValue(source: string, event: APIGatewayProxyEventV2): string | undefined {
+/** A field of a request context by its dotted name (`requestId`, `identity.sourceIp`). */
+export function contextValue(name: string, requestContext: unknown): unknown {
+  return name.split(".").reduce<unknown>((at, key) => (at && typeof at === "object" ? (at as Record<string, unknown>)[key] : undefined), requestContext);
+}
+
+/**
+ * The values of an authorizer's identity sources as strings, each read by `read`, or the
+ * first source that is missing or empty (API Gateway then answers 401 without invoking the
+ * authorizer). HTTP and REST APIs name the sources differently and read them alike.
+ */
+export function identitySourceValues(sources: string[], read: (source: string) => unknown): { values: string[] } | { missing: string } {
+  const values: string[] = [];
+  for (const source of sources) {
+    const value = read(source);
+    if (value === undefined || value === null || value === "") return { missing: source };
+    values.push(String(value));
+  }
+  return { values };
+}
+
+/** An authorizer's results by the combination of identity source values, each kept `ttlSeconds` (0: none kept). */
+export class AuthorizerCache<V> {
+  private readonly entries = new Map<string, { expires: number; value: V }>();
+
+  constructor(private readonly ttlSeconds: number, private readonly now: () => number) {}
+
+  get(values: string[]): V | undefined {
+    const hit = this.ttlSeconds > 0 ? this.entries.get(JSON.stringify(values)) : undefined;
+    return hit && hit.expires > this.now() ? hit.value : undefined;
+  }
+
+  set(values: string[], value: V): void {
+    if (this.ttlSeconds > 0) this.entries.set(JSON.stringify(values), { expires: this.now() + this.ttlSeconds * 1000, value });
+  }
+}
+
+/** One identity source (`$request.header.X`, `$request.querystring.x`, `$context.x`, `$stageVariables.x`) of a request's 2.0 event, as it is there. */
+export function identityValue(source: string, event: APIGatewayProxyEventV2): unknown {
   const [, scope, name] = /^\$(request\.header|request\.querystring|context|stageVariables)\.(.+)$/.exec(source) ?? [];
-  let value: unknown;
-  if (scope === "request.header") value = event.headers?.[name.toLowerCase()];
-  else if (scope === "request.querystring") value = event.queryStringParameters?.[name];
-  else if (scope === "stageVariables") value = event.stageVariables?.[name];
-  else if (scope === "context") value = name.split(".").reduce<unknown>((at, key) => (at && typeof at === "object" ? (at as Record<string, unknown>)[key] : undefined), event.requestContext);
-  if (value === undefined || value === null || value === "") return undefined;
-  return typeof value === "string" ? value : String(value);
+  if (scope === "request.header") return event.headers?.[name.toLowerCase()];
+  if (scope === "request.querystring") return event.queryStringParameters?.[name];
+  if (scope === "stageVariables") return event.stageVariables?.[name];
+  if (scope === "context") return contextValue(name, event.requestContext);
+  return undefined;
 }
 
 export class LocalLambdaAuthorizer {
-  private readonly cache = new Map<string, { expires: number; verdict: LambdaAuthorization }>();
+  private readonly cache: AuthorizerCache<LambdaAuthorization>;
 
-  constructor(readonly config: LambdaAuthorizerConfig, private readonly invoke: AuthorizerInvoker, private readonly now: () => number = Date.now) {}
+  constructor(readonly config: LambdaAuthorizerConfig, private readonly invoke: AuthorizerInvoker, now: () => number = Date.now) {
+    this.cache = new AuthorizerCache(config.resultTtlSeconds, now);
+  }
 
   /** Decides on the request whose route event is `event` (built for the route, before the integration runs). */
   async authorize(event: APIGatewayProxyEventV2): Promise<LambdaAuthorization> {
-    const values: string[] = [];
-    for (const source of this.config.identitySources) {
-      const value = identityValue(source, event);
-      if (value === undefined) return { ok: false, status: 401, reason: `identity source ${source} is missing or empty; the authorizer was not invoked` };
-      values.push(value);
-    }
-    const ttlMs = this.config.resultTtlSeconds * 1000;
-    const key = JSON.stringify(values);
-    const hit = ttlMs > 0 ? this.cache.get(key) : undefined;
-    if (hit && hit.expires > this.now()) return hit.verdict.ok ? { ...hit.verdict, cached: true } : hit.verdict;
+    const read = identitySourceValues(this.config.identitySources, (source) => identityValue(source, event));
+    if ("missing" in read) return { ok: false, status: 401, reason: `identity source ${read.missing} is missing or empty; the authorizer was not invoked` };
+    const hit = this.cache.get(read.values);
+    if (hit) return hit.ok ? { ...hit, cached: true } : hit;
 
-    const verdict = await this.decide(event, values);
+    const verdict = await this.decide(event, read.values);
     // Decisions are cached, allowed or denied; failures are not (API Gateway retries them on the next request).
-    if (ttlMs > 0 && (verdict.ok || verdict.status !== 500)) this.cache.set(key, { expires: this.now() + ttlMs, verdict });
+    if (verdict.ok || verdict.status !== 500) this.cache.set(read.values, verdict);
     return verdict;
   }
 

@@ -17,7 +17,7 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { stringClaims } from "./http-api";
 import type { JwtAuthorizer } from "./jwt";
-import type { AuthorizerInvoker } from "./lambda-authorizer";
+import { AuthorizerCache, contextValue, identitySourceValues, type AuthorizerInvoker } from "./lambda-authorizer";
 
 export type RestAuthorization =
   | { ok: true; authorizer: Record<string, unknown>; cached: boolean }
@@ -35,16 +35,14 @@ export interface RestLambdaAuthorizerConfig {
   identityValidationExpression?: string;
 }
 
-/** The value of one REST identity source (`method.request.header.X`, `method.request.querystring.x`, `stageVariables.x`, `context.x`) in a 1.0 event. */
-export function restIdentityValue(source: string, event: APIGatewayProxyEvent): string | undefined {
+/** One REST identity source (`method.request.header.X`, `method.request.querystring.x`, `stageVariables.x`, `context.x`) of a 1.0 event, as it is there. */
+export function restIdentityValue(source: string, event: APIGatewayProxyEvent): unknown {
   const [, scope, name] = /^(method\.request\.header|method\.request\.querystring|stageVariables|context)\.(.+)$/.exec(source) ?? [];
-  let value: unknown;
-  if (scope === "method.request.header") value = Object.entries(event.headers ?? {}).find(([header]) => header.toLowerCase() === name.toLowerCase())?.[1];
-  else if (scope === "method.request.querystring") value = event.queryStringParameters?.[name];
-  else if (scope === "stageVariables") value = event.stageVariables?.[name];
-  else if (scope === "context") value = name.split(".").reduce<unknown>((at, key) => (at && typeof at === "object" ? (at as Record<string, unknown>)[key] : undefined), event.requestContext);
-  if (value === undefined || value === null || value === "") return undefined;
-  return String(value);
+  if (scope === "method.request.header") return Object.entries(event.headers ?? {}).find(([header]) => header.toLowerCase() === name.toLowerCase())?.[1];
+  if (scope === "method.request.querystring") return event.queryStringParameters?.[name];
+  if (scope === "stageVariables") return event.stageVariables?.[name];
+  if (scope === "context") return contextValue(name, event.requestContext);
+  return undefined;
 }
 
 interface PolicyStatement {
@@ -71,29 +69,26 @@ export function evaluatePolicy(statements: PolicyStatement[], methodArn: string)
 type Decision = { ok: true; principalId: string; statements: PolicyStatement[]; context: Record<string, unknown> } | Extract<RestAuthorization, { ok: false }>;
 
 export class LocalRestLambdaAuthorizer {
-  private readonly cache = new Map<string, { expires: number; decision: Decision }>();
+  private readonly cache: AuthorizerCache<Extract<Decision, { ok: true }>>;
 
-  constructor(readonly config: RestLambdaAuthorizerConfig, private readonly invoke: AuthorizerInvoker, private readonly now: () => number = Date.now) {}
+  constructor(readonly config: RestLambdaAuthorizerConfig, private readonly invoke: AuthorizerInvoker, now: () => number = Date.now) {
+    this.cache = new AuthorizerCache(config.resultTtlSeconds, now);
+  }
 
   /** Decides on the request whose proxy event is `event`, for `methodArn`. */
   async authorize(event: APIGatewayProxyEvent, methodArn: string): Promise<RestAuthorization> {
-    const values: string[] = [];
-    for (const source of this.config.identitySources) {
-      const value = restIdentityValue(source, event);
-      if (value === undefined) return { ...UNAUTHORIZED, reason: `identity source ${source} is missing or empty; the authorizer was not invoked` };
-      values.push(value);
-    }
+    const read = identitySourceValues(this.config.identitySources, (source) => restIdentityValue(source, event));
+    if ("missing" in read) return { ...UNAUTHORIZED, reason: `identity source ${read.missing} is missing or empty; the authorizer was not invoked` };
+    const { values } = read;
     const expression = this.config.identityValidationExpression;
     if (this.config.type === "TOKEN" && expression && !new RegExp(`^(?:${expression})$`).test(values[0])) {
       return { ...UNAUTHORIZED, reason: `token does not match identityValidationExpression ${expression}; the authorizer was not invoked` };
     }
-    const ttlMs = this.config.resultTtlSeconds * 1000;
-    const key = JSON.stringify(values);
-    const hit = ttlMs > 0 ? this.cache.get(key) : undefined;
-    const cached = hit !== undefined && hit.expires > this.now();
-    const decision = cached ? hit.decision : await this.decide(event, methodArn, values[0]);
+    const hit = this.cache.get(values);
+    const cached = hit !== undefined;
+    const decision = hit ?? await this.decide(event, methodArn, values[0]);
     // Policies are cached; failures (500) and 401s are not.
-    if (!cached && ttlMs > 0 && decision.ok) this.cache.set(key, { expires: this.now() + ttlMs, decision });
+    if (!cached && decision.ok) this.cache.set(values, decision);
     if (!decision.ok) return decision;
     const verdict = evaluatePolicy(decision.statements, methodArn);
     const from = cached ? " (cached policy)" : "";
