@@ -75,7 +75,7 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       const { db } = require("../../handlers/orders/model") as typeof import("../../handlers/orders/model");
       const commands: string[] = [];
       db.middlewareStack.add((next, context) => (args) => {
-        commands.push(context.commandName);
+        commands.push(String(context.commandName));
         return next(args);
       }, { step: "initialize", name: "commandRecorder" });
       try {
