@@ -17,11 +17,11 @@ export interface SdkTimeouts {
 
 /**
  * The most AWS calls one invocation makes one after the other: create-order reads its
- * parameters, looks up the idempotency key, counts the customer's recent orders, writes the
- * order and, when the write meets its condition (a retry), reads the order that won. The
- * fault-injection test checks no request makes more.
+ * parameters, counts the customer's recent orders, writes the order and, when the write
+ * meets its condition (a retry), reads the order that won. The fault-injection test checks
+ * no request makes more.
  */
-export const SEQUENTIAL_AWS_CALLS = 5;
+export const SEQUENTIAL_AWS_CALLS = 4;
 /** The share of the function's timeout its AWS calls may use; the rest is the handler's own. */
 const AWS_SHARE_OF_TIMEOUT = 0.8;
 const MAX_ATTEMPTS = 3;

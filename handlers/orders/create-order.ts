@@ -57,8 +57,10 @@ export function orderIdFor(customerId: string, idempotencyKey: string): string {
 /**
  * One write per request: the conditional PutItem of a PENDING order. Fulfilment follows from
  * that write through the table's stream (fulfil-orders), so there is no second write that
- * could fail on its own. A repeated request (same customer and key) finds its order and
- * answers with it; whatever step of an earlier attempt failed, the order exists once or not at all.
+ * could fail on its own. A repeated request (same customer and key) meets the write's
+ * condition, or the limit, then finds its order and answers with it; whatever step of an
+ * earlier attempt failed, the order exists once or not at all. The write's condition is the
+ * idempotency check, so a new order costs the limit's count and the write, and no read before it.
  */
 export const handler = httpHandler(async (event) => {
   const body = readJsonBody(event);
@@ -67,9 +69,17 @@ export const handler = httpHandler(async (event) => {
   requireOwnCustomer(event, request.customerId);
 
   const orderId = orderIdFor(request.customerId, request.idempotencyKey);
-  const earlier = await readOrder(orderId);
-  if (earlier !== undefined) return replay(earlier, request);
-  await requireUnderLimit(request.customerId, config.maxOrdersPerCustomerPerDay);
+  if (await reachedLimit(request.customerId, config.maxOrdersPerCustomerPerDay)) {
+    // A retry of an order accepted before the customer reached the limit still replays.
+    const earlier = await readOrder(orderId);
+    if (earlier !== undefined) return replay(earlier, request);
+    metrics.addMetric("OrderLimitReached", MetricUnit.Count, 1);
+    throw new HttpError(
+      429,
+      "OrderLimitExceeded",
+      `A customer may create at most ${config.maxOrdersPerCustomerPerDay} orders in 24 hours; try again later`,
+    );
+  }
 
   const order: Order = {
     orderId,
@@ -86,7 +96,7 @@ export const handler = httpHandler(async (event) => {
       new PutCommand({ TableName: TABLE_NAME, Item: item, ConditionExpression: "attribute_not_exists(orderId)" }),
     );
   } catch (error) {
-    // The SDK's retry of a write whose first response was lost, or a concurrent retry.
+    // A repeated request, the SDK's retry of a write whose first response was lost, or a concurrent retry.
     if (!isConditionFailure(error)) throw error;
     const stored = await readOrder(orderId);
     if (stored === undefined) throw new Error(`Order ${orderId} failed its create condition but cannot be read`);
@@ -120,11 +130,11 @@ function sameItems(a: OrderItem[], b: OrderItem[]): boolean {
 }
 
 /**
- * The per-customer limit: at most `limit` orders created in the last 24 hours (429 past it).
+ * The per-customer limit: whether the customer created `limit` orders in the last 24 hours.
  * Counted on the customer index, which is eventually consistent: a burst of concurrent
  * requests can pass it by the few that race, which bounds abuse without a second write.
  */
-async function requireUnderLimit(customerId: string, limit: number): Promise<void> {
+async function reachedLimit(customerId: string, limit: number): Promise<boolean> {
   const since = new Date(Date.now() - LIMIT_WINDOW_MS).toISOString();
   let count = 0;
   let startKey: Record<string, unknown> | undefined;
@@ -144,14 +154,7 @@ async function requireUnderLimit(customerId: string, limit: number): Promise<voi
     count += page.Count ?? 0;
     startKey = page.LastEvaluatedKey;
   } while (startKey !== undefined && count < limit);
-  if (count >= limit) {
-    metrics.addMetric("OrderLimitReached", MetricUnit.Count, 1);
-    throw new HttpError(
-      429,
-      "OrderLimitExceeded",
-      `A customer may create at most ${limit} orders in 24 hours; try again later`,
-    );
-  }
+  return count >= limit;
 }
 
 function kindOf(value: unknown): string {

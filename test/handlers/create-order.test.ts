@@ -71,6 +71,22 @@ describe("handlers/orders/create-order (POST /orders)", () => {
       expect(await ordersOf(dynamo, customerId)).to.deep.equal([stored(order)]);
     });
 
+    it("costs the limit's count and one conditional write, with no read of the order before it", async () => {
+      const { db } = require("../../handlers/orders/model") as typeof import("../../handlers/orders/model");
+      const commands: string[] = [];
+      db.middlewareStack.add((next, context) => (args) => {
+        commands.push(String(context.commandName));
+        return next(args);
+      }, { step: "initialize", name: "commandRecorder" });
+      try {
+        const { status } = await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] }, { "idempotency-key": "one-write" });
+        expect(status).to.equal(201);
+      } finally {
+        db.middlewareStack.remove("commandRecorder");
+      }
+      expect(commands).to.deep.equal(["QueryCommand", "PutItemCommand"]);
+    });
+
     it("counts OrderCreated once and logs as JSON with the Lambda request id", async () => {
       const call = await create({ customerId: newCustomerId(), items: [{ sku: "A", quantity: 1 }] });
 

@@ -172,7 +172,6 @@ describe("orders write and fulfilment path under injected faults", function () {
   }
 
   const cases: Array<[Handler, string, Fault[]]> = [
-    ["create-order", "GetItemCommand", ["fail", "time out"]],
     ["create-order", "QueryCommand", ["fail", "time out"]],
     ["create-order", "PutItemCommand", ["fail", "time out", "lose the response", "lose the first response"]],
     ["fulfil-orders", "UpdateItemCommand", ["fail", "time out", "lose the response", "lose the first response"]],
