@@ -318,7 +318,7 @@ describe("SecureFunction deployment", () => {
     }
 
     it("loads with the real hook runtime and exports the wrapped check as a handler", async () => {
-      // TODO(deploy-runtime): once hook.ts reports to CodeDeploy, call the handler against a stand-in endpoint.
+      // Running it against CodeDeploy and Lambda stand-ins end to end: test/deployment/bundled.test.ts.
       const bundle = bundleHandler(path.join(ROOT, "test/fixtures/deploy-check.cjs"), "check", ROOT, BUNDLING_DEFAULTS, hookWrapper());
       const loaded = await loadBundle(bundle.files);
       expect(loaded.check).to.be.a("function");
