@@ -2,6 +2,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarm } from "./alarms";
+import { DURATION_ALARM_SHARE_OF_TIMEOUT } from "./function-role-alarms";
 import { HandlerWrapper, resolveHandlerFile } from "./bundling";
 import { CODEDEPLOY_LAMBDA } from "./limits";
 import { NAME_LIMITS, physicalName } from "./naming";
@@ -287,8 +288,8 @@ export function createDeployment(
     }, actions, parent),
     createAlarm(`${name}-version-duration`, {
       ...versionMetric,
-      description: `${name}: the version being deployed reached 80% of the ${target.timeout} s timeout at p99 (rolls the deployment back).`,
-      metricName: "Duration", extendedStatistic: "p99", period: 60, evaluationPeriods: 1, threshold: Math.round(target.timeout * 1000 * 0.8),
+      description: `${name}: the version being deployed reached ${DURATION_ALARM_SHARE_OF_TIMEOUT * 100}% of the ${target.timeout} s timeout at p99 (rolls the deployment back).`,
+      metricName: "Duration", extendedStatistic: "p99", period: 60, evaluationPeriods: 1, threshold: Math.round(target.timeout * 1000 * DURATION_ALARM_SHARE_OF_TIMEOUT),
     }, actions, parent),
   ];
   const rollbackAlarms: pulumi.Input<string>[] = [...target.functionAlarms, ...versionAlarms].map((alarm) => alarm.name);

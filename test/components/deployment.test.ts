@@ -106,7 +106,10 @@ describe("SecureFunction deployment", () => {
       const errors = one(resources, TYPES.alarm, "api-version-errors");
       expect(errors.inputs.dimensions).to.deep.equal({ FunctionName: "shop-dev-api", Resource: "shop-dev-api:live", ExecutedVersion: "1" });
       expect(errors.inputs).to.include({ metricName: "Errors", statistic: "Sum", threshold: 1 });
-      expect(one(resources, TYPES.alarm, "api-version-duration").inputs).to.include({ metricName: "Duration", extendedStatistic: "p99", threshold: 8000 });
+      expect(one(resources, TYPES.alarm, "api-version-duration").inputs).to.include({
+        metricName: "Duration", extendedStatistic: "p99", threshold: 8000,
+        alarmDescription: "api: the version being deployed reached 80% of the 10 s timeout at p99 (rolls the deployment back).",
+      });
     });
 
     it("gives CodeDeploy a role for this alias, its hook and its alarms only, no managed policy", () => {
