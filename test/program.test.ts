@@ -231,6 +231,7 @@ describe("the orders program, per stack", () => {
     const faster = await evaluateStack("dev", { "serverless-orders:sweepIntervalMinutes": "1", "serverless-orders:sweepGraceMinutes": "30" });
     expect(one(faster.resources, "aws:scheduler/schedule:Schedule").inputs.scheduleExpression).to.equal("rate(1 minute)");
     expect(one(faster.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "sweeper-orders-swept").inputs.period).to.equal(60);
+    expect(one(faster.resources, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs.maximumEventAgeInSeconds).to.equal(60);
     expect(functionNamed(faster.resources, "sweeper-function").inputs.environment.variables.SWEEP_GRACE_MINUTES).to.equal("30");
     let error: Error | undefined;
     await evaluateStack("dev", { "serverless-orders:sweepIntervalMinutes": "0", "serverless-orders:sweepGraceMinutes": "1", "serverless-orders:sweepMaxOrders": "5000" }).catch((e) => (error = e));
