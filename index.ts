@@ -105,7 +105,8 @@ const sweeper = new EventWorker("sweeper", {
   // The next run is the retry; a failed run goes to the dead-letter queue and the errors alarm.
   // A run that could not start before the next one is due is of no use.
   maxRetries: 0,
-  maxEventAgeSeconds: Math.max(60, settings.sweepIntervalMinutes * 60),
+  // The interval's 1-60 minutes (app/settings) lie inside the 60-21600 s Lambda accepts.
+  maxEventAgeSeconds: settings.sweepIntervalMinutes * 60,
   // One run at a time: two would race for the same orders (harmlessly, but for nothing).
   reservedConcurrency: 1,
   permissions: [

@@ -120,7 +120,9 @@ describe("the orders program, per stack", () => {
       expect(fn.inputs.vpcConfig.subnetIds, fn.name).to.deep.equal(vpc.outputs.isolatedSubnetIds);
     }
     // The hooks and runners call only Lambda and CodeDeploy, which the VPC has no endpoint for.
-    for (const fn of ofType(prod.resources, "aws:lambda/function:Function").filter(isDeploymentFunction)) expect(fn.inputs.vpcConfig, fn.name).to.equal(undefined);
+    const deploymentFunctions = ofType(prod.resources, "aws:lambda/function:Function").filter(isDeploymentFunction);
+    expect(deploymentFunctions, "the hooks and runners").not.to.be.empty;
+    for (const fn of deploymentFunctions) expect(fn.inputs.vpcConfig, fn.name).to.equal(undefined);
     expect(ofType(dev.resources, "awsx:ec2:Vpc")).to.have.length(0);
     for (const fn of ofType(dev.resources, "aws:lambda/function:Function")) expect(fn.inputs.vpcConfig, fn.name).to.equal(undefined);
   });
@@ -169,7 +171,9 @@ describe("the orders program, per stack", () => {
     for (const evaluation of [dev, prod]) {
       const hooks = ofType(evaluation.resources, "aws:lambda/function:Function").filter((fn) => fn.name.endsWith("-before-traffic"));
       expect(hooks.map((hook) => hook.name).sort()).to.deep.equal(api.map((name) => `${name}-before-traffic`).sort());
-      for (const invocation of ofType(evaluation.resources, "aws:lambda/invocation:Invocation")) expect(JSON.parse(invocation.inputs.input).waitForCompletion).to.equal(true);
+      const invocations = ofType(evaluation.resources, "aws:lambda/invocation:Invocation");
+      expect(invocations, "the deployments' invocations").not.to.be.empty;
+      for (const invocation of invocations) expect(JSON.parse(invocation.inputs.input).waitForCompletion, invocation.name).to.equal(true);
     }
   });
 
@@ -231,6 +235,7 @@ describe("the orders program, per stack", () => {
     const faster = await evaluateStack("dev", { "serverless-orders:sweepIntervalMinutes": "1", "serverless-orders:sweepGraceMinutes": "30" });
     expect(one(faster.resources, "aws:scheduler/schedule:Schedule").inputs.scheduleExpression).to.equal("rate(1 minute)");
     expect(one(faster.resources, "aws:cloudwatch/metricAlarm:MetricAlarm", "sweeper-orders-swept").inputs.period).to.equal(60);
+    expect(one(faster.resources, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs.maximumEventAgeInSeconds).to.equal(60);
     expect(functionNamed(faster.resources, "sweeper-function").inputs.environment.variables.SWEEP_GRACE_MINUTES).to.equal("30");
     let error: Error | undefined;
     await evaluateStack("dev", { "serverless-orders:sweepIntervalMinutes": "0", "serverless-orders:sweepGraceMinutes": "1", "serverless-orders:sweepMaxOrders": "5000" }).catch((e) => (error = e));

@@ -1,4 +1,4 @@
-import { requireEnv } from "./env";
+import { requirePositiveIntegerEnv } from "./env";
 
 /**
  * Timeouts and attempts for every AWS SDK client of a function, so that the longest chain of
@@ -46,10 +46,15 @@ export function worstCallMs({ connectionTimeout, requestTimeout, maxAttempts }: 
 }
 
 /**
- * The client configuration every handler's SDK client takes, from the function's timeout in
- * FUNCTION_TIMEOUT_SECONDS, which SecureFunction sets from the function's own `timeout`.
+ * The timeouts of this function's SDK clients, from its timeout in FUNCTION_TIMEOUT_SECONDS,
+ * which SecureFunction sets from the function's own `timeout`.
  */
+export function functionSdkTimeouts(): SdkTimeouts {
+  return sdkTimeouts(requirePositiveIntegerEnv("FUNCTION_TIMEOUT_SECONDS"));
+}
+
+/** The client configuration every handler's SDK client takes (functionSdkTimeouts). */
 export function awsClientConfig() {
-  const { connectionTimeout, requestTimeout, maxAttempts } = sdkTimeouts(Number(requireEnv("FUNCTION_TIMEOUT_SECONDS")));
+  const { connectionTimeout, requestTimeout, maxAttempts } = functionSdkTimeouts();
   return { maxAttempts, requestHandler: { connectionTimeout, requestTimeout, throwOnRequestTimeout: true } };
 }

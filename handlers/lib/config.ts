@@ -1,5 +1,6 @@
 import { SSMProvider } from "@aws-lambda-powertools/parameters/ssm";
 import { awsClientConfig } from "./aws-clients";
+import { positiveInteger } from "./env";
 
 /**
  * Parameter Store reads for the function's own path (PARAMETERS_PATH), through one provider
@@ -44,10 +45,8 @@ export function requiredString(values: Record<string, unknown>, path: string, ke
 
 /** A parameter that must hold a positive integer written in decimal. */
 export function requiredPositiveInteger(values: Record<string, unknown>, path: string, key: string): number {
-  const text = requiredString(values, path, key).trim();
-  const value = Number(text);
-  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-    throw new ConfigError(`Parameter ${path}/${key} must be a positive integer, got "${text}"`);
-  }
+  const text = requiredString(values, path, key);
+  const value = positiveInteger(text);
+  if (value === undefined) throw new ConfigError(`Parameter ${path}/${key} must be a positive integer, got "${text.trim()}"`);
   return value;
 }

@@ -10,12 +10,17 @@ export function requireEnv(name: string): string {
   return value;
 }
 
+/** `text` as a positive integer written in decimal (surrounding blanks ignored), or undefined. */
+export function positiveInteger(text: string): number | undefined {
+  const trimmed = text.trim();
+  const value = Number(trimmed);
+  return /^[0-9]+$/.test(trimmed) && Number.isSafeInteger(value) && value >= 1 ? value : undefined;
+}
+
 /** A variable of the environment contract that holds a positive integer (a count, minutes). */
 export function requirePositiveIntegerEnv(name: string): number {
-  const text = requireEnv(name).trim();
-  const value = Number(text);
-  if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
-    throw new Error(`Environment variable ${name} must be a positive integer, got "${text}"`);
-  }
+  const text = requireEnv(name);
+  const value = positiveInteger(text);
+  if (value === undefined) throw new Error(`Environment variable ${name} must be a positive integer, got "${text.trim()}"`);
   return value;
 }

@@ -4,7 +4,7 @@ import type {
   Context,
 } from "aws-lambda";
 import { flushMetrics, logger } from "./observability";
-import { isTrustedPrincipal, TRUSTED_IAM_PRINCIPALS_ENV, TRUSTED_PRINCIPAL_ARN } from "./principals";
+import { principalMatcher, TRUSTED_IAM_PRINCIPALS_ENV, TRUSTED_PRINCIPAL_ARN } from "./principals";
 
 /** One problem with a request, named by its place in the input (`items[2].quantity`). */
 export interface ProblemDetail {
@@ -56,19 +56,21 @@ type AuthorizerContext = {
   };
 };
 
-/** The allow-list as last parsed, by the variable's text (it is read on every IAM request). */
-let parsedPrincipals: { raw: string; principals: string[] } | undefined;
+type PrincipalMatcher = (callerArn: string) => boolean;
 
-function trustedPrincipals(): string[] {
+/** The allow-list's matchers as last made, by the variable's text (it is read on every IAM request). */
+let parsedPrincipals: { raw: string; matchers: PrincipalMatcher[] } | undefined;
+
+function trustedPrincipals(): PrincipalMatcher[] {
   const raw = process.env[TRUSTED_IAM_PRINCIPALS_ENV];
   if (raw === undefined || raw === "") return [];
-  if (parsedPrincipals?.raw === raw) return parsedPrincipals.principals;
+  if (parsedPrincipals?.raw === raw) return parsedPrincipals.matchers;
   const parsed: unknown = JSON.parse(raw);
   if (!Array.isArray(parsed) || !parsed.every((entry) => typeof entry === "string" && TRUSTED_PRINCIPAL_ARN.test(entry))) {
     throw new Error(`Environment variable ${TRUSTED_IAM_PRINCIPALS_ENV} must be a JSON array of IAM role or user ARNs`);
   }
-  parsedPrincipals = { raw, principals: parsed };
-  return parsed;
+  parsedPrincipals = { raw, matchers: parsed.map(principalMatcher) };
+  return parsedPrincipals.matchers;
 }
 
 /**
@@ -104,7 +106,7 @@ function identifyCaller(event: APIGatewayProxyEventV2): Caller {
   if (typeof callerArn !== "string" || callerArn === "") {
     throw new HttpError(401, "Unauthorized", "The request carries no credentials this API accepts");
   }
-  if (!trustedPrincipals().some((trusted) => isTrustedPrincipal(callerArn, trusted))) {
+  if (!trustedPrincipals().some((isTrusted) => isTrusted(callerArn))) {
     logger.warn("IAM caller is not a trusted principal", { callerArn });
     throw new HttpError(403, "Forbidden", "The caller is not allowed to use this API");
   }

@@ -13,15 +13,16 @@ export const TRUSTED_IAM_PRINCIPALS_ENV = "TRUSTED_IAM_PRINCIPALS";
 export const TRUSTED_PRINCIPAL_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):(role|user)\/([\w+=,.@/-]*\/)?([\w+=,.@-]+)$/;
 
 /**
- * Whether `callerArn` (the `userArn` of a SigV4-signed call) is `trusted`: a user's ARN is
- * itself; a role's sessions are `arn:<partition>:sts::<account>:assumed-role/<role name>/<session>`,
- * without the role's path.
+ * The test of whether a `callerArn` (the `userArn` of a SigV4-signed call) is `trusted` (an
+ * entry TRUSTED_PRINCIPAL_ARN accepts): a user's ARN is itself; a role's sessions are
+ * `arn:<partition>:sts::<account>:assumed-role/<role name>/<session>`, without the role's path.
+ * Made once per entry, not per call.
  */
-export function isTrustedPrincipal(callerArn: string, trusted: string): boolean {
+export function principalMatcher(trusted: string): (callerArn: string) => boolean {
   const match = TRUSTED_PRINCIPAL_ARN.exec(trusted);
-  if (!match) return false;
+  if (!match) return () => false;
   const [, partition, account, kind, , principalName] = match;
-  if (kind === "user") return callerArn === trusted;
+  if (kind === "user") return (callerArn) => callerArn === trusted;
   const session = `arn:${partition}:sts::${account}:assumed-role/${principalName}/`;
-  return callerArn.startsWith(session) && /^[\w+=,.@-]+$/.test(callerArn.slice(session.length));
+  return (callerArn) => callerArn.startsWith(session) && /^[\w+=,.@-]+$/.test(callerArn.slice(session.length));
 }

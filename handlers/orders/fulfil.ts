@@ -1,6 +1,6 @@
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { requireEnv } from "../lib/env";
-import { db, isConditionFailure, whilePending, type OrderStatus } from "./model";
+import { db, isConditionFailure, type OrderStatus } from "./model";
 import { PENDING_SINCE } from "./table";
 
 const TABLE_NAME = requireEnv("TABLE_NAME");
@@ -25,15 +25,19 @@ export class FulfilmentError extends Error {
  * the order from the pending index, so whichever of them comes second changes nothing.
  */
 export async function fulfilOrder(orderId: string): Promise<boolean> {
-  const pending = whilePending({ ":fulfilled": "FULFILLED" satisfies OrderStatus, ":now": new Date().toISOString() });
   try {
     await db.send(
       new UpdateCommand({
         TableName: TABLE_NAME,
         Key: { orderId },
         UpdateExpression: "SET #status = :fulfilled, fulfilledAt = :now REMOVE #pendingSince",
-        ...pending,
-        ExpressionAttributeNames: { ...pending.ExpressionAttributeNames, "#pendingSince": PENDING_SINCE },
+        ConditionExpression: "#status = :pending",
+        ExpressionAttributeNames: { "#status": "status", "#pendingSince": PENDING_SINCE },
+        ExpressionAttributeValues: {
+          ":pending": "PENDING" satisfies OrderStatus,
+          ":fulfilled": "FULFILLED" satisfies OrderStatus,
+          ":now": new Date().toISOString(),
+        },
       }),
     );
     return true;
@@ -54,4 +58,3 @@ export async function fulfilOrder(orderId: string): Promise<boolean> {
   if (Item.status === "FULFILLED") return false;
   throw new FulfilmentError("UnexpectedStatus", `Order ${orderId} has status ${String(Item.status)}`);
 }
-

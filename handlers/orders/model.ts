@@ -50,19 +50,6 @@ export const CUSTOMER_ID_PATTERN = /^[A-Za-z0-9._:@+-]{1,128}$/;
 /** The validation message for a customer id that does not match CUSTOMER_ID_PATTERN. */
 export const CUSTOMER_ID_RULE = "must be 1-128 characters of letters, digits and ._:@+-";
 
-/**
- * The condition that the order is still PENDING, for a Delete or an Update command to spread.
- * `#status` names the status attribute, also for the command's own expressions; `values`
- * are the command's own expression attribute values.
- */
-export function whilePending(values: Record<string, unknown> = {}) {
-  return {
-    ConditionExpression: "#status = :pending",
-    ExpressionAttributeNames: { "#status": "status" },
-    ExpressionAttributeValues: { ...values, ":pending": "PENDING" satisfies OrderStatus },
-  };
-}
-
 /** A DynamoDB condition failed (the SDK's error name; robust across SDK copies in a bundle). */
 export function isConditionFailure(error: unknown): boolean {
   return (error as { name?: unknown } | null)?.name === "ConditionalCheckFailedException";

@@ -1,7 +1,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "aws-lambda";
-import { sdkTimeouts, worstCallMs } from "../lib/aws-clients";
+import { functionSdkTimeouts, worstCallMs } from "../lib/aws-clients";
 import { requireEnv, requirePositiveIntegerEnv } from "../lib/env";
 import { flushMetrics, logger, metrics } from "../lib/observability";
 import { fulfilOrder } from "./fulfil";
@@ -16,7 +16,7 @@ const MAX_ORDERS = requirePositiveIntegerEnv("SWEEP_MAX_ORDERS");
  * read when the condition fails, each with every attempt timing out. No order is started
  * with less left, so a run ends itself before Lambda would stop it mid-update.
  */
-const RESERVE_MS = 3 * worstCallMs(sdkTimeouts(Number(requireEnv("FUNCTION_TIMEOUT_SECONDS"))));
+const RESERVE_MS = 3 * worstCallMs(functionSdkTimeouts());
 
 /** What one run did. */
 export interface SweepResult {

@@ -16,6 +16,21 @@ describe("handlers/lib/aws-clients: SDK timeouts from the function's timeout", (
     expect(sdkTimeouts(10).maxAttempts).to.equal(3);
   });
 
+  it("refuses a FUNCTION_TIMEOUT_SECONDS that is not a positive integer, instead of timeouts of NaN", () => {
+    const saved = process.env.FUNCTION_TIMEOUT_SECONDS;
+    try {
+      for (const text of ["ten", "1.5", "0", ""]) {
+        process.env.FUNCTION_TIMEOUT_SECONDS = text;
+        expect(() => awsClientConfig(), JSON.stringify(text)).to.throw(/^Environment variable FUNCTION_TIMEOUT_SECONDS (must be a positive integer, got "|is required)/);
+      }
+      process.env.FUNCTION_TIMEOUT_SECONDS = " 10 ";
+      expect(awsClientConfig().maxAttempts).to.equal(sdkTimeouts(10).maxAttempts);
+    } finally {
+      if (saved === undefined) delete process.env.FUNCTION_TIMEOUT_SECONDS;
+      else process.env.FUNCTION_TIMEOUT_SECONDS = saved;
+    }
+  });
+
   describe("a client against an endpoint that accepts and never answers", () => {
     let server: Server;
     let endpoint: string;
