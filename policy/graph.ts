@@ -210,9 +210,13 @@ export function describeTrafficShift(shift: TrafficShift | undefined): string {
 export class Graph {
   private readonly byType = new Map<string, PolicyResource[]>();
   private readonly byArn = new Map<string, PolicyResource>();
+  /** deployments(), read once: the graph does not change, and rules and tools ask per function. */
+  private found?: readonly Deployment[];
   constructor(readonly resources: PolicyResource[]) {
     for (const r of resources) {
-      this.byType.set(r.type, [...(this.byType.get(r.type) ?? []), r]);
+      const ofType = this.byType.get(r.type);
+      if (ofType) ofType.push(r);
+      else this.byType.set(r.type, [r]);
       if (typeof r.props.arn === "string" && !this.byArn.has(r.props.arn)) this.byArn.set(r.props.arn, r);
     }
   }
@@ -331,7 +335,10 @@ export class Graph {
    * input is unknown (a first preview: the version is not published yet), the group and
    * alias are the Invocation's siblings, as the component creates them side by side.
    */
-  deployments(): Deployment[] {
+  deployments(): readonly Deployment[] {
+    return (this.found ??= this.findDeployments());
+  }
+  private findDeployments(): Deployment[] {
     const found: Deployment[] = [];
     for (const invocation of this.of(TYPES.invocation)) {
       let request: Record<string, unknown> | undefined;

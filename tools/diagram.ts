@@ -110,10 +110,11 @@ function patternSummary(pattern: unknown): string | undefined {
 /** The Mermaid source (without the ``` fence) of the stack's architecture. */
 export function architectureDiagram(resources: RecordedResource[]): string {
   const graph = stackGraph(resources);
+  const machinery = graph.deploymentMachinery();
   const drawing: Drawing = {
     graph, chart: new Flowchart(graph), deadLetterArns: graph.failureDestinations(), alarmTopicArns: new Set(graph.of(TYPES.alarm).flatMap((a) => a.props.alarmActions ?? [])),
     // The runners and hooks deploy the application; they are no part of its data flow.
-    functions: graph.of(TYPES.function).filter((fn) => !graph.deploymentMachinery().has(fn)),
+    functions: graph.of(TYPES.function).filter((fn) => !machinery.has(fn)),
   };
   // Nodes in reading order (dagre keeps it within a rank), then the edges between them.
   drawCallers(drawing);

@@ -220,19 +220,19 @@ export interface TagSummary {
 const tagPairs = (tags: unknown) => Object.entries((withSecretsHidden(tags) ?? {}) as Record<string, unknown>).map(([key, value]) => `${key}=${value}`);
 
 export function tagSummary(resources: RecordedResource[]): TagSummary {
-  const taggable = resources.filter((r) => TAGGABLE_TYPES.includes(r.type));
-  const tagged = taggable.filter((r) => tagPairs(r.inputs.tags).length > 0);
-  const common = tagged.length === 0 ? [] : tagPairs(tagged[0].inputs.tags).filter((pair) => tagged.every((r) => tagPairs(r.inputs.tags).includes(pair)));
+  const taggable = resources.filter((r) => TAGGABLE_TYPES.includes(r.type)).map((r) => ({ r, pairs: tagPairs(r.inputs.tags) }));
+  const tagged = taggable.filter(({ pairs }) => pairs.length > 0);
+  const common = tagged.length === 0 ? [] : tagged[0].pairs.filter((pair) => tagged.every(({ pairs }) => pairs.includes(pair)));
   const sets = new Map<string, number>();
-  for (const r of tagged) {
-    const rest = tagPairs(r.inputs.tags).filter((pair) => !common.includes(pair)).join(" ");
+  for (const { pairs } of tagged) {
+    const rest = pairs.filter((pair) => !common.includes(pair)).join(" ");
     sets.set(rest, (sets.get(rest) ?? 0) + 1);
   }
   return {
     taggable: taggable.length,
     common,
     sets: [...sets].map(([tags, count]) => ({ tags, resources: count })),
-    untagged: taggable.filter((r) => !tagged.includes(r)).map((r) => `${shortType(r.type)} ${r.name}`),
+    untagged: taggable.filter(({ pairs }) => pairs.length === 0).map(({ r }) => `${shortType(r.type)} ${r.name}`),
   };
 }
 

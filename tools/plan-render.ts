@@ -4,6 +4,7 @@
  */
 import { plainValue, StackDiff } from "./diff";
 import { RecordedResource } from "./mock-engine";
+import type { Graph } from "../policy/graph";
 import type { StackConfig } from "./stack-config";
 import { deploymentSummaries, describeDeployment, keySettings, plannedResources, shortType, table, tagSummary, TagSummary, treeOrder, withSecretsHidden } from "./plan-format";
 import { mandatoryViolations, stackGraph, Verdict } from "./policy-check";
@@ -57,13 +58,14 @@ function tagsAsText(summary: TagSummary): string[] {
 }
 
 /** One line per safe deployment: the function, its strategy, hooks and rollback alarms. */
-function deploymentLines(plan: StackPlan): string[] {
-  return deploymentSummaries(stackGraph(plan.resources)).map(describeDeployment);
+function deploymentLines(graph: Graph): string[] {
+  return deploymentSummaries(graph).map(describeDeployment);
 }
 
 export function planAsText(plan: StackPlan): string {
   const resources = planned(plan);
   const graph = stackGraph(plan.resources);
+  const deployments = deploymentLines(graph);
   const rows = [["TYPE", "NAME", "SETTINGS"], ...treeOrder(resources).map(({ resource, depth }) => [shortType(resource.type), `${"  ".repeat(depth)}${resource.name}`, keySettings(resource, graph)])];
   const counts = new Map<string, number>();
   for (const r of resources) counts.set(shortType(r.type), (counts.get(shortType(r.type)) ?? 0) + 1);
@@ -77,7 +79,7 @@ export function planAsText(plan: StackPlan): string {
     "",
     ...tagsAsText(tagSummary(resources)),
     "",
-    ...(deploymentLines(plan).length > 0 ? [`Safe deployments (CodeDeploy shifts each alias; runner and hooks not drawn in the diagram):`, ...deploymentLines(plan).map((line) => `  ${line}`), ""] : []),
+    ...(deployments.length > 0 ? [`Safe deployments (CodeDeploy shifts each alias; runner and hooks not drawn in the diagram):`, ...deployments.map((line) => `  ${line}`), ""] : []),
     "Stack outputs (mock values):",
     ...Object.entries(withSecretsHidden(plan.outputs) as Record<string, unknown>).map(([key, value]) => `  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
     ...(plan.placeholders.length ? ["", ...placeholderNote(plan)] : []),
@@ -134,6 +136,7 @@ export function planAsMarkdown(plan: StackPlan): string {
   const mandatory = mandatoryViolations(plan.verdicts).length;
   const resources = treeOrder(planned(plan));
   const graph = stackGraph(plan.resources);
+  const deployments = deploymentLines(graph);
   return [
     `### ${mandatory > 0 ? "❌" : "✅"} Plan for \`${plan.stack}\`: ${planned(plan).length} resources (${plan.project}, ${plan.region})`,
     "",
@@ -152,7 +155,7 @@ export function planAsMarkdown(plan: StackPlan): string {
     "",
     ...tagsAsMarkdown(tagSummary(planned(plan))),
     "",
-    ...(deploymentLines(plan).length > 0 ? [`<details><summary>Safe deployments (${deploymentLines(plan).length})</summary>`, "", ...deploymentLines(plan).map((line) => `- ${cell(line)}`), "", "</details>", ""] : []),
+    ...(deployments.length > 0 ? [`<details><summary>Safe deployments (${deployments.length})</summary>`, "", ...deployments.map((line) => `- ${cell(line)}`), "", "</details>", ""] : []),
     `<details><summary>Resources (${resources.length})</summary>`,
     "",
     "| type | name | settings |",

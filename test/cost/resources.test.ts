@@ -16,7 +16,7 @@ describe("cost of REST APIs, WAF, authorizers, custom domains and safe deploymen
     const estimate = await estimateOf(() => {
       const fn = bareFunction("orders-rest", 512, "arm64");
       const api = new aws.apigateway.RestApi("rest", { name: "rest" });
-      const orders = new aws.apigateway.Resource("orders", { restApi: api.id, parentId: "root", pathPart: "orders" });
+      const orders = new aws.apigateway.Resource("orders", { restApi: api.id, parentId: api.rootResourceId, pathPart: "orders" });
       const one = new aws.apigateway.Resource("order", { restApi: api.id, parentId: orders.id, pathPart: "{orderId}" });
       for (const [name, resource, method] of [["list", orders, "GET"], ["get", one, "GET"]] as const) {
         new aws.apigateway.Method(`${name}-method`, { restApi: api.id, resourceId: resource.id, httpMethod: method, authorization: "NONE" });

@@ -15,17 +15,10 @@ import { HOURS_PER_MONTH, PRICES_CHECKED, PriceSource, pricesFor, RegionPrices, 
 import type { StackConfig } from "../stack-config";
 import { configKeyOf, readTraffic, TrafficModel } from "./traffic";
 
-/** Type tokens priced here beyond policy/graph.ts's TYPES (some registered by components still to come). */
-export const COST_TYPES = {
-  restApi: "aws:apigateway/restApi:RestApi",
-  restMethod: "aws:apigateway/method:Method",
-  restResource: "aws:apigateway/resource:Resource",
-  restIntegration: "aws:apigateway/integration:Integration",
-  webAcl: "aws:wafv2/webAcl:WebAcl",
-  webAclAssociation: "aws:wafv2/webAclAssociation:WebAclAssociation",
+/** Type tokens priced here beyond policy/graph.ts's TYPES (registered by no component yet). */
+const COST_TYPES = {
   hostedZone: "aws:route53/zone:Zone",
   eventBus: "aws:cloudwatch/eventBus:EventBus",
-  lambdaInvocation: "aws:lambda/invocation:Invocation",
 } as const;
 
 /**
@@ -39,16 +32,16 @@ const FREE_TYPES = new Set<string>([
   TYPES.logGroup, TYPES.eventRule, TYPES.eventTarget, TYPES.route, TYPES.integration, TYPES.authorizer, TYPES.stage,
   TYPES.queuePolicy, TYPES.redrivePolicy, TYPES.topicSubscription, TYPES.topicPolicy, TYPES.bucketNotification,
   TYPES.securityGroup, TYPES.flowLog, TYPES.ec2Vpc, TYPES.vpc, TYPES.restStage,
-  COST_TYPES.restMethod, COST_TYPES.restResource, COST_TYPES.restIntegration, COST_TYPES.webAclAssociation, COST_TYPES.lambdaInvocation,
+  TYPES.restMethod, TYPES.restResource, TYPES.restIntegration, TYPES.webAclAssociation, TYPES.invocation,
   "aws:lambda/layerVersion:LayerVersion", "aws:kms/alias:Alias", "aws:kms/grant:Grant",
   "aws:cognito/userPoolClient:UserPoolClient", "aws:cognito/userPoolDomain:UserPoolDomain", "aws:cognito/resourceServer:ResourceServer",
-  "aws:apigatewayv2/domainName:DomainName", "aws:apigatewayv2/apiMapping:ApiMapping",
-  "aws:apigateway/deployment:Deployment", "aws:apigateway/usagePlan:UsagePlan", "aws:apigateway/apiKey:ApiKey",
-  "aws:apigateway/usagePlanKey:UsagePlanKey", "aws:apigateway/methodSettings:MethodSettings", "aws:apigateway/account:Account",
-  "aws:apigateway/basePathMapping:BasePathMapping", "aws:apigateway/domainName:DomainName", "aws:apigateway/authorizer:Authorizer",
+  TYPES.domainName, TYPES.apiMapping,
+  "aws:apigateway/deployment:Deployment", TYPES.restUsagePlan, TYPES.restApiKey,
+  TYPES.restUsagePlanKey, TYPES.restMethodSettings, "aws:apigateway/account:Account",
+  TYPES.restBasePathMapping, TYPES.restDomainName, TYPES.restAuthorizer,
   "aws:apigateway/integrationResponse:IntegrationResponse", "aws:apigateway/methodResponse:MethodResponse",
   "aws:acm/certificate:Certificate", "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record",
-  "aws:codedeploy/application:Application", "aws:codedeploy/deploymentGroup:DeploymentGroup", "aws:codedeploy/deploymentConfig:DeploymentConfig",
+  TYPES.deploymentApplication, TYPES.deploymentGroup, TYPES.deploymentConfig,
   "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
   "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "aws:s3/bucketVersioning:BucketVersioning",
   "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "aws:ec2/securityGroupRule:SecurityGroupRule",
@@ -121,13 +114,8 @@ class Ledger {
   }
 }
 
-/** `GET /orders/{orderId}` style keys of a REST API's methods: method and the resource's path from its parents. */
-function restRouteKey(graph: Graph, method: PolicyResource): string {
-  const parts: string[] = [];
-  const byId = new Map(graph.of(COST_TYPES.restResource).map((r) => [r.props.id, r]));
-  for (let at = byId.get(method.props.resourceId); at; at = byId.get(at.props.parentId)) parts.unshift(at.props.pathPart);
-  return `${method.props.httpMethod} /${parts.join("/")}`;
-}
+/** `GET /orders/{orderId}` style keys of a REST API's methods: method and the resource's path. */
+const restRouteKey = (graph: Graph, method: PolicyResource) => `${method.props.httpMethod} ${graph.restPathOf(method.props.restApi, method.props.resourceId) ?? "(path unknown)"}`;
 
 /** Requests per month of each route (HTTP API route keys, REST API methods), with the API it belongs to. */
 function routeRequests(graph: Graph, traffic: TrafficModel): Array<{ route: PolicyResource; key: string; api?: PolicyResource; requests: number }> {
@@ -135,9 +123,9 @@ function routeRequests(graph: Graph, traffic: TrafficModel): Array<{ route: Poli
     const api = graph.of(TYPES.api).find((a) => a.props.id === route.props.apiId);
     return { route, key: String(route.props.routeKey), api, requests: traffic.get("requestsPerMonth", route.props.routeKey) };
   });
-  const rest = graph.of(COST_TYPES.restMethod).map((method) => {
+  const rest = graph.of(TYPES.restMethod).map((method) => {
     const key = restRouteKey(graph, method);
-    const api = graph.of(COST_TYPES.restApi).find((a) => a.props.id === method.props.restApi);
+    const api = graph.of(TYPES.restApi).find((a) => a.props.id === method.props.restApi);
     return { route: method, key, api, requests: traffic.get("requestsPerMonth", key) };
   });
   return [...http, ...rest];
@@ -156,10 +144,10 @@ export function functionUsages(graph: Graph, traffic: TrafficModel): FunctionUsa
         add(graph.functionFor(graph.of(TYPES.authorizer).find((a) => a.props.id === route.props.authorizerId)?.props.authorizerUri), requests);
       }
     } else {
-      const integration = graph.of(COST_TYPES.restIntegration).find((i) => i.props.restApi === route.props.restApi && i.props.resourceId === route.props.resourceId && i.props.httpMethod === route.props.httpMethod);
+      const integration = graph.of(TYPES.restIntegration).find((i) => i.props.restApi === route.props.restApi && i.props.resourceId === route.props.resourceId && i.props.httpMethod === route.props.httpMethod);
       add(graph.functionFor(integration?.props.uri), requests);
       if (route.props.authorization === "CUSTOM") {
-        add(graph.functionFor(graph.of("aws:apigateway/authorizer:Authorizer").find((a) => a.props.id === route.props.authorizerId)?.props.authorizerUri), requests);
+        add(graph.functionFor(graph.of(TYPES.restAuthorizer).find((a) => a.props.id === route.props.authorizerId)?.props.authorizerUri), requests);
       }
     }
   }
@@ -283,17 +271,17 @@ export function estimateCost(resources: RecordedResource[], traffic: TrafficMode
     const metered = own.reduce((sum, r) => sum + r.requests * chunks(traffic.get("payloadBytes", r.key), 512 * 1024), 0);
     ledger.add(api, { item: "HTTP API requests", unit: "requests", quantity: metered, unitPrice: 0, monthly: tieredCost(prices.apiGateway.httpRequest, metered), fixed: false, source: "apiGateway" });
   }
-  const restRequests = (api: PolicyResource | undefined) => routes.filter((r) => r.api === api && r.route.type === COST_TYPES.restMethod).reduce((sum, r) => sum + r.requests, 0);
-  for (const api of graph.of(COST_TYPES.restApi)) {
+  const restRequests = (api: PolicyResource | undefined) => routes.filter((r) => r.api === api && r.route.type === TYPES.restMethod).reduce((sum, r) => sum + r.requests, 0);
+  for (const api of graph.of(TYPES.restApi)) {
     const requests = traffic.names("requestsPerMonth", api.name) ? traffic.get("requestsPerMonth", api.name) : restRequests(api);
     ledger.add(api, { item: "REST API requests", unit: "requests", quantity: requests, unitPrice: 0, monthly: tieredCost(prices.apiGateway.restRequest, requests), fixed: false, source: "apiGateway" });
   }
-  for (const acl of graph.of(COST_TYPES.webAcl)) {
+  for (const acl of graph.of(TYPES.webAcl)) {
     ledger.add(acl, { item: "web ACL", unit: "ACL-months", quantity: 1, unitPrice: prices.waf.webAclMonth, fixed: true, source: "waf" });
     ledger.add(acl, { item: "rules", unit: "rule-months", quantity: (acl.props.rules ?? []).length, unitPrice: prices.waf.ruleMonth, fixed: true, source: "waf" });
-    const protectedApis = graph.of(COST_TYPES.webAclAssociation).filter((a) => a.props.webAclArn === acl.props.arn).map((a) => {
+    const protectedApis = graph.of(TYPES.webAclAssociation).filter((a) => a.props.webAclArn === acl.props.arn).map((a) => {
       const stage = graph.withArn(a.props.resourceArn);
-      return graph.of(COST_TYPES.restApi).find((api) => api.props.id === stage?.props.restApi);
+      return graph.of(TYPES.restApi).find((api) => api.props.id === stage?.props.restApi);
     });
     const requests = protectedApis.reduce((sum, api) => sum + (api && traffic.names("requestsPerMonth", api.name) ? traffic.get("requestsPerMonth", api.name) : restRequests(api)), 0);
     ledger.add(acl, { item: "requests inspected", unit: "requests", quantity: requests, unitPrice: prices.waf.request, fixed: false, source: "waf" });
@@ -384,7 +372,7 @@ export function estimateCost(resources: RecordedResource[], traffic: TrafficMode
   }
 
   const priced = new Set<string>([
-    TYPES.function, TYPES.api, COST_TYPES.restApi, COST_TYPES.webAcl, TYPES.queue, TYPES.topic, COST_TYPES.eventBus, TYPES.schedule, TYPES.table,
+    TYPES.function, TYPES.api, TYPES.restApi, TYPES.webAcl, TYPES.queue, TYPES.topic, COST_TYPES.eventBus, TYPES.schedule, TYPES.table,
     TYPES.bucket, TYPES.alarm, TYPES.kmsKey, TYPES.vpcEndpoint, TYPES.userPool, COST_TYPES.hostedZone, TYPES.parameter, TYPES.vpc,
   ]);
   // Components cost nothing of their own; their children are priced.
@@ -406,7 +394,7 @@ function logBytesInto(graph: Graph, group: PolicyResource, usages: FunctionUsage
   if (writer) return writer.invocations * traffic.get("logBytesPerInvocation", writer.name);
   const stage = graph.of(TYPES.stage, TYPES.restStage).find((s) => s.props.accessLogSettings?.destinationArn === group.props.arn);
   if (stage) {
-    const api = graph.of(TYPES.api, COST_TYPES.restApi).find((a) => a.props.id === (stage.props.apiId ?? stage.props.restApi));
+    const api = graph.of(TYPES.api, TYPES.restApi).find((a) => a.props.id === (stage.props.apiId ?? stage.props.restApi));
     const requests = routes.filter((r) => r.api === api).reduce((sum, r) => sum + r.requests, 0);
     return requests * traffic.get("logBytesPerInvocation", api?.name);
   }
