@@ -10,6 +10,9 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { InvokeResult } from "./functions";
 
+/** API Gateway's TTL of an authorizer's result (HTTP and REST) when the program leaves it out. */
+export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
+
 export interface LambdaAuthorizerConfig {
   /** Which function decides (the runtime's key). */
   functionName: string;
