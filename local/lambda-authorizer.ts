@@ -64,7 +64,7 @@ export class AuthorizerCache<V> {
 }
 
 /** One identity source (`$request.header.X`, `$request.querystring.x`, `$context.x`, `$stageVariables.x`) of a request's 2.0 event, as it is there. */
-export function identityValue(source: string, event: APIGatewayProxyEventV2): unknown {
+function identityValue(source: string, event: APIGatewayProxyEventV2): unknown {
   const [, scope, name] = /^\$(request\.header|request\.querystring|context|stageVariables)\.(.+)$/.exec(source) ?? [];
   if (scope === "request.header") return event.headers?.[name.toLowerCase()];
   if (scope === "request.querystring") return event.queryStringParameters?.[name];
