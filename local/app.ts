@@ -10,6 +10,7 @@ import { invokedFunctionArn } from "../policy/graph";
 import { revealSecrets, type RecordedResource } from "../tools/mock-engine";
 import { stackGraph } from "../tools/policy-check";
 import type { StreamViewType } from "./dynamodb-streams";
+import { DEFAULT_AUTHORIZER_TTL_SECONDS } from "./lambda-authorizer";
 import { readRestApis, type RestApiModel } from "./rest-model";
 import type { QueueDefinition } from "./sqs";
 import type { LocalParameter } from "./ssm";
@@ -193,8 +194,7 @@ export function readApp(recorded: RecordedResource[]): AppModel {
         }
         const functionArn = invokedFunctionArn(a.inputs.authorizerUri);
         if (!functionArn) throw new Error(`Authorizer ${a.name} does not invoke a Lambda function (${a.inputs.authorizerUri}).`);
-        // API Gateway's own default when the TTL is left out.
-        return [a.id, { functionArn, identitySources: a.inputs.identitySources ?? [], resultTtlSeconds: a.inputs.authorizerResultTtlInSeconds ?? 300 }];
+        return [a.id, { functionArn, identitySources: a.inputs.identitySources ?? [], resultTtlSeconds: a.inputs.authorizerResultTtlInSeconds ?? DEFAULT_AUTHORIZER_TTL_SECONDS }];
       }));
     const routes = ofType("aws:apigatewayv2/route:Route").filter((r) => r.inputs.apiId === apiId).map((route): RouteModel => {
       const integrationId = String(route.inputs.target ?? "").replace(/^integrations\//, "");

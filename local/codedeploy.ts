@@ -117,7 +117,8 @@ export class LocalCodeDeploy {
   private readonly configs = new Map<string, TrafficRouting>(Object.entries(PREDEFINED_LAMBDA_CONFIGS));
   private readonly alarmStates = new Map<string, "OK" | "ALARM">();
   private readonly deployments = new Map<string, Deployment>();
-  private readonly runs = new Set<Promise<void>>();
+  /** Each deployment's run, until it ends. */
+  private readonly runs = new Map<string, Promise<void>>();
   private server?: Server;
   /** Every call answered, by IAM action name (`codedeploy:CreateDeployment`), in order. */
   readonly calls: string[] = [];
@@ -176,14 +177,14 @@ export class LocalCodeDeploy {
   /** Stops serving, after the deployments still running have ended (stop them first to end them early). */
   async stop(): Promise<void> {
     for (const d of this.deployments.values()) if (ACTIVE_STATUSES.includes(d.status)) d.stop ??= { rollback: true };
-    await Promise.all(this.runs);
+    await Promise.all(this.runs.values());
     if (this.server) await closeServer(this.server);
   }
 
   /** Resolves when the deployment has ended, with its final status. */
   async settled(deploymentId: string): Promise<string> {
     const d = this.deployment(deploymentId);
-    while (ACTIVE_STATUSES.includes(d.status)) await sleep(5);
+    await this.runs.get(d.id);
     return d.status;
   }
 
@@ -212,8 +213,7 @@ export class LocalCodeDeploy {
     const events: LifecycleEvent[] = (["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"] as const).map((name) => ({ lifecycleEventName: name, status: "Pending" }));
     const d: Deployment = { id, group, configName, status: "Created", createTime: now(), revision: input.revision, target, hooks, events, weight: 0 };
     this.deployments.set(id, d);
-    const run = this.run(d).finally(() => this.runs.delete(run));
-    this.runs.add(run);
+    this.runs.set(id, this.run(d).finally(() => this.runs.delete(id)));
     return id;
   }
 

@@ -92,7 +92,7 @@ function sameItem(a: Item, b: Item): boolean {
 }
 
 /** The items a write request names, per table: `[table, keys]` (one entry per item). */
-export function writtenKeys(operation: string, body: any, keyOf: (table: string, item: Item) => Item | undefined): Array<[string, Item]> {
+function writtenKeys(operation: string, body: any, keyOf: (table: string, item: Item) => Item | undefined): Array<[string, Item]> {
   const key = (table: string, item: Item | undefined): Array<[string, Item]> => {
     const keys = item && keyOf(table, item);
     return keys ? [[table, keys]] : [];

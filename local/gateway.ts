@@ -23,7 +23,7 @@ export interface RequestLog {
 }
 
 /** An API Gateway request id: 16 characters, like `JKJaXmPLvHcESHA=`. */
-export function newRequestId(): string {
+function newRequestId(): string {
   return randomBytes(10).toString("base64");
 }
 

@@ -200,7 +200,7 @@ export function toEvent(input: EventInput): APIGatewayProxyEventV2 {
 }
 
 /** `requestContext.authorizer.iam` as payload 2.0 writes it (no Cognito identity for access keys; no organization locally). */
-export function iamAuthorizer(identity: IamIdentity): Record<string, string | null> {
+function iamAuthorizer(identity: IamIdentity): Record<string, string | null> {
   return { accessKey: identity.accessKey, accountId: identity.accountId, callerId: identity.userId, cognitoIdentity: null, principalOrgId: null, userArn: identity.userArn, userId: identity.userId };
 }
 

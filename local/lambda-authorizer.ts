@@ -10,6 +10,9 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { InvokeResult } from "./functions";
 
+/** API Gateway's TTL of an authorizer's result (HTTP and REST) when the program leaves it out. */
+export const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
+
 export interface LambdaAuthorizerConfig {
   /** Which function decides (the runtime's key). */
   functionName: string;
@@ -61,7 +64,7 @@ export class AuthorizerCache<V> {
 }
 
 /** One identity source (`$request.header.X`, `$request.querystring.x`, `$context.x`, `$stageVariables.x`) of a request's 2.0 event, as it is there. */
-export function identityValue(source: string, event: APIGatewayProxyEventV2): unknown {
+function identityValue(source: string, event: APIGatewayProxyEventV2): unknown {
   const [, scope, name] = /^\$(request\.header|request\.querystring|context|stageVariables)\.(.+)$/.exec(source) ?? [];
   if (scope === "request.header") return event.headers?.[name.toLowerCase()];
   if (scope === "request.querystring") return event.queryStringParameters?.[name];

@@ -36,7 +36,7 @@ interface RawAnswer {
 const notFound = (message: string) => new AwsError("ResourceNotFoundException", message, 404);
 
 /** `name`, `name:qualifier`, or a function ARN (with or without a qualifier) -> name and qualifier. */
-export function parseFunctionName(value: string): { name: string; qualifier?: string } {
+function parseFunctionName(value: string): { name: string; qualifier?: string } {
   const arn = /^arn:[^:]+:lambda:[^:]+:\d{12}:function:([^:]+)(?::(.+))?$/.exec(value);
   if (arn) return { name: arn[1], qualifier: arn[2] };
   const [name, qualifier] = value.split(":");

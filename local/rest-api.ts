@@ -61,7 +61,7 @@ function gatewayResponse(statusCode: number, message: string | null, errorType?:
 }
 
 /** Thrown for a function result API Gateway cannot read as a 1.0 proxy response (it answers 502). */
-export class MalformedProxyResponseError extends Error {}
+class MalformedProxyResponseError extends Error {}
 
 const HEADER_VALUE = ["string", "number", "boolean"];
 
@@ -118,7 +118,7 @@ export interface RestEventInput {
 }
 
 /** The payload format 1.0 event for a request (a stage without binary media types: bodies as text). */
-export function toRestEvent(input: RestEventInput): APIGatewayProxyEvent {
+function toRestEvent(input: RestEventInput): APIGatewayProxyEvent {
   const now = input.now ?? new Date();
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};

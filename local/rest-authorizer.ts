@@ -36,7 +36,7 @@ export interface RestLambdaAuthorizerConfig {
 }
 
 /** One REST identity source (`method.request.header.X`, `method.request.querystring.x`, `stageVariables.x`, `context.x`) of a 1.0 event, as it is there. */
-export function restIdentityValue(source: string, event: APIGatewayProxyEvent): unknown {
+function restIdentityValue(source: string, event: APIGatewayProxyEvent): unknown {
   const [, scope, name] = /^(method\.request\.header|method\.request\.querystring|stageVariables|context)\.(.+)$/.exec(source) ?? [];
   if (scope === "method.request.header") return Object.entries(event.headers ?? {}).find(([header]) => header.toLowerCase() === name.toLowerCase())?.[1];
   if (scope === "method.request.querystring") return event.queryStringParameters?.[name];
@@ -57,7 +57,7 @@ function wildcard(pattern: string): RegExp {
 }
 
 /** Allow, explicit deny or implicit deny of `execute-api:Invoke` on `methodArn`. */
-export function evaluatePolicy(statements: PolicyStatement[], methodArn: string): "allow" | "deny" | "implicit" {
+function evaluatePolicy(statements: PolicyStatement[], methodArn: string): "allow" | "deny" | "implicit" {
   const matches = (statement: PolicyStatement) =>
     [statement.Action].flat().some((action) => typeof action === "string" && wildcard(action).test("execute-api:Invoke"))
     && [statement.Resource].flat().some((resource) => typeof resource === "string" && wildcard(resource).test(methodArn));

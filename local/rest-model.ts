@@ -4,8 +4,10 @@
  * Lambda proxy integration, the authorizers, the stage (variables, throttle) and the usage
  * plans with their keys (values as recorded: API Gateway's generated ones, mocked).
  */
+import { REST_API_INTEGRATION_TIMEOUT_SECONDS } from "../components/limits";
 import { invokedFunctionArn } from "../policy/graph";
 import type { RecordedResource } from "../tools/mock-engine";
+import { DEFAULT_AUTHORIZER_TTL_SECONDS } from "./lambda-authorizer";
 
 export interface RestRouteModel {
   routeKey: string;
@@ -66,10 +68,6 @@ export interface RestApiModel {
   apiKeys: ApiKeyModel[];
 }
 
-/** API Gateway's default TTL of an authorizer's result, when the program leaves it out. */
-const DEFAULT_AUTHORIZER_TTL_SECONDS = 300;
-/** And of an integration. */
-const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 
 export function readRestApis(resources: RecordedResource[]): RestApiModel[] {
   const ofType = (type: string, apiId: string) => resources.filter((r) => r.type === `aws:apigateway/${type}` && r.inputs.restApi === apiId);
@@ -111,7 +109,7 @@ export function readRestApis(resources: RecordedResource[]): RestApiModel[] {
         requiredParameters: validator?.validateRequestParameters
           ? Object.entries(method.inputs.requestParameters ?? {}).filter(([, required]) => required === true).map(([parameter]) => parameter)
           : [],
-        timeoutMs: integration!.inputs.timeoutMilliseconds ?? DEFAULT_INTEGRATION_TIMEOUT_MS,
+        timeoutMs: integration!.inputs.timeoutMilliseconds ?? REST_API_INTEGRATION_TIMEOUT_SECONDS * 1000,
       };
     });
     const authorizers = Object.fromEntries(ofType("authorizer:Authorizer", apiId).map((a): [string, RestAuthorizerModel] => [a.id, {

@@ -36,7 +36,7 @@ export interface ServedRestApis {
 }
 
 /** The issuer of a user pool's tokens, from its ARN (`arn:aws:cognito-idp:<region>:<account>:userpool/<id>`). */
-export function userPoolIssuer(arn: string): string {
+function userPoolIssuer(arn: string): string {
   const match = /^arn:[^:]+:cognito-idp:([^:]+):\d+:userpool\/(.+)$/.exec(arn);
   if (!match) throw new Error(`${arn} is not a Cognito user pool ARN`);
   return `https://cognito-idp.${match[1]}.amazonaws.com/${match[2]}`;

@@ -293,6 +293,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const tokens: Record<string, string> = {};
     const jwtConfigs: Record<string, JwtConfig> = {};
     const apiUrls: Record<string, string> = {};
+    // One invoker for every API's routes and authorizers.
+    const invoke = (name: string, event: unknown, requestId: string) => functions.get(name)!.invoke(event, requestId);
     for (const [index, api] of app.apis.entries()) {
       const authorizers: Record<string, JwtAuthorizer> = {};
       for (const [id, recorded] of Object.entries(api.authorizers)) {
@@ -304,7 +306,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
           tokens[id] = await issuer.issue(jwtConfig, { scopes });
         }
       }
-      const invoke = (name: string, event: unknown, requestId: string) => functions.get(name)!.invoke(event, requestId);
       const lambdaAuthorizers = Object.fromEntries(Object.entries(api.lambdaAuthorizers).map(([id, recorded]) => [id, new LocalLambdaAuthorizer({
         functionName: functionForArn(app, recorded.functionArn).name, identitySources: recorded.identitySources, resultTtlSeconds: recorded.resultTtlSeconds, region,
       }, invoke)]));
@@ -330,8 +331,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     // REST APIs, each stage on its own port; their Cognito authorizers take tokens of the same issuer.
     const restApis = await serveRestApis({
-      app, issuer, region, accountId: MOCK_ACCOUNT_ID, jwt: options.jwt, sigv4,
-      invoke: (name, event, requestId) => functions.get(name)!.invoke(event, requestId),
+      app, issuer, region, accountId: MOCK_ACCOUNT_ID, jwt: options.jwt, sigv4, invoke,
       onRequest: (entry) => log(formatRequest(entry, "REST")),
     });
     stops.push(() => restApis.stop());

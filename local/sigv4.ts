@@ -19,10 +19,10 @@ import { TRUSTED_PRINCIPAL_ARN } from "../handlers/lib/principals";
 export const SIGV4_SERVICE = "execute-api";
 
 /** API Gateway refuses a signature dated more than 5 minutes from its clock, either way. */
-export const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
+const SIGNATURE_WINDOW_MS = 5 * 60 * 1000;
 
 /** The session name of a local role principal's credentials (its `userArn` is the session's). */
-export const LOCAL_SESSION_NAME = "local";
+const LOCAL_SESSION_NAME = "local";
 
 /** The principal `npm run dev` always defines, in the given account. */
 export const defaultPrincipalArn = (accountId: string) => `arn:aws:iam::${accountId}:role/local-service`;

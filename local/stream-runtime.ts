@@ -41,7 +41,7 @@ export async function startStreamServices(app: AppModel, dynaliteEndpoint: strin
 }
 
 /** The queue a mapping's discarded batches go to; `dlq list` shows it with the stream it serves. */
-export function onFailureQueue(app: AppModel, mapping: StreamMappingModel) {
+function onFailureQueue(app: AppModel, mapping: StreamMappingModel) {
   return app.queues.find((q) => q.arn === mapping.onFailureArn);
 }
 
@@ -64,7 +64,7 @@ export function describeStreamMapping(app: AppModel, mapping: StreamMappingModel
     + (queue ? `; DLQ ${queue.name}` : mapping.onFailureArn ? `; on failure ${mapping.onFailureArn}` : "; no on-failure destination: failed batches are dropped");
 }
 
-export function formatStreamBatch(entry: StreamBatchLog): string {
+function formatStreamBatch(entry: StreamBatchLog): string {
   const { outcome } = entry;
   const result = outcome.kind === "success" ? "ok"
     : outcome.kind === "partial" ? `${outcome.fromIndex} ok, retrying from record ${outcome.fromIndex + 1}`

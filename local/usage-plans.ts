@@ -7,7 +7,7 @@
  */
 import type { UsagePlanModel } from "./rest-model";
 
-export class TokenBucket {
+class TokenBucket {
   private tokens: number;
   private at: number;
 

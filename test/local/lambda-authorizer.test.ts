@@ -60,7 +60,10 @@ describe("local runtime: Lambda authorizers (fixture program)", function () {
       expect(await response.json()).to.deep.equal({ message: "Unauthorized" });
     }
     const logged = lines.slice(before);
-    expect(logged.filter((line) => line.startsWith("HTTP")).every((line) => /identity source \$request\.(header\.Authorization|querystring\.tenant) is missing or empty; the authorizer was not invoked/.test(line)), logged.join("\n")).to.equal(true);
+    const requests = logged.filter((line) => line.startsWith("HTTP"));
+    // One line per request (an empty list would pass \`every\`), each naming the missing source.
+    expect(requests, logged.join("\n")).to.have.length(3);
+    expect(requests.every((line) => /identity source \$request\.(header\.Authorization|querystring\.tenant) is missing or empty; the authorizer was not invoked/.test(line)), logged.join("\n")).to.equal(true);
   });
 
   it("answers 403 {\"message\":\"Forbidden\"} when the authorizer says isAuthorized: false, without running the route", async () => {
