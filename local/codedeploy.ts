@@ -213,7 +213,10 @@ export class LocalCodeDeploy {
     const events: LifecycleEvent[] = (["BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"] as const).map((name) => ({ lifecycleEventName: name, status: "Pending" }));
     const d: Deployment = { id, group, configName, status: "Created", createTime: now(), revision: input.revision, target, hooks, events, weight: 0 };
     this.deployments.set(id, d);
-    this.runs.set(id, this.run(d).finally(() => this.runs.delete(id)));
+    const run = this.run(d).finally(() => this.runs.delete(id));
+    // A stand-in fault reaches whoever awaits settled() or stop(), not the process as an unhandled rejection.
+    run.catch(() => undefined);
+    this.runs.set(id, run);
     return id;
   }
 

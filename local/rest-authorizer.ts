@@ -15,6 +15,7 @@
  * method has no scopes, an access token with one of them when it has; otherwise 401.
  */
 import type { APIGatewayProxyEvent } from "aws-lambda";
+import { iamPattern } from "../policy/graph";
 import { stringClaims } from "./http-api";
 import type { JwtAuthorizer } from "./jwt";
 import { AuthorizerCache, contextValue, identitySourceValues, type AuthorizerInvoker } from "./lambda-authorizer";
@@ -51,16 +52,11 @@ interface PolicyStatement {
   Resource?: unknown;
 }
 
-/** An IAM pattern (`*` any run, `?` one character) as a regular expression. */
-function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split("").map((c) => (c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/]/g, "\\$&"))).join("")}$`);
-}
-
 /** Allow, explicit deny or implicit deny of `execute-api:Invoke` on `methodArn`. */
 function evaluatePolicy(statements: PolicyStatement[], methodArn: string): "allow" | "deny" | "implicit" {
   const matches = (statement: PolicyStatement) =>
-    [statement.Action].flat().some((action) => typeof action === "string" && wildcard(action).test("execute-api:Invoke"))
-    && [statement.Resource].flat().some((resource) => typeof resource === "string" && wildcard(resource).test(methodArn));
+    [statement.Action].flat().some((action) => typeof action === "string" && iamPattern(action).test("execute-api:Invoke"))
+    && [statement.Resource].flat().some((resource) => typeof resource === "string" && iamPattern(resource).test(methodArn));
   const applying = statements.filter(matches);
   if (applying.some((s) => s.Effect === "Deny")) return "deny";
   return applying.some((s) => s.Effect === "Allow") ? "allow" : "implicit";

@@ -380,3 +380,8 @@ export class Graph {
     return new Set(this.deployments().flatMap((d) => [d.runner, ...d.hooks.map((h) => h.function)]).filter((fn): fn is PolicyResource => fn !== undefined));
   }
 }
+
+/** An IAM pattern (`*` any run of characters, `?` one) as a regular expression. */
+export function iamPattern(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\/]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+}

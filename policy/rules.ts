@@ -15,7 +15,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from "@pulumi/policy";
-import { asList, Graph, invokedFunctionArn, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
+import { asList, Graph, iamPattern, invokedFunctionArn, isStreamMapping, parseFunctionReference, qualifierKey, Statement, statementsOf, streamKindOf, TYPES } from "./graph";
 
 export { parseFunctionReference, statementsOf, TYPES } from "./graph";
 
@@ -470,7 +470,7 @@ export const policies: Policy[] = [
       if (source.type === TYPES.schedule) {
         const arn = source.props.target?.arn;
         const role = graph.roleWithArn(source.props.target?.roleArn);
-        const allowed = graph.statementsOfRole(role).some((s) => s.Effect === "Allow" && (s.Action ?? []).includes("lambda:InvokeFunction") && (s.Resource ?? []).some((r) => arnPattern(r).test(String(arn))));
+        const allowed = graph.statementsOfRole(role).some((s) => s.Effect === "Allow" && (s.Action ?? []).includes("lambda:InvokeFunction") && (s.Resource ?? []).some((r) => iamPattern(r).test(String(arn))));
         if (!allowed) report(`${by} invokes ${target} but its role ${role?.name ?? source.props.target?.roleArn ?? "(none)"} may not invoke ${arn}, so every run fails; allow lambda:InvokeFunction on exactly that ARN (an alias ARN is not covered by the function's).`, source.urn);
         continue;
       }
@@ -1049,11 +1049,6 @@ function encryptionKeyOf(type: string, props: Props): { kind: string; field: str
 /** A key ARN, id or alias of the account's own; `alias/aws/...` names an AWS managed key. */
 function isCustomerManagedKey(key: unknown): boolean {
   return typeof key === "string" && key !== "" && !/(^|:)alias\/aws\//.test(key);
-}
-
-/** An IAM resource pattern (`*` and `?` wildcards) as a regular expression. */
-function arnPattern(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
 }
 
 /** What kind of secret `value` (stored under `key`) looks like, or undefined. */

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { describeTrafficShift, trafficShiftOf } from "../../policy/graph";
+import { describeTrafficShift, iamPattern, trafficShiftOf } from "../../policy/graph";
 import { parseFunctionReference, policies, secretIn, stackOf, TYPES } from "../../policy/rules";
 import { checkPolicies, PackConfig, Violation } from "../../tools/policy-check";
 import { RecordedResource } from "../mocks";
@@ -766,5 +766,16 @@ describe("policy pack rules: each fires on a bad resource, with a message that s
     expect(secretIn("GITHUB", "ghp_" + "a".repeat(36))).to.equal("a GitHub token");
     expect(secretIn("DATABASE_URL", "postgres://app:s3cret@db:5432/app")).to.equal("a URL with a password");
     expect(secretIn("DATABASE_URL", "postgres://db:5432/app")).to.equal(undefined);
+  });
+});
+
+describe("IAM patterns (the policy pack's role checks and the local REST authorizer's policies)", () => {
+  it("reads * as any run and ? as one character, and everything else literally", () => {
+    const pattern = iamPattern("arn:aws:execute-api:eu-west-1:*:abc/v1/GET/orders/?");
+    expect(pattern.test("arn:aws:execute-api:eu-west-1:123456789012:abc/v1/GET/orders/7")).to.equal(true);
+    expect(pattern.test("arn:aws:execute-api:eu-west-1:123456789012:abc/v1/GET/orders/77"), "? is one character").to.equal(false);
+    expect(iamPattern("a.b").test("axb"), ". is literal").to.equal(false);
+    expect(iamPattern("lambda:*").test("lambda:InvokeFunction")).to.equal(true);
+    expect(iamPattern("lambda:Invoke").test("lambda:InvokeFunction"), "anchored").to.equal(false);
   });
 });
