@@ -66,9 +66,12 @@ type Decision = { ok: true; principalId: string; statements: PolicyStatement[]; 
 
 export class LocalRestLambdaAuthorizer {
   private readonly cache: AuthorizerCache<Extract<Decision, { ok: true }>>;
+  /** The token's validation, compiled once (a TOKEN authorizer's `identityValidationExpression`). */
+  private readonly tokenPattern?: RegExp;
 
   constructor(readonly config: RestLambdaAuthorizerConfig, private readonly invoke: AuthorizerInvoker, now: () => number = Date.now) {
     this.cache = new AuthorizerCache(config.resultTtlSeconds, now);
+    if (config.type === "TOKEN" && config.identityValidationExpression) this.tokenPattern = new RegExp(`^(?:${config.identityValidationExpression})$`);
   }
 
   /** Decides on the request whose proxy event is `event`, for `methodArn`. */
@@ -76,9 +79,8 @@ export class LocalRestLambdaAuthorizer {
     const read = identitySourceValues(this.config.identitySources, (source) => restIdentityValue(source, event));
     if ("missing" in read) return { ...UNAUTHORIZED, reason: `identity source ${read.missing} is missing or empty; the authorizer was not invoked` };
     const { values } = read;
-    const expression = this.config.identityValidationExpression;
-    if (this.config.type === "TOKEN" && expression && !new RegExp(`^(?:${expression})$`).test(values[0])) {
-      return { ...UNAUTHORIZED, reason: `token does not match identityValidationExpression ${expression}; the authorizer was not invoked` };
+    if (this.tokenPattern && !this.tokenPattern.test(values[0])) {
+      return { ...UNAUTHORIZED, reason: `token does not match identityValidationExpression ${this.config.identityValidationExpression}; the authorizer was not invoked` };
     }
     const hit = this.cache.get(values);
     const cached = hit !== undefined;
