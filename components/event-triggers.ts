@@ -82,6 +82,7 @@ export const TRIGGER_KINDS = ["topic", "rule", "schedule", "bucket"] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 const TRIGGER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
+const EVENT_BUS_NAME = /^[A-Za-z0-9._\-/]{1,256}$/;
 
 /** The kind of each valid trigger, by name; every problem goes to `problems`. */
 export function checkTriggers(triggers: Record<string, EventTriggerArgs> | undefined, problems: ProblemCollector): Map<string, TriggerKind> {
@@ -166,7 +167,7 @@ function checkRule(rule: RuleTriggerArgs, at: string, problems: ProblemCollector
     problems.add(`${at}.eventPattern`, `is ${rule.eventPattern.length} characters; EventBridge allows at most ${EVENT_TRIGGER_LIMITS.eventPatternLength}: match on fewer fields.`);
   }
   const bus = rule.eventBusName;
-  if (typeof bus === "string" && !/^[A-Za-z0-9._\-/]{1,256}$/.test(bus) && !/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/.test(bus)) {
+  if (typeof bus === "string" && !EVENT_BUS_NAME.test(bus) && "problem" in destinationService(bus, ["events"])) {
     problems.add(`${at}.eventBusName`, `${JSON.stringify(bus)} is not an event bus name or ARN; use e.g. "orders", or leave it out for the default bus.`);
   }
 }
