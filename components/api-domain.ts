@@ -4,6 +4,7 @@
 // go in the zone when one is given. Regional endpoints, TLS 1.2.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { ARN_PARTITION } from "./arns";
 import { CUSTOM_DOMAIN_LIMITS } from "./limits";
 import { ProblemCollector } from "./validation";
 
@@ -56,8 +57,7 @@ export interface ApiDomainResources {
 }
 
 const LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
-const PARTITION = "aws(?:-[a-z]+)*";
-const CERTIFICATE_ARN = new RegExp(`^arn:${PARTITION}:acm:([a-z0-9-]+):\\d{12}:certificate/[A-Za-z0-9-]+$`);
+const CERTIFICATE_ARN = new RegExp(`^arn:${ARN_PARTITION}:acm:([a-z0-9-]+):\\d{12}:certificate/[A-Za-z0-9-]+$`);
 const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
 const BASE_PATH_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 

@@ -9,9 +9,10 @@ export const StreamKind = {
 } as const;
 export type StreamKind = (typeof StreamKind)[keyof typeof StreamKind];
 
-const PARTITION = "aws(?:-[a-z]+)*";
-const DYNAMODB_STREAM_ARN = new RegExp(`^arn:${PARTITION}:dynamodb:[a-z0-9-]+:\\d{12}:table/[A-Za-z0-9_.-]{3,255}/stream/[^/]+$`);
-const KINESIS_STREAM_ARN = new RegExp(`^arn:${PARTITION}:kinesis:[a-z0-9-]+:\\d{12}:stream/[A-Za-z0-9_.-]{1,128}$`);
+/** The partitions an ARN may name (`aws`, `aws-cn`, `aws-us-gov`, ...), as a regular expression's source. */
+export const ARN_PARTITION = "aws(?:-[a-z]+)*";
+const DYNAMODB_STREAM_ARN = new RegExp(`^arn:${ARN_PARTITION}:dynamodb:[a-z0-9-]+:\\d{12}:table/[A-Za-z0-9_.-]{3,255}/stream/[^/]+$`);
+const KINESIS_STREAM_ARN = new RegExp(`^arn:${ARN_PARTITION}:kinesis:[a-z0-9-]+:\\d{12}:stream/[A-Za-z0-9_.-]{1,128}$`);
 
 /** The kind of stream an ARN names, or undefined when it names neither. */
 export function streamKindOf(arn: string): StreamKind | undefined {
@@ -42,7 +43,7 @@ export function streamArnProblem(arn: unknown, declared: StreamKind | undefined)
 /** Why `arn` cannot take failed records as a destination of `service` (SQS or SNS, not FIFO), or undefined. */
 export function destinationProblem(arn: unknown, service: "sqs" | "sns"): string | undefined {
   const what = service === "sqs" ? "an SQS queue" : "an SNS topic";
-  if (typeof arn !== "string" || !new RegExp(`^arn:${PARTITION}:${service}:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_.-]+$`).test(arn)) {
+  if (typeof arn !== "string" || !new RegExp(`^arn:${ARN_PARTITION}:${service}:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_.-]+$`).test(arn)) {
     return `${JSON.stringify(arn)} is not the ARN of ${what}; pass e.g. ${service === "sqs" ? "queue.arn" : "topic.arn"}.`;
   }
   if (arn.endsWith(".fifo")) return `${JSON.stringify(arn)} is FIFO, which Lambda cannot send failed batches to; use a standard ${service === "sqs" ? "queue" : "topic"}.`;
@@ -51,6 +52,6 @@ export function destinationProblem(arn: unknown, service: "sqs" | "sns"): string
 
 /** Why `arn` is not a KMS key ARN that IAM can match `kms:Decrypt` against, or undefined. */
 export function kmsKeyProblem(arn: unknown): string | undefined {
-  if (typeof arn === "string" && new RegExp(`^arn:${PARTITION}:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$`).test(arn)) return undefined;
+  if (typeof arn === "string" && new RegExp(`^arn:${ARN_PARTITION}:kms:[a-z0-9-]+:\\d{12}:key/[A-Za-z0-9-]+$`).test(arn)) return undefined;
   return `${JSON.stringify(arn)} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); IAM matches kms:Decrypt on the key's ARN, not an alias: pass key.arn.`;
 }

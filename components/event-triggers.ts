@@ -1,7 +1,7 @@
 // The triggers of an EventWorker and the checks AWS applies to each, as pure functions.
 import * as pulumi from "@pulumi/pulumi";
 import { destinationService } from "./async-invoke";
-import { S3_EVENT_TYPES } from "./limits";
+import { EVENT_TRIGGER_LIMITS, S3_EVENT_TYPES } from "./limits";
 import { slugify } from "./naming";
 import { ProblemCollector } from "./validation";
 
@@ -82,10 +82,7 @@ export const TRIGGER_KINDS = ["topic", "rule", "schedule", "bucket"] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 const TRIGGER_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,39}$/;
-const MAX_FILTER_ATTRIBUTES = 5;
-const MAX_FILTER_COMBINATIONS = 150;
-const MAX_EVENT_PATTERN_CHARACTERS = 4096;
-const MAX_KEY_FILTER_CHARACTERS = 1024;
+const EVENT_BUS_NAME = /^[A-Za-z0-9._\-/]{1,256}$/;
 
 /** The kind of each valid trigger, by name; every problem goes to `problems`. */
 export function checkTriggers(triggers: Record<string, EventTriggerArgs> | undefined, problems: ProblemCollector): Map<string, TriggerKind> {
@@ -156,21 +153,21 @@ function checkTopic(topic: TopicTriggerArgs, at: string, problems: ProblemCollec
   };
   collect(parsed.value);
   const combinations = lists.reduce((product, list) => product * Math.max(list.length, 1), 1);
-  if (lists.length > MAX_FILTER_ATTRIBUTES) {
-    problems.add(`${at}.filterPolicy`, `names ${lists.length} attributes; SNS allows at most ${MAX_FILTER_ATTRIBUTES}: filter on fewer, or filter the rest in the function.`);
-  } else if (combinations > MAX_FILTER_COMBINATIONS) {
-    problems.add(`${at}.filterPolicy`, `has ${combinations} value combinations; SNS allows at most ${MAX_FILTER_COMBINATIONS}: list fewer values.`);
+  if (lists.length > EVENT_TRIGGER_LIMITS.filterPolicyAttributes) {
+    problems.add(`${at}.filterPolicy`, `names ${lists.length} attributes; SNS allows at most ${EVENT_TRIGGER_LIMITS.filterPolicyAttributes}: filter on fewer, or filter the rest in the function.`);
+  } else if (combinations > EVENT_TRIGGER_LIMITS.filterPolicyCombinations) {
+    problems.add(`${at}.filterPolicy`, `has ${combinations} value combinations; SNS allows at most ${EVENT_TRIGGER_LIMITS.filterPolicyCombinations}: list fewer values.`);
   }
 }
 
 function checkRule(rule: RuleTriggerArgs, at: string, problems: ProblemCollector): void {
   const parsed = jsonObject(rule.eventPattern);
   if ("problem" in parsed) problems.add(`${at}.eventPattern`, parsed.problem);
-  else if (rule.eventPattern.length > MAX_EVENT_PATTERN_CHARACTERS) {
-    problems.add(`${at}.eventPattern`, `is ${rule.eventPattern.length} characters; EventBridge allows at most ${MAX_EVENT_PATTERN_CHARACTERS}: match on fewer fields.`);
+  else if (rule.eventPattern.length > EVENT_TRIGGER_LIMITS.eventPatternLength) {
+    problems.add(`${at}.eventPattern`, `is ${rule.eventPattern.length} characters; EventBridge allows at most ${EVENT_TRIGGER_LIMITS.eventPatternLength}: match on fewer fields.`);
   }
   const bus = rule.eventBusName;
-  if (typeof bus === "string" && !/^[A-Za-z0-9._\-/]{1,256}$/.test(bus) && !/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/.test(bus)) {
+  if (typeof bus === "string" && !EVENT_BUS_NAME.test(bus) && "problem" in destinationService(bus, ["events"])) {
     problems.add(`${at}.eventBusName`, `${JSON.stringify(bus)} is not an event bus name or ARN; use e.g. "orders", or leave it out for the default bus.`);
   }
 }
@@ -267,8 +264,8 @@ function checkBucket(bucket: BucketTriggerArgs, at: string, problems: ProblemCol
   }
   for (const field of ["prefix", "suffix"] as const) {
     const value = bucket[field];
-    if (value !== undefined && (typeof value !== "string" || value.length === 0 || value.length > MAX_KEY_FILTER_CHARACTERS)) {
-      problems.add(`${at}.${field}`, `${JSON.stringify(value)} is not a key ${field} of 1-${MAX_KEY_FILTER_CHARACTERS} characters; give one, or leave it out.`);
+    if (value !== undefined && (typeof value !== "string" || value.length === 0 || value.length > EVENT_TRIGGER_LIMITS.keyFilterLength)) {
+      problems.add(`${at}.${field}`, `${JSON.stringify(value)} is not a key ${field} of 1-${EVENT_TRIGGER_LIMITS.keyFilterLength} characters; give one, or leave it out.`);
     }
   }
 }

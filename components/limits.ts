@@ -71,6 +71,17 @@ export const S3_EVENT_TYPES: readonly string[] = [
   "s3:ObjectAcl:Put",
 ];
 
+/**
+ * What the push sources accept of a trigger: an SNS filter policy's attribute names and value
+ * combinations, an EventBridge event pattern's characters, an S3 key prefix's or suffix's.
+ */
+export const EVENT_TRIGGER_LIMITS = {
+  filterPolicyAttributes: 5,
+  filterPolicyCombinations: 150,
+  eventPatternLength: 4096,
+  keyFilterLength: 1024,
+} as const;
+
 /** Asynchronous invocation: retries after a failed attempt, and how long Lambda keeps an event, in seconds. */
 export const ASYNC_INVOKE_LIMITS = { maxRetries: [0, 2], maxEventAgeSeconds: [60, 21600] } as const;
 

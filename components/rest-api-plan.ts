@@ -2,6 +2,7 @@
 // the digest of its definition that decides when a new deployment is made.
 import { createHash } from "crypto";
 import { checkDomain } from "./api-domain";
+import { ARN_PARTITION } from "./arns";
 import { checkKmsKeyArn } from "./kms";
 import { QUOTA_PERIOD_OFFSETS, REST_API_INTEGRATION_TIMEOUT_SECONDS, REST_API_LIMITS } from "./limits";
 import { checkFunctionNames, PlannedFunction, PlannedRoute, planRoutes } from "./routes";
@@ -25,6 +26,7 @@ const NOT_FUNCTION_SETTINGS = ["auth", "scopes", "apiKeyRequired", "requestSchem
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const REQUEST_PARAMETER = /^method\.request\.(querystring|header|path)\.[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+const REGIONAL_WEB_ACL_ARN = new RegExp(`^arn:${ARN_PARTITION}:wafv2:[a-z0-9-]+:\\d{12}:regional/webacl/[^/]+/[^/]+$`);
 
 /** One REST route as validated, with what its method needs beyond auth. */
 export interface PlannedRestRoute extends PlannedRoute<RestRouteAuth> {
@@ -285,7 +287,7 @@ function checkWaf(args: RestApiArgs, problems: ProblemCollector): void {
   }
   const { min, max } = REST_API_LIMITS.wafRateLimit;
   problems.integerInRange("waf.rateLimitPerIp", rateLimitPerIp, min, max, "requests per 5 minutes");
-  if (typeof webAclArn === "string" && !/^arn:aws(-[a-z]+)*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[^/]+\/[^/]+$/.test(webAclArn)) {
+  if (typeof webAclArn === "string" && !REGIONAL_WEB_ACL_ARN.test(webAclArn)) {
     problems.add("waf.webAclArn", `${JSON.stringify(webAclArn)} is not a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>); API stages take REGIONAL web ACLs only.`);
   }
 }

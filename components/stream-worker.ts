@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { createAlarm } from "./alarms";
 import { destinationProblem, StreamKind, streamArnProblem, streamKindOf } from "./arns";
+import { DESTINATION_ACTIONS } from "./async-invoke";
 import { createDeadLetterQueue } from "./dead-letter-queue";
 import { checkFilterPatterns } from "./event-filters";
 import { checkedKmsKey, checkKmsKeyArn, KMS_READ_ACTIONS, KMS_SEND_ACTIONS, keyStatement } from "./kms";
@@ -351,14 +352,13 @@ export class StreamWorker extends pulumi.ComponentResource {
       : undefined;
     if (given) {
       const arn = checks.checked(given.path, given.arn, (resolved) => destinationProblem(resolved, given.service));
-      const action = given.service === "sqs" ? "sqs:SendMessage" : "sns:Publish";
-      return { arn, statements: [{ actions: [action], resources: [arn] }], queue: undefined, policy: undefined, alarm: undefined };
+      return { arn, statements: [{ actions: [DESTINATION_ACTIONS[given.service]], resources: [arn] }], queue: undefined, policy: undefined, alarm: undefined };
     }
     const retries = settings.maxRetries === -1 ? "were retried" : `failed ${settings.maxRetries + 1} times`;
     const age = settings.maxRecordAgeSeconds === -1 ? "" : ` or reached ${settings.maxRecordAgeSeconds} s of age`;
     const deadLetters = createDeadLetterQueue(name, { failure: `batches ${retries}${age}`, alarmActions, kmsKeyArn: kmsKey }, this);
     // Lambda sends failed batches with the consumer's role, which must then encrypt for the queue.
-    const statements: PermissionStatement[] = [{ actions: ["sqs:SendMessage"], resources: [deadLetters.queue.arn] }];
+    const statements: PermissionStatement[] = [{ actions: [DESTINATION_ACTIONS.sqs], resources: [deadLetters.queue.arn] }];
     if (kmsKey !== undefined) statements.push(keyStatement(KMS_SEND_ACTIONS, kmsKey));
     return { arn: deadLetters.queue.arn, statements, ...deadLetters };
   }

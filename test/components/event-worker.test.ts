@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { EventWorker, EventWorkerArgs } from "../../components";
-import { scheduleExpressionProblem } from "../../components/event-triggers";
+import { checkTriggers, scheduleExpressionProblem } from "../../components/event-triggers";
 import { planEventWorker } from "../../components/event-worker";
-import { ComponentArgumentsError } from "../../components/validation";
+import { ComponentArgumentsError, ProblemCollector } from "../../components/validation";
 import { checkPolicies } from "../../tools/policy-check";
 import { Evaluation } from "../../tools/mock-engine";
 import { one, ofType, record, RecordedResource } from "../mocks";
@@ -266,6 +266,17 @@ describe("EventWorker", () => {
     expect(one(resources, T.target).inputs.eventBusName).to.equal("orders");
   });
 
+  it("accepts a bus by name or by ARN, in any partition", () => {
+    const problems = new ProblemCollector();
+    const pattern = JSON.stringify({ source: ["shipping"] });
+    checkTriggers({
+      named: { rule: { eventBusName: "orders", eventPattern: pattern } },
+      byArn: { rule: { eventBusName: `arn:aws:events:${TEST_REGION}:${ACCOUNT}:event-bus/orders`, eventPattern: pattern } },
+      inChina: { rule: { eventBusName: `arn:aws-cn:events:cn-north-1:${ACCOUNT}:event-bus/orders`, eventPattern: pattern } },
+    }, problems);
+    expect(problems.problems).to.deep.equal([]);
+  });
+
   it("fails the deployment when the user's dead-letter queue resolves to something else than a standard SQS queue", async () => {
     // An SNS topic is a valid destination of asynchronous invocations, so only the worker's own check refuses it.
     await expectDeploymentFailure(
@@ -293,6 +304,7 @@ describe("EventWorker", () => {
       ["an event pattern that is an empty object", { triggers: { r: { rule: { eventPattern: "{}" } } } }, [["triggers.r.rule.eventPattern", /is not a JSON object with at least one field/]]],
       ["an event pattern over 4096 characters", { triggers: { r: { rule: { eventPattern: JSON.stringify({ source: ["x".repeat(4100)] }) } } } }, [["triggers.r.rule.eventPattern", /characters; EventBridge allows at most 4096/]]],
       ["a bad bus name", { triggers: { r: { rule: { eventBusName: "my bus", eventPattern: "{\"source\":[\"a\"]}" } } } }, [["triggers.r.rule.eventBusName", /"my bus" is not an event bus name or ARN/]]],
+      ["a rule's ARN for a bus", { triggers: { r: { rule: { eventBusName: `arn:aws:events:${TEST_REGION}:${ACCOUNT}:rule/orders`, eventPattern: "{\"source\":[\"a\"]}" } } } }, [["triggers.r.rule.eventBusName", /"arn:aws:events:.*:rule\/orders" is not an event bus name or ARN/]]],
       ["a five-field cron", { triggers: { s: { schedule: { expression: "cron(0 3 * * ?)" } } } }, [["triggers.s.schedule.expression", /has 5 fields; a Scheduler cron has 6: minutes hours day-of-month month day-of-week year/]]],
       ["an unknown time zone", { triggers: { s: { schedule: { expression: "rate(1 hour)", timezone: "Europe/Atlantis" } } } }, [["triggers.s.schedule.timezone", /"Europe\/Atlantis" is not an IANA time zone; use e.g. "Europe\/Paris"/]]],
       ["a bucket ARN for a name", { triggers: { b: { bucket: { bucketName: "arn:aws:s3:::shop", events: ["s3:ObjectCreated:*"] } } } }, [["triggers.b.bucket.bucketName", /is not an S3 bucket name; .*\(the name, not the ARN\)/]]],
